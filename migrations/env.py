@@ -1,0 +1,50 @@
+"""Alembic environment: runs on the engine handed over by ``registry.db.schema``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import Engine, create_engine
+
+import registry.db.all_models  # noqa: F401  (registers every table on the metadata)
+from registry.db.base import Base, UTCDateTime
+from registry.db.engine import resolve_url
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render our column types as plain SQLAlchemy ones: migrations must not import models."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _engine() -> Engine:
+    engine = config.attributes.get("engine")
+    if engine is None:
+        engine = create_engine(resolve_url(config.get_main_option("sqlalchemy.url")))
+    return engine
+
+
+def run_migrations() -> None:
+    engine = _engine()
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            render_item=render_item,
+            render_as_batch=connection.dialect.name == "sqlite",
+            transaction_per_migration=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    raise SystemExit("laiqu migrations run online only: use `laiqu init`")
+run_migrations()
