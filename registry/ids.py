@@ -39,8 +39,12 @@ class DocType(enum.StrEnum):
     @property
     def has_chip(self) -> bool:
         """Whether a desk reader can read this document (so typing it in is a finding)."""
-        return self in (DocType.RESIDENT, DocType.HMT_PERMIT, DocType.FOREIGN_2017,
-                        DocType.FOREIGN_2023)
+        return self in (
+            DocType.RESIDENT,
+            DocType.HMT_PERMIT,
+            DocType.FOREIGN_2017,
+            DocType.FOREIGN_2023,
+        )
 
 
 _LABELS = {
@@ -214,9 +218,7 @@ def _mrz_check(text: str) -> str:
 
 def _parse_foreign_2017(number: str) -> IdNumber:
     if not _RE_F2017.match(number):
-        raise InvalidNumber(
-            "a 2017 foreign permanent resident number is 3 letters and 12 digits"
-        )
+        raise InvalidNumber("a 2017 foreign permanent resident number is 3 letters and 12 digits")
     yy, mm, dd = int(number[7:9]), int(number[9:11]), int(number[11:13])
     today = date.today()
     century = 1900 if 2000 + yy > today.year else 2000

@@ -1,0 +1,171 @@
+"""Hotel stays: check a party of guests in at a room, check them out by room or by ID.
+
+来有登记、走有核销: each guest of a party is a stay of their own, sharing a party id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import journal, matching, rules
+from registry.context import Context
+from registry.db.models import Finding, Stay, Venue
+from registry.errors import InvalidInput, NotFound, Refused
+from registry.ids import mask, parse
+from registry.people import Identity, Registration, register
+from registry.places import city_of, resolve_venue, venue_rooms
+
+
+@dataclass
+class CheckIn:
+    venue: Venue
+    room: str
+    guests: list[Registration]
+    stays: list[Stay]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for g in self.guests for w in g.warnings]
+
+
+def check_in(
+    session: Session,
+    ctx: Context,
+    venue_ref: str,
+    room: str,
+    guests: Sequence[Identity],
+    *,
+    expected_checkout: date | None = None,
+) -> CheckIn:
+    """Register a party of guests into a room; findings (expired card, two places) come back."""
+    if not guests:
+        raise InvalidInput("a check-in needs at least one guest")
+    venue = resolve_venue(session, venue_ref)
+    if venue.kind != "hotel":
+        raise Refused(f"{venue.name} is a {venue.kind}, not a hotel: guests check in at hotels")
+    room = room.strip()
+    rooms = venue_rooms(session, venue.id)
+    if not room or (rooms and room not in rooms):
+        raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
+    numbers = [parse(g.number, g.doc_type).key for g in guests]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("the same document is listed twice in one check-in")
+    now = ctx.now()
+    if expected_checkout is not None and expected_checkout < ctx.local_day(now):
+        raise InvalidInput("the expected check-out day is before today")
+    city = city_of(session, venue.jurisdiction_code).code
+    party = uuid.uuid4()
+    registrations: list[Registration] = []
+    stays: list[Stay] = []
+    for identity in guests:
+        reg = register(session, ctx, identity, city=city)
+        open_here = session.scalar(
+            select(Stay).where(
+                Stay.person_id == reg.person.id,
+                Stay.venue_id == venue.id,
+                Stay.checked_out_at.is_(None),
+            )
+        )
+        if open_here is not None:
+            raise Refused(
+                f"{reg.person.name} ({mask(reg.person.number)}) is already checked in at "
+                f"{venue.name}, room {open_here.room}"
+            )
+        stay = Stay(
+            id=uuid.uuid4(),
+            person_id=reg.person.id,
+            venue_id=venue.id,
+            room=room,
+            jurisdiction_code=venue.jurisdiction_code,
+            party_id=party,
+            checked_in_at=now,
+            expected_checkout=expected_checkout,
+            capture=reg.capture,
+            document_id=reg.document.id,
+            registered_by=ctx.actor,
+            terminal=ctx.terminal,
+            report_deadline=rules.stay_report_deadline(reg.person.category, now),
+            reported_at=now,
+        )
+        session.add(stay)
+        journal.record(
+            session,
+            ctx,
+            "stay.checked_in",
+            "stay",
+            stay.id,
+            person_id=reg.person.id,
+            jurisdiction=venue.jurisdiction_code,
+            venue=venue.id,
+            room=room,
+            capture=reg.capture,
+            party=party,
+        )
+        registrations.append(reg)
+        stays.append(stay)
+    session.flush()
+    found = matching.refresh(
+        session, ctx, matching.Scope(persons={r.person.id for r in registrations})
+    )
+    return CheckIn(venue, room, registrations, stays, found)
+
+
+@dataclass
+class CheckOut:
+    venue: Venue
+    stays: list[Stay]
+    findings: list[Finding]
+
+
+def check_out(
+    session: Session,
+    ctx: Context,
+    venue_ref: str,
+    *,
+    room: str | None = None,
+    number: str | None = None,
+    at: datetime | None = None,
+) -> CheckOut:
+    """Close the open stays of a room (the whole party) or of one guest."""
+    if (room is None) == (number is None):
+        raise InvalidInput("check out either a room or one guest's ID number")
+    venue = resolve_venue(session, venue_ref)
+    when = at or ctx.now()
+    if when > ctx.now():
+        raise InvalidInput("a check-out cannot be in the future")
+    query = select(Stay).where(Stay.venue_id == venue.id, Stay.checked_out_at.is_(None))
+    if room is not None:
+        stays = list(session.scalars(query.where(Stay.room == room.strip())))
+        if not stays:
+            raise NotFound(f"nobody is checked in at {venue.name}, room {room}")
+    else:
+        from registry.places import find_person
+
+        person = find_person(session, number or "")
+        stays = list(session.scalars(query.where(Stay.person_id == person.id)))
+        if not stays:
+            raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
+    for stay in stays:
+        if when < stay.checked_in_at:
+            raise InvalidInput("the check-out time is before the check-in")
+        stay.checked_out_at = when
+        journal.record(
+            session,
+            ctx,
+            "stay.checked_out",
+            "stay",
+            stay.id,
+            person_id=stay.person_id,
+            jurisdiction=stay.jurisdiction_code,
+            at=when,
+        )
+    session.flush()
+    found = matching.refresh(session, ctx, matching.Scope(persons={s.person_id for s in stays}))
+    return CheckOut(venue, stays, found)

@@ -1,0 +1,119 @@
+"""Shared fixtures: databases built by ``alembic upgrade head`` on SQLite and on a real
+PostgreSQL server this test run starts itself.
+
+``engine`` is parametrised over both engines; each test gets a fresh database copied from a
+migrated template (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pgserver import PgServer  # noqa: E402
+
+from registry.context import Context  # noqa: E402
+from registry.db.engine import make_engine, session_factory  # noqa: E402
+from registry.db.schema import upgrade  # noqa: E402
+
+ENGINES = os.environ.get("LAIQU_TEST_ENGINES", "sqlite,postgresql").split(",")
+# A fixed instant: Monday 2026-06-15 10:00 in Shanghai.
+NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> str:
+    admin = sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("CREATE DATABASE laiqu_template"))
+    admin.dispose()
+    engine = make_engine(pg_server.url("laiqu_template"))
+    upgrade(engine)
+    engine.dispose()
+    return "laiqu_template"
+
+
+def _fresh_pg(pg_server: PgServer, template: str) -> tuple[str, str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE {template}'))
+    admin.dispose()
+    return name, pg_server.url(name)
+
+
+def _drop_pg(pg_server: PgServer, name: str) -> None:
+    admin = sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, migrated database on each engine."""
+    if request.param == "sqlite":
+        path = tmp_path / "laiqu.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name, url = _fresh_pg(server, request.getfixturevalue("pg_template"))
+    yield url
+    _drop_pg(server, name)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sf(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def ctx() -> Context:
+    return Context(actor="tester", terminal="test-desk", now_fixed=NOW)
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row counts of every table: the before/after of a refused command."""
+    from registry.db.base import Base
+
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for name, table in Base.metadata.tables.items()
+        }
