@@ -103,6 +103,12 @@ def frame_length(len_field: int) -> int:
     return HEADER + len_field
 
 
+def preamble_tail(buffer: bytes) -> int:
+    """Length of a preamble prefix ending ``buffer``: bytes to keep for the next chunk."""
+    return next((k for k in range(len(PREAMBLE) - 1, 0, -1)
+                 if buffer.endswith(PREAMBLE[:k])), 0)
+
+
 def find_frame(buffer: bytes, min_len: int = 3, max_len: int = MAX_LEN) -> tuple[bytes | None, int]:
     """Find the next complete frame candidate in ``buffer``.
 
@@ -115,10 +121,7 @@ def find_frame(buffer: bytes, min_len: int = 3, max_len: int = MAX_LEN) -> tuple
     while True:
         index = buffer.find(PREAMBLE, start)
         if index < 0:
-            # Keep a possible preamble prefix at the end for the next chunk.
-            keep = next((k for k in range(len(PREAMBLE) - 1, 0, -1)
-                         if buffer.endswith(PREAMBLE[:k])), 0)
-            return None, max(start, len(buffer) - keep)
+            return None, max(start, len(buffer) - preamble_tail(buffer))
         if len(buffer) < index + HEADER:
             return None, index
         length = int.from_bytes(buffer[index + 5:index + 7], "big")

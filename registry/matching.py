@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from registry.context import Context
 from registry.db.models import (
@@ -96,9 +96,10 @@ def _open_residence(person_col: object) -> object:
 
 
 def _valid_document(person_col: object, ctx: Context) -> object:
+    doc = aliased(Document)
     return exists().where(
-        Document.person_id == person_col,
-        or_(Document.long_term.is_(True), Document.valid_to >= ctx.today()),
+        doc.person_id == person_col,
+        or_(doc.long_term.is_(True), doc.valid_to >= ctx.today()),
     )
 
 

@@ -105,6 +105,7 @@ def register(
     if person is None:
         person = _new_person(identity, idn, categorize(idn, city), now)
         session.add(person)
+        session.flush()  # the document refers to the person
     elif not chip and identity.name.strip() != person.name:
         raise Refused(
             f"ID number {idn.masked} is registered under another name; check the number and "

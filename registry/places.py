@@ -101,6 +101,7 @@ def add_venue(
         created_at=ctx.now(),
     )
     session.add(venue)
+    session.flush()  # rooms refer to the venue; no ORM relationship orders the inserts
     numbers = [r.strip() for r in rooms if r.strip()]
     if len(set(numbers)) != len(numbers):
         raise InvalidInput("a room number is listed twice")
