@@ -18,9 +18,19 @@ import serial
 import serial.tools.list_ports
 
 from drivers import frames as f
-from drivers.errors import (CardMoved, FrameError, NoCard, NoContent, ReaderDisconnected,
-                            ReaderError, ReaderNotFound, ReadTimeout, SamFault, SelectFailed,
-                            sam_error)
+from drivers.errors import (
+    CardMoved,
+    FrameError,
+    NoCard,
+    NoContent,
+    ReaderDisconnected,
+    ReaderError,
+    ReaderNotFound,
+    ReadTimeout,
+    SamFault,
+    SelectFailed,
+    sam_error,
+)
 from drivers.layouts import decode_text
 from registry.cards import CardRead
 

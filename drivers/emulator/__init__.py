@@ -2,10 +2,10 @@
 
 - ``deck``: synthetic people (never real persons), as JSON files or the built-in default deck.
 - ``sam``: the GA 467 reader as a pure state machine (bytes in, frames out).
-- ``serial``: that reader on a kernel pseudo-terminal, with wire timing at the configured baud.
+- ``ptyserver``: that reader on a kernel pseudo-terminal, with wire timing at the configured baud.
   Python API (used by tests, the bench and ``laiqu demo``)::
 
-      from drivers.emulator.serial import start_emulator
+      from drivers.emulator import start_emulator
       with start_emulator(process=True) as emu:     # or process=False for a thread
           reader = drivers.open_reader(f"serial://{emu.port}")
           emu.present(0)            # card 0 of the deck (or a CardRead)
@@ -17,3 +17,7 @@
 - ``vpcd``: a card for pcscd's vpcd driver (``vsmartcard-vpcd``, localhost:35963) answering
   the resident card's chip-serial APDU and the SAM-reader pseudo-APDUs.
 """
+
+from drivers.emulator.handle import SerialEmulator, start_emulator
+
+__all__ = ["SerialEmulator", "start_emulator"]
