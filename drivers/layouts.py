@@ -90,7 +90,10 @@ def decode_text(text: bytes, **capture: Any) -> CardRead:
     kind = doc_type_of(text)
     values = {key: _field(text, *span) for key, span in LAYOUTS[kind][1].items()}
     if kind is DocType.FOREIGN_2023:
-        values["english_name"] = (values["english_name"] + values.pop("english_name_2")).strip()
+        # Re-join the raw halves: a space at the split must survive the padding trim.
+        del values["english_name_2"]
+        values["english_name"] = (text[52:122] + text[220:242]).decode(
+            "utf-16-le", errors="replace").rstrip(" \x00")
     if not values.get("name"):
         values["name"] = values.get("english_name", "")
     if not values["number"] or not values["name"]:
