@@ -50,7 +50,8 @@ def test_zero_filled_reserved_area_is_still_a_resident_card():
 def test_2023_card_is_not_read_as_a_resident_card():
     """The 2023 layout reuses resident offsets: branch on byte 248 first (doc §2.5)."""
     text = _text(name=(0, "艾莎"), gender=(30, "2"), renewal=(32, "01"), birth=(36, "19800101"),
-                 en1=(52, "KHAN, AISHA MARIAM ABDULLAH BINTE R"), number=(122, "931586198001010028"),
+                 en1=(52, "KHAN, AISHA MARIAM ABDULLAH BINTE R"),
+                 number=(122, "931586198001010028"),
                  start=(188, "20240110"), end=(204, "20340110"), en2=(220, "AHMAN"),
                  nat=(242, "PAK"), flag=(248, "Y"), link=(250, "015"))
     card = decode_text(text)
