@@ -36,6 +36,14 @@ from registry.cards import CardRead
 
 log = logging.getLogger(__name__)
 
+try:  # termios errors (EIO on an unplugged tty) are not OSError subclasses
+    import termios
+
+    PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError,
+                                                    termios.error)
+except ImportError:  # pragma: no cover - Windows
+    PORT_ERRORS = (serial.SerialException, OSError)
+
 # Seconds the SAM may think before answering (host code of §1.8), plus the wire time of the
 # longest answer at the current baud, doubled.
 BUDGETS: dict[tuple[int, int], tuple[float, int]] = {
@@ -66,7 +74,7 @@ class SamPort:
             self.port.reset_input_buffer()
             self.port.write(f.build_request(cmd, para, data))
             response = self._receive(time.monotonic() + budget, cmd, para, budget)
-        except (serial.SerialException, OSError) as exc:
+        except PORT_ERRORS as exc:
             raise ReaderDisconnected(f"读卡器 {self.name} 已断开: {exc}") from exc
         if not response.ok:
             raise sam_error(response.sw3, response.sw1, response.sw2)
@@ -128,7 +136,7 @@ def open_port(url: str, baud: int) -> serial.SerialBase:
     """Open a pyserial URL or device path; a missing device is ``ReaderNotFound``."""
     try:
         return serial.serial_for_url(url, baudrate=baud, timeout=0.1, exclusive=None)
-    except (serial.SerialException, OSError, ValueError) as exc:
+    except (*PORT_ERRORS, ValueError) as exc:
         raise ReaderNotFound(f"无法打开串口 {url}: {exc}") from exc
 
 
@@ -256,8 +264,21 @@ class SerialReader:
         except SelectFailed:
             return None  # card still moving into the field: next poll
         card = self._read_selected()  # CardMoved propagates and the reader stays armed
-        self._armed = False
+        self._armed = self._enforces_read_once(sam)
         return card
+
+    @staticmethod
+    def _enforces_read_once(sam: SamPort) -> bool:
+        """Find again at once: a reader that now says "no card" protects against re-reads
+        itself, so the next card found is a new presentation (even a fast swap); a reader that
+        still finds the card needs us to wait until it has left the field."""
+        try:
+            sam.find()
+        except NoCard:
+            return True
+        except ReaderError:
+            return False
+        return False
 
     def read(self, timeout: float | None = None) -> CardRead | None:
         """Wait up to ``timeout`` seconds for a newly presented card (None: wait forever)."""
