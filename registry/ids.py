@@ -188,7 +188,7 @@ def _parse_resident(number: str) -> IdNumber:
     warnings: tuple[str, ...] = ()
     try:
         ric.validate(number)
-    except InvalidComponent:
+    except (InvalidComponent, KeyError):  # stdnum raises KeyError on some partial codes
         # Checksum and date were fine above, so stdnum only failed on the region code:
         # old numbers keep retired codes; that is a warning, never a refusal.
         warnings = (f"region code {number[:6]} is not in the historic GB/T 2260 table",)

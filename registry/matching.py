@@ -191,7 +191,7 @@ def pc_disagree(session: Session, ctx: Context, ids: list[uuid.UUID]) -> Iterato
                 ("出生日期", doc.card_birth_date, person.birth_date),
                 ("民族", doc.card_ethnicity, person.ethnicity),
             )
-            if card not in (None, "") and card != ours
+            if card not in (None, "") and ours not in (None, "") and card != ours
         ]
         if diffs:
             places = places if places is not None else _person_places(session, ids)

@@ -111,7 +111,7 @@ def register(
             f"ID number {idn.masked} is registered under another name; check the number and "
             "the name, or read the card"
         )
-    elif not chip:
+    else:
         _fill_blanks(person, identity)
     document = (
         _chip_document(session, person, identity, idn)
@@ -161,14 +161,18 @@ def _new_person(identity: Identity, idn: IdNumber, category: str, now: object) -
     )
 
 
-def _fill_blanks(person: Person, typed: TypedIdentity) -> None:
-    """Typed data may add what the registry lacks (a phone), never overwrite it."""
-    if typed.phone and not person.phone:
-        person.phone = typed.phone
-    if typed.hukou_address and not person.hukou_address:
-        person.hukou_address = typed.hukou_address
-    if typed.ethnicity and not person.ethnicity:
-        person.ethnicity = typed.ethnicity
+def _fill_blanks(person: Person, identity: Identity) -> None:
+    """New data may add what the registry lacks (a phone, ethnicity), never overwrite it."""
+    typed = isinstance(identity, TypedIdentity)
+    additions = {
+        "phone": identity.phone if typed else None,
+        "hukou_address": identity.hukou_address if typed else identity.address,
+        "ethnicity": identity.ethnicity,
+        "english_name": identity.english_name,
+    }
+    for attr, value in additions.items():
+        if value and not getattr(person, attr):
+            setattr(person, attr, value)
 
 
 def _chip_document(session: Session, person: Person, card: CardRead, idn: IdNumber) -> Document:
