@@ -18,6 +18,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from registry import rules
 from registry.context import Context
 from registry.db.models import (
     Document,
@@ -32,7 +33,6 @@ from registry.db.models import (
 )
 from registry.errors import NotFound, Refused
 from registry.ids import DocType
-from registry.rules import DEFAULTS
 
 CHIP_TYPES = tuple(t.value for t in DocType if t.has_chip)
 CHUNK = 2000
@@ -231,22 +231,26 @@ def pc_two_places(session: Session, ctx: Context, ids: list[uuid.UUID]) -> Itera
 
 
 def ph_no_house(session: Session, ctx: Context, ids: list[uuid.UUID]) -> Iterator[Candidate]:
-    """A non-local person working here, or staying at a hotel too long, with no residence."""
-    long_ago = ctx.now() - timedelta(days=DEFAULTS.no_house_stay_days)
+    """A non-local person working here, or staying at a hotel too long, with no residence.
+
+    "Too long" is the ``no_house_stay_days`` rule in force at the venue on the check-in day.
+    """
+    now = ctx.now()
+    homeless = (Person.id.in_(ids), Person.category != "local", ~_open_residence(Person.id))
     working = exists().where(Employment.person_id == Person.id, Employment.valid_to.is_(None))
-    staying = exists().where(
-        Stay.person_id == Person.id, Stay.checked_out_at.is_(None), Stay.checked_in_at < long_ago
+    found = set(session.scalars(select(Person.id).where(*homeless, working)))
+    at_least = timedelta(days=rules.LIMITS["no_house_stay_days"][0])
+    stays = session.execute(
+        select(Stay.person_id, Stay.jurisdiction_code, Stay.checked_in_at)
+        .join(Person, Person.id == Stay.person_id)
+        .where(*homeless, Stay.checked_out_at.is_(None), Stay.checked_in_at < now - at_least)
     )
-    rows = session.scalars(
-        select(Person.id).where(
-            Person.id.in_(ids),
-            Person.category != "local",
-            ~_open_residence(Person.id),
-            or_(working, staying),
-        )
-    ).all()
-    places = _person_places(session, rows) if rows else {}
-    for pid in rows:
+    for pid, code, since in stays:
+        limit = rules.effective(session, code, ctx.local_day(since)).no_house_stay_days
+        if pid not in found and since < now - timedelta(days=limit):
+            found.add(pid)
+    places = _person_places(session, found) if found else {}
+    for pid in sorted(found):
         yield Candidate("PH-NO-HOUSE", "person", pid, pid, places.get(pid, ""), "无有效居住登记")
 
 
@@ -298,6 +302,11 @@ def ph_unfiled(session: Session, ctx: Context, ids: list[uuid.UUID]) -> Iterator
 
 
 def ph_late(session: Session, ctx: Context, ids: list[uuid.UUID]) -> Iterator[Candidate]:
+    """Move-ins, move-outs and hotel stays reported after their deadlines.
+
+    A late move-out is keyed on subject kind ``departure`` (the residence's id). Residences with
+    close relatives that ended within the exemption needed no report at all.
+    """
     rows = session.execute(
         select(
             Residence.id,
@@ -305,10 +314,23 @@ def ph_late(session: Session, ctx: Context, ids: list[uuid.UUID]) -> Iterator[Ca
             Residence.jurisdiction_code,
             Residence.reported_at,
             Residence.report_deadline,
+            Residence.relation,
+            Residence.valid_from,
+            Residence.valid_to,
+            Residence.departure_reported_at,
+            Residence.departure_deadline,
         ).where(Residence.person_id.in_(ids))
     )
-    for rid, pid, code, reported, deadline in rows:
-        if ctx.local_day(reported) > deadline:
+    for rid, pid, code, reported, deadline, relation, start, end, out_at, out_by in rows:
+        late_in = ctx.local_day(reported) > deadline
+        late_out = out_at is not None and out_by is not None and ctx.local_day(out_at) > out_by
+        if not (late_in or late_out):
+            continue
+        if relation == "family" and rules.family_exempt(
+            rules.effective(session, code, start), relation, start, end
+        ):
+            continue
+        if late_in:
             yield Candidate(
                 "PH-LATE",
                 "residence",
@@ -317,18 +339,38 @@ def ph_late(session: Session, ctx: Context, ids: list[uuid.UUID]) -> Iterator[Ca
                 code,
                 f"应于 {deadline} 前申报，实际 {ctx.local_day(reported)}",
             )
+        if late_out:
+            yield Candidate(
+                "PH-LATE",
+                "departure",
+                rid,
+                pid,
+                code,
+                f"迁出应于 {out_by} 前申报注销，实际 {ctx.local_day(out_at)}",
+            )
     stays = session.execute(
-        select(Stay.id, Stay.person_id, Stay.jurisdiction_code).where(
-            Stay.person_id.in_(ids), Stay.reported_at > Stay.report_deadline
+        select(
+            Stay.id,
+            Stay.person_id,
+            Stay.jurisdiction_code,
+            Stay.checked_in_at,
+            Stay.report_deadline,
+            Stay.reported_at,
+            Person.category,
         )
+        .join(Person, Person.id == Stay.person_id)
+        .where(Stay.person_id.in_(ids), Stay.reported_at > Stay.report_deadline)
     )
-    for sid, pid, code in stays:
-        yield Candidate("PH-LATE", "stay", sid, pid, code, "旅客信息逾期上报")
+    for sid, pid, code, checked_in, deadline, reported, category in stays:
+        in_force = rules.effective(session, code, ctx.local_day(checked_in))
+        if reported > rules.stay_alert_after(in_force, category, deadline):
+            yield Candidate("PH-LATE", "stay", sid, pid, code, "旅客信息逾期上报")
 
 
 def ph_overdue_departure(
     session: Session, ctx: Context, ids: list[uuid.UUID]
 ) -> Iterator[Candidate]:
+    """Residences past their planned end, and stays past expected check-out plus the grace."""
     today = ctx.today()
     rows = session.execute(
         select(
@@ -348,9 +390,9 @@ def ph_overdue_departure(
             Stay.person_id.in_(ids), Stay.checked_out_at.is_(None), Stay.expected_checkout <= today
         )
     )
-    grace = timedelta(hours=DEFAULTS.stay_grace_hours)
     for sid, pid, code, expected in stays:
-        if ctx.now() >= ctx.end_of(expected) + grace:
+        in_force = rules.effective(session, code, expected)
+        if ctx.now() >= rules.stay_overdue_from(in_force, ctx, expected):
             yield Candidate(
                 "PH-OVERDUE-DEPARTURE", "stay", sid, pid, code, f"预计 {expected} 退房，未办理退房"
             )

@@ -81,7 +81,12 @@ def move_in(
         document_id=reg.document.id,
         registered_by=ctx.actor,
         reported_at=ctx.now(),
-        report_deadline=rules.residence_deadline(day),
+        report_deadline=rules.residence_deadline(
+            rules.effective(session, house.jurisdiction_code, day),
+            day,
+            relation=relation,
+            category=reg.person.category,
+        ),
     )
     session.add(residence)
     journal.record(
@@ -139,7 +144,9 @@ def move_out(
     residence.valid_to = day
     residence.end_reason = (reason or "").strip()[:200] or None
     residence.departure_reported_at = ctx.now()
-    residence.departure_deadline = rules.departure_deadline(day)
+    residence.departure_deadline = rules.departure_deadline(
+        rules.effective(session, house.jurisdiction_code, day), day
+    )
     journal.record(
         session,
         ctx,

@@ -61,6 +61,7 @@ def check_in(
     if expected_checkout is not None and expected_checkout < ctx.local_day(now):
         raise InvalidInput("the expected check-out day is before today")
     city = city_of(session, venue.jurisdiction_code).code
+    in_force = rules.effective(session, venue.jurisdiction_code, ctx.local_day(now))
     party = uuid.uuid4()
     registrations: list[Registration] = []
     stays: list[Stay] = []
@@ -91,7 +92,7 @@ def check_in(
             document_id=reg.document.id,
             registered_by=ctx.actor,
             terminal=ctx.terminal,
-            report_deadline=rules.stay_report_deadline(reg.person.category, now),
+            report_deadline=rules.stay_report_deadline(in_force, reg.person.category, now),
             reported_at=now,
         )
         session.add(stay)
