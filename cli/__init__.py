@@ -1,0 +1,1 @@
+"""The ``laiqu`` command (click): thin, one command per use case of ``registry``."""

@@ -1,0 +1,95 @@
+"""``App``, the object every command gets as ``ctx.obj``: database URL, sessions, actor."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from datetime import datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cli.errors import Refusal
+from registry.context import Context
+from registry.db import engine as db_engine
+
+
+class NotInitialised(Refusal):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"数据库 {url} 尚未初始化：请先运行 laiqu init（或用 --db 指定已初始化的数据库）。"
+        )
+
+
+class App:
+    """What every command gets as ``ctx.obj``: the database URL, sessions, and who acts."""
+
+    def __init__(self, url: str, ctx: Context) -> None:
+        self.url = url
+        self.ctx = ctx
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    @property
+    def shown_url(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = db_engine.make_engine(self.url)
+        return self._engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on an initialised database (``laiqu init`` ran); else a clear refusal."""
+        if self._sessions is None:
+            self._check_initialised()
+            self._sessions = db_engine.session_factory(self.engine)
+        return self._sessions
+
+    def _check_initialised(self) -> None:
+        from registry.db.schema import current
+
+        url = make_url(self.url)
+        file = url.database if url.get_backend_name() == "sqlite" else None
+        if file and file != ":memory:" and not Path(file).exists():
+            raise NotInitialised(self.shown_url)
+        try:
+            revision = current(self.engine)
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "连接失败"
+            raise Refusal(
+                f"无法连接数据库 {self.shown_url}：{reason}。请检查 --db 或 LAIQU_DATABASE_URL。"
+            ) from exc
+        if revision is None:
+            raise NotInitialised(self.shown_url)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+            self._sessions = None
+
+
+def make_context() -> Context:
+    """Who acts and from where: the OS user, and $LAIQU_TERMINAL or the host name.
+
+    ``LAIQU_NOW`` (an ISO 8601 instant with zone) fixes the clock for tests and replays.
+    """
+    try:
+        actor = getpass.getuser()
+    except (KeyError, OSError):
+        actor = f"uid{os.getuid()}"
+    terminal = os.environ.get("LAIQU_TERMINAL") or socket.gethostname()
+    now = os.environ.get("LAIQU_NOW")
+    fixed = datetime.fromisoformat(now) if now else None
+    if fixed is not None and fixed.tzinfo is None:
+        raise click.UsageError("LAIQU_NOW 必须带时区，例如 2026-06-15T10:00:00+08:00")
+    return Context(actor=actor[:64], terminal=terminal[:64], now_fixed=fixed)

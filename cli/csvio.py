@@ -1,0 +1,378 @@
+"""CSV in and out: decode (UTF-8 with or without BOM, else GB18030), map the columns of a row
+onto the core's use cases, and write rows back out masked and safe for spreadsheets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from cli.errors import phrase
+from registry import people, places
+from registry.codes import ETHNICITIES
+from registry.context import Context
+from registry.db.models import Employer, House, Person
+from registry.errors import RegistryError
+from registry.ids import mask
+
+KINDS = ("persons", "houses", "employers")
+ENCODINGS = ("utf-8-sig", "gb18030")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Canonical column → accepted header spellings (English as exported, and Chinese).
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "persons": {
+        "id_number": ("id_number", "证件号码", "身份证号", "公民身份号码"),
+        "name": ("name", "姓名"),
+        "doc_type": ("doc_type", "证件类型"),
+        "gender": ("gender", "性别"),
+        "birth_date": ("birth_date", "出生日期"),
+        "ethnicity": ("ethnicity", "民族"),
+        "nationality": ("nationality", "国籍"),
+        "english_name": ("english_name", "英文姓名"),
+        "phone": ("phone", "电话", "联系电话"),
+        "hukou_address": ("hukou_address", "户籍地址"),
+        "valid_to": ("valid_to", "有效期至"),
+    },
+    "houses": {
+        "address": ("address", "地址"),
+        "jurisdiction": ("jurisdiction", "辖区", "辖区代码"),
+        "landlord": ("landlord", "房东证件号码"),
+        "capacity": ("capacity", "核定人数"),
+        "filing_number": ("filing_number", "备案号"),
+        "pledge_signed": ("pledge_signed", "保证书"),
+        "use": ("use", "用途"),
+        "rooms": ("rooms", "房间数"),
+        "door_plate": ("door_plate", "门牌编码"),
+    },
+    "employers": {
+        "name": ("name", "单位名称", "名称"),
+        "uscc": ("uscc", "统一社会信用代码"),
+        "jurisdiction": ("jurisdiction", "辖区", "辖区代码"),
+        "headcount": ("headcount", "申报人数", "从业人数"),
+        "industry": ("industry", "行业"),
+        "address": ("address", "地址"),
+    },
+}
+REQUIRED = {
+    "persons": ("id_number", "name"),
+    "houses": ("address", "jurisdiction"),
+    "employers": ("name", "uscc", "jurisdiction"),
+}
+
+
+class CsvError(ValueError):
+    """A file or a row that cannot be read; the message is already for the user."""
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a CSV file and the encoding that read it (forced, else UTF-8, else GBK)."""
+    for candidate in (encoding,) if encoding else ENCODINGS:
+        try:
+            return data.decode(candidate), candidate
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise CsvError(f"不认识的编码 {candidate}") from None
+    tried = encoding or "UTF-8 和 GB18030"
+    raise CsvError(f"文件不是 {tried} 编码的文本：请另存为 UTF-8 CSV，或用 --encoding 指定编码")
+
+
+@dataclass
+class Row:
+    line: int  # physical line where the row starts (header is line 1)
+    values: dict[str, str]  # canonical column → cell text
+    raw: list[str]
+
+
+def read_rows(text: str, kind: str) -> tuple[list[str], list[Row]]:
+    """Header and rows of a CSV text, columns mapped to canonical names."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvError("文件是空的") from None
+    aliases = {a.lower(): canon for canon, names in COLUMNS[kind].items() for a in names}
+    mapped = [aliases.get(h.strip().lower()) for h in header]
+    missing = [c for c in REQUIRED[kind] if c not in mapped]
+    if missing:
+        wanted = "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in missing)
+        raise CsvError(f"缺少必需的列：{wanted}")
+    rows: list[Row] = []
+    start = reader.line_num + 1
+    for cells in reader:
+        if any(c.strip() for c in cells):
+            values = {
+                canon: unquote(cells[i]).strip()
+                for i, canon in enumerate(mapped)
+                if canon and i < len(cells)
+            }
+            rows.append(Row(start, values, cells))
+        start = reader.line_num + 1
+    return header, rows
+
+
+def unquote(text: str) -> str:
+    """Undo ``neutralise``: a quote before = + - @ was added on export."""
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
+
+
+def neutralise(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# --- rows into use cases ------------------------------------------------------------------
+
+
+def _int(values: dict[str, str], key: str) -> int | None:
+    text = values.get(key, "")
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise CsvError(f"{key} 应为整数，不是 {text!r}") from None
+
+
+def _day(values: dict[str, str], key: str) -> date | None:
+    text = values.get(key, "").replace("/", "-")
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CsvError(f"{key} 应为 YYYY-MM-DD 日期，不是 {text!r}") from None
+
+
+def _flag(values: dict[str, str], key: str) -> bool:
+    return values.get(key, "").strip().lower() in ("1", "true", "yes", "y", "是", "已签")
+
+
+GENDERS = {"男": "1", "女": "2", "1": "1", "2": "2", "0": "0", "9": "9", "": None}
+ETHNICITY_CODES = {
+    **{v: k for k, v in ETHNICITIES.items()},
+    **{v + "族": k for k, v in ETHNICITIES.items()},
+    **{k: k for k in ETHNICITIES},
+}
+
+
+def import_person(session: Session, ctx: Context, v: dict[str, str], city: str | None) -> None:
+    if v.get("gender", "") not in GENDERS:
+        raise CsvError(f"性别应为 男/女，不是 {v['gender']!r}")
+    eth = v.get("ethnicity", "")
+    if eth and eth not in ETHNICITY_CODES:
+        raise CsvError(f"不认识的民族 {eth!r}")
+    identity = people.TypedIdentity(
+        number=v["id_number"],
+        name=v["name"],
+        doc_type=v.get("doc_type") or None,
+        gender=GENDERS[v.get("gender", "")],
+        birth_date=_day(v, "birth_date"),
+        ethnicity=ETHNICITY_CODES.get(eth) if eth else None,
+        nationality=v.get("nationality") or None,
+        english_name=v.get("english_name") or None,
+        phone=v.get("phone") or None,
+        hukou_address=v.get("hukou_address") or None,
+        valid_to=_day(v, "valid_to"),
+    )
+    people.register(session, ctx, identity, city=city)
+
+
+def import_house(session: Session, ctx: Context, v: dict[str, str], city: str | None) -> None:
+    places.add_house(
+        session,
+        ctx,
+        v["address"],
+        v["jurisdiction"],
+        landlord=v.get("landlord") or None,
+        capacity=_int(v, "capacity"),
+        filing=v.get("filing_number") or None,
+        pledge=_flag(v, "pledge_signed"),
+        use=v.get("use") or "rental",
+        rooms=_int(v, "rooms"),
+        door_plate=v.get("door_plate") or None,
+    )
+
+
+def import_employer(session: Session, ctx: Context, v: dict[str, str], city: str | None) -> None:
+    places.add_employer(
+        session,
+        ctx,
+        v["name"],
+        v["uscc"],
+        v["jurisdiction"],
+        headcount=_int(v, "headcount"),
+        industry=v.get("industry") or None,
+        address=v.get("address") or None,
+    )
+
+
+IMPORTERS: dict[str, Callable[[Session, Context, dict[str, str], str | None], None]] = {
+    "persons": import_person,
+    "houses": import_house,
+    "employers": import_employer,
+}
+
+
+@dataclass
+class Outcome:
+    imported: int = 0
+    rejected: list[tuple[Row, str]] = field(default_factory=list)
+
+
+def import_rows(
+    session: Session, ctx: Context, kind: str, rows: Iterable[Row], city: str | None = None
+) -> Outcome:
+    """Each row in its own savepoint: a bad row is rolled back and reported, the rest stay."""
+    outcome = Outcome()
+    for row in rows:
+        savepoint = session.begin_nested()
+        try:
+            IMPORTERS[kind](session, ctx, row.values, city)
+            session.flush()
+        except (RegistryError, ValueError) as exc:
+            savepoint.rollback()
+            outcome.rejected.append((row, phrase(str(exc))))
+            continue
+        savepoint.commit()
+        outcome.imported += 1
+    return outcome
+
+
+def write_rejects(path: Path, header: list[str], rejected: list[tuple[Row, str]]) -> None:
+    """The rejected rows as they came, plus their line number and the reason (UTF-8 BOM)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*header, "行号", "原因"])
+        for row, reason in rejected:
+            writer.writerow([*(neutralise(c) for c in row.raw), row.line, neutralise(reason)])
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def export_rows(
+    session: Session, kind: str, *, reveal: bool = False, jurisdiction: str | None = None
+) -> tuple[list[str], Iterator[list[str]]]:
+    """Header and neutralised rows of persons, houses or employers (numbers masked)."""
+    show = (lambda n: n) if reveal else mask
+    if kind == "persons":
+        header = [
+            "id_number",
+            "doc_type",
+            "name",
+            "gender",
+            "birth_date",
+            "ethnicity",
+            "nationality",
+            "english_name",
+            "phone",
+            "category",
+            "hukou_region",
+        ]
+        query: Any = select(Person).order_by(Person.name_pinyin, Person.number)
+
+        def person_row(p: Person) -> list[object]:
+            phone = p.phone if reveal else (mask(p.phone) if p.phone else None)
+            return [
+                show(p.number),
+                p.doc_type,
+                p.name,
+                p.gender,
+                p.birth_date,
+                p.ethnicity,
+                p.nationality,
+                p.english_name,
+                phone,
+                p.category,
+                p.hukou_region,
+            ]
+
+        rows = (person_row(p) for p in session.scalars(query))
+    elif kind == "houses":
+        header = [
+            "id",
+            "address",
+            "jurisdiction",
+            "door_plate",
+            "use",
+            "rooms",
+            "capacity",
+            "filing_number",
+            "pledge_signed",
+            "landlord",
+        ]
+        landlord = aliased(Person)
+        query = (
+            select(House, landlord.number)
+            .outerjoin(landlord, landlord.id == House.landlord_id)
+            .order_by(House.jurisdiction_code, House.address)
+        )
+        if jurisdiction:
+            query = query.where(House.jurisdiction_code.in_(_codes(session, jurisdiction)))
+        rows = (
+            [
+                h.id,
+                h.address,
+                h.jurisdiction_code,
+                h.door_plate,
+                h.use,
+                h.rooms,
+                h.capacity,
+                h.filing_number,
+                int(h.pledge_signed),
+                show(n) if n else None,
+            ]
+            for h, n in session.execute(query)
+        )
+    else:
+        header = [
+            "id",
+            "name",
+            "uscc",
+            "jurisdiction",
+            "headcount",
+            "industry",
+            "address",
+            "registered",
+        ]
+        query = select(Employer).order_by(Employer.jurisdiction_code, Employer.name)
+        if jurisdiction:
+            query = query.where(Employer.jurisdiction_code.in_(_codes(session, jurisdiction)))
+        rows = (
+            [
+                e.id,
+                e.name,
+                e.uscc,
+                e.jurisdiction_code,
+                e.headcount,
+                e.industry,
+                e.address,
+                int(e.registered),
+            ]
+            for e in session.scalars(query)
+        )
+    return header, ([neutralise(_plain(v)) for v in row] for row in rows)
+
+
+def _codes(session: Session, jurisdiction: str) -> Any:
+    from registry.matching import subtree
+
+    return subtree(session, jurisdiction)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, uuid.UUID | date):
+        return str(value)
+    return value

@@ -1,0 +1,259 @@
+"""``checkin``, ``checkout`` and ``frontdesk``: the hotel front desk (来有登记、走有核销)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cli.app import App
+from cli.errors import translate
+from cli.output import (
+    CAPTURES,
+    cell,
+    emit,
+    finding_data,
+    findings_text,
+    joined,
+    json_option,
+    note,
+    person_data,
+)
+from cli.params import (
+    DAY,
+    INSTANT,
+    identity_options,
+    pop_identity,
+    reader_at,
+    swipe,
+    typed_identity,
+)
+from registry import stays
+from registry.cards import CardRead
+from registry.db.models import Person, Stay
+from registry.ids import mask, parse
+from registry.people import Identity, TypedIdentity
+from registry.places import find_person, resolve_venue
+
+
+def _co_guest(session: Session, spec: str) -> TypedIdentity:
+    """``IDNO`` of a registered person, or ``IDNO:姓名`` for someone new."""
+    parts = re.split(r"[:：,，\s]+", spec.strip(), maxsplit=1)
+    number, name = parts[0], (parts[1].strip() if len(parts) > 1 else "")
+    if not name:
+        name = find_person(session, number).name
+    return TypedIdentity(number=number, name=name)
+
+
+@click.command("checkin")
+@click.option("--venue", required=True, metavar="V", help="旅馆编号或名称。")
+@click.option("--room", required=True, metavar="R", help="房间号。")
+@identity_options
+@click.option(
+    "--with",
+    "co_guests",
+    multiple=True,
+    metavar="IDNO[:姓名]",
+    help="同住旅客的证件号码（已登记的人只需号码，新人加 :姓名）；可重复。",
+)
+@click.option(
+    "--guests",
+    type=click.IntRange(1, 20),
+    default=1,
+    show_default=True,
+    help="用 --reader 时依次刷卡的人数（主客加同住旅客）。",
+)
+@click.option("--until", "expected", type=DAY, help="预计退房日期 YYYY-MM-DD。")
+@json_option
+@click.pass_obj
+def checkin(
+    app: App,
+    venue: str,
+    room: str,
+    co_guests: tuple[str, ...],
+    guests: int,
+    expected: date | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """旅客入住：--reader 等待刷卡（--guests 人数），或 --id/--name 手工录入。
+
+    立即显示登记结果和发现的问题（证件过期、读卡信息不符、同时在两处登记、手工录入）。
+    """
+    ident = pop_identity(options)
+    if bool(ident["reader_url"]) == bool(ident["number"]):
+        raise click.UsageError(
+            "请给出 --reader URL（刷卡）或 --id IDNO --name 姓名（手工录入）之一。"
+        )
+    party: list[Identity] = []
+    if ident["reader_url"]:
+        with reader_at(ident["reader_url"]) as reader:
+            for i in range(guests):
+                prompt = "请刷身份证…" if i == 0 else f"请刷第 {i + 1} 位旅客的证件…"
+                party.append(swipe(reader, ident["timeout"], prompt))
+    else:
+        party.append(typed_identity(ident))
+    with app.sessions.begin() as session:
+        party += [_co_guest(session, spec) for spec in co_guests]
+        done = stays.check_in(session, app.ctx, venue, room, party, expected_checkout=expected)
+        data = checkin_data(done)
+    emit(as_json, data, lambda: checkin_text(done))
+
+
+def checkin_data(done: stays.CheckIn) -> dict[str, Any]:
+    return {
+        "venue": {"id": done.venue.id, "name": done.venue.name},
+        "room": done.room,
+        "guests": [
+            {
+                "person": person_data(g.person),
+                "stay_id": s.id,
+                "capture": g.capture,
+                "created": g.created,
+                "warnings": g.warnings,
+            }
+            for g, s in zip(done.guests, done.stays, strict=True)
+        ],
+        "findings": [finding_data(f) for f in done.findings],
+    }
+
+
+def checkin_text(done: stays.CheckIn) -> str:
+    lines = [f"已入住：{done.venue.name} {done.room} 房"]
+    for g in done.guests:
+        new = "，新登记" if g.created else ""
+        lines.append(f"  {g.person.name} {mask(g.person.number)}（{CAPTURES[g.capture]}{new}）")
+    return joined(
+        "\n".join(lines),
+        "\n".join(f"注意：{w}" for w in done.warnings),
+        findings_text(done.findings),
+    )
+
+
+@click.command("checkout")
+@click.option("--venue", required=True, metavar="V", help="旅馆编号或名称。")
+@click.option("--room", metavar="R", help="按房间退房（同住旅客一起）。")
+@click.option("--id", "number", metavar="IDNO", help="按证件号码为一位旅客退房。")
+@click.option("--at", "at", type=INSTANT, help="退房时间（ISO 8601，默认现在）。")
+@json_option
+@click.pass_obj
+def checkout(
+    app: App, venue: str, room: str | None, number: str | None, at: datetime | None, as_json: bool
+) -> None:
+    """旅客退房（核销）：按 --room 房间或按 --id 证件号码。"""
+    if (room is None) == (number is None):
+        raise click.UsageError("请给出 --room 房间号 或 --id 证件号码 之一。")
+    with app.sessions.begin() as session:
+        done = stays.check_out(session, app.ctx, venue, room=room, number=number, at=at)
+        data, text = checkout_result(session, done)
+    emit(as_json, data, lambda: text)
+
+
+def checkout_result(session: Session, done: stays.CheckOut) -> tuple[dict[str, Any], str]:
+    rows = []
+    lines = [f"已退房：{done.venue.name}"]
+    for stay in done.stays:
+        guest = session.get(Person, stay.person_id)
+        assert guest is not None
+        rows.append(
+            {
+                "stay_id": stay.id,
+                "person": person_data(guest),
+                "room": stay.room,
+                "checked_in_at": stay.checked_in_at,
+                "checked_out_at": stay.checked_out_at,
+            }
+        )
+        lines.append(
+            f"  {stay.room} 房 {guest.name} {mask(guest.number)}"
+            f"（{cell(stay.checked_in_at)} 至 {cell(stay.checked_out_at)}）"
+        )
+    data = {
+        "venue": {"id": done.venue.id, "name": done.venue.name},
+        "stays": rows,
+        "findings": [finding_data(f) for f in done.findings],
+    }
+    return data, joined("\n".join(lines), findings_text(done.findings))
+
+
+@click.command("frontdesk")
+@click.option("--venue", required=True, metavar="V", help="旅馆编号或名称。")
+@click.option("--reader", "reader_url", required=True, metavar="URL", help="读卡器地址。")
+@click.option(
+    "--count", type=click.IntRange(1), help="办理这么多次后退出（默认一直运行，Ctrl-C 退出）。"
+)
+@json_option
+@click.pass_obj
+def frontdesk(app: App, venue: str, reader_url: str, count: int | None, as_json: bool) -> None:
+    """小旅馆前台循环：刷证件 → 输入房间号 → 回车，即完成入住。
+
+    刷一位已在本店入住的旅客，回车即办理退房。出错时显示原因并继续等待下一位。
+    """
+    with app.sessions.begin() as session:
+        hotel = resolve_venue(session, venue)
+        venue_id, venue_name = str(hotel.id), hotel.name
+    note(f"{venue_name} 前台：请刷身份证（Ctrl-C 退出）")
+    log: list[dict[str, Any]] = []
+    say = note if as_json else click.echo
+    with reader_at(reader_url) as reader:
+        try:
+            while count is None or len(log) < count:
+                card = reader.read(1.0)
+                if card is not None:
+                    entry = _serve(app, venue_id, card, say)
+                    if entry is not None:
+                        log.append(entry)
+        except (KeyboardInterrupt, click.Abort):
+            say("")
+    ins = sum(1 for e in log if e["action"] == "checkin")
+    summary = f"本次共办理入住 {ins} 次、退房 {len(log) - ins} 次。"
+    emit(as_json, {"venue": {"id": venue_id, "name": venue_name}, "actions": log}, lambda: summary)
+
+
+def _serve(app: App, venue_id: str, card: CardRead, say: Any) -> dict[str, Any] | None:
+    """One guest at the desk: check in (room typed) or, if staying here, check out."""
+    say(f"读卡：{card.name} {card.masked_number}")
+    try:
+        with app.sessions.begin() as session:
+            staying = _open_stay(session, venue_id, card)
+            if staying is not None:
+                if not click.confirm(
+                    f"已在 {staying.room} 房入住，办理退房？", default=True, err=True
+                ):
+                    return None
+                out = stays.check_out(session, app.ctx, venue_id, number=card.number)
+                data, text = checkout_result(session, out)
+                say(text)
+                return {"action": "checkout", **data}
+            room = click.prompt("房间号", err=True).strip()
+            done = stays.check_in(session, app.ctx, venue_id, room, [card])
+            say(checkin_text(done))
+            return {"action": "checkin", **checkin_data(done)}
+    except click.Abort:
+        raise
+    except Exception as exc:
+        translated = translate(exc)
+        if translated is None:
+            raise
+        note(f"错误：{translated.message}")
+        return None
+
+
+def _open_stay(session: Session, venue_id: str, card: CardRead) -> Stay | None:
+    key = parse(card.number, card.doc_type).key
+    return session.scalar(
+        select(Stay)
+        .join(Person, Person.id == Stay.person_id)
+        .where(
+            Person.id_key == key,
+            Stay.venue_id == resolve_venue(session, venue_id).id,
+            Stay.checked_out_at.is_(None),
+        )
+    )
+
+
+COMMANDS = [checkin, checkout, frontdesk]

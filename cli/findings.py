@@ -1,0 +1,86 @@
+"""``check``: run the three matchings (人证、人房、人岗) and list the open findings."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+
+from cli.app import App
+from cli.output import cell, emit, finding_data, joined, json_option, note, table
+from registry import matching
+from registry.db.models import Person
+from registry.ids import mask
+
+CODE_HELP = "、".join(matching.CODES)
+
+
+@click.command("check")
+@click.option("--jurisdiction", "code", metavar="CODE", help="只比对此辖区及其下级。")
+@click.option(
+    "--code",
+    "finding_code",
+    type=click.Choice(list(matching.CODES)),
+    metavar="CODE",
+    help=f"只看一种问题：{CODE_HELP}。",
+)
+@json_option
+@click.pass_obj
+def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -> None:
+    """运行人证、人房、人岗比对，按问题代码和辖区列出未处理的问题。"""
+    note("正在比对…")
+    with app.sessions.begin() as session:
+        opened = matching.check(session, app.ctx, code, [finding_code] if finding_code else None)
+        found = matching.open_findings(session, code, finding_code)
+        people = (
+            {
+                p.id: p
+                for p in session.query(Person).filter(
+                    Person.id.in_({f.person_id for f in found if f.person_id})
+                )
+            }
+            if found
+            else {}
+        )
+        rows = [{**finding_data(f), "person": _who(people.get(f.person_id))} for f in found]
+    counts = Counter((r["code"], r["jurisdiction"]) for r in rows)
+    summary = [{"code": c, "jurisdiction": j, "count": n} for (c, j), n in sorted(counts.items())]
+    data = {"opened": len(opened), "count": len(rows), "summary": summary, "findings": rows}
+    emit(
+        as_json,
+        data,
+        lambda: joined(
+            f"比对完成：新发现 {len(opened)} 个问题，未处理共 {len(rows)} 个。",
+            table(
+                ["代码", "问题", "辖区", "数量"],
+                [
+                    [s["code"], matching.CODES[s["code"]].label, s["jurisdiction"], s["count"]]
+                    for s in summary
+                ],
+            )
+            if summary
+            else "",
+            table(
+                ["代码", "辖区", "人员", "说明", "发现时间"],
+                [
+                    [
+                        r["code"],
+                        r["jurisdiction"],
+                        r["person"] or r["subject_kind"],
+                        r["detail"],
+                        cell(r["found_at"]),
+                    ]
+                    for r in rows
+                ],
+            )
+            if rows
+            else "",
+        ),
+    )
+
+
+def _who(person: Person | None) -> str | None:
+    return f"{person.name} {mask(person.number)}" if person else None
+
+
+COMMANDS = [check]

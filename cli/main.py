@@ -1,0 +1,117 @@
+"""The root ``laiqu`` group: database and actor options, error translation, registration.
+
+Commands live in small modules (``places``, ``people``, ``desk``, ``housing``, ``findings``,
+``transfer``, ``demo``); the groups other engineers write (``reader``, ``report``,
+``permit``, ``rule``) are registered when their module exists. Errors the core raises on
+purpose become one Chinese line on stderr and exit 1 (``errors.translate``); a bug keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from cli.app import App, make_context
+from cli.errors import Refusal, translate
+from registry.db import engine as db_engine
+
+OPTIONAL_GROUPS = {"reader": "reader", "report": "report", "permit": "permit", "rules": "rule"}
+
+
+class LaiquGroup(click.Group):
+    """The root group: turns the core's refusals into ``ClickException`` for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            translated = translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+
+@click.group(cls=LaiquGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "url",
+    envvar=db_engine.ENV_URL,
+    metavar="URL",
+    help="数据库地址（SQLAlchemy URL）；默认读取 LAIQU_DATABASE_URL，再默认为本机 SQLite 文件。",
+)
+@click.version_option(package_name="laiqu", message="laiqu %(version)s", help="显示版本并退出。")
+@click.pass_context
+def cli(click_ctx: click.Context, url: str | None) -> None:
+    """来去（laiqu）：流动人口与出租房屋登记。
+
+    旅馆前台刷身份证登记入住、退房；中介和服务站登记租客迁入迁出、房东房屋、单位从业人员；
+    派出所协管员查人、查房、查单位，处理人证、人房、人岗三个比对发现的问题。
+
+    第一次使用先运行 laiqu init 创建数据库；laiqu demo 演示一个完整的样例城市。
+    """
+    app = App(db_engine.resolve_url(url), make_context())
+    click_ctx.obj = app
+    click_ctx.call_on_close(app.close)
+
+
+@cli.command("init")
+@click.pass_obj
+def init(app: App) -> None:
+    """创建或升级数据库（执行全部迁移，alembic upgrade head）。
+
+    可重复运行：已是最新版本时不做改动。
+    """
+    from registry.db.schema import current, upgrade
+
+    try:
+        upgrade(app.engine)
+    except OperationalError as exc:
+        raise Refusal(
+            f"无法连接或创建数据库 {app.shown_url}：{exc.orig}。请检查 --db 或 LAIQU_DATABASE_URL。"
+        ) from exc
+    click.echo(f"数据库已就绪：{app.shown_url}（版本 {current(app.engine)}）")
+
+
+def _register_commands() -> None:
+    from cli import demo, desk, findings, housing, people, places, transfer
+
+    for module in (places, people, desk, housing, findings, transfer, demo):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+    for module_name, group_name in OPTIONAL_GROUPS.items():
+        group = _optional_group(module_name, group_name)
+        if group is not None:
+            cli.add_command(group, group_name)
+
+
+def _optional_group(module_name: str, group_name: str) -> click.Command | None:
+    """The group another engineer's module defines, or None while the module does not exist."""
+    try:
+        module = importlib.import_module(f"cli.{module_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"cli.{module_name}":
+            return None
+        raise
+    found = getattr(module, group_name, None)
+    if isinstance(found, click.Command):
+        return found
+    for value in vars(module).values():
+        if isinstance(value, click.Group) and value.name == group_name:
+            return value
+    return None
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point of the ``laiqu`` console script."""
+    cli(prog_name="laiqu")
+
+
+if __name__ == "__main__":
+    main()

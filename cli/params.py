@@ -1,0 +1,212 @@
+"""Shared option types: days, room lists, and the typed identity or card reader of a person."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import click
+
+from cli.errors import Refusal
+from cli.output import note
+from registry.cards import CardRead, CardReader
+from registry.codes import ETHNICITIES
+from registry.ids import DocType
+from registry.people import TypedIdentity
+
+
+class DayType(click.ParamType):
+    """A day as ``YYYY-MM-DD``."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} 不是 YYYY-MM-DD 格式的日期", param, ctx)
+
+
+DAY = DayType()
+
+
+class InstantType(click.ParamType):
+    """An instant in ISO 8601; without a zone it is local (Asia/Shanghai)."""
+
+    name = "ISO8601"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        from cli.output import ZONE
+
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} 不是 ISO 8601 时间（如 2026-06-15T10:00）", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZONE)
+
+
+INSTANT = InstantType()
+
+
+def parse_rooms(spec: str | None) -> list[str]:
+    """``101-105,201,A3`` → the listed room numbers (ranges of plain numbers expand)."""
+    rooms: list[str] = []
+    for part in (spec or "").replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, sep, high = part.partition("-")
+        if sep and low.isdigit() and high.isdigit():
+            if int(high) < int(low) or int(high) - int(low) > 999:
+                raise click.BadParameter(f"房间范围 {part} 不对", param_hint="--rooms")
+            rooms += [str(n).zfill(len(low)) for n in range(int(low), int(high) + 1)]
+        else:
+            rooms.append(part)
+    return rooms
+
+
+# --- identity of a person: typed in, or read from a card ---------------------------------
+
+GENDER_CHOICES = {"男": "1", "女": "2", "1": "1", "2": "2", "0": "0", "9": "9"}
+
+
+def identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--reader URL`` or ``--id IDNO --name NAME`` plus the optional typed details."""
+    options = [
+        click.option(
+            "--reader",
+            "reader_url",
+            metavar="URL",
+            help="读卡器地址，如 serial:///dev/ttyUSB0、pcsc://、emulator://…；刷卡登记。",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(0.1, 3600),
+            default=60.0,
+            show_default=True,
+            help="等待刷卡的秒数。",
+        ),
+        click.option(
+            "--id",
+            "number",
+            metavar="IDNO",
+            help="证件号码（无读卡器时手工录入，会记为“未经读卡核验”）。",
+        ),
+        click.option("--name", help="姓名（与 --id 一起手工录入）。"),
+        click.option(
+            "--doc-type",
+            type=click.Choice([t.value for t in DocType]),
+            help="证件类型；默认按号码判断，护照必须指定 passport。",
+        ),
+        click.option(
+            "--gender", type=click.Choice(list(GENDER_CHOICES)), help="性别：男/女（或代码 1/2）。"
+        ),
+        click.option("--birth", "birth_date", type=DAY, help="出生日期 YYYY-MM-DD。"),
+        click.option(
+            "--ethnicity",
+            type=click.Choice(list(ETHNICITIES)),
+            metavar="CODE",
+            help="民族代码（GB/T 3304，如 01 汉族）。",
+        ),
+        click.option("--phone", help="联系电话。"),
+        click.option("--nationality", metavar="ISO3", help="国籍三字母代码（护照、外国人证件）。"),
+        click.option("--address", "hukou_address", help="户籍地址。"),
+        click.option("--valid-to", type=DAY, help="证件有效期至 YYYY-MM-DD（手工录入时）。"),
+    ]
+    return functools.reduce(lambda f, option: option(f), reversed(options), func)
+
+
+IDENTITY_KEYS = (
+    "reader_url",
+    "timeout",
+    "number",
+    "name",
+    "doc_type",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "phone",
+    "nationality",
+    "hukou_address",
+    "valid_to",
+)
+
+
+def pop_identity(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {key: kwargs.pop(key) for key in IDENTITY_KEYS}
+
+
+def typed_identity(options: dict[str, Any]) -> TypedIdentity:
+    if not options.get("name"):
+        raise click.UsageError("手工录入需要同时给出 --id 和 --name（或改用 --reader 刷卡）。")
+    gender = options.get("gender")
+    return TypedIdentity(
+        number=options["number"],
+        name=options["name"],
+        doc_type=options.get("doc_type"),
+        gender=GENDER_CHOICES[gender] if gender else None,
+        birth_date=options.get("birth_date"),
+        ethnicity=options.get("ethnicity"),
+        nationality=options.get("nationality"),
+        hukou_address=options.get("hukou_address"),
+        phone=options.get("phone"),
+        valid_to=options.get("valid_to"),
+    )
+
+
+def identity_from(options: dict[str, Any]) -> TypedIdentity | CardRead:
+    """The identity the options name: a card swiped on ``--reader`` or the typed one."""
+    if bool(options.get("reader_url")) == bool(options.get("number")):
+        raise click.UsageError(
+            "请给出 --reader URL（刷卡）或 --id IDNO --name 姓名（手工录入）之一。"
+        )
+    if options.get("number"):
+        return typed_identity(options)
+    with reader_at(options["reader_url"]) as reader:
+        return swipe(reader, options["timeout"])
+
+
+# --- card readers ---------------------------------------------------------------------------
+
+
+def _open(url: str) -> CardReader:
+    try:
+        from drivers import open_reader
+    except ImportError:
+        # Until drivers.open_reader lands: serial://PATH?baud=N over the GA 467 serial stack.
+        parts = urlsplit(url)
+        if parts.scheme != "serial":
+            raise Refusal(f"读卡器地址 {url} 暂不支持：目前只能使用 serial://设备路径。") from None
+        from drivers.serialreader import SerialReader
+
+        baud = parse_qs(parts.query).get("baud", [None])[0]
+        return SerialReader(parts.path, baud=int(baud) if baud else None)
+    return open_reader(url)  # type: ignore[no-any-return]
+
+
+@contextmanager
+def reader_at(url: str) -> Iterator[CardReader]:
+    """An open card reader for ``url``, closed afterwards."""
+    reader = _open(url)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def swipe(reader: CardReader, timeout: float, prompt: str = "请刷身份证…") -> CardRead:
+    """Wait for one card; a clear refusal when none came within ``timeout`` seconds."""
+    note(prompt)
+    card = reader.read(timeout)
+    if card is None:
+        raise Refusal(f"{timeout:g} 秒内没有读到证件：请把证件放在读卡器上后重试。")
+    note(f"已读卡：{card.name} {card.masked_number}")
+    return card

@@ -1,0 +1,330 @@
+"""``person add|show|history|search``: who someone is, where they stay, live and work."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import uuid
+from datetime import date
+from typing import Any
+
+import click
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from cli.app import App
+from cli.output import (
+    CAPTURES,
+    PERSON_HEADERS,
+    emit,
+    finding_data,
+    findings_text,
+    joined,
+    json_option,
+    person_data,
+    person_row,
+    record,
+    table,
+)
+from cli.params import DAY, identity_from, identity_options, pop_identity
+from registry import journal, people, queries
+from registry.codes import ethnicity_name, gender_name
+from registry.db.models import Document, Finding, Person
+from registry.ids import DocType, mask
+from registry.places import city_of, find_person
+
+KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
+
+
+@click.group("person")
+def person() -> None:
+    """人员：登记、查看（完整证件号码）、轨迹、查找。"""
+
+
+@person.command("add")
+@identity_options
+@click.option(
+    "--jurisdiction", "code", metavar="CODE", help="登记地辖区；用于区分本地人口与流动人口。"
+)
+@json_option
+@click.pass_obj
+def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> None:
+    """登记一个人：用 --reader 刷卡，或用 --id 和 --name 手工录入。"""
+    identity = identity_from(pop_identity(options))
+    with app.sessions.begin() as session:
+        city = city_of(session, code).code if code else None
+        reg = people.register_person(session, app.ctx, identity, city=city)
+        data = {
+            "person": person_data(reg.person),
+            "created": reg.created,
+            "capture": reg.capture,
+            "warnings": reg.warnings,
+            "findings": [finding_data(f) for f in reg.findings],
+        }
+    verb = "已登记" if reg.created else "已核对（此前已登记）"
+    emit(
+        as_json,
+        data,
+        lambda: joined(
+            f"{verb}：{reg.person.name} {mask(reg.person.number)}（{CAPTURES[reg.capture]}）",
+            "\n".join(f"注意：{w}" for w in reg.warnings),
+            findings_text(reg.findings),
+        ),
+    )
+
+
+@person.command("show")
+@click.argument("number", metavar="IDNO")
+@json_option
+@click.pass_obj
+def person_show(app: App, number: str, as_json: bool) -> None:
+    """查看一个人的完整登记信息（显示完整证件号码，查看记入审计日志）。"""
+    with app.sessions.begin() as session:
+        found = find_person(session, number)
+        data = person_data(found, reveal=True)
+        documents = list(
+            session.scalars(
+                select(Document).where(Document.person_id == found.id).order_by(Document.created_at)
+            )
+        )
+        data["documents"] = [document_data(d) for d in documents]
+        current = [i for i in queries.history(session, found.id) if i.end is None]
+        data["current"] = [interval_data(i) for i in current]
+        open_findings = list(
+            session.scalars(
+                select(Finding)
+                .where(Finding.person_id == found.id, Finding.resolved_at.is_(None))
+                .order_by(Finding.found_at)
+            )
+        )
+        data["findings"] = [finding_data(f) for f in open_findings]
+        journal.record(
+            session,
+            app.ctx,
+            "person.viewed",
+            "person",
+            found.id,
+            person_id=found.id,
+            number=mask(found.number),
+        )
+    emit(
+        as_json,
+        data,
+        lambda: joined(
+            record(
+                [
+                    ("姓名", found.name),
+                    ("证件类型", DocType(found.doc_type).label),
+                    ("证件号码", found.number),
+                    ("性别", gender_name(found.gender)),
+                    ("出生日期", found.birth_date),
+                    ("民族", ethnicity_name(found.ethnicity)),
+                    ("国籍", found.nationality),
+                    ("类别", person_row(found)[5]),
+                    ("电话", found.phone),
+                    ("户籍地址", found.hukou_address),
+                ]
+            ),
+            table(
+                ["证件", "采集", "有效期至", "签发机关"],
+                [
+                    [
+                        DocType(d.doc_type).label,
+                        CAPTURES.get(d.capture, d.capture),
+                        "长期" if d.long_term else d.valid_to,
+                        d.issuer,
+                    ]
+                    for d in documents
+                ],
+            ),
+            "当前：\n"
+            + table(
+                ["类型", "地点", "开始", "说明"],
+                [[KINDS[i.kind], i.place, i.start, i.detail] for i in current],
+            )
+            if current
+            else "当前：无在住、居住或就业登记",
+            findings_text(open_findings, "未处理的问题"),
+        ),
+    )
+
+
+@person.command("history")
+@click.argument("number", metavar="IDNO")
+@click.option("--on", "day", type=DAY, help="只看这一天住在哪里（YYYY-MM-DD）。")
+@json_option
+@click.pass_obj
+def person_history(app: App, number: str, day: date | None, as_json: bool) -> None:
+    """一个人的住宿、居住、就业轨迹（按时间先后）；--on 查某天住在哪里。"""
+    with app.sessions.begin() as session:
+        found = find_person(session, number)
+        lines = queries.history(session, found.id)
+        if day is not None:
+            lines = [
+                queries.Interval(
+                    "residence",
+                    h.address,
+                    r.valid_from,
+                    r.valid_to,
+                    r.relation,
+                    r.jurisdiction_code,
+                )
+                for r, h in queries.residences_on(session, found.id, day)
+            ]
+        journal.record(session, app.ctx, "person.history", "person", found.id, person_id=found.id)
+        data = {
+            "person": person_data(found),
+            "on": day,
+            "history": [interval_data(i) for i in lines],
+        }
+    emit(
+        as_json,
+        data,
+        lambda: joined(
+            f"{found.name} {mask(found.number)}" + (f"，{day} 的居住地：" if day else " 的轨迹："),
+            table(
+                ["类型", "地点", "开始", "结束", "说明", "辖区"],
+                [
+                    [KINDS[i.kind], i.place, i.start, i.end or "至今", i.detail, i.jurisdiction]
+                    for i in lines
+                ],
+            )
+            if lines
+            else "（无记录）",
+        ),
+    )
+
+
+@person.command("search")
+@click.argument("text")
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="最多列出多少人。"
+)
+@json_option
+@click.pass_obj
+def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
+    """查找人员：完整或部分证件号码、中文姓名、全拼、拼音首字母（如 zs 找张三）或电话。
+
+    列表中的证件号码和电话已脱敏；完整信息用 laiqu person show IDNO 查看。
+    """
+    if not text.strip():
+        raise click.BadParameter("查找内容不能为空", param_hint="TEXT")
+    with app.sessions.begin() as session:
+        found = search(session, text, limit)
+        journal.record(session, app.ctx, "person.searched", "person", None, hits=len(found))
+        rows = [person_data(p) for p in found]
+    emit(
+        as_json,
+        {
+            "query": text if not text.strip()[:1].isdigit() else mask(text),
+            "count": len(rows),
+            "persons": rows,
+        },
+        lambda: (
+            table(PERSON_HEADERS, [person_row(p) for p in found])
+            if found
+            else "没有找到匹配的人员。"
+        ),
+    )
+
+
+# --- search: registry.lookup when it exists, plain LIKE queries until then ----------------
+
+
+def search(session: Session, text: str, limit: int) -> list[Person]:
+    """Persons matching ``text``; uses ``registry.lookup`` (indexed) once that module exists."""
+    if importlib.util.find_spec("registry.lookup") is not None:
+        from registry import lookup  # type: ignore[attr-defined]
+
+        hits = lookup.search(session, text, limit)
+        return [p for p in (_hit_person(session, h) for h in hits) if p is not None][:limit]
+    return like_search(session, text, limit)
+
+
+def _hit_person(session: Session, hit: object) -> Person | None:
+    if isinstance(hit, Person):
+        return hit
+    for attr in ("person", "person_id", "id"):
+        value = getattr(hit, attr, None)
+        if isinstance(value, Person):
+            return value
+        if isinstance(value, uuid.UUID):
+            return session.get(Person, value)
+    return session.get(Person, hit) if isinstance(hit, uuid.UUID) else None
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_search(session: Session, text: str, limit: int) -> list[Person]:
+    """The fallback search: LIKE on number, phone, name, pinyin and initials."""
+    raw = text.strip()
+    compact = re.sub(r"[\s\-]", "", raw).upper()
+    if re.fullmatch(r"[0-9X]+", compact):
+        needle = _like(compact)
+        where = or_(
+            Person.number.like(f"%{needle}%", escape="\\"),
+            Person.phone.like(f"%{needle}%", escape="\\"),
+        )
+        exact = compact
+    elif _CJK.search(raw):
+        where, exact = Person.name.like(f"%{_like(raw)}%", escape="\\"), raw
+    elif re.fullmatch(r"[a-zA-Z]+", compact):
+        low = _like(compact.lower())
+        where = or_(
+            Person.name_pinyin.like(f"%|{low}%", escape="\\"),
+            Person.name_initials.like(f"%|{low}%", escape="\\"),
+            Person.english_name.ilike(f"%{low}%", escape="\\"),
+        )
+        exact = compact.lower()
+    else:
+        where = or_(
+            Person.number.like(f"%{_like(compact)}%", escape="\\"),
+            Person.english_name.ilike(f"%{_like(raw)}%", escape="\\"),
+        )
+        exact = compact
+    rows = session.scalars(select(Person).where(where).limit(limit * 5)).all()
+
+    def rank(p: Person) -> tuple[int, str]:
+        hit = exact in (p.number, p.name, p.phone) or f"|{exact}|" in (
+            p.name_pinyin + p.name_initials
+        )
+        return (0 if hit else 1, p.name_pinyin or p.name)
+
+    return sorted(rows, key=rank)[:limit]
+
+
+# --- plain data ----------------------------------------------------------------------------
+
+
+def document_data(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "doc_type": doc.doc_type,
+        "capture": doc.capture,
+        "issuer": doc.issuer,
+        "valid_from": doc.valid_from,
+        "valid_to": doc.valid_to,
+        "long_term": doc.long_term,
+        "reader_id": doc.reader_id,
+        "read_at": doc.read_at,
+        "photo_sha256": doc.photo_sha256,
+    }
+
+
+def interval_data(interval: queries.Interval) -> dict[str, Any]:
+    return {
+        "kind": interval.kind,
+        "place": interval.place,
+        "start": interval.start,
+        "end": interval.end,
+        "detail": interval.detail,
+        "jurisdiction": interval.jurisdiction,
+    }
+
+
+COMMANDS = [person]
