@@ -1,0 +1,1 @@
+"""City-scale benchmarks of laiqu against the raw engines (performance.md §5)."""
