@@ -1,0 +1,71 @@
+"""``laiqu report``: the monthly residence-registration PDF, a thin wrapper over ``reports``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from registry.errors import InvalidInput, NotFound
+from reports.content import build_monthly
+from reports.fonts import FontError
+from reports.pdf import render
+
+
+@click.group("report")
+def report() -> None:
+    """报表：流动人口居住登记月报（PDF）。"""
+
+
+@report.command("monthly")
+@click.option("--month", required=True, metavar="YYYY-MM", help="统计月份，例如 2026-05。")
+@click.option("--jurisdiction", required=True, metavar="CODE", help="辖区代码（含下属单位）。")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE.pdf",
+    help="输出的 PDF 文件。",
+)
+def monthly(month: str, jurisdiction: str, out: Path) -> None:
+    """生成辖区某月的流动人口居住登记月报 PDF。
+
+    内容：月末登记流动人口、本月来与走、户籍地与年龄性别构成、出租房屋、旅馆住宿登记及按时上报率、
+    三项比对问题、居住证、协管员配备，以及近12个月趋势图。报表不含任何身份号码。
+    """
+    app = click.get_current_context().obj
+    try:
+        with app.sessions() as session:
+            content = build_monthly(session, jurisdiction, month, ctx=app.ctx)
+    except NotFound as exc:
+        raise click.ClickException(
+            f"辖区 {jurisdiction} 尚未登记：请检查辖区代码，"
+            "或先用 laiqu jurisdiction add 登记该辖区。"
+        ) from exc
+    except InvalidInput as exc:
+        if "future" in str(exc):
+            raise click.ClickException(f"月份 {month} 尚未到来：请指定本月或之前的月份。") from exc
+        raise click.ClickException(
+            f"月份 {month!r} 格式不正确：请写成 YYYY-MM，例如 2026-05。"
+        ) from exc
+    if not out.parent.exists():
+        raise click.ClickException(f"目录 {out.parent} 不存在：请先创建该目录或换一个输出路径。")
+    # Write next to the target and rename, so a failure never leaves half a PDF behind.
+    handle, temp = tempfile.mkstemp(prefix=".laiqu-report-", suffix=".pdf", dir=out.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            render(content, stream)
+        os.replace(temp, out)
+    except FontError as exc:
+        raise click.ClickException(
+            f"报表字体不可用（{exc}）：请把 LAIQU_PDF_FONT 设为一个中文 TrueType 字体文件，"
+            "或安装 fonts-wqy-zenhei。"
+        ) from exc
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    note = "（本月无数据）" if content.empty else ""
+    where = f"{content.jurisdiction_name}（{content.jurisdiction}）"
+    click.echo(f"已生成 {where}{content.month} 月报{note}：{out}")
