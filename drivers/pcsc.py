@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smartcard.Exceptions import CardConnectionException, NoCardException, SmartcardException
+from smartcard.pcsc.PCSCExceptions import BaseSCardException
 from smartcard.System import readers as list_pcsc_readers
 
 from drivers import frames as f
@@ -32,6 +33,7 @@ from drivers.layouts import decode_text
 from registry.cards import CardRead
 
 log = logging.getLogger(__name__)
+PCSC_ERRORS = (SmartcardException, BaseSCardException)  # pcscd gone, context lost, …
 
 GUID = [0x00, 0x36, 0x00, 0x00, 0x08]
 SAM_PAGES = 6  # 4 + 256 + 1024 bytes in 256-byte pages: 252+256+256+256+4 of photo
@@ -41,7 +43,7 @@ def reader_names() -> list[str]:
     """Names pcscd reports; ``ReaderNotFound`` when pcscd itself is not there."""
     try:
         return [str(r) for r in list_pcsc_readers()]
-    except SmartcardException as exc:
+    except PCSC_ERRORS as exc:
         raise ReaderNotFound(f"无法连接 pcscd（PC/SC 服务未运行？）: {exc}") from exc
 
 
@@ -101,7 +103,7 @@ class PcscReader:
         """Disconnect and release the PC/SC context now, not in a destructor at exit."""
         inner = getattr(connection, "component", connection)  # under pyscard's decorator
         for _attempt in range(2):  # a failed disconnect (card gone) aborts the first try
-            with contextlib.suppress(SmartcardException):
+            with contextlib.suppress(*PCSC_ERRORS):
                 inner.release()
                 return
 
@@ -150,7 +152,7 @@ class PcscReader:
         while not self._closed:
             try:
                 card = self.poll_once()
-            except SmartcardException as exc:
+            except PCSC_ERRORS as exc:
                 raise ReaderDisconnected(f"PC/SC 读卡器 {self.name} 出错: {exc}") from exc
             if card is not None:
                 return card
