@@ -55,20 +55,18 @@ class App:
         return self._sessions
 
     def _check_initialised(self) -> None:
-        from registry.db.schema import current
-
         url = make_url(self.url)
         file = url.database if url.get_backend_name() == "sqlite" else None
         if file and file != ":memory:" and not Path(file).exists():
             raise NotInitialised(self.shown_url)
         try:
-            revision = current(self.engine)
+            revision = heads(self.engine)
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "连接失败"
             raise Refusal(
                 f"无法连接数据库 {self.shown_url}：{reason}。请检查 --db 或 LAIQU_DATABASE_URL。"
             ) from exc
-        if revision is None:
+        if not revision:
             raise NotInitialised(self.shown_url)
 
     def close(self) -> None:
@@ -93,3 +91,11 @@ def make_context() -> Context:
     if fixed is not None and fixed.tzinfo is None:
         raise click.UsageError("LAIQU_NOW 必须带时区，例如 2026-06-15T10:00:00+08:00")
     return Context(actor=actor[:64], terminal=terminal[:64], now_fixed=fixed)
+
+
+def heads(engine: Engine) -> tuple[str, ...]:
+    """The migration revisions the database is at (empty: never initialised)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return tuple(MigrationContext.configure(conn).get_current_heads())

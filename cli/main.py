@@ -15,15 +15,24 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from cli.app import App, make_context
+from cli.app import App, heads, make_context
 from cli.errors import Refusal, translate
 from registry.db import engine as db_engine
 
 OPTIONAL_GROUPS = {"reader": "reader", "report": "report", "permit": "permit", "rules": "rule"}
 
 
+# Groups whose module exists but could not be imported (a dependency not there yet): why.
+UNAVAILABLE: dict[str, str] = {}
+
+
 class LaiquGroup(click.Group):
     """The root group: turns the core's refusals into ``ClickException`` for every command."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in UNAVAILABLE and cmd_name not in self.commands:
+            raise Refusal(f"laiqu {cmd_name} 暂不可用（{UNAVAILABLE[cmd_name]}）。")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -65,7 +74,7 @@ def init(app: App) -> None:
 
     可重复运行：已是最新版本时不做改动。
     """
-    from registry.db.schema import current, upgrade
+    from registry.db.schema import upgrade
 
     try:
         upgrade(app.engine)
@@ -73,7 +82,8 @@ def init(app: App) -> None:
         raise Refusal(
             f"无法连接或创建数据库 {app.shown_url}：{exc.orig}。请检查 --db 或 LAIQU_DATABASE_URL。"
         ) from exc
-    click.echo(f"数据库已就绪：{app.shown_url}（版本 {current(app.engine)}）")
+    version = "、".join(heads(app.engine))
+    click.echo(f"数据库已就绪：{app.shown_url}（版本 {version}）")
 
 
 def _register_commands() -> None:
@@ -92,10 +102,10 @@ def _optional_group(module_name: str, group_name: str) -> click.Command | None:
     """The group another engineer's module defines, or None while the module does not exist."""
     try:
         module = importlib.import_module(f"cli.{module_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"cli.{module_name}":
-            return None
-        raise
+    except ImportError as exc:
+        if not (isinstance(exc, ModuleNotFoundError) and exc.name == f"cli.{module_name}"):
+            UNAVAILABLE[group_name] = f"cli/{module_name}.py 无法导入：{exc}"
+        return None
     found = getattr(module, group_name, None)
     if isinstance(found, click.Command):
         return found
