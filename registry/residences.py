@@ -147,6 +147,7 @@ def move_out(
     residence.departure_deadline = rules.departure_deadline(
         rules.effective(session, house.jurisdiction_code, day), day
     )
+    withdraw_exempt_late(session, ctx, residence)
     journal.record(
         session,
         ctx,
@@ -161,3 +162,20 @@ def move_out(
     session.flush()
     found = matching.refresh(session, ctx, matching.Scope(persons={person.id}, houses={house.id}))
     return MoveOut(house, residence, found)
+
+
+def withdraw_exempt_late(session: Session, ctx: Context, residence: Residence) -> None:
+    """A stay with close relatives that ended within the exemption needed no report at all:
+    resolve the PH-LATE found while it looked open-ended (PH-LATE is otherwise a fact)."""
+    assert residence.valid_to is not None
+    in_force = rules.effective(session, residence.jurisdiction_code, residence.valid_from)
+    if not rules.family_exempt(
+        in_force, residence.relation, residence.valid_from, residence.valid_to
+    ):
+        return
+    keys = [f"PH-LATE:residence:{residence.id}", f"PH-LATE:departure:{residence.id}"]
+    for finding in session.scalars(
+        select(Finding).where(Finding.key.in_(keys), Finding.resolved_at.is_(None))
+    ):
+        finding.resolved_at = ctx.now()
+        finding.resolution = "投靠近亲属居住未超过免登记期限，无需申报"

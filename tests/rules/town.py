@@ -1,0 +1,62 @@
+"""A small synthetic city for the rules and permit tests (never real persons)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy.orm import Session, sessionmaker
+from stdnum.cn import uscc
+
+from registry import places
+from registry.context import DEFAULT_ZONE, Context
+from registry.ids import ric_check_digit
+from registry.people import TypedIdentity
+
+CITY, DISTRICT, STATION, GRID = "4403", "440304", "440304001", "44030400101"
+OTHER_STATION = "440304002"
+OTHER_CITY = "4401"
+
+
+def rid(seq: str = "001", region: str = "110105", born: str = "19900101") -> str:
+    first17 = region + born + seq
+    return first17 + ric_check_digit(first17)
+
+
+def who(number: str, name: str = "张三", **kw: object) -> TypedIdentity:
+    return TypedIdentity(number=number, name=name, **kw)  # type: ignore[arg-type]
+
+
+def at(ctx: Context, day: date, hour: int = 10, minute: int = 0) -> Context:
+    """The context at a local (Shanghai) time of ``day``."""
+    return ctx.at(datetime.combine(day, time(hour, minute), tzinfo=DEFAULT_ZONE))
+
+
+@dataclass
+class Town:
+    hotel: str  # in GRID (under STATION)
+    house: str  # in GRID, rental, no filing number
+    filed: str  # in OTHER_STATION, filed rental
+    elsewhere: str  # a house in OTHER_CITY
+    employer: str  # registered, in STATION
+
+
+def build(sf: sessionmaker[Session], ctx: Context) -> Town:
+    with sf.begin() as s:
+        places.add_jurisdiction(s, ctx, CITY, "深圳市", "city")
+        places.add_jurisdiction(s, ctx, DISTRICT, "福田区", "district", CITY)
+        places.add_jurisdiction(s, ctx, STATION, "园岭派出所", "station", DISTRICT)
+        places.add_jurisdiction(s, ctx, OTHER_STATION, "华富派出所", "station", DISTRICT)
+        places.add_jurisdiction(s, ctx, GRID, "百花社区", "community", STATION)
+        places.add_jurisdiction(s, ctx, OTHER_CITY, "广州市", "city")
+        hotel = places.add_venue(s, ctx, "百花旅馆", "hotel", GRID, rooms=["101", "102"])
+        house = places.add_house(s, ctx, "百花二路3号101", GRID, capacity=6)
+        filed = places.add_house(
+            s, ctx, "华富路8号2楼", OTHER_STATION, filing="ZL-2026-0008", pledge=True
+        )
+        elsewhere = places.add_house(s, ctx, "天河路1号", OTHER_CITY, filing="GZ-1")
+        body = "91440300MA5F00001"
+        emp = places.add_employer(s, ctx, "百花电子厂", body + uscc.calc_check_digit(body), STATION)
+        return Town(
+            str(hotel.id), str(house.id), str(filed.id), str(elsewhere.id), str(emp.record.id)
+        )
