@@ -22,6 +22,17 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave the dialect-specific lookup objects of migration 0003 out of ``alembic check``:
+    trigram and pattern indexes (``*_trgm``, ``*_lookup``) and the SQLite FTS5 tables
+    (``*_fts`` and their shadow tables ``*_fts_*``)."""
+    if type_ == "index" and name and name.endswith(("_trgm", "_lookup")):
+        return False
+    return not (type_ == "table" and name and ("_fts_" in name or name.endswith("_fts")))
+
+
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
     if engine is None:
@@ -37,6 +48,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             compare_type=True,
             render_item=render_item,
+            include_object=include_object,
             render_as_batch=connection.dialect.name == "sqlite",
             transaction_per_migration=True,
         )
