@@ -114,9 +114,12 @@ def list_command(as_json: bool) -> None:
 @click.argument("url")
 @click.option("--timeout", default=30.0, show_default=True, help="等待刷卡的秒数。")
 @click.option("--photo-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="把照片原始数据（WLT，1024 字节，未解码）写入此文件。")
+              help="把照片写入此文件：原始 WLT（1024 字节），配置了解码插件时为 BMP。")
+@click.option("--photo-decoder", envvar="LAIQU_PHOTO_DECODER", metavar="MODULE:FUNC",
+              help="照片解码插件（厂商解码库的封装）；不配置则不解码。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（证件号码脱敏）。")
-def read_command(url: str, timeout: float, photo_out: Path | None, as_json: bool) -> None:
+def read_command(url: str, timeout: float, photo_out: Path | None, photo_decoder: str | None,
+                 as_json: bool) -> None:
     """读一张证件：URL 如 serial:///dev/ttyUSB0、pcsc://、emulator://。"""
     with _opened(url) as rd:
         try:
@@ -126,7 +129,14 @@ def read_command(url: str, timeout: float, photo_out: Path | None, as_json: bool
     if card is None:
         raise click.ClickException(f"{timeout:g} 秒内没有读到证件：请把证件放在读卡器上。")
     if photo_out and card.photo:
-        photo_out.write_bytes(card.photo)
+        from drivers.photo import decode_photo, load_decoder
+
+        try:
+            decoder = load_decoder(photo_decoder)
+            image = decode_photo(card.photo, decoder) if decoder else card.photo
+        except ReaderError as exc:
+            raise click.ClickException(str(exc)) from exc
+        photo_out.write_bytes(image)
     _show(card, as_json)
 
 
