@@ -27,6 +27,7 @@ from drivers.emulator.deck import DeckCard, card_from_dict, load_deck
 from drivers.emulator.sam import Reply, SamEmulator, SamOptions
 
 WIRE_BITS = 10
+PATIENCE = 30.0  # auto-swipe keeps an unread card this long in the field
 _SPEEDS = {getattr(termios, f"B{b}"): b for b in (9600, 19200, 38400, 57600, 115200)}
 
 
@@ -43,6 +44,7 @@ class PtyServer:
         self.master: int | None = None
         self.slave: int | None = None
         self._swipe_index, self._next_swipe = 0, time.monotonic() if swipe else None
+        self._presented = 0.0
         self.plug()
 
     # --- the device ------------------------------------------------------------------------
@@ -137,7 +139,8 @@ class PtyServer:
                 "reads": self.sam.reads, "baud": self.sam.baud, "plugged": self.master is not None}
 
     def _autoswipe(self) -> float | None:
-        """Present the deck's cards in turn (dwell ``swipe`` s, then half of it empty)."""
+        """Present the deck's cards in turn: each stays ``swipe`` s and until it was read (up
+        to ``PATIENCE``), then the field stays empty for half of ``swipe``."""
         if self._next_swipe is None:
             return None
         now = time.monotonic()
@@ -145,7 +148,10 @@ class PtyServer:
             if self.sam.card is None:
                 self.sam.present(self.deck[self._swipe_index % len(self.deck)])
                 self._swipe_index += 1
+                self._presented = now
                 self._next_swipe = now + self.swipe
+            elif not self.sam.read_done and now < self._presented + PATIENCE:
+                self._next_swipe = now + 0.05  # let a slow host read it first
             else:
                 self.sam.remove()
                 self._next_swipe = now + self.swipe / 2
