@@ -5,9 +5,11 @@
   (115200 first); ``probe=0`` skips the status check at open; ``fingerprints=1`` reads
   30 10; ``append=1`` also reads the latest append address; ``poll=SECONDS``.
 - ``pcsc://`` (first reader) or ``pcsc://<reader name>``: through pcscd with pyscard.
-- ``emulator://`` or ``emulator://default?cards=FILE&swipe=1.0&baud=115200``: the shipped
-  emulator on a pty in this process, read through the real serial driver. ``swipe=0`` leaves
-  the card movements to ``reader.emulator`` (a ``drivers.emulator.SerialEmulator``).
+- ``emulator://`` or ``emulator://default?cards=FILE&swipe=1.0&baud=115200`` (or
+  ``emulator:///path/deck.json``): the shipped emulator on a pty in this process, read
+  through the real serial driver. It presents the deck's cards in turn (each until read, then
+  ``swipe`` seconds); ``swipe=0`` leaves the card movements to ``reader.emulator`` (a
+  ``drivers.emulator.SerialEmulator``).
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def _open_emulator(url: str) -> CardReader:
 
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
-    cards = query.get("cards") or (parts.netloc + parts.path).strip("/") or None
+    named = unquote(parts.netloc + parts.path)  # emulator://default, emulator:///abs/deck.json
+    cards = query.get("cards") or (named if named.strip("/") else None)
     return EmulatorReader(cards=cards, baud=int(query.get("baud", 115200)),
                           swipe=float(query.get("swipe", 1.0)),
                           **{k: v for k, v in _serial_options(query).items() if k != "baud"})
