@@ -1,0 +1,505 @@
+"""City-scale benchmarks: our layer against the raw engine, side by side in ABBA rounds.
+
+    python bench/run.py --persons 1000000                  # SQLite and PostgreSQL
+    python bench/run.py --persons 50000 --engines sqlite   # quick
+    python bench/run.py --scale --engines postgresql       # 10 M persons (not run in CI)
+
+Measures (performance.md §5): ID look-up (B2), name/pinyin/initials/address search (B3),
+check-ins through ``registry.stays.check_in`` (B1) and bulk import (B4). A is our code, B the
+raw DB-API driver doing the same work; each measure runs A B B A for ``--rounds`` rounds and
+reports p50/p95/p99 of both and the ratio of medians. Results go to ``bench/results/`` as
+JSON and a Markdown table, with the machine and versions. PostgreSQL is the throw-away server
+of ``tests/pgserver.py`` (fsync and synchronous_commit off: commit latency is not measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import sqlalchemy as sa  # noqa: E402
+from pgserver import PgServer  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from bench.generate import generate  # noqa: E402
+from registry import bulk, lookup  # noqa: E402
+from registry.context import Context  # noqa: E402
+from registry.db.engine import make_engine, session_factory  # noqa: E402
+from registry.db.models import Person, Venue  # noqa: E402
+from registry.ids import ric_check_digit  # noqa: E402
+from registry.people import TypedIdentity  # noqa: E402
+from registry.places import venue_rooms  # noqa: E402
+from registry.stays import check_in  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Measure:
+    name: str
+    unit: str
+    a: list[float] = field(default_factory=list)
+    b: list[float] = field(default_factory=list)
+    note: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        def pct(xs: list[float], p: float) -> float:
+            if not xs:
+                return float("nan")
+            xs = sorted(xs)
+            return xs[min(len(xs) - 1, int(p * len(xs)))]
+
+        out: dict[str, Any] = {"name": self.name, "unit": self.unit, "note": self.note}
+        for side, xs in (("a", self.a), ("b", self.b)):
+            out[side] = {
+                "n": len(xs),
+                "p50": statistics.median(xs) if xs else None,
+                "p95": pct(xs, 0.95),
+                "p99": pct(xs, 0.99),
+            }
+        if self.a and self.b:
+            out["ratio"] = statistics.median(self.a) / statistics.median(self.b)
+        return out
+
+
+def abba(
+    rounds: int, a: Callable[[], list[float]], b: Callable[[], list[float]], m: Measure
+) -> None:
+    for _ in range(rounds):
+        m.a += a()
+        m.b += b()
+        m.b += b()
+        m.a += a()
+
+
+def _timed(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
+    out = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+# ----------------------------------------------------------------------------- setup
+
+
+def _raw(engine: Engine) -> Any:
+    """A DB-API connection of the engine's pool (its cursor is the raw driver's)."""
+    return engine.raw_connection()
+
+
+def _samples(sf: sessionmaker[Session], n: int, seed: int) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    with sf() as s:
+        total = s.scalar(sa.select(sa.func.count()).select_from(Person)) or 1
+        rows = s.execute(
+            sa.select(Person.number, Person.name, Person.name_pinyin, Person.name_initials,
+                      Person.hukou_address)
+            .where(Person.doc_type == "resident")
+            .offset(rng.randrange(max(1, total - n)))
+            .limit(n)
+        ).all()
+        addresses = s.scalars(sa.text("SELECT address FROM houses LIMIT 2000")).all()
+    numbers = [r[0] for r in rows]
+    misses = []
+    for num in numbers[: n // 10]:
+        first17 = num[:14] + f"{(int(num[14:17]) + 500) % 1000:03d}"
+        misses.append(first17 + ric_check_digit(first17))
+    rng.shuffle(numbers)
+    return {
+        "numbers": numbers[: n - len(misses)] + misses,
+        "names": [r[1] for r in rows],
+        "pinyin": [r[2].strip("|").split("|")[0] for r in rows],
+        "initials": [r[3].strip("|").split("|")[0] for r in rows],
+        "hukou": [r[4][-9:-3] for r in rows if r[4] and len(r[4]) > 10],
+        "address": [a[6:14] for a in addresses],
+        "suffix": [num[-6:] for num in numbers],
+    }
+
+
+# -------------------------------------------------------------------------- measures
+
+
+def measure_id_lookup(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[str]],
+                      rounds: int) -> Measure:
+    m = Measure("ID look-up (by_id_number vs raw SELECT)", "ms")
+    numbers = s["numbers"][:1000]
+    cols = ", ".join(c.name for c in Person.__table__.columns)
+    raw = _raw(engine)
+    mark = "%s" if engine.dialect.name == "postgresql" else "?"
+    sql = f"SELECT {cols} FROM persons WHERE id_key = {mark}"
+    cur = raw.cursor()
+    keys = {n: lookup.id_key(n) for n in numbers}
+
+    def a() -> list[float]:
+        def one(n: str) -> None:
+            with sf() as session:
+                lookup.by_id_number(session, n)
+        return _timed(one, numbers)
+
+    def b() -> list[float]:
+        def one(n: str) -> None:
+            cur.execute(sql, (keys[n],))
+            cur.fetchall()
+            raw.rollback()
+        return _timed(one, numbers)
+
+    a(), b()  # warm the cache
+    abba(rounds, a, b, m)
+    raw.close()
+    m.note = "B: driver cursor, key precomputed; A: a Session per look-up, 10% misses"
+    return m
+
+
+def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[str]],
+                   rounds: int) -> list[Measure]:
+    out = []
+    dialect = engine.dialect
+    raw = _raw(engine)
+    cur = raw.cursor()
+    for kind in ("names", "pinyin", "initials", "hukou", "address", "suffix"):
+        texts = s[kind][:150]
+        m = Measure(f"search: {kind}", "ms")
+        with sf() as session:
+            plans = {
+                t: [
+                    str(q.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+                    for _match, q in lookup.queries(session, t, 20)
+                ]
+                for t in texts
+            }
+
+        def a(texts: list[str] = texts) -> list[float]:
+            def one(text: str) -> None:
+                with sf() as session:
+                    lookup.search(session, text, 20)
+            return _timed(one, texts)
+
+        def b(texts: list[str] = texts, plans: dict[str, list[str]] = plans) -> list[float]:
+            def one(text: str) -> None:
+                got = 0
+                for sql in plans[text]:
+                    cur.execute(sql.replace("%", "%%") if dialect.name == "postgresql" else sql)
+                    got += len(cur.fetchall())
+                    if got >= 20:
+                        break
+                raw.rollback()
+            return _timed(one, texts)
+
+        a(), b()
+        abba(rounds, a, b, m)
+        m.note = "B: the same tier SQL through the driver, literal binds"
+        out.append(m)
+    raw.close()
+    return out
+
+
+def _new_number(rng: random.Random) -> str:
+    first17 = f"4303{rng.randint(10, 99)}{rng.randint(1960, 2004)}0{rng.randint(1, 9)}" \
+        f"{rng.randint(10, 28)}{rng.randint(0, 999):03d}"
+    return first17 + ric_check_digit(first17)
+
+
+def _pg_params(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row)
+
+
+def measure_checkins(engine: Engine, sf: sessionmaker[Session], rounds: int, per: int,
+                     seed: int) -> Measure:
+    m = Measure("check-in (stays.check_in vs raw INSERTs)", "ms")
+    rng = random.Random(seed)
+    with sf() as s:
+        venue = s.scalars(sa.select(Venue).where(Venue.kind == "hotel").limit(1)).one()
+        venue_id, venue_code = str(venue.id), venue.jurisdiction_code
+        rooms = venue_rooms(s, venue.id)
+    used: set[str] = set()
+
+    def numbers(k: int) -> list[str]:
+        out = []
+        while len(out) < k:
+            n = _new_number(rng)
+            if n not in used:
+                used.add(n)
+                out.append(n)
+        return out
+
+    ctx = Context(actor="bench", terminal="bench-desk")
+
+    def a() -> list[float]:
+        def one(n: str) -> None:
+            with sf.begin() as session:
+                check_in(session, ctx, venue_id, rng.choice(rooms),
+                         [TypedIdentity(number=n, name="测试客")])
+        return _timed(one, numbers(per))
+
+    pg = engine.dialect.name == "postgresql"
+    raw = _raw(engine)
+    cur = raw.cursor()
+    mark = "%s" if pg else "?"
+
+    def ins(table: str, cols: Sequence[str]) -> tuple[str, Callable[[Sequence[Any]], Any]]:
+        tbl = bulk._table(table)
+        conv = (lambda r: r) if pg else bulk.sqlite_row(tbl, cols)
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
+        return sql, conv
+
+    pcols = bulk.person_columns()
+    p_sql, p_conv = ins("persons", pcols)
+    dcols = ("id", "person_id", "doc_type", "number", "long_term", "capture", "created_at")
+    d_sql, d_conv = ins("documents", dcols)
+    scols = ("id", "person_id", "venue_id", "room", "jurisdiction_code", "party_id",
+             "checked_in_at", "capture", "document_id", "registered_by", "terminal",
+             "report_deadline", "reported_at")
+    s_sql, s_conv = ins("stays", scols)
+    ecols = ("id", "occurred_at", "actor", "terminal", "action", "subject_kind", "subject_id",
+             "person_id", "jurisdiction_code", "detail")
+    e_sql, _ = ins("events", ecols)
+    now = datetime.now(UTC)
+
+    def rows(n: str) -> tuple[Any, ...]:
+        pid, did, sid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        person = bulk.person_tuple({"number": n, "doc_type": "resident", "name": "测试客",
+                                    "category": "floating", "id": pid}, pcols, now)
+        doc = (did, pid, "resident", n, False, "manual", now)
+        stay = (sid, pid, uuid.UUID(venue_id), "101", venue_code, uuid.uuid4(), now, "manual",
+                did, "bench", "bench-desk", now, now)
+        ev1 = (uuid.uuid4(), now, "bench", "bench-desk", "person.registered", "person", pid,
+               pid, None, json.dumps({"capture": "manual"}))
+        ev2 = (uuid.uuid4(), now, "bench", "bench-desk", "stay.checked_in", "stay", sid, pid,
+               venue_code, json.dumps({"room": "101"}))
+        if pg:
+            return tuple(_pg_params(r) for r in (person, doc, stay, ev1, ev2))
+        ev = bulk._table("events")
+        conv = bulk.sqlite_row(ev, ecols)
+        return (p_conv(person), d_conv(doc), s_conv(stay), conv((*ev1[:9], json.loads(ev1[9]))),
+                conv((*ev2[:9], json.loads(ev2[9]))))
+
+    def b() -> list[float]:
+        prepared = [rows(n) for n in numbers(per)]
+
+        def one(r: tuple[Any, ...]) -> None:
+            cur.execute(p_sql, r[0])
+            cur.execute(d_sql, r[1])
+            cur.execute(s_sql, r[2])
+            cur.execute(e_sql, r[3])
+            cur.execute(e_sql, r[4])
+            raw.commit()
+        return _timed(one, prepared)
+
+    a(), b()
+    abba(rounds, a, b, m)
+    raw.close()
+    m.note = ("new typed guest per check-in, committed; A validates, registers person and "
+              "document, journals, runs the incremental matchings; B inserts the same 5 rows")
+    return m
+
+
+def measure_bulk(engine: Engine, rounds: int, rows_n: int, seed: int) -> Measure:
+    m = Measure("bulk import (bulk_load_persons vs raw COPY/executemany)", "s")
+    rng = random.Random(seed + 1)
+    now = datetime.now(UTC)
+    people = [
+        {"number": n, "doc_type": "resident", "name": rng.choice("王李张刘陈") + "测试",
+         "name_pinyin": "|wangceshi|", "name_initials": "|wcs|", "category": "floating",
+         "gender": "1", "created_at": now}
+        for n in {_new_number(rng) for _ in range(rows_n)}
+    ]
+    cols = bulk.person_columns()
+    tuples = [bulk.person_tuple(p, cols, now) for p in people]
+    table = bulk._table("persons")
+    pg = engine.dialect.name == "postgresql"
+    buffer = bulk.copy_buffer(table, cols, tuples) if pg else None
+    params = None if pg else bulk.sqlite_params(table, cols, tuples)
+    col_sql = ", ".join(cols)
+
+    def a() -> list[float]:
+        with engine.connect() as conn:
+            t = time.perf_counter()
+            bulk.bulk_load_persons(conn, people)
+            took = time.perf_counter() - t
+            conn.rollback()
+        return [took]
+
+    def b() -> list[float]:
+        raw = _raw(engine)
+        cur = raw.cursor()
+        t = time.perf_counter()
+        if pg:
+            cur.copy_expert(f"COPY persons ({col_sql}) FROM STDIN", io.StringIO(buffer))
+        else:
+            marks = ", ".join("?" for _ in cols)
+            cur.executemany(f"INSERT INTO persons ({col_sql}) VALUES ({marks})", params)
+        took = time.perf_counter() - t
+        raw.rollback()
+        raw.close()
+        return [took]
+
+    abba(rounds, a, b, m)
+    m.note = (f"{len(people):,} new persons into the loaded table with all its indexes, rolled "
+              "back; B gets the rows already rendered")
+    return m
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def machine(engine: Engine | None = None) -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import psycopg2
+
+    info: dict[str, Any] = {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlalchemy": sa.__version__,
+        "psycopg2": psycopg2.__version__.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+    if engine is not None and engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            info["postgresql"] = conn.execute(sa.text("SHOW server_version")).scalar()
+            for name in ("fsync", "synchronous_commit", "shared_buffers", "lc_ctype"):
+                info[name] = conn.execute(sa.text(f"SHOW {name}")).scalar()
+    elif engine is not None:
+        with engine.connect() as conn:
+            info["sqlite_synchronous"] = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+            info["sqlite_journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    return info
+
+
+def run_engine(dialect: str, args: argparse.Namespace, server: PgServer | None,
+               workdir: Path) -> dict[str, Any]:
+    if dialect == "postgresql":
+        assert server is not None
+        admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE DATABASE bench"))
+        admin.dispose()
+        url = server.url("bench")
+    else:
+        url = f"sqlite:///{workdir / 'bench.sqlite'}"
+    engine = make_engine(url)
+    sf = session_factory(engine)
+    t = time.perf_counter()
+    stats = generate(engine, args.persons, args.seed)
+    gen_seconds = time.perf_counter() - t
+    print(f"[{dialect}] generated {sum(stats.rows.values()):,} rows in {gen_seconds:.0f} s",
+          flush=True)
+    samples = _samples(sf, 2000, args.seed)
+    measures: list[Measure] = []
+    measures.append(measure_id_lookup(engine, sf, samples, args.rounds))
+    print(f"[{dialect}] {measures[-1].summary()}", flush=True)
+    for m in measure_search(engine, sf, samples, args.rounds):
+        measures.append(m)
+        print(f"[{dialect}] {m.summary()}", flush=True)
+    measures.append(measure_checkins(engine, sf, args.rounds, args.checkins, args.seed))
+    print(f"[{dialect}] {measures[-1].summary()}", flush=True)
+    measures.append(measure_bulk(engine, args.rounds, args.bulk_rows, args.seed))
+    print(f"[{dialect}] {measures[-1].summary()}", flush=True)
+    result = {
+        "engine": dialect,
+        "persons": args.persons,
+        "rows": stats.rows,
+        "generate_seconds": gen_seconds,
+        "generate_rows_per_second": sum(stats.rows.values()) / gen_seconds,
+        "machine": machine(engine),
+        "measures": [m.summary() for m in measures],
+    }
+    engine.dispose()
+    return result
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = []
+    for r in results:
+        mach = r["machine"]
+        lines.append(f"## {r['engine']}, {r['persons']:,} persons\n")
+        lines.append(
+            f"{mach['nproc']} CPU ({mach['cpu']}), Python {mach['python']}, SQLAlchemy "
+            f"{mach['sqlalchemy']}, psycopg2 {mach['psycopg2']}, SQLite {mach['sqlite']}"
+            + (f", PostgreSQL {mach['postgresql']} (fsync={mach['fsync']}, synchronous_commit="
+               f"{mach['synchronous_commit']}, lc_ctype={mach['lc_ctype']})"
+               if "postgresql" in mach else
+               f", synchronous={mach.get('sqlite_synchronous')} "
+               f"journal={mach.get('sqlite_journal_mode')}")
+        )
+        lines.append(
+            f"\nGenerated {sum(r['rows'].values()):,} rows in {r['generate_seconds']:.0f} s "
+            f"({r['generate_rows_per_second']:,.0f} rows/s).\n"
+        )
+        lines.append("| measure | unit | A p50 | A p95 | A p99 | B p50 | B p95 | A/B (p50) |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for m in r["measures"]:
+            a, b = m["a"], m["b"]
+            lines.append(
+                f"| {m['name']} | {m['unit']} | {a['p50']:.3f} | {a['p95']:.3f} | "
+                f"{a['p99']:.3f} | {b['p50']:.3f} | {b['p95']:.3f} | {m.get('ratio', 0):.2f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--scale", action="store_true", help="10 M persons (PostgreSQL)")
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--checkins", type=int, default=250, help="check-ins per A or B block")
+    parser.add_argument("--bulk-rows", type=int, default=50_000)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.scale:
+        args.persons = 10_000_000
+    engines = args.engines.split(",")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="laiqu-bench-") as tmp:
+        server = PgServer().start() if "postgresql" in engines else None
+        try:
+            for dialect in engines:
+                results.append(run_engine(dialect, args, server, Path(tmp)))
+        finally:
+            if server is not None:
+                server.stop()
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = args.out / f"{stamp}-{args.persons}"
+    base.with_suffix(".json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    base.with_suffix(".md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
