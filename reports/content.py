@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import rules as registry_rules
 from registry.context import Context
 from registry.db.models import Jurisdiction
+from registry.db.rules_models import RuleRow
 from registry.errors import InvalidInput, NotFound
 from registry.matching import CODES
 from reports import permits as permit_queries
@@ -196,7 +198,7 @@ def build_monthly(
     leaf_findings = q.findings(session, root.path, start, end)
     profile = q.profile(session, root.path, last)
 
-    ratios = {u.code: ratio or _ratio(session, u.code, last) for u in units}
+    ratios = {u.code: ratio for u in units} if ratio else _ratios(session, units, last)
     figures = _unit_figures(
         units, floating, leaf_moves, leaf_houses, leaf_stays, leaf_findings, ratios
     )
@@ -293,12 +295,33 @@ def _unit_figures(
     return out
 
 
-def _ratio(session: Session, code: str, day: date) -> int:
-    """The coordinator ratio in force for a unit (per-jurisdiction rules when the core has them)."""
-    effective = getattr(registry_rules, "effective", None)
-    if effective is None:
-        return int(registry_rules.DEFAULTS.coordinator_ratio)
-    return int(effective(session, code, day).coordinator_ratio)
+def _ratios(session: Session, units: list[q.Unit], day: date) -> dict[str, int]:
+    """The coordinator ratio in force on ``day`` for every unit, from one query.
+
+    Same resolution as ``registry.rules.effective``: a node's latest setting effective on
+    or before the day; no setting or an empty one (inherit) defers to the parent; the
+    national default at the top.
+    """
+    nodes = {code for u in units for code in u.path.strip("/").split("/")}
+    latest: dict[str, tuple[date, datetime, int | None]] = {}
+    for code, value, since, set_at in session.execute(
+        select(
+            RuleRow.jurisdiction_code, RuleRow.value, RuleRow.effective_from, RuleRow.set_at
+        ).where(
+            RuleRow.name == "coordinator_ratio",
+            RuleRow.effective_from <= day,
+            RuleRow.jurisdiction_code.in_(nodes),
+        )
+    ):
+        if code not in latest or (since, set_at) > latest[code][:2]:
+            latest[code] = (since, set_at, value)
+    default = int(registry_rules.DEFAULTS.coordinator_ratio)
+    out = {}
+    for unit in units:
+        chain = reversed(unit.path.strip("/").split("/"))
+        values = (latest[c][2] for c in chain if c in latest and latest[c][2] is not None)
+        out[unit.code] = int(next(values, default))
+    return out
 
 
 def _provinces(profile: dict[tuple[str | None, str, str], int]) -> tuple[tuple[str, int], ...]:

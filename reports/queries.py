@@ -118,11 +118,15 @@ def floating_by_unit(session: Session, units: Sequence[Unit], day: date) -> dict
         Person.category != LOCAL,
         _in_subtree(Residence.jurisdiction_code, root_path),
     ]
-    per_leaf = session.execute(
-        select(Residence.jurisdiction_code, func.count(distinct(Residence.person_id)))
+    pairs_per_leaf = (
+        select(Residence.jurisdiction_code.label("leaf"), Residence.person_id)
         .join(Person, Person.id == Residence.person_id)
         .where(*where)
-        .group_by(Residence.jurisdiction_code)
+        .distinct()
+        .subquery("leaf_people")
+    )
+    per_leaf = session.execute(
+        select(pairs_per_leaf.c.leaf, func.count()).group_by(pairs_per_leaf.c.leaf)
     )
     out = rollup(units, {leaf: int(n) for leaf, n in per_leaf})
     multi = (
@@ -130,7 +134,8 @@ def floating_by_unit(session: Session, units: Sequence[Unit], day: date) -> dict
         .join(Person, Person.id == Residence.person_id)
         .where(*where)
         .group_by(Residence.person_id)
-        .having(func.count(distinct(Residence.jurisdiction_code)) > 1)
+        # min <> max: more than one leaf, without a sort for COUNT(DISTINCT)
+        .having(func.min(Residence.jurisdiction_code) != func.max(Residence.jurisdiction_code))
     )
     pairs = (
         select(Residence.person_id, Residence.jurisdiction_code.label("leaf"))

@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 
 import pytest
+from conftest import ENGINES, NOW, _drop_pg, _fresh_pg
 from report_town import C1, CITY, DISTRICT, G1, S1, S2, build
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.context import Context
+from registry.db.engine import make_engine, session_factory
 from registry.db.rules_models import Endorsement, Permit
 from registry.errors import InvalidInput, NotFound
 from reports.content import NO_DATA, MonthlyReport, build_monthly, parse_month
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def town(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[sessionmaker[Session]]:
+    """The town, built once per engine for the tests that only read it."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("town") / "town.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url, name = f"sqlite:///{path}", None
+    else:
+        server = request.getfixturevalue("pg_server")
+        name, url = _fresh_pg(server, request.getfixturevalue("pg_template"))
+    engine = make_engine(url)
+    sf = session_factory(engine)
+    build(sf, Context(actor="tester", terminal="test-desk", now_fixed=NOW))
+    yield sf
+    engine.dispose()
+    if name is not None:
+        _drop_pg(request.getfixturevalue("pg_server"), name)
+
+
 @pytest.fixture
-def town(sf: sessionmaker[Session], ctx: Context) -> sessionmaker[Session]:
+def own_town(sf: sessionmaker[Session], ctx: Context) -> sessionmaker[Session]:
+    """A town of the test's own, for tests that change it."""
     build(sf, ctx)
     return sf
 
@@ -111,8 +137,24 @@ def test_configured_ratio(town: sessionmaker[Session], ctx: Context) -> None:
         report(town, ctx, ratio=0)
 
 
-def test_permits(town: sessionmaker[Session], ctx: Context) -> None:
-    assert report(town, ctx).permits is not None
+def test_ratio_rules_per_jurisdiction(own_town: sessionmaker[Session], ctx: Context) -> None:
+    from registry import rules
+
+    april = ctx.at(datetime(2026, 4, 1, 2, tzinfo=UTC))
+    with own_town.begin() as s:
+        rules.set_rule(s, april, S2, "coordinator_ratio", 1)
+        rules.set_rule(s, april, DISTRICT, "coordinator_ratio", 3)
+        rules.set_rule(s, ctx, S1, "coordinator_ratio", 1)  # from 06-15: not in force in May
+    r = report(own_town, ctx)
+    units = {u.code: u for u in r.units}
+    assert (r.totals.ratio, r.totals.coordinators) == (400, 1)
+    assert (units[DISTRICT].ratio, units[DISTRICT].coordinators) == (3, 2)
+    assert (units[S1].ratio, units[G1].ratio, units[S1].coordinators) == (3, 3, 2)
+    assert (units[S2].ratio, units[S2].coordinators) == (1, 2)
+
+
+def test_permits(own_town: sessionmaker[Session], ctx: Context) -> None:
+    assert report(own_town, ctx).permits is not None
     now = datetime(2026, 5, 2, tzinfo=UTC)
     rows = [
         # issued in May; due next year
@@ -122,7 +164,7 @@ def test_permits(town: sessionmaker[Session], ctx: Context) -> None:
         # anniversary passed on 2026-05-03 without endorsement: suspended at month end
         dict(issued_on=date(2025, 5, 3), years_from=date(2025, 5, 3), due_on=date(2026, 5, 3)),
     ]
-    with town.begin() as s:
+    with own_town.begin() as s:
         ids = []
         for row in rows:
             ids.append(uuid.uuid4())
@@ -154,7 +196,7 @@ def test_permits(town: sessionmaker[Session], ctx: Context) -> None:
                 endorsed_at=now,
             )
         )
-    p = report(town, ctx).permits
+    p = report(own_town, ctx).permits
     assert p is not None
     assert (p.issued, p.endorsed, p.endorsed_late, p.due, p.suspended, p.valid) == (
         1,
@@ -164,7 +206,7 @@ def test_permits(town: sessionmaker[Session], ctx: Context) -> None:
         1,
         2,
     )
-    assert report(town, ctx, S2).permits == type(p)(0, 0, 0, 0, 0, 0)
+    assert report(own_town, ctx, S2).permits == type(p)(0, 0, 0, 0, 0, 0)
 
 
 def test_month_without_data(town: sessionmaker[Session], ctx: Context) -> None:
