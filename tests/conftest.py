@@ -22,15 +22,43 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pgserver import PgServer  # noqa: E402
+from pgserver import PgServer
 
-from registry.context import Context  # noqa: E402
-from registry.db.engine import make_engine, session_factory  # noqa: E402
-from registry.db.schema import upgrade  # noqa: E402
+from registry.context import Context
+from registry.db.engine import make_engine, session_factory
+from registry.db.schema import upgrade
 
 ENGINES = os.environ.get("LAIQU_TEST_ENGINES", "sqlite,postgresql").split(",")
 # A fixed instant: Monday 2026-06-15 10:00 in Shanghai.
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--reader", default=None, help="URL of a physical reader for hardware tests")
+
+
+def reader_url(config: pytest.Config) -> str | None:
+    try:
+        url = config.getoption("--reader")
+    except ValueError:  # option not registered when this conftest is not an initial one
+        url = None
+    return url or os.environ.get("LAIQU_TEST_READER")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if reader_url(config):
+        return
+    skip = pytest.mark.skip(reason="needs a physical reader: --reader URL")
+    for item in items:
+        if "hardware" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def hardware_url(request: pytest.FixtureRequest) -> str:
+    url = reader_url(request.config)
+    assert url
+    return url
 
 
 @pytest.fixture(scope="session")

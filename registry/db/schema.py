@@ -19,7 +19,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the database (``alembic upgrade head``)."""
     command.upgrade(alembic_config(engine), revision)
 
