@@ -190,13 +190,15 @@ def build_monthly(
     last = date.fromordinal(after.toordinal() - 1)
     start, end = ctx.start_of(first), ctx.start_of(after)
 
+    q.tune(session)
     units = q.subtree(session, root.path)
-    floating = q.floating_by_unit(session, units, last)
-    leaf_moves = q.moves(session, root.path, first, after)
-    leaf_houses = q.houses(session, root.path, last, end)
-    leaf_stays = q.stays(session, root.path, start, end)
-    leaf_findings = q.findings(session, root.path, start, end)
-    profile = q.profile(session, root.path, last)
+    scope = q.scope_of(session, units)
+    floating = q.floating_by_unit(session, units, last, scope)
+    leaf_moves = q.moves(session, scope, first, after)
+    leaf_houses = q.houses(session, scope, last, end)
+    leaf_stays = q.stays(session, scope, start, end)
+    leaf_findings = q.findings(session, scope, start, end)
+    profile = q.profile(session, scope, last)
 
     ratios = {u.code: ratio for u in units} if ratio else _ratios(session, units, last)
     figures = _unit_figures(
@@ -208,7 +210,7 @@ def build_monthly(
     guests = _guests(leaf_stays)
     findings = _findings(leaf_findings)
     permits = permit_queries.permit_figures(session, root.path, first, after)
-    trend = _trend(session, root.path, first)
+    trend = _trend(session, scope, first)
     empty = not (
         totals.floating
         or totals.arrivals

@@ -30,6 +30,8 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
+    true,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -62,6 +64,12 @@ class Unit:
         return self.path.strip("/").count("/")
 
 
+def tune(session: Session) -> None:
+    """Give the report's hash aggregates room on PostgreSQL (this transaction only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 def subtree(session: Session, root_path: str) -> list[Unit]:
     """The jurisdictions under (and including) the node with ``root_path``, in tree order."""
     rows = session.execute(
@@ -82,7 +90,22 @@ def _codes_under(root_path: str) -> Select[tuple[str]]:
     return select(Jurisdiction.code).where(Jurisdiction.path.startswith(root_path, autoescape=True))
 
 
+EVERYWHERE = "/"  # the scope of a report whose subtree is every jurisdiction in the database
+
+
+def scope_of(session: Session, units: Sequence[Unit]) -> str:
+    """The root's path, or ``EVERYWHERE`` when the subtree holds every jurisdiction.
+
+    Then no subtree filter is applied at all: the engines scan instead of probing an
+    index once per row (SQLite otherwise walks the jurisdiction index for a whole city).
+    """
+    total = session.scalar(select(func.count()).select_from(Jurisdiction))
+    return EVERYWHERE if total == len(units) else units[0].path
+
+
 def _in_subtree(column: Any, root_path: str) -> ColumnElement[bool]:
+    if root_path == EVERYWHERE:
+        return true()
     return column.in_(_codes_under(root_path))
 
 
@@ -105,14 +128,16 @@ def rollup(units: Sequence[Unit], per_leaf: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def floating_by_unit(session: Session, units: Sequence[Unit], day: date) -> dict[str, int]:
+def floating_by_unit(
+    session: Session, units: Sequence[Unit], day: date, scope: str | None = None
+) -> dict[str, int]:
     """Distinct floating persons with an active residence on ``day``, per unit of the subtree.
 
     Counted per leaf in SQL and rolled up the tree; a person with active residences in
     several leaves is then counted once per unit by a correction computed, also in SQL, over
     those persons only (they are PC-TWO-PLACES findings, so few).
     """
-    root_path = units[0].path
+    root_path = scope or units[0].path
     where = [
         *active_on(day),
         Person.category != LOCAL,
@@ -154,7 +179,7 @@ def floating_by_unit(session: Session, units: Sequence[Unit], day: date) -> dict
         .select_from(pairs)
         .join(leaf, leaf.code == pairs.c.leaf)
         .join(anc, leaf.path.startswith(anc.path))
-        .where(anc.path.startswith(root_path, autoescape=True))
+        .where(anc.path.startswith(units[0].path, autoescape=True))
         .group_by(anc.code, pairs.c.person_id)
         .subquery("per_unit")
     )

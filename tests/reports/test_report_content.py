@@ -153,6 +153,22 @@ def test_ratio_rules_per_jurisdiction(own_town: sessionmaker[Session], ctx: Cont
     assert (units[S2].ratio, units[S2].coordinators) == (1, 2)
 
 
+def test_another_city_stays_out(own_town: sessionmaker[Session], ctx: Context) -> None:
+    from report_town import at, person
+
+    from registry import places
+    from registry.residences import move_in
+
+    day = date(2026, 5, 6)
+    with own_town.begin() as s:
+        places.add_jurisdiction(s, at(ctx, day), "4401", "广州市", "city")
+        house = places.add_house(s, at(ctx, day), "天河路1号", "4401")
+        move_in(s, at(ctx, day), str(house.id), person("110105", "19900101", "991", "甲"), on=day)
+    r = report(own_town, ctx)
+    assert (r.totals.floating, r.totals.arrivals, r.totals.rental_houses) == (5, 3, 4)
+    assert report(own_town, ctx, "4401").totals.floating == 1
+
+
 def test_permits(own_town: sessionmaker[Session], ctx: Context) -> None:
     assert report(own_town, ctx).permits is not None
     now = datetime(2026, 5, 2, tzinfo=UTC)
