@@ -184,7 +184,7 @@ def checkout_result(session: Session, done: stays.CheckOut) -> tuple[dict[str, A
 @click.option("--venue", required=True, metavar="V", help="旅馆编号或名称。")
 @click.option("--reader", "reader_url", required=True, metavar="URL", help="读卡器地址。")
 @click.option(
-    "--count", type=click.IntRange(1), help="办理这么多次后退出（默认一直运行，Ctrl-C 退出）。"
+    "--count", type=click.IntRange(1), help="刷卡这么多次后退出（默认一直运行，Ctrl-C 退出）。"
 )
 @json_option
 @click.pass_obj
@@ -199,11 +199,13 @@ def frontdesk(app: App, venue: str, reader_url: str, count: int | None, as_json:
     note(f"{venue_name} 前台：请刷身份证（Ctrl-C 退出）")
     log: list[dict[str, Any]] = []
     say = note if as_json else click.echo
+    swipes = 0
     with reader_at(reader_url) as reader:
         try:
-            while count is None or len(log) < count:
+            while count is None or swipes < count:
                 card = reader.read(1.0)
                 if card is not None:
+                    swipes += 1
                     entry = _serve(app, venue_id, card, say)
                     if entry is not None:
                         log.append(entry)
@@ -240,6 +242,7 @@ def _serve(app: App, venue_id: str, card: CardRead, say: Any) -> dict[str, Any] 
         if translated is None:
             raise
         note(f"错误：{translated.message}")
+        note("请拿开证件后重新刷卡。")
         return None
 
 

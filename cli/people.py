@@ -210,9 +210,10 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
     if not text.strip():
         raise click.BadParameter("查找内容不能为空", param_hint="TEXT")
     with app.sessions.begin() as session:
-        found = search(session, text, limit)
-        journal.record(session, app.ctx, "person.searched", "person", None, hits=len(found))
-        rows = [person_data(p) for p in found]
+        hits = search(session, text, limit)
+        journal.record(session, app.ctx, "person.searched", "person", None, hits=len(hits))
+        rows = [{**person_data(p), "match": how} for p, how in hits]
+        found = [p for p, _ in hits]
     emit(
         as_json,
         {
@@ -231,26 +232,33 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
 # --- search: registry.lookup when it exists, plain LIKE queries until then ----------------
 
 
-def search(session: Session, text: str, limit: int) -> list[Person]:
-    """Persons matching ``text``; uses ``registry.lookup`` (indexed) once that module exists."""
+def search(session: Session, text: str, limit: int) -> list[tuple[Person, str | None]]:
+    """Persons matching ``text`` and how they matched; ``registry.lookup`` (indexed) when that
+    module exists, else plain LIKE queries."""
     if importlib.util.find_spec("registry.lookup") is not None:
-        from registry import lookup  # type: ignore[attr-defined]
+        from registry import lookup
 
-        hits = lookup.search(session, text, limit)
-        return [p for p in (_hit_person(session, h) for h in hits) if p is not None][:limit]
-    return like_search(session, text, limit)
+        found = []
+        for hit in lookup.search(session, text, limit):
+            person = _hit_person(session, hit)
+            if person is not None:
+                found.append((person, getattr(hit, "match", None)))
+        return found[:limit]
+    return [(p, None) for p in like_search(session, text, limit)]
 
 
 def _hit_person(session: Session, hit: object) -> Person | None:
     if isinstance(hit, Person):
         return hit
+    if getattr(hit, "kind", "person") != "person":
+        return None
     for attr in ("person", "person_id", "id"):
         value = getattr(hit, attr, None)
         if isinstance(value, Person):
             return value
         if isinstance(value, uuid.UUID):
             return session.get(Person, value)
-    return session.get(Person, hit) if isinstance(hit, uuid.UUID) else None
+    return None
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -39,8 +39,8 @@ class Laiqu:
             ) from result.exception
         return result
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
+    def json(self, *args: str, input: str | None = None) -> Any:
+        return json.loads(self(*args, "--json", input=input).stdout)
 
 
 def build_city(run: Laiqu) -> dict[str, str]:
