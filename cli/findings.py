@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import click
+from sqlalchemy import select
 
 from cli.app import App
 from cli.output import cell, emit, finding_data, joined, json_option, note, table
@@ -28,20 +29,13 @@ CODE_HELP = "、".join(matching.CODES)
 @click.pass_obj
 def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -> None:
     """运行人证、人房、人岗比对，按问题代码和辖区列出未处理的问题。"""
+    sessions = app.sessions
     note("正在比对…")
-    with app.sessions.begin() as session:
+    with sessions.begin() as session:
         opened = matching.check(session, app.ctx, code, [finding_code] if finding_code else None)
         found = matching.open_findings(session, code, finding_code)
-        people = (
-            {
-                p.id: p
-                for p in session.query(Person).filter(
-                    Person.id.in_({f.person_id for f in found if f.person_id})
-                )
-            }
-            if found
-            else {}
-        )
+        ids = {f.person_id for f in found if f.person_id}
+        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
         rows = [{**finding_data(f), "person": _who(people.get(f.person_id))} for f in found]
     counts = Counter((r["code"], r["jurisdiction"]) for r in rows)
     summary = [{"code": c, "jurisdiction": j, "count": n} for (c, j), n in sorted(counts.items())]
