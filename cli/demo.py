@@ -24,7 +24,6 @@ from registry import matching
 from registry.cards import CardRead
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Finding
-from registry.db.schema import upgrade
 
 
 @click.command("demo")
@@ -53,6 +52,8 @@ def demo(app: App, out_dir: Path, as_json: bool) -> None:
         db_file.with_name("laiqu.sqlite-shm"),
     ):
         stale.unlink(missing_ok=True)
+    from registry.db.schema import upgrade
+
     url = f"sqlite:///{db_file}"
     engine = make_engine(url)
     try:

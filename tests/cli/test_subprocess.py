@@ -1,0 +1,110 @@
+"""The main commands as a real process (``python -m cli.main``), and the demo end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from laiqu_helpers import NOW_ENV, A
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def laiqu(*args: str, env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=env.get("CWD", str(ROOT)),
+        timeout=180,
+        check=False,
+    )
+    if ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LAIQU_DATABASE_URL": f"sqlite:///{tmp_path / 'laiqu.sqlite'}",
+        "LAIQU_NOW": NOW_ENV,
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def test_desk_day_in_real_processes(env: dict[str, str]) -> None:
+    first = laiqu("check", env=env, ok=False)
+    assert first.returncode == 1 and "laiqu init" in first.stderr
+    assert "Traceback" not in first.stderr
+    laiqu("init", env=env)
+    laiqu("jurisdiction", "add", "310100", "上海市", "--level", "city", env=env)
+    laiqu(
+        "jurisdiction",
+        "add",
+        "310104",
+        "徐汇区",
+        "--level",
+        "district",
+        "--parent",
+        "310100",
+        env=env,
+    )
+    laiqu(
+        "venue",
+        "add",
+        "天平宾馆",
+        "--kind",
+        "hotel",
+        "--jurisdiction",
+        "310104",
+        "--rooms",
+        "101-102",
+        env=env,
+    )
+    checkin = laiqu(
+        "checkin", "--venue", "天平宾馆", "--room", "101", "--id", A, "--name", "张三", env=env
+    )
+    assert "已入住：天平宾馆 101 房" in checkin.stdout and "PC-MANUAL" in checkin.stdout
+    found = json.loads(laiqu("person", "search", "zs", "--json", env=env).stdout)
+    assert [p["id_number"] for p in found["persons"]] == ["110105********0111"]
+    refused = laiqu("checkout", "--venue", "天平宾馆", "--room", "102", env=env, ok=False)
+    assert refused.returncode == 1 and refused.stderr.startswith("错误：")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    laiqu("checkout", "--venue", "天平宾馆", "--id", A, env=env)
+    check = json.loads(laiqu("check", "--json", env=env).stdout)
+    assert {f["code"] for f in check["findings"]} == {"PC-MANUAL"}
+
+
+def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAIQU_")}
+    env.update(HOME=str(home), PYTHONPATH=str(ROOT), CWD=str(tmp_path))
+    started = time.monotonic()
+    done = laiqu("demo", "--out", str(tmp_path / "demo"), "--json", env=env)
+    assert time.monotonic() - started < 120
+    data = json.loads(done.stdout)
+    codes = set(data["counts"])
+    assert {
+        "PC-EXPIRED",
+        "PC-MANUAL",
+        "PC-DISAGREE",
+        "PH-UNFILED",
+        "PH-LATE",
+        "PJ-NO-RESIDENCE",
+    } <= codes
+    assert "PC-TWO-PLACES" not in codes  # resolved by the check-out at the first hotel
+    assert "PC-TWO-PLACES" in done.stderr  # but shown at the desk when it happened
+    assert (tmp_path / "demo" / "laiqu.sqlite").exists()
+    if data["report"]:
+        assert Path(data["report"]).read_bytes().startswith(b"%PDF")
+    assert not re.search(r"\d{17}[\dX]", done.stdout + done.stderr)  # every number masked
