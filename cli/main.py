@@ -19,7 +19,13 @@ from cli.app import App, heads, make_context
 from cli.errors import Refusal, translate
 from registry.db import engine as db_engine
 
-OPTIONAL_GROUPS = {"reader": "reader", "report": "report", "permit": "permit", "rules": "rule"}
+OPTIONAL_GROUPS = {
+    "reader": "reader",
+    "report": "report",
+    "permit": "permit",
+    "rules": "rule",
+    "overdue": "overdue",
+}
 
 
 # Groups whose module exists but could not be imported (a dependency not there yet): why.
