@@ -7,10 +7,9 @@ import os
 import socket
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,8 +44,6 @@ class App:
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = db_engine.make_engine(self.url)
-            if self._engine.dialect.name == "sqlite":
-                _sqlite_savepoints(self._engine)
         return self._engine
 
     @property
@@ -102,20 +99,3 @@ def heads(engine: Engine) -> tuple[str, ...]:
 
     with engine.connect() as conn:
         return tuple(MigrationContext.configure(conn).get_current_heads())
-
-
-def _sqlite_savepoints(engine: Engine) -> None:
-    """Let SQLAlchemy, not pysqlite, begin transactions, so SAVEPOINTs nest inside them.
-
-    pysqlite begins a transaction only before DML; a SAVEPOINT issued first starts one that
-    its RELEASE commits, and ``import --skip-bad`` would keep rows of a refused import.
-    (SQLAlchemy's documented recipe, "Serializable isolation / Savepoints / Transactional DDL".)
-    """
-
-    @event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
