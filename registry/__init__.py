@@ -7,5 +7,7 @@ request leaves the database as it was.
 
 Modules: ``ids`` (document numbers), ``cards`` (the CardRead value type drivers return),
 ``people``, ``places``, ``stays``, ``residences``, ``employment`` (use cases), ``matching``
-(findings), ``queries`` (read side), ``rules`` (deadlines), ``db`` (models, engine, schema).
+(findings), ``queries`` (read side), ``rules`` (per-jurisdiction deadlines and thresholds),
+``permits`` (residence permits), ``studies`` (study records), ``overdue`` (cancel or extend
+overdue residences), ``db`` (models, engine, schema).
 """
