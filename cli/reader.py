@@ -29,18 +29,29 @@ def card_data(card: CardRead) -> dict[str, Any]:
         return value.isoformat() if value else None
 
     return {
-        "doc_type": card.doc_type.value, "doc_label": card.doc_type.label,
-        "name": card.name, "english_name": card.english_name,
-        "gender": card.gender, "gender_name": gender_name(card.gender),
+        "doc_type": card.doc_type.value,
+        "doc_label": card.doc_type.label,
+        "name": card.name,
+        "english_name": card.english_name,
+        "gender": card.gender,
+        "gender_name": gender_name(card.gender),
         "ethnicity": card.ethnicity,
         "ethnicity_name": ethnicity_name(card.ethnicity) if card.ethnicity else None,
-        "birth_date": day(card.birth_date), "number": card.masked_number,
-        "nationality": card.nationality, "issuer": card.issuer or None,
-        "valid_from": day(card.valid_from), "valid_to": day(card.valid_to),
-        "long_term": card.long_term, "address": card.address, "extras": dict(card.extras),
-        "photo_sha256": card.photo_sha256, "photo_bytes": len(card.photo or b""),
-        "fingerprint_bytes": len(card.fingerprints or b""), "reader_id": card.reader_id,
-        "sam_id": card.sam_id, "chip_serial": card.chip_serial,
+        "birth_date": day(card.birth_date),
+        "number": card.masked_number,
+        "nationality": card.nationality,
+        "issuer": card.issuer or None,
+        "valid_from": day(card.valid_from),
+        "valid_to": day(card.valid_to),
+        "long_term": card.long_term,
+        "address": card.address,
+        "extras": dict(card.extras),
+        "photo_sha256": card.photo_sha256,
+        "photo_bytes": len(card.photo or b""),
+        "fingerprint_bytes": len(card.fingerprints or b""),
+        "reader_id": card.reader_id,
+        "sam_id": card.sam_id,
+        "chip_serial": card.chip_serial,
         "read_at": card.read_at.isoformat() if isinstance(card.read_at, datetime) else None,
     }
 
@@ -94,8 +105,9 @@ def list_command(as_json: bool) -> None:
     """列出本机的读卡器：逐个串口发送状态查询（11 FF），以及 pcscd 中的 PC/SC 读卡器。"""
     from drivers.serialreader import list_readers
 
-    found = [{"url": f"serial://{port}?baud={baud}", "kind": "serial"}
-             for port, baud in list_readers()]
+    found = [
+        {"url": f"serial://{port}?baud={baud}", "kind": "serial"} for port, baud in list_readers()
+    ]
     try:
         from drivers.pcsc import reader_names
 
@@ -113,13 +125,21 @@ def list_command(as_json: bool) -> None:
 @reader.command("read")
 @click.argument("url")
 @click.option("--timeout", default=30.0, show_default=True, help="等待刷卡的秒数。")
-@click.option("--photo-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="把照片写入此文件：原始 WLT（1024 字节），配置了解码插件时为 BMP。")
-@click.option("--photo-decoder", envvar="LAIQU_PHOTO_DECODER", metavar="MODULE:FUNC",
-              help="照片解码插件（厂商解码库的封装）；不配置则不解码。")
+@click.option(
+    "--photo-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="把照片写入此文件：原始 WLT（1024 字节），配置了解码插件时为 BMP。",
+)
+@click.option(
+    "--photo-decoder",
+    envvar="LAIQU_PHOTO_DECODER",
+    metavar="MODULE:FUNC",
+    help="照片解码插件（厂商解码库的封装）；不配置则不解码。",
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（证件号码脱敏）。")
-def read_command(url: str, timeout: float, photo_out: Path | None, photo_decoder: str | None,
-                 as_json: bool) -> None:
+def read_command(
+    url: str, timeout: float, photo_out: Path | None, photo_decoder: str | None, as_json: bool
+) -> None:
     """读一张证件：URL 如 serial:///dev/ttyUSB0、pcsc://、emulator://。"""
     with _opened(url) as rd:
         try:
@@ -167,8 +187,11 @@ def watch_command(url: str, count: int | None, as_json: bool) -> None:
 
 @reader.command("emulate")
 @click.argument("kind", type=click.Choice(["serial", "pcsc"]))
-@click.option("--cards", type=click.Path(exists=True, dir_okay=False),
-              help="证件组 JSON 文件（默认内置的合成证件组）。")
+@click.option(
+    "--cards",
+    type=click.Path(exists=True, dir_okay=False),
+    help="证件组 JSON 文件（默认内置的合成证件组）。",
+)
 @click.option("--baud", default=115200, show_default=True, help="串口模拟器的波特率。")
 @click.option("--swipe", default=0.0, help="每隔这么多秒自动放上下一张证件（0：由 stdin 控制）。")
 @click.option("--sam", is_flag=True, help="pcsc：模拟能输出 SAM 解码数据的读卡器（FF B0）。")
