@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,15 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from dbtools import ENGINES, NOW, _drop_pg, _fresh_pg
 from pgserver import PgServer
 
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.schema import upgrade
-
-ENGINES = os.environ.get("LAIQU_TEST_ENGINES", "sqlite,postgresql").split(",")
-# A fixed instant: Monday 2026-06-15 10:00 in Shanghai.
-NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,22 +84,6 @@ def pg_template(pg_server: PgServer) -> str:
     return "laiqu_template"
 
 
-def _fresh_pg(pg_server: PgServer, template: str) -> tuple[str, str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE {template}'))
-    admin.dispose()
-    return name, pg_server.url(name)
-
-
-def _drop_pg(pg_server: PgServer, name: str) -> None:
-    admin = sa.create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(params=ENGINES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, migrated database on each engine."""
@@ -134,14 +113,3 @@ def sf(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def ctx() -> Context:
     return Context(actor="tester", terminal="test-desk", now_fixed=NOW)
-
-
-def table_counts(engine: Engine) -> dict[str, int]:
-    """Row counts of every table: the before/after of a refused command."""
-    from registry.db.base import Base
-
-    with engine.connect() as conn:
-        return {
-            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for name, table in Base.metadata.tables.items()
-        }

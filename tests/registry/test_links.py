@@ -3,12 +3,12 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from dbtools import table_counts
 from sqlalchemy import func, select
 
 from registry import employment, places, queries, residences, stays
 from registry.db.models import Event, Stay
 from registry.errors import InvalidInput, NotFound, Refused
-from tests.conftest import table_counts
 from tests.registry.city import build, card, rid, typed
 
 

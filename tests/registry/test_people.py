@@ -3,12 +3,12 @@
 from datetime import date
 
 import pytest
+from dbtools import table_counts
 from sqlalchemy import select
 
 from registry import people, places
 from registry.db.models import Document, Event, Person
 from registry.errors import InvalidInput, InvalidNumber, Refused
-from tests.conftest import table_counts
 from tests.registry.city import CITY, build, card, rid, typed
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 
 import pytest
-from conftest import ENGINES, NOW, _drop_pg, _fresh_pg
+from dbtools import ENGINES, NOW, _drop_pg, _fresh_pg
 from report_town import C1, CITY, DISTRICT, G1, S1, S2, build
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs
 def town(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[sessionmaker[Session]]:
-    from conftest import NOW
+    from dbtools import NOW
 
     path = tmp_path_factory.mktemp("town") / "town.sqlite"
     shutil.copy(sqlite_template, path)
@@ -45,7 +45,7 @@ def town(
 
 @pytest.fixture(scope="module")
 def may(town: sessionmaker[Session]) -> MonthlyReport:
-    from conftest import NOW
+    from dbtools import NOW
 
     with town() as s:
         return build_monthly(s, CITY, "2026-05", ctx=Context(actor="tester", now_fixed=NOW))
@@ -141,7 +141,7 @@ def test_long_tables_repeat_their_header_on_every_page(may: MonthlyReport, tmp_p
 
 
 def test_month_without_data_says_so(town: sessionmaker[Session], tmp_path: Path) -> None:
-    from conftest import NOW
+    from dbtools import NOW
 
     with town() as s:
         empty = build_monthly(s, S1, "2025-12", ctx=Context(actor="tester", now_fixed=NOW))
@@ -168,7 +168,7 @@ def test_font_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cli_monthly(town: sessionmaker[Session], tmp_path: Path) -> None:
-    from conftest import NOW
+    from dbtools import NOW
 
     obj = SimpleNamespace(sessions=town, ctx=Context(actor="tester", now_fixed=NOW))
     runner = CliRunner()

@@ -3,12 +3,12 @@
 from datetime import date
 
 import pytest
+from dbtools import table_counts
 from sqlalchemy import select
 
 from registry import matching, overdue, residences
 from registry.db.models import Event, Finding, Residence
 from registry.errors import InvalidInput, NotFound, Refused
-from tests.conftest import table_counts
 from tests.rules.town import GRID, OTHER_STATION, STATION, at, build, rid, who
 
 PLANNED = date(2026, 6, 10)

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from dbtools import table_counts
 from sqlalchemy import select
 
 from registry import employment, permits, residences, rules, studies
@@ -11,7 +12,6 @@ from registry.db.models import Document, Event
 from registry.db.rules_models import Permit
 from registry.errors import NotFound, Refused
 from registry.ids import ric_check_digit
-from tests.conftest import table_counts
 from tests.rules.town import CITY, GRID, OTHER_STATION, STATION, at, build, rid, who
 
 

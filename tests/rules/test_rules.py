@@ -4,12 +4,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from dbtools import table_counts
 from sqlalchemy import select, update
 
 from registry import matching, residences, rules, stays
 from registry.db.models import Finding, Residence, Stay
 from registry.errors import InvalidInput, NotFound
-from tests.conftest import table_counts
 from tests.rules.town import CITY, DISTRICT, GRID, OTHER_STATION, STATION, at, build, rid, who
 
 
