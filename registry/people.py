@@ -113,10 +113,11 @@ def register(
         )
     else:
         _fill_blanks(person, identity)
+    # A person created just now has no documents yet: no need to look for one.
     document = (
-        _chip_document(session, person, identity, idn)
+        _chip_document(session, person, identity, idn, known=not created)
         if chip
-        else _typed_document(session, person, identity, idn)
+        else _typed_document(session, person, identity, idn, known=not created)
     )
     document.created_at = document.created_at or now
     session.flush()
@@ -175,13 +176,19 @@ def _fill_blanks(person: Person, identity: Identity) -> None:
             setattr(person, attr, value)
 
 
-def _chip_document(session: Session, person: Person, card: CardRead, idn: IdNumber) -> Document:
-    doc = session.scalar(
-        select(Document).where(
-            Document.person_id == person.id,
-            Document.number == idn.number,
-            Document.capture == "chip",
-            Document.valid_from == card.valid_from,
+def _chip_document(
+    session: Session, person: Person, card: CardRead, idn: IdNumber, *, known: bool
+) -> Document:
+    doc = (
+        None
+        if not known
+        else session.scalar(
+            select(Document).where(
+                Document.person_id == person.id,
+                Document.number == idn.number,
+                Document.capture == "chip",
+                Document.valid_from == card.valid_from,
+            )
         )
     )
     if doc is None:
@@ -205,13 +212,17 @@ def _chip_document(session: Session, person: Person, card: CardRead, idn: IdNumb
 
 
 def _typed_document(
-    session: Session, person: Person, typed: TypedIdentity, idn: IdNumber
+    session: Session, person: Person, typed: TypedIdentity, idn: IdNumber, *, known: bool
 ) -> Document:
-    doc = session.scalar(
-        select(Document).where(
-            Document.person_id == person.id,
-            Document.number == idn.number,
-            Document.capture == "manual",
+    doc = (
+        None
+        if not known
+        else session.scalar(
+            select(Document).where(
+                Document.person_id == person.id,
+                Document.number == idn.number,
+                Document.capture == "manual",
+            )
         )
     )
     if doc is None:

@@ -67,11 +67,15 @@ def check_in(
     stays: list[Stay] = []
     for identity in guests:
         reg = register(session, ctx, identity, city=city)
-        open_here = session.scalar(
-            select(Stay).where(
-                Stay.person_id == reg.person.id,
-                Stay.venue_id == venue.id,
-                Stay.checked_out_at.is_(None),
+        open_here = (
+            None
+            if reg.created
+            else session.scalar(
+                select(Stay).where(
+                    Stay.person_id == reg.person.id,
+                    Stay.venue_id == venue.id,
+                    Stay.checked_out_at.is_(None),
+                )
             )
         )
         if open_here is not None:
