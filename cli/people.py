@@ -31,7 +31,7 @@ from registry import journal, people, queries
 from registry.codes import ethnicity_name, gender_name
 from registry.db.models import Document, Finding, Person
 from registry.ids import DocType, mask
-from registry.places import city_of, find_person
+from registry.places import city_code, find_person
 
 KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
 
@@ -52,7 +52,7 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
     """登记一个人：用 --reader 刷卡，或用 --id 和 --name 手工录入。"""
     identity = identity_from(pop_identity(options))
     with app.sessions.begin() as session:
-        city = city_of(session, code).code if code else None
+        city = city_code(session, code) if code else None
         reg = people.register_person(session, app.ctx, identity, city=city)
         data = {
             "person": person_data(reg.person),

@@ -12,7 +12,7 @@ from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, note
 from registry import journal
-from registry.places import city_of
+from registry.places import city_code
 
 ENCODING_HELP = "文件编码；默认先按 UTF-8（可带 BOM）读，不行再按 GB18030（兼容 GBK）读。"
 
@@ -58,11 +58,11 @@ def _import_command(kind: str, label: str) -> click.Command:
             raise Refusal(f"无法读取 {path.name}：{exc}。") from None
         note(f"{path.name}：{len(rows)} 行，编码 {used}")
         with app.sessions.begin() as session:
-            city_code = city_of(session, city).code if city else None
+            home = city_code(session, city) if city else None
             with click.progressbar(
                 rows, label=f"导入{label}", file=click.get_text_stream("stderr")
             ) as progress:
-                outcome = csvio.import_rows(session, app.ctx, kind, progress, city_code)
+                outcome = csvio.import_rows(session, app.ctx, kind, progress, home)
             bad = outcome.rejected
             for row, reason in bad[:50]:
                 note(f"第 {row.line} 行：{reason}")

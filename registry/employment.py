@@ -15,7 +15,7 @@ from registry.db.models import Employer, Employment, Finding, Person
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.ids import mask, validate_uscc
 from registry.people import TypedIdentity, register
-from registry.places import city_of, find_person, get_jurisdiction, resolve_employer
+from registry.places import city_code, find_person, get_jurisdiction, resolve_employer
 
 
 @dataclass
@@ -79,7 +79,7 @@ def start_job(
     except NotFound:
         if not name:
             raise NotFound("this person is not registered yet: give the name too") from None
-        city = city_of(session, employer.jurisdiction_code).code
+        city = city_code(session, employer.jurisdiction_code)
         person = register(session, ctx, TypedIdentity(number=number, name=name), city=city).person
     overlapping = session.scalar(
         select(Employment).where(

@@ -251,8 +251,10 @@ def ph_no_house(f: Facts, env: Env) -> Iterator[Candidate]:
     """
     if f.person.category == "local" or f.open_residences:
         return
-    long_stay = any(
-        s.checked_in_at
+    shortest = timedelta(days=rules.LIMITS["no_house_stay_days"][0])  # no rule allows less
+    long_stay = not f.open_jobs and any(
+        s.checked_in_at < env.now - shortest
+        and s.checked_in_at
         < env.now
         - timedelta(
             days=env.rules(

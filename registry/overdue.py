@@ -59,9 +59,7 @@ def overdue_residences(
 def open_residence(session: Session, number: str, house_ref: str | None = None) -> Residence:
     """The person's open residence (in the given house, or the only one)."""
     person = find_person(session, number)
-    query = select(Residence).where(
-        Residence.person_id == person.id, Residence.valid_to.is_(None)
-    )
+    query = select(Residence).where(Residence.person_id == person.id, Residence.valid_to.is_(None))
     if house_ref:
         query = query.where(Residence.house_id == resolve_house(session, house_ref).id)
     found = list(session.scalars(query))

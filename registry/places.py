@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from registry import journal, matching
@@ -65,17 +65,32 @@ def add_jurisdiction(
     return node
 
 
+_NODES = "laiqu.places.nodes"  # session.info: strong references to the nodes looked up
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_nodes(session: Session, _transaction: object) -> None:
+    session.info.pop(_NODES, None)
+
+
 def get_jurisdiction(session: Session, code: str) -> Jurisdiction:
-    node = session.get(Jurisdiction, code)
+    """A jurisdiction node; kept for the transaction (the identity map holds it weakly)."""
+    nodes: dict[str, Jurisdiction] = session.info.setdefault(_NODES, {})
+    node = nodes.get(code) or session.get(Jurisdiction, code)
     if node is None:
         raise NotFound(f"jurisdiction {code} is not registered")
+    nodes[code] = node
     return node
 
 
 def city_of(session: Session, code: str) -> Jurisdiction:
     """The root (city) of the tree a jurisdiction belongs to."""
-    root_code = get_jurisdiction(session, code).path.strip("/").split("/")[0]
-    return get_jurisdiction(session, root_code)
+    return get_jurisdiction(session, city_code(session, code))
+
+
+def city_code(session: Session, code: str) -> str:
+    """The code of the city a jurisdiction belongs to (one look-up: it is in the path)."""
+    return get_jurisdiction(session, code).path.strip("/").split("/")[0]
 
 
 def add_venue(

@@ -15,7 +15,7 @@ from registry.db.models import Finding, House, Residence
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.ids import mask
 from registry.people import Identity, Registration, register
-from registry.places import city_of, find_person, resolve_house
+from registry.places import city_code, find_person, resolve_house
 
 RELATIONS = ("tenant", "co-tenant", "family", "dormitory", "owner")
 REPORTERS = ("landlord", "intermediary", "employer", "self")
@@ -55,7 +55,7 @@ def move_in(
         raise InvalidInput(f"reporter must be one of {', '.join(REPORTERS)}")
     if planned_end is not None and planned_end <= day:
         raise InvalidInput("the planned end must be after the move-in day")
-    reg = register(session, ctx, identity, city=city_of(session, house.jurisdiction_code).code)
+    reg = register(session, ctx, identity, city=city_code(session, house.jurisdiction_code))
     overlapping = session.scalar(
         select(Residence).where(
             Residence.person_id == reg.person.id,

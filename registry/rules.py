@@ -81,6 +81,7 @@ assert set(LIMITS) == {f.name for f in fields(RuleSet)} - {"day", "origin"}
 
 _ROWS = "laiqu.rules.rows"  # session.info: jurisdiction code -> rule rows of its chain
 _SETS = "laiqu.rules.sets"  # session.info: (code, day) -> RuleSet
+_CHAINS = "laiqu.rules.chains"  # session.info: code -> the node and its ancestors
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -88,16 +89,18 @@ def _forget(session: Session, _transaction: Any) -> None:
     """Rules may change between transactions: the cache lives for one transaction at most."""
     session.info.pop(_ROWS, None)
     session.info.pop(_SETS, None)
+    session.info.pop(_CHAINS, None)
 
 
 def chain(session: Session, code: str) -> list[str]:
     """The node and its ancestors, nearest first (just the code for an unknown node)."""
     if not code:
         return []
-    node = session.get(Jurisdiction, code)
-    if node is None:
-        return [code]
-    return list(reversed(node.path.strip("/").split("/")))
+    chains: dict[str, list[str]] = session.info.setdefault(_CHAINS, {})
+    if code not in chains:
+        node = session.get(Jurisdiction, code)
+        chains[code] = [code] if node is None else node.path.strip("/").split("/")[::-1]
+    return chains[code]
 
 
 Row = tuple[str, str, int | None, date, datetime]
@@ -246,8 +249,10 @@ def residence_deadline(
 
 def family_exempt(rules: RuleSet, relation: str, start: date, end: date | None) -> bool:
     """A residence with close relatives that ended within the exemption needed no report."""
-    return relation == "family" and end is not None and (end - start).days <= (
-        rules.family_exempt_days
+    return (
+        relation == "family"
+        and end is not None
+        and (end - start).days <= (rules.family_exempt_days)
     )
 
 

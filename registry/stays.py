@@ -19,7 +19,7 @@ from registry.db.models import Finding, Stay, Venue
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.ids import mask, parse
 from registry.people import Identity, Registration, register
-from registry.places import city_of, resolve_venue, venue_rooms
+from registry.places import city_code, resolve_venue, venue_rooms
 
 
 @dataclass
@@ -60,7 +60,7 @@ def check_in(
     now = ctx.now()
     if expected_checkout is not None and expected_checkout < ctx.local_day(now):
         raise InvalidInput("the expected check-out day is before today")
-    city = city_of(session, venue.jurisdiction_code).code
+    city = city_code(session, venue.jurisdiction_code)
     in_force = rules.effective(session, venue.jurisdiction_code, ctx.local_day(now))
     party = uuid.uuid4()
     registrations: list[Registration] = []
