@@ -22,7 +22,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, ColumnElement, MetaData, Select, String, Table, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    MetaData,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from registry.db.models import House, Person
@@ -79,9 +89,12 @@ def id_key(number: str) -> str:
     return f"{kind.value}:{text}"
 
 
+_BY_KEY = select(Person).where(Person.id_key == bindparam("key"))  # built once: the hot path
+
+
 def by_id_number(session: Session, number: str) -> Person | None:
     """The person registered under this document number, or None (one unique-index probe)."""
-    return session.scalar(select(Person).where(Person.id_key == id_key(number)))
+    return session.scalar(_BY_KEY, {"key": id_key(number)})
 
 
 # -------------------------------------------------------------------------- patterns
