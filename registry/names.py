@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import itertools
 
-from pypinyin import Style, pinyin
-
 MAX_COMBINATIONS = 16
 
 
 def _readings(name: str) -> list[list[str]]:
+    # Imported on first use: its dictionaries take a quarter second to load, which every
+    # `laiqu` command would otherwise pay at start-up.
+    from pypinyin import Style, pinyin
+
     syllables = pinyin(name, style=Style.NORMAL, heteronym=True, errors="ignore")
     return [sorted({s.lower() for s in options if s}) for options in syllables if options]
 
