@@ -9,9 +9,6 @@ from pathlib import Path
 import click
 
 from registry.errors import InvalidInput, NotFound
-from reports.content import build_monthly
-from reports.fonts import FontError
-from reports.pdf import render
 
 
 @click.group("report")
@@ -35,6 +32,11 @@ def monthly(month: str, jurisdiction: str, out: Path) -> None:
     内容：月末登记流动人口、本月来与走、户籍地与年龄性别构成、出租房屋、旅馆住宿登记及按时上报率、
     三项比对问题、居住证、协管员配备，以及近12个月趋势图。报表不含任何身份号码。
     """
+    # reportlab loads in a tenth of a second: only the command that draws pays for it.
+    from reports.content import build_monthly
+    from reports.fonts import FontError
+    from reports.pdf import render
+
     app = click.get_current_context().obj
     try:
         with app.sessions() as session:
