@@ -21,6 +21,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
 from registry.db.models import House, Person
@@ -89,12 +91,18 @@ def id_key(number: str) -> str:
     return f"{kind.value}:{text}"
 
 
-_BY_KEY = select(Person).where(Person.id_key == bindparam("key"))  # built once: the hot path
+_PERSONS = Person.__table__
+# Built once, and Core rather than ORM: this is the front desk's hot path.
+_BY_KEY = select(_PERSONS).where(_PERSONS.c.id_key == bindparam("key"))
 
 
-def by_id_number(session: Session, number: str) -> Person | None:
-    """The person registered under this document number, or None (one unique-index probe)."""
-    return session.scalar(_BY_KEY, {"key": id_key(number)})
+def by_id_number(bind: Session | Connection, number: str) -> Row[Any] | None:
+    """The person row registered under this document number, or None.
+
+    One probe of the unique ``id_key`` index; works on a session or a plain connection and
+    returns the row (attribute access as on a ``Person``) without building an ORM object.
+    """
+    return bind.execute(_BY_KEY, {"key": id_key(number)}).first()
 
 
 # -------------------------------------------------------------------------- patterns
