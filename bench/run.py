@@ -106,8 +106,16 @@ def _timed(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
 
 
 def _raw(engine: Engine) -> Any:
-    """A DB-API connection of the engine's pool (its cursor is the raw driver's)."""
-    return engine.raw_connection()
+    """A DB-API connection of the engine's pool (its cursor is the raw driver's).
+
+    laiqu's SQLite engine turns pysqlite's implicit transactions off (SQLAlchemy begins them);
+    the raw baseline gets them back, so its commit and rollback mean what they say.
+    """
+    raw = engine.raw_connection()
+    if engine.dialect.name == "sqlite":
+        raw.detach()  # never handed back to laiqu's pool with this setting
+        raw.driver_connection.isolation_level = ""
+    return raw
 
 
 def _samples(sf: sessionmaker[Session], n: int, seed: int) -> dict[str, list[str]]:
