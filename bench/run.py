@@ -114,7 +114,7 @@ def _raw(engine: Engine) -> Any:
     raw = engine.raw_connection()
     if engine.dialect.name == "sqlite":
         raw.detach()  # never handed back to laiqu's pool with this setting
-        raw.driver_connection.isolation_level = ""
+        raw.dbapi_connection.isolation_level = ""
     return raw
 
 
