@@ -178,6 +178,10 @@ def bulk_load(
     if isinstance(bind, Engine):
         with bind.begin() as conn:
             return bulk_load(conn, table, columns, rows, chunk=chunk)
+    if not bind.in_transaction():
+        # One transaction for all the rows (SQLite's driver would otherwise commit each
+        # statement: laiqu's engine lets SQLAlchemy begin); the caller commits or rolls back.
+        bind.begin()
     tbl = _table(table)
     dbapi = bind.connection.dbapi_connection
     assert dbapi is not None
