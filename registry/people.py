@@ -176,30 +176,42 @@ def _fill_blanks(person: Person, identity: Identity) -> None:
             setattr(person, attr, value)
 
 
-def _chip_document(
-    session: Session, person: Person, card: CardRead, idn: IdNumber, *, known: bool
+def _document(
+    session: Session, person: Person, idn: IdNumber, capture: str, *, known: bool, **match: object
 ) -> Document:
-    doc = (
-        None
-        if not known
-        else session.scalar(
+    """The person's document of this number and capture (and ``match``), found or added.
+
+    A person created just now (``known`` false) has no documents yet: no look-up then.
+    """
+    found = None
+    if known:
+        conditions = [getattr(Document, k) == v for k, v in match.items()]
+        found = session.scalar(
             select(Document).where(
                 Document.person_id == person.id,
                 Document.number == idn.number,
-                Document.capture == "chip",
-                Document.valid_from == card.valid_from,
+                Document.capture == capture,
+                *conditions,
             )
         )
+    if found is not None:
+        return found
+    doc = Document(
+        id=uuid.uuid4(),
+        person_id=person.id,
+        doc_type=idn.doc_type.value,
+        number=idn.number,
+        capture=capture,
+        long_term=False,
     )
-    if doc is None:
-        doc = Document(
-            id=uuid.uuid4(),
-            person_id=person.id,
-            doc_type=idn.doc_type.value,
-            number=idn.number,
-            capture="chip",
-        )
-        session.add(doc)
+    session.add(doc)
+    return doc
+
+
+def _chip_document(
+    session: Session, person: Person, card: CardRead, idn: IdNumber, *, known: bool
+) -> Document:
+    doc = _document(session, person, idn, "chip", known=known, valid_from=card.valid_from)
     doc.issuer, doc.valid_from, doc.valid_to = card.issuer, card.valid_from, card.valid_to
     doc.long_term = card.valid_to is None
     doc.reader_id, doc.sam_id, doc.chip_serial = card.reader_id, card.sam_id, card.chip_serial
@@ -214,27 +226,7 @@ def _chip_document(
 def _typed_document(
     session: Session, person: Person, typed: TypedIdentity, idn: IdNumber, *, known: bool
 ) -> Document:
-    doc = (
-        None
-        if not known
-        else session.scalar(
-            select(Document).where(
-                Document.person_id == person.id,
-                Document.number == idn.number,
-                Document.capture == "manual",
-            )
-        )
-    )
-    if doc is None:
-        doc = Document(
-            id=uuid.uuid4(),
-            person_id=person.id,
-            doc_type=idn.doc_type.value,
-            number=idn.number,
-            capture="manual",
-            long_term=False,
-        )
-        session.add(doc)
+    doc = _document(session, person, idn, "manual", known=known)
     if typed.valid_to is not None:
         doc.valid_to = typed.valid_to
     return doc
