@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import journal, matching
 from registry.context import Context
+from registry.db.cache import per_transaction
 from registry.db.models import Employer, Finding, House, Jurisdiction, Person, Room, Venue
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.ids import parse, validate_uscc
@@ -68,14 +69,9 @@ def add_jurisdiction(
 _NODES = "laiqu.places.nodes"  # session.info: strong references to the nodes looked up
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_nodes(session: Session, _transaction: object) -> None:
-    session.info.pop(_NODES, None)
-
-
 def get_jurisdiction(session: Session, code: str) -> Jurisdiction:
     """A jurisdiction node; kept for the transaction (the identity map holds it weakly)."""
-    nodes: dict[str, Jurisdiction] = session.info.setdefault(_NODES, {})
+    nodes: dict[str, Jurisdiction] = per_transaction(session, _NODES)
     node = nodes.get(code) or session.get(Jurisdiction, code)
     if node is None:
         raise NotFound(f"jurisdiction {code} is not registered")

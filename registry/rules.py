@@ -17,13 +17,13 @@ import math
 import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from registry import journal
 from registry.context import Context
+from registry.db.cache import per_transaction
 from registry.db.models import Jurisdiction, Person, Residence
 from registry.db.rules_models import RuleRow
 from registry.errors import InvalidInput, NotFound
@@ -82,21 +82,14 @@ assert set(LIMITS) == {f.name for f in fields(RuleSet)} - {"day", "origin"}
 _ROWS = "laiqu.rules.rows"  # session.info: jurisdiction code -> rule rows of its chain
 _SETS = "laiqu.rules.sets"  # session.info: (code, day) -> RuleSet
 _CHAINS = "laiqu.rules.chains"  # session.info: code -> the node and its ancestors
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, _transaction: Any) -> None:
-    """Rules may change between transactions: the cache lives for one transaction at most."""
-    session.info.pop(_ROWS, None)
-    session.info.pop(_SETS, None)
-    session.info.pop(_CHAINS, None)
+# Rules may change between transactions: these caches live for one transaction at most.
 
 
 def chain(session: Session, code: str) -> list[str]:
     """The node and its ancestors, nearest first (just the code for an unknown node)."""
     if not code:
         return []
-    chains: dict[str, list[str]] = session.info.setdefault(_CHAINS, {})
+    chains: dict[str, list[str]] = per_transaction(session, _CHAINS)
     if code not in chains:
         node = session.get(Jurisdiction, code)
         chains[code] = [code] if node is None else node.path.strip("/").split("/")[::-1]
@@ -107,7 +100,7 @@ Row = tuple[str, str, int | None, date, datetime]
 
 
 def _rows(session: Session, code: str) -> list[Row]:
-    cache: dict[str, list[Row]] = session.info.setdefault(_ROWS, {})
+    cache: dict[str, list[Row]] = per_transaction(session, _ROWS)
     if code not in cache:
         codes = chain(session, code)
         cache[code] = (
@@ -131,7 +124,7 @@ def _rows(session: Session, code: str) -> list[Row]:
 
 def effective(session: Session, jurisdiction_code: str, day: date) -> RuleSet:
     """The rules in force in a jurisdiction on a day: at most one small query per node."""
-    sets: dict[tuple[str, date], RuleSet] = session.info.setdefault(_SETS, {})
+    sets: dict[tuple[str, date], RuleSet] = per_transaction(session, _SETS)
     key = (jurisdiction_code, day)
     if key in sets:
         return sets[key]
