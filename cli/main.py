@@ -25,6 +25,10 @@ OPTIONAL_GROUPS = {
     "permit": "permit",
     "rules": "rule",
     "overdue": "overdue",
+    "users": "user",
+    "audit": "audit",
+    "purge": "purge",
+    "sync": "sync",
 }
 
 
