@@ -91,13 +91,17 @@ _JOBS = (
 
 @dataclass
 class Facts:
-    """What the person-level rules need to know about one person."""
+    """What the person-level rules need to know about one person.
 
-    person: Row[Any]
-    documents: list[Row[Any]] = field(default_factory=list)
-    stays: list[Row[Any]] = field(default_factory=list)
-    residences: list[Row[Any]] = field(default_factory=list)
-    jobs: list[Row[Any]] = field(default_factory=list)
+    Rules only read attributes, so the facts are loaded rows or, for a person created in the
+    running transaction, the very objects just written (see ``matching.refresh(new=…)``).
+    """
+
+    person: Any
+    documents: list[Any] = field(default_factory=list)
+    stays: list[Any] = field(default_factory=list)
+    residences: list[Any] = field(default_factory=list)
+    jobs: list[Any] = field(default_factory=list)
 
     @property
     def open_residences(self) -> list[Row[Any]]:

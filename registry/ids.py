@@ -12,6 +12,7 @@ unknown to the historic GB/T 2260 table is only a warning (``IdNumber.warnings``
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -186,15 +187,26 @@ def _parse_resident(number: str) -> IdNumber:
         raise InvalidNumber("a number starting with 9 is a foreign permanent resident card")
     born, gender = _citizen_shape(number, "resident ID")
     warnings: tuple[str, ...] = ()
-    try:
-        ric.validate(number)
-    except (InvalidComponent, KeyError):  # stdnum raises KeyError on some partial codes
-        # Checksum and date were fine above, so stdnum only failed on the region code:
-        # old numbers keep retired codes; that is a warning, never a refusal.
+    if not _region_known(number[:6], born.year):
+        # Old numbers keep retired codes: a warning, never a refusal.
         warnings = (f"region code {number[:6]} is not in the historic GB/T 2260 table",)
+    return IdNumber(DocType.RESIDENT, number, born, gender, number[:6], warnings)
+
+
+@functools.lru_cache(maxsize=8192)
+def _region_known(code: str, year: int) -> bool:
+    """Whether GB/T 2260 had this county code in that birth year (stdnum's table).
+
+    Checksum and birth date are checked by ``_citizen_shape``; only the region is left, and
+    stdnum's table search is the slowest part of a parse: cached per (code, year).
+    """
+    try:
+        ric.get_birth_place(f"{code}{year:04d}0101000X")
+    except (InvalidComponent, KeyError):  # stdnum raises KeyError on some partial codes
+        return False
     except ValidationError as exc:  # pragma: no cover - our own checks are stricter
         raise InvalidNumber(str(exc)) from None
-    return IdNumber(DocType.RESIDENT, number, born, gender, number[:6], warnings)
+    return True
 
 
 def _parse_hmt(number: str) -> IdNumber:

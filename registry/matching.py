@@ -77,15 +77,30 @@ _BY_SUBJECT = select(Finding).where(
 
 
 def refresh(
-    session: Session, ctx: Context, scope: Scope, codes: Iterable[str] | None = None
+    session: Session,
+    ctx: Context,
+    scope: Scope,
+    codes: Iterable[str] | None = None,
+    *,
+    new: Sequence[findings_person.Facts] = (),
 ) -> list[Finding]:
-    """Reconcile the findings of the scope's subjects; return the newly opened ones."""
+    """Reconcile the findings of the scope's subjects; return the newly opened ones.
+
+    ``new`` are the facts of persons created in this transaction, built from what was just
+    written: nothing to load and no findings recorded yet, so the hot path of a check-in of a
+    first-time guest needs no query here.
+    """
     wanted = set(codes) if codes is not None else set(CODES)
     opened: list[Finding] = []
     env = findings_person.Env(session, ctx, ctx.today(), ctx.now())
     person_rules = [r for c, r in findings_person.RULES.items() if c in wanted]
     person_codes = sorted(c for c in findings_person.RULES if c in wanted)
-    for chunk in _chunks(scope.ids("person")) if person_rules else ():
+    if new and person_rules:
+        found = [c for facts in new for rule in person_rules for c in rule(facts, env)]
+        opened += _reconcile(session, ctx, found, [])
+    fresh = {f.person.id for f in new}
+    to_load = scope.ids("person") - fresh
+    for chunk in _chunks(to_load) if person_rules else ():
         found = [
             c
             for facts in findings_person.load(session, chunk)

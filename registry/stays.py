@@ -17,6 +17,7 @@ from registry import journal, matching, rules
 from registry.context import Context
 from registry.db.models import Finding, Stay, Venue
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.findings_person import Facts
 from registry.ids import mask, parse
 from registry.people import Identity, Registration, register
 from registry.places import city_code, resolve_venue, venue_rooms
@@ -116,9 +117,13 @@ def check_in(
         registrations.append(reg)
         stays.append(stay)
     session.flush()
-    found = matching.refresh(
-        session, ctx, matching.Scope(persons={r.person.id for r in registrations})
-    )
+    new = [
+        Facts(reg.person, [reg.document], [stay])
+        for reg, stay in zip(registrations, stays, strict=True)
+        if reg.created
+    ]
+    scope = matching.Scope(persons={r.person.id for r in registrations})
+    found = matching.refresh(session, ctx, scope, new=new)
     return CheckIn(venue, room, registrations, stays, found)
 
 
