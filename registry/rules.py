@@ -47,6 +47,10 @@ class RuleSet:
     coordinator_ratio: int = 400  # floating persons per coordinator
     permit_residence_months: int = 6  # registered residence needed for a residence permit
     permit_gap_days: int = 30  # a gap up to this between residences keeps them continuous
+    retention_stay_years: int = 3  # hotel stays kept 3 years after check-out (A1, A4)
+    retention_residence_years: int = 5  # closed residences kept this long after the move-out
+    retention_employment_years: int = 5  # closed employments kept this long after the end day
+    retention_audit_years: int = 3  # audit and processing records: at least 3 (PIPL Art 56)
     day: date | None = field(default=None, compare=False)
     origin: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -76,6 +80,10 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "coordinator_ratio": (1, 100_000, "每名协管员对应流动人口数"),
     "permit_residence_months": (0, 60, "申领居住证所需居住登记月数"),
     "permit_gap_days": (0, 365, "两段居住登记间隔不超过该天数视为连续"),
+    "retention_stay_years": (1, 30, "旅馆住宿记录退房后保存年数"),
+    "retention_residence_years": (1, 30, "已注销居住登记保存年数"),
+    "retention_employment_years": (1, 30, "已结束就业登记保存年数"),
+    "retention_audit_years": (3, 100, "审计日志保存年数（不少于 3 年）"),
 }
 assert set(LIMITS) == {f.name for f in fields(RuleSet)} - {"day", "origin"}
 
