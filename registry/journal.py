@@ -1,6 +1,9 @@
 """The append-only event journal: every use case writes who, when, where from and what.
 
 Details never hold a full ID number or address: persons are referred to by id and a mask.
+Every event is also a ``write`` entry of the hash-chained audit log (``registry.audit``), so a
+write cannot be journaled without being audited. An event without a jurisdiction takes the
+acting user's (a coordinator's registrations belong to the coordinator's subtree).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from registry import audit
 from registry.context import Context
 from registry.db.models import Event
 
@@ -25,6 +29,7 @@ def record(
     jurisdiction: str | None = None,
     **detail: Any,
 ) -> Event:
+    jurisdiction = jurisdiction or ctx.principal.jurisdiction
     event = Event(
         id=uuid.uuid4(),
         occurred_at=ctx.now(),
@@ -38,6 +43,16 @@ def record(
         detail={k: _plain(v) for k, v in detail.items() if v is not None},
     )
     session.add(event)
+    audit.note(
+        session,
+        ctx,
+        "write",
+        action,
+        persons=(person_id,),
+        subject=subject_kind,
+        subject_id=subject_id,
+        jurisdiction=jurisdiction,
+    )
     return event
 
 

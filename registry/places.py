@@ -1,17 +1,23 @@
-"""Places of the registry: the jurisdiction tree, venues with rooms, houses and employers."""
+"""Places of the registry: the jurisdiction tree, venues with rooms, houses and employers.
+
+The resolvers (``resolve_venue``, ``resolve_house``, ``resolve_employer``, ``find_person``) are
+where a reference becomes a record, so they are where a scoped user is refused
+(``registry.access``); a session bound to no user resolves everything.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import journal, matching
+from registry import access, journal, matching
 from registry.context import Context
+from registry.db.access_models import ManagedHouse
 from registry.db.cache import per_transaction
 from registry.db.models import Employer, Finding, House, Jurisdiction, Person, Room, Venue
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
@@ -41,6 +47,7 @@ def add_jurisdiction(
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     if not code or not name:
         raise InvalidInput("a jurisdiction needs a code and a name")
+    access.require(session, ctx, "place.write" if parent else "place.root", jurisdiction=parent)
     if session.get(Jurisdiction, code) is not None:
         raise Refused(f"jurisdiction {code} already exists")
     path = f"/{code}/"
@@ -103,6 +110,7 @@ def add_venue(
     if not name.strip():
         raise InvalidInput("a venue needs a name")
     get_jurisdiction(session, jurisdiction)
+    access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
     venue = Venue(
         id=uuid.uuid4(),
         name=name.strip(),
@@ -137,8 +145,20 @@ def _by_id(session: Session, model: type, ref: str) -> object | None:
         return None
 
 
+def _guard(session: Session, check: Callable[[Session, Context, T], None], record: T) -> T:
+    """``record`` if the user the session is bound to may use it; else refused and audited."""
+    ctx: Context | None = session.info.get(access.KEY)
+    if ctx is not None and not ctx.principal.unrestricted:
+        check(session, ctx, record)
+    return record
+
+
 def resolve_venue(session: Session, ref: str) -> Venue:
     """A venue by the identifier printed when it was added, or by its exact name."""
+    return _guard(session, access.check_venue, _resolve_venue(session, ref))
+
+
+def _resolve_venue(session: Session, ref: str) -> Venue:
     found = _by_id(session, Venue, ref)
     if isinstance(found, Venue):
         return found
@@ -156,6 +176,11 @@ def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
 
 def find_person(session: Session, number: str) -> Person:
     """The registered person with this document number (any document type)."""
+    return _guard(session, access.check_person, _find_person(session, number))
+
+
+def _find_person(session: Session, number: str) -> Person:
+    """``find_person`` without the scope check: for use cases that checked the place."""
     idn = parse(number) if number else None
     if idn is None:
         raise InvalidInput("an ID number is needed")
@@ -190,7 +215,8 @@ def add_house(
     _check_count("capacity", capacity)
     _check_count("rooms", rooms)
     get_jurisdiction(session, jurisdiction)
-    landlord_id = find_person(session, landlord).id if landlord else None
+    ctx = access.require(session, ctx, "house.add", jurisdiction=_place_scope(ctx, jurisdiction))
+    landlord_id = _find_person(session, landlord).id if landlord else None
     house = House(
         id=uuid.uuid4(),
         jurisdiction_code=jurisdiction,
@@ -209,6 +235,10 @@ def add_house(
         created_at=ctx.now(),
     )
     session.add(house)
+    if ctx.principal.role == "intermediary" and ctx.principal.venue_id is not None:
+        session.add(
+            ManagedHouse(house_id=house.id, venue_id=ctx.principal.venue_id, since=ctx.now())
+        )
     journal.record(
         session,
         ctx,
@@ -233,11 +263,12 @@ def update_house(
     pledge: bool | None = None,
 ) -> Changed[House]:
     """Record a house's filing, pledge, landlord or capacity; re-checks its findings."""
+    access.require(session, ctx, "house.write")
     house = resolve_house(session, ref)
     _check_count("capacity", capacity)
     changes: dict[str, object] = {}
     if landlord is not None:
-        house.landlord_id = find_person(session, landlord).id
+        house.landlord_id = _find_person(session, landlord).id
         changes["landlord"] = "set"
     if capacity is not None:
         house.capacity = changes["capacity"] = capacity
@@ -263,6 +294,10 @@ def update_house(
 
 def resolve_house(session: Session, ref: str) -> House:
     """A house by its id or its door-plate code."""
+    return _guard(session, access.check_house, _resolve_house(session, ref))
+
+
+def _resolve_house(session: Session, ref: str) -> House:
     found = _by_id(session, House, ref)
     if isinstance(found, House):
         return found
@@ -291,6 +326,7 @@ def add_employer(
     if not name.strip():
         raise InvalidInput("an employer needs a name")
     get_jurisdiction(session, jurisdiction)
+    access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
     existing = session.scalar(select(Employer).where(Employer.uscc == code))
     if existing is None:
         existing = session.scalar(
@@ -321,6 +357,7 @@ def add_employer(
 def update_employer(
     session: Session, ctx: Context, ref: str, *, headcount: int
 ) -> Changed[Employer]:
+    access.require(session, ctx, "place.write")
     employer = resolve_employer(session, ref)
     _check_count("headcount", headcount)
     employer.headcount = headcount
@@ -341,6 +378,10 @@ def update_employer(
 
 def resolve_employer(session: Session, ref: str) -> Employer:
     """An employer by id, credit code or exact name."""
+    return _guard(session, access.check_employer, _resolve_employer(session, ref))
+
+
+def _resolve_employer(session: Session, ref: str) -> Employer:
     found = _by_id(session, Employer, ref)
     if isinstance(found, Employer):
         return found
@@ -356,6 +397,11 @@ def resolve_employer(session: Session, ref: str) -> Employer:
     if not matches:
         raise NotFound(f"employer {ref!r} is not registered")
     return matches[0]
+
+
+def _place_scope(ctx: Context | None, jurisdiction: str) -> str | None:
+    """The jurisdiction to check for a new house: an intermediary's houses are its own."""
+    return None if ctx is not None and ctx.principal.role == "intermediary" else jurisdiction
 
 
 def _check_count(what: str, value: int | None) -> None:
