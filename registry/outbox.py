@@ -34,10 +34,8 @@ def suspended(session: Session, key: str | None = None) -> Iterator[None]:
     """Queue nothing inside the block (the row is invisible to other transactions)."""
     key = key or f"apply:{uuid.uuid4()}"
     session.execute(insert(CaptureOff).values(key=key))
-    try:
-        yield
-    finally:
-        session.execute(delete(CaptureOff).where(CaptureOff.key == key))
+    yield  # on an error the transaction is rolled back, and the row with it
+    session.execute(delete(CaptureOff).where(CaptureOff.key == key))
 
 
 def backoff(attempts: int) -> float:
@@ -45,19 +43,17 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** max(0, attempts - 1))
 
 
-def claim(session: Session, limit: int, now: datetime) -> list[OutboxItem]:
+def claim(
+    session: Session, limit: int, now: datetime, not_sent_at: datetime | None = None
+) -> list[OutboxItem]:
     """The next items due, oldest first, marked sent (a resend is harmless: idempotent)."""
-    items = list(
-        session.scalars(
-            select(OutboxItem)
-            .where(
-                OutboxItem.state.in_(OPEN),
-                or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= now),
-            )
-            .order_by(OutboxItem.seq)
-            .limit(limit)
-        )
+    query = select(OutboxItem).where(
+        OutboxItem.state.in_(OPEN),
+        or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= now),
     )
+    if not_sent_at is not None:
+        query = query.where(or_(OutboxItem.sent_at.is_(None), OutboxItem.sent_at != not_sent_at))
+    items = list(session.scalars(query.order_by(OutboxItem.seq).limit(limit)))
     for item in items:
         item.state, item.sent_at, item.attempts = "sent", now, item.attempts + 1
     return items

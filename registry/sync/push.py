@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry import outbox
@@ -91,13 +91,23 @@ def _ordered(session: Session, items: list[OutboxItem]) -> list[OutboxItem]:
 
 
 def next_batch(
-    session: Session, limit: int, now: datetime, *, due_only: bool = True
+    session: Session,
+    limit: int,
+    now: datetime,
+    *,
+    due_only: bool = True,
+    fresh_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """Claim the next batch and build its upload items (in the caller's desk transaction)."""
-    claimed = outbox.claim(session, limit, now if due_only else datetime.max.replace(tzinfo=UTC))
-    for item in claimed:
+    """Claim the next batch and build its upload items (in the caller's desk transaction).
+
+    ``fresh_only`` skips items already sent at ``now`` (an export claims batch after batch).
+    """
+    due = now if due_only else datetime.max.replace(tzinfo=UTC)
+    claimed = outbox.claim(session, limit, due, not_sent_at=now if fresh_only else None)
+    ordered = _ordered(session, claimed)
+    for item in ordered:
         item.sent_at = now
-    return payload.build(session, _ordered(session, claimed))
+    return payload.build(session, ordered)
 
 
 def station_sessions(url: str) -> tuple[Engine, sessionmaker[Session]]:
@@ -126,7 +136,7 @@ def push_once(
     try:
         with station.begin() as st:
             results = apply_batch(st, identity, items, ctx.now())
-    except (OperationalError, DBAPIError, OSError) as exc:
+    except (SQLAlchemyError, OSError) as exc:
         with desk.begin() as session:
             outbox.failed(session, ids, _reason(exc), datetime.now(UTC))
         raise StationUnreachable(f"the station did not take the batch: {_reason(exc)}") from exc

@@ -83,8 +83,8 @@ def _desk_journal_only(session: Session) -> Iterator[None]:
     event.listen(session, "before_flush", drop)
     try:
         yield
-    finally:
         session.flush()
+    finally:
         event.remove(session, "before_flush", drop)
 
 
@@ -121,12 +121,10 @@ def _apply(
                 raise Refused("the record no longer exists at the desk")
             station_id, found = handler(session, venue, item, received_at, desk_venue)
             notice = _notice(found)
+    except DBAPIError:
+        raise  # the database failed, not the item: the whole batch is retried
     except (RegistryError, ValueError, KeyError, TypeError) as exc:
         reason = str(exc)[:300]
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise
-        reason = f"database refused: {str(exc.orig).strip()[:250]}"
     entry = LedgerEntry(
         venue_id=venue.id,
         item_id=item_id,
