@@ -11,13 +11,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from registry import journal, matching, names
 from registry.cards import CardRead
 from registry.codes import ETHNICITIES, GENDERS
 from registry.context import Context
+from registry.db import locks
+from registry.db.fast import insert_now
 from registry.db.models import Document, Finding, Person
 from registry.errors import InvalidInput, Refused
 from registry.ids import DocType, IdNumber, mask, nationality, parse
@@ -41,6 +43,7 @@ class TypedIdentity:
 
 
 Identity = CardRead | TypedIdentity
+_BY_KEY = select(Person).where(Person.id_key == bindparam("key"))
 
 
 @dataclass
@@ -98,14 +101,13 @@ def register(
 ) -> Registration:
     """Find or create the person of an identity and record the document it came with."""
     idn, warnings = _validate(identity)
-    person = session.scalar(select(Person).where(Person.id_key == idn.key))
+    locks.hold(session, "document:" + idn.key)
+    person = session.scalar(_BY_KEY, {"key": idn.key})
     created = person is None
     chip = isinstance(identity, CardRead)
     now = ctx.now()
     if person is None:
         person = _new_person(identity, idn, categorize(idn, city), now)
-        session.add(person)
-        session.flush()  # the document refers to the person
     elif not chip and identity.name.strip() != person.name:
         raise Refused(
             f"ID number {idn.masked} is registered under another name; check the number and "
@@ -119,8 +121,9 @@ def register(
         if chip
         else _typed_document(session, person, identity, idn, known=not created)
     )
-    document.created_at = document.created_at or now
-    session.flush()
+    if inspect(document).transient:
+        document.created_at = now
+        insert_now(session, *((person, document) if created else (document,)))
     journal.record(
         session,
         ctx,
@@ -179,9 +182,10 @@ def _fill_blanks(person: Person, identity: Identity) -> None:
 def _document(
     session: Session, person: Person, idn: IdNumber, capture: str, *, known: bool, **match: object
 ) -> Document:
-    """The person's document of this number and capture (and ``match``), found or added.
+    """The person's document of this number and capture (and ``match``), found or new.
 
-    A person created just now (``known`` false) has no documents yet: no look-up then.
+    A person created just now (``known`` false) has no documents yet: no look-up then. A new
+    document is returned transient: ``register`` writes it with the person, in order.
     """
     found = None
     if known:
@@ -204,7 +208,6 @@ def _document(
         capture=capture,
         long_term=False,
     )
-    session.add(doc)
     return doc
 
 
