@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry import journal, matching, rules
 from registry.context import Context
+from registry.db.fast import insert_now
 from registry.db.models import Finding, Stay, Venue
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.findings_person import Facts
@@ -100,7 +101,7 @@ def check_in(
             report_deadline=rules.stay_report_deadline(in_force, reg.person.category, now),
             reported_at=now,
         )
-        session.add(stay)
+        insert_now(session, stay)
         journal.record(
             session,
             ctx,
