@@ -14,13 +14,14 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidComponent, ValidationError
 
-from registry.errors import InvalidNumber
+from registry.errors import InvalidInput, InvalidNumber
 
 
 class DocType(enum.StrEnum):
@@ -60,12 +61,14 @@ _LABELS = {
 HMT_PREFIXES = {"810000": "香港", "820000": "澳门", "830000": "台湾"}
 
 _RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_RE_18 = re.compile(r"^\d{17}[\dX]$")
-_RE_15 = re.compile(r"^\d{15}$")
-_RE_F2017 = re.compile(r"^[A-Z]{3}\d{12}$")
-_RE_F2023 = re.compile(r"^9\d{16}[\dX]$")
-_RE_PASSPORT = re.compile(r"^[A-Z0-9]{5,17}$")
-_RE_ALPHA3 = re.compile(r"^[A-Z]{3}$")
+# ASCII digits only, and \Z, not $ (which also matches before a final newline).
+_RE_18 = re.compile(r"^\d{17}[\dX]\Z", re.ASCII)
+_RE_15 = re.compile(r"^\d{15}\Z", re.ASCII)
+_RE_F2017 = re.compile(r"^[A-Z]{3}\d{12}\Z", re.ASCII)
+_RE_F2023 = re.compile(r"^9\d{16}[\dX]\Z", re.ASCII)
+_RE_PASSPORT = re.compile(r"^[A-Z0-9]{5,17}\Z")
+_RE_ALPHA3 = re.compile(r"^[A-Z]{3}\Z")
+_RE_PERMIT = re.compile(r"^[A-Z0-9]{6,30}\Z")
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,12 @@ class IdNumber:
 
 
 def compact(raw: str) -> str:
-    """Strip separators and spaces, upper-case letters (x → X)."""
-    return re.sub(r"[\s\-]", "", raw or "").upper()
+    """Strip separators and spaces, upper-case letters (x → X); full-width forms to ASCII.
+
+    NFKC folds full-width digits and letters typed with a Chinese IME (１２３ → 123), so the
+    same number never gives two persons; digits of other scripts stay and are refused.
+    """
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", raw or "")).upper()
 
 
 def mask(number: str | None) -> str:
@@ -150,9 +157,20 @@ def detect(raw: str) -> DocType:
 def parse(raw: str, doc_type: DocType | str | None = None) -> IdNumber:
     """Validate and normalise a number of the given (or detected) document type."""
     number = compact(raw)
-    kind = DocType(doc_type) if doc_type else detect(number)
+    kind = doc_type_of(doc_type) if doc_type else detect(number)
     parser = _PARSERS[kind]
     return parser(number)
+
+
+def doc_type_of(value: DocType | str) -> DocType:
+    """The document type named by ``value``; an unknown name is invalid input."""
+    try:
+        return DocType(value)
+    except ValueError:
+        known = ", ".join(t.value for t in DocType)
+        raise InvalidInput(
+            f"unknown document type {str(value)[:40]!r}; types are {known}"
+        ) from None
 
 
 def _digits_date(text: str) -> date:
@@ -262,7 +280,7 @@ def _parse_passport(number: str) -> IdNumber:
 
 
 def _parse_residence_permit(number: str) -> IdNumber:
-    if not re.match(r"^[A-Z0-9]{6,30}$", number):
+    if not _RE_PERMIT.match(number):
         raise InvalidNumber("a residence permit number is 6 to 30 letters and digits")
     return IdNumber(DocType.RESIDENCE_PERMIT, number)
 
