@@ -252,7 +252,7 @@ def _day(values: dict[str, str], key: str) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise CsvError(f"{key} 不是真实的日期：{text}") from None
+        raise CsvError(f"{key} 应为 YYYY-MM-DD 日期，不是 {text!r}（没有这一天）") from None
     if day.year < 1880:
         raise CsvError(f"{key} 早于 1880 年：{text}")
     return day
