@@ -74,7 +74,7 @@ def queue_heartbeats(session: Session, ctx: Context, venue: Venue) -> int:
     return outbox.queue_heartbeats(session, ctx, venue.id, since)
 
 
-def _ordered(session: Session, items: list[OutboxItem]) -> list[OutboxItem]:
+def _ordered(session: Session, items: list[OutboxItem], now: datetime) -> list[OutboxItem]:
     """Records before the events about them: pull in the open items of an event's subject."""
     event_ids = [i.record_id for i in items if i.table_name == "events"]
     if event_ids:
@@ -83,7 +83,11 @@ def _ordered(session: Session, items: list[OutboxItem]) -> list[OutboxItem]:
         )
         wanted = {r for row in refs for r in row if r is not None}
         have = {i.id for i in items}
-        extra = [i for i in outbox.related(session, wanted, 2**62) if i.id not in have]
+        extra = [
+            i
+            for i in outbox.related(session, wanted, 2**62)
+            if i.id not in have and i.sent_at != now  # not already in this push or export
+        ]
         for item in extra:
             item.state, item.attempts = "sent", item.attempts + 1
         items = items + extra
@@ -104,7 +108,7 @@ def next_batch(
     """
     due = now if due_only else datetime.max.replace(tzinfo=UTC)
     claimed = outbox.claim(session, limit, due, not_sent_at=now if fresh_only else None)
-    ordered = _ordered(session, claimed)
+    ordered = _ordered(session, claimed, now)
     for item in ordered:
         item.sent_at = now
     return payload.build(session, ordered)

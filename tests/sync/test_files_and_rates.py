@@ -1,0 +1,129 @@
+"""Export/import through a gate, the desk's status, and the on-time rate per venue, station
+and jurisdiction (the query the monthly report uses)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from click.testing import CliRunner
+from dbtools import NOW, table_counts
+from world import CITY, STATION, build, card, count, guests
+
+from cli.main import cli
+from registry import stays
+from registry.context import Context
+from registry.db.engine import make_engine, session_factory
+from registry.people import TypedIdentity
+from registry.sync import rates
+from registry.sync.push import push
+
+CTX = Context("clerk", "desk-1", NOW)
+
+
+def run(url: str, *args: str, now: str = "2026-06-15T12:00:00+08:00"):
+    runner = CliRunner(env={"LAIQU_NOW": now, "LAIQU_TERMINAL": "desk-1"})
+    return runner.invoke(cli, ["--db", url, *args])
+
+
+def test_export_import_through_a_gate(desk_url, db_url, engine, sf, tmp_path):
+    build(sf, CTX)
+    desk = make_engine(desk_url)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 5)
+    queued = count(desk, "outbox")
+    out, receipt = tmp_path / "upload.json", tmp_path / "receipt.json"
+    done = run(desk_url, "sync", "export", "--out", str(out), "--batch", "10")
+    assert done.exit_code == 0, done.output
+    assert f"已导出 {queued} 条" in done.output
+
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(out.read_text().replace("旅客1", "旅客9", 1))
+    before = table_counts(engine)
+    refused = run(db_url, "sync", "import", str(damaged))
+    assert refused.exit_code == 1 and "已损坏或被改动" in refused.output
+    assert table_counts(engine) == before
+
+    first = run(db_url, "sync", "import", str(out), "--receipt", str(receipt), "--json")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout) == {
+        "items": queued,
+        "accepted": queued,
+        "rejected": 0,
+        "duplicates": 0,
+    }
+    after = table_counts(engine)
+    second = run(db_url, "sync", "import", str(out), "--json")
+    assert json.loads(second.stdout)["duplicates"] == queued
+    assert table_counts(engine) == after  # the second import changed nothing
+
+    settled = run(desk_url, "sync", "import", str(receipt))
+    assert settled.exit_code == 0 and f"已按回执更新 {queued} 条" in settled.output
+    status = json.loads(run(desk_url, "sync", "status", "--json").stdout)
+    assert status["counts"]["accepted"] == queued and status["waiting"] == 0
+    desk.dispose()
+
+
+def test_status_shows_pending_age_and_deadlines(desk_url):
+    desk = make_engine(desk_url)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 2)
+    shown = run(desk_url, "sync", "status")
+    assert shown.exit_code == 0, shown.output
+    assert "待上报" in shown.output and "最早一条待上报已等待" in shown.output
+    assert "临近或已过上报时限" in shown.output  # domestic guests: immediately
+    data = json.loads(run(desk_url, "sync", "status", "--json").stdout)
+    assert data["waiting"] == count(desk, "outbox") and len(data["due_soon"]) == 2
+    assert data["oldest_age_seconds"] is not None
+    desk.dispose()
+
+
+def test_on_time_rate_per_venue_station_and_jurisdiction(desk_url, db_url, sf):
+    build(sf, CTX)
+    desk = make_engine(desk_url)
+    dsf = session_factory(desk)
+    hotel = build(dsf, CTX)
+    guests(dsf, CTX, hotel, 4)  # domestic guests from 10:00, one a minute
+    with dsf.begin() as s:  # a foreign guest: 24 hours
+        stays.check_in(
+            s,
+            CTX.at(NOW + timedelta(minutes=5)),
+            hotel,
+            "120",
+            [
+                TypedIdentity(
+                    number="E12345678", name="John Smith", doc_type="passport", nationality="USA"
+                )
+            ],
+        )
+    push(dsf, db_url, CTX.at(NOW + timedelta(minutes=20)))  # within the 30-minute alert delay
+    guests(dsf, CTX.at(NOW + timedelta(minutes=30)), hotel, 2, start=10)
+    push(dsf, db_url, CTX.at(NOW + timedelta(hours=3)))  # the network was down: late
+    with dsf.begin() as s:
+        stays.check_in(s, CTX.at(NOW + timedelta(days=2)), hotel, "110", [card(40)])
+    push(dsf, db_url, CTX.at(NOW + timedelta(days=2, minutes=1)))  # heartbeats of two days
+
+    with sf() as s:
+        found = rates.on_time(s, CITY, date(2026, 6, 1), date(2026, 6, 30), CTX)
+    assert (found.total.stays, found.total.reached, found.total.on_time) == (8, 8, 6)
+    assert f"{found.total.rate:.3f}" == "0.750"
+    assert [r.code for r in found.stations] == [STATION]
+    venue = next(r for r in found.venues if r.name == "百花旅馆")
+    assert venue.silent_days == 30 - 2  # heartbeats for the 15th and the 16th only
+    data = json.loads(
+        run(
+            db_url,
+            "sync",
+            "status",
+            "--jurisdiction",
+            CITY,
+            "--month",
+            "2026-06",
+            "--json",
+            now="2026-06-30T12:00:00+08:00",
+        ).stdout
+    )
+    assert data["rows"][0]["rate"] == 0.75 and data["rows"][0]["level"] == "jurisdiction"
+    text = run(db_url, "sync", "status", "--jurisdiction", CITY, "--month", "2026-06").output
+    assert "75.0%" in text and "园岭派出所" in text
+    desk.dispose()

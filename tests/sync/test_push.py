@@ -1,0 +1,193 @@
+"""The outbox is filled in the transaction of the change; a push applies it at the station
+through the use cases, once, and the station's answer comes back to the desk."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from dbtools import NOW
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+from world import (
+    HOTEL,
+    add_other_hotel,
+    build,
+    card,
+    count,
+    guests,
+    rid,
+    snapshot_desk,
+    snapshot_station,
+)
+
+from registry import outbox, residences, stays
+from registry.context import Context
+from registry.db.engine import make_engine, session_factory
+from registry.db.models import Event, Finding, Stay, Venue
+from registry.db.sync_models import OutboxItem
+from registry.sync.push import push
+
+CTX = Context("clerk", "desk-1", NOW)
+
+
+@pytest.fixture
+def desk(desk_url: str):
+    engine = make_engine(desk_url)
+    yield engine
+    engine.dispose()
+
+
+def _items(engine) -> list[tuple[str, str, str]]:
+    with Session(engine) as s:
+        return [
+            (i.table_name, i.op, i.state)
+            for i in s.scalars(select(OutboxItem).order_by(OutboxItem.seq))
+        ]
+
+
+def test_changes_are_queued_in_their_transaction(engine, sf, ctx):
+    hotel = build(sf, ctx)
+    before = count(engine, "outbox")
+    with pytest.raises(RuntimeError), sf.begin() as s:
+        stays.check_in(s, ctx, hotel, "101", [card(1)])
+        raise RuntimeError("the desk crashed before the commit")
+    assert count(engine, "outbox") == before  # rolled back with the change
+    with sf.begin() as s:
+        stays.check_in(s, ctx, hotel, "101", [card(1)])
+    kinds = {t for t, _, _ in _items(engine)[before:]}
+    assert kinds == {"persons", "documents", "stays", "events"}
+    # a Core insert is queued like an ORM flush (the triggers do not care how)
+    with sf.begin() as s:
+        eid = uuid.uuid4()
+        s.execute(
+            insert(Event),
+            [
+                {
+                    "id": eid,
+                    "occurred_at": NOW,
+                    "actor": "x",
+                    "action": "t",
+                    "subject_kind": "k",
+                    "detail": {},
+                }
+            ],
+        )
+    with Session(engine) as s:
+        assert (
+            s.scalar(select(OutboxItem.table_name).where(OutboxItem.record_id == eid)) == "events"
+        )
+    with sf.begin() as s:
+        if True:
+            with outbox.suspended(s):
+                s.execute(
+                    insert(Event),
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "occurred_at": NOW,
+                            "actor": "x",
+                            "action": "t",
+                            "subject_kind": "k",
+                            "detail": {},
+                        }
+                    ],
+                )
+    assert _items(engine)[-1][0] == "events" and count(engine, "outbox") == before + 6
+
+
+def test_push_applies_once_with_same_contents(desk, desk_url, db_url, engine, sf):
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 12)
+    with session_factory(desk).begin() as s:  # a tenant moving in and out, at the desk
+        residences.move_in(s, CTX, "BH-3-101", card(500, "租客"), relation="tenant")
+        residences.move_out(s, CTX.at(NOW + timedelta(hours=1)), "BH-3-101", rid(500))
+    queued = count(desk, "outbox")
+    later = CTX.at(NOW + timedelta(minutes=5))
+    report = push(session_factory(desk), db_url, later, batch=7)
+    assert report.sent == queued and report.rejected == 0 and report.batches >= queued // 7
+    assert {s for _, _, s in _items(desk)} == {"accepted"}
+    with Session(engine) as s:
+        venue = s.scalar(select(Venue.id).where(Venue.name == HOTEL))
+    a, b = snapshot_desk(desk), snapshot_station(engine, venue)
+    for table in ("persons", "documents", "events", "residences"):
+        key = slice(1, None) if table == "residences" else slice(None)
+        assert [r[key] for r in b[table]] == [r[key] for r in a[table]], table
+    assert [r[1:] for r in b["stays"]] == [r[1:] for r in a["stays"]]
+    # reported_at at the station is when the record arrived there
+    with Session(engine) as s:
+        for st in s.scalars(select(Stay)):
+            assert st.reported_at == max(later.now(), st.checked_in_at)
+    # resending everything changes nothing
+    with session_factory(desk).begin() as s:
+        s.execute(sa.update(OutboxItem).values(state="pending"))
+    counts = {
+        t: count(engine, t) for t in ("stays", "persons", "documents", "events", "sync_ledger")
+    }
+    again = push(session_factory(desk), db_url, later)
+    assert again.duplicates == queued
+    assert counts == {t: count(engine, t) for t in counts}
+
+
+def test_station_findings_and_refusals_reach_the_desk(desk, db_url, sf):
+    build(sf, CTX)
+    other = add_other_hotel(sf, CTX)
+    with sf.begin() as s:  # the same card is already staying at another hotel
+        stays.check_in(s, CTX, other, "1", [card(7)])
+    hotel = build(session_factory(desk), CTX)
+    with session_factory(desk).begin() as s:
+        stays.check_in(s, CTX.at(NOW + timedelta(minutes=1)), hotel, "101", [card(7)])
+    with session_factory(desk).begin() as s:
+        # a room the station does not know for this hotel: refused there, with the reason
+        s.execute(
+            sa.text("INSERT INTO rooms (id, venue_id, number) VALUES (:i, :v, '999')"),
+            {"i": uuid.uuid4().hex, "v": uuid.UUID(hotel).hex},
+        )
+        stays.check_in(s, CTX.at(NOW + timedelta(minutes=2)), hotel, "999", [card(8)])
+    with session_factory(desk).begin() as s:
+        stays.check_out(s, CTX.at(NOW + timedelta(minutes=3)), hotel, room="999")
+    push(session_factory(desk), db_url, CTX.at(NOW + timedelta(minutes=4)))
+    with session_factory(desk)() as s:
+        notices = [i.notice for i in outbox.problems(s) if i.notice]
+        rejected = [
+            (i.table_name, i.op, i.reason) for i in outbox.problems(s) if i.state == "rejected"
+        ]
+    assert any("PC-TWO-PLACES" in n for n in notices)
+    assert ("stays", "insert", "room '999' is not a room of 百花旅馆") in rejected
+    assert ("stays", "update", "the stay was never registered at the station") in rejected
+    station = make_engine(db_url)
+    with Session(station) as s:
+        assert (
+            s.scalar(
+                select(sa.func.count())
+                .select_from(Finding)
+                .where(Finding.code == "PC-TWO-PLACES", Finding.resolved_at.is_(None))
+            )
+            >= 1
+        )
+    station.dispose()
+
+
+def test_unreachable_station_backs_off_and_keeps_the_queue(desk, tmp_path):
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 2)
+    queued = count(desk, "outbox")
+    gone = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'station.sqlite'}"
+    waits: list[float] = []
+    report = push(
+        session_factory(desk),
+        gone.replace("sqlite:///", "sqlite:////nonexistent"),
+        CTX,
+        retry_for=0.0,
+        sleep=waits.append,
+    )
+    assert report.errors and report.sent == 0
+    with session_factory(desk)() as s:
+        summary = outbox.summary(s)
+        assert summary.waiting == queued and summary.last_error
+        assert {i.attempts for i in s.scalars(select(OutboxItem))} == {1}
+        assert all(i.next_attempt_at is not None for i in s.scalars(select(OutboxItem)))
+    assert outbox.backoff(1) == 1 and outbox.backoff(4) == 8 and outbox.backoff(40) == 300
