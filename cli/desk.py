@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
@@ -32,12 +32,16 @@ from cli.params import (
     swipe,
     typed_identity,
 )
-from registry import stays
+from registry import outbox, stays
 from registry.cards import CardRead
+from registry.context import Context
 from registry.db.models import Person, Stay
 from registry.ids import mask, parse
 from registry.people import Identity, TypedIdentity
 from registry.places import find_person, resolve_venue
+from registry.sync.background import BackgroundPush
+
+WARN_BEFORE = timedelta(minutes=10)
 
 
 def _co_guest(session: Session, spec: str) -> TypedIdentity:
@@ -186,12 +190,35 @@ def checkout_result(session: Session, done: stays.CheckOut) -> tuple[dict[str, A
 @click.option(
     "--count", type=click.IntRange(1), help="刷卡这么多次后退出（默认一直运行，Ctrl-C 退出）。"
 )
+@click.option(
+    "--station",
+    envvar="LAIQU_STATION_URL",
+    metavar="URL",
+    help="派出所数据库地址：给出时在后台自动上报（默认读取 LAIQU_STATION_URL）。",
+)
+@click.option(
+    "--push-every",
+    type=click.FloatRange(0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="后台上报的间隔秒数。",
+)
 @json_option
 @click.pass_obj
-def frontdesk(app: App, venue: str, reader_url: str, count: int | None, as_json: bool) -> None:
+def frontdesk(
+    app: App,
+    venue: str,
+    reader_url: str,
+    count: int | None,
+    station: str | None,
+    push_every: float,
+    as_json: bool,
+) -> None:
     """小旅馆前台循环：刷证件 → 输入房间号 → 回车，即完成入住。
 
     刷一位已在本店入住的旅客，回车即办理退房。出错时显示原因并继续等待下一位。
+    给出 --station 时在后台上报派出所，刷卡从不等待网络；每位旅客后显示待上报条数和临近时限的提醒。
     """
     with app.sessions.begin() as session:
         hotel = resolve_venue(session, venue)
@@ -200,20 +227,60 @@ def frontdesk(app: App, venue: str, reader_url: str, count: int | None, as_json:
     log: list[dict[str, Any]] = []
     say = note if as_json else click.echo
     swipes = 0
-    with reader_at(reader_url) as reader:
-        try:
-            while count is None or swipes < count:
-                card = reader.read(1.0)
-                if card is not None:
-                    swipes += 1
-                    entry = _serve(app, venue_id, card, say)
-                    if entry is not None:
-                        log.append(entry)
-        except (KeyboardInterrupt, click.Abort):
-            say("")
+    uploads = (
+        BackgroundPush(app.sessions, station, app.ctx, venue_id, push_every).start()
+        if station
+        else None
+    )
+    try:
+        with reader_at(reader_url) as reader:
+            try:
+                while count is None or swipes < count:
+                    card = reader.read(1.0)
+                    if card is not None:
+                        swipes += 1
+                        entry = _serve(app, venue_id, card, say)
+                        if entry is not None:
+                            log.append(entry)
+                        _show_queue(app, say)
+            except (KeyboardInterrupt, click.Abort):
+                say("")
+    finally:
+        if uploads is not None:
+            uploads.stop()
     ins = sum(1 for e in log if e["action"] == "checkin")
     summary = f"本次共办理入住 {ins} 次、退房 {len(log) - ins} 次。"
-    emit(as_json, {"venue": {"id": venue_id, "name": venue_name}, "actions": log}, lambda: summary)
+    data: dict[str, Any] = {"venue": {"id": venue_id, "name": venue_name}, "actions": log}
+    if uploads is not None:
+        data["uploads"] = {
+            "pushed": uploads.pushed,
+            "last_error": uploads.last_error,
+            "notices": uploads.notices,
+        }
+        summary += f"后台已上报 {uploads.pushed} 条。"
+    emit(as_json, data, lambda: summary)
+
+
+def _show_queue(app: App, say: Any) -> None:
+    """Pending uploads and deadline warnings: a local read, never the network."""
+    with app.sessions() as session:
+        for line in queue_lines(session, app.ctx):
+            say(line)
+
+
+def queue_lines(session: Session, ctx: Context) -> list[str]:
+    """What the desk shows after each guest: pending uploads and deadlines at risk."""
+    s = outbox.summary(session)
+    if not s.waiting:
+        return ["上报：全部已上报派出所。"]
+    age = s.oldest_age(datetime.now(UTC))
+    minutes = int(age.total_seconds() // 60) if age else 0
+    lines = [f"上报：待上报 {s.waiting} 条，最早一条已等待 {minutes} 分钟。"]
+    for due in outbox.due_soon(session, ctx.now(), WARN_BEFORE)[:5]:
+        late = due.deadline <= ctx.now()
+        when = "已超过上报时限" if late else "即将超过上报时限"
+        lines.append(f"警告：{due.room} 房 {due.masked} {when}，请检查网络或导出上报文件。")
+    return lines
 
 
 def _serve(app: App, venue_id: str, card: CardRead, say: Any) -> dict[str, Any] | None:
