@@ -1,22 +1,63 @@
-"""``App``, the object every command gets as ``ctx.obj``: database URL, sessions, actor."""
+"""``App``, the object every command gets as ``ctx.obj``: database URL, sessions, actor.
+
+The actor is an identity of the registry (``registry.access``): the database login
+(``current_user``) on PostgreSQL, the local account on SQLite. Every session the App hands out
+is bound to that user's role and scope, so the core refuses what lies outside it.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.errors import Refusal
+from cli.errors import PHRASES, Refusal
+from registry import access
 from registry.context import Context
 from registry.db import engine as db_engine
+
+# The core's access refusals in Chinese (registered here, next to where identities are made).
+PHRASES[:0] = [
+    (re.compile(p), t)
+    for p, t in [
+        (r"^out of scope \[venue\]: \S+ (\S+)", "{0} 无权使用此场所（已记入审计日志）"),
+        (r"^out of scope \[house\]: \S+ (\S+)", "{0} 无权查看或登记此房屋（已记入审计日志）"),
+        (r"^out of scope \[employer\]: \S+ (\S+)", "{0} 无权查看或登记此单位（已记入审计日志）"),
+        (r"^out of scope \[person\]: \S+ (\S+)", "{0} 无权查看此人员（已记入审计日志）"),
+        (
+            r"^out of scope \[jurisdiction\]: \S+ (\S+) may not act in (\S+)",
+            "{0} 无权在辖区 {1} 操作（已记入审计日志）",
+        ),
+        (
+            r"^out of scope \[reveal\]: \S+ (\S+)",
+            "{0} 无权查看完整证件号码（已记入审计日志）",
+        ),
+        (
+            r"^out of scope \[role\]: (\S+) (\S+) may not (\S+)",
+            "{1}（{0}）无权执行 {2}（已记入审计日志）",
+        ),
+        (
+            r"^user (\S+) is not a registry user or is disabled",
+            "{0} 不是来去系统的用户或已被停用：请管理员运行 laiqu user add",
+        ),
+        (r"^user (\S+) already exists", "用户 {0} 已经存在"),
+        (r"^user (\S+) is already disabled", "用户 {0} 已被停用"),
+        (r"^user (\S+) is not registered", "用户 {0} 尚未登记"),
+        (r"^role must be one of (.+), not (.+)", "角色只能是 {0}（收到 {1}）"),
+        (r"^a coordinator needs a jurisdiction", "协管员需要 --jurisdiction 辖区"),
+        (r"^a (\w+) user needs a venue", "{0} 用户需要 --venue 场所"),
+        (r"^a reveal needs a reason", "查看完整信息必须用 --reason 说明理由"),
+    ]
+]
 
 
 class NotInitialised(Refusal):
@@ -48,11 +89,29 @@ class App:
 
     @property
     def sessions(self) -> sessionmaker[Session]:
-        """Sessions on an initialised database (``laiqu init`` ran); else a clear refusal."""
+        """Sessions on an initialised database (``laiqu init`` ran), bound to the acting user;
+        else a clear refusal (not initialised, or not a registry user)."""
         if self._sessions is None:
             self._check_initialised()
-            self._sessions = db_engine.session_factory(self.engine)
+            self.ctx = self.identify()
+            self._sessions = sessionmaker(
+                self.engine, expire_on_commit=False, info={access.KEY: self.ctx}
+            )
         return self._sessions
+
+    def login(self) -> str:
+        """The identity: ``current_user`` on PostgreSQL, the local account on SQLite."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                return str(conn.execute(text("SELECT current_user")).scalar_one())
+        return self.ctx.actor
+
+    def identify(self) -> Context:
+        """The context acting as the registry user of this identity."""
+        login = self.login()
+        with db_engine.session_factory(self.engine)() as session:
+            principal = access.principal_for(session, login)
+        return self.ctx.acting_as(principal)
 
     def _check_initialised(self) -> None:
         url = make_url(self.url)

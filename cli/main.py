@@ -94,6 +94,22 @@ def init(app: App) -> None:
         ) from exc
     version = "、".join(heads(app.engine))
     click.echo(f"数据库已就绪：{app.shown_url}（版本 {version}）")
+    admin = _bootstrap_admin(app)
+    if admin:
+        click.echo(f"已将 {admin} 登记为管理员（admin）：用 laiqu user add 添加其他用户。")
+
+
+def _bootstrap_admin(app: App) -> str | None:
+    """Register the identity running ``init`` as admin while the registry has no user."""
+    from registry import access
+    from registry.db.engine import session_factory
+
+    login = app.login()
+    with session_factory(app.engine).begin() as session:
+        if access.users_exist(session):
+            return None
+        access.add_user(session, app.ctx, login, "admin", name="初始化管理员")
+    return login
 
 
 def _register_commands() -> None:

@@ -5,6 +5,7 @@ columns, one JSON document with ``--json``, and masking of ID numbers and phones
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -112,6 +113,19 @@ def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
     return phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
+
+
+_ADMIN_UNIT = re.compile(r"^.{0,12}?(?:自治州|地区|盟|区|县|旗|市)")
+
+
+def mask_address(address: str | None) -> str | None:
+    """An address for lists: the administrative area (up to the district) kept, the rest
+    masked, e.g. 上海市徐汇区天平路1号 → 上海市徐汇区****."""
+    if not address:
+        return address
+    kept = _ADMIN_UNIT.match(address)
+    head = kept.group(0) if kept and len(kept.group(0)) < len(address) else address[:3]
+    return head + "****"
 
 
 def person_data(person: Person, *, reveal: bool = False) -> dict[str, Any]:

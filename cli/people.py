@@ -21,17 +21,19 @@ from cli.output import (
     findings_text,
     joined,
     json_option,
+    mask_address,
+    mask_phone,
     person_data,
     person_row,
     record,
     table,
 )
 from cli.params import DAY, identity_from, identity_options, pop_identity
-from registry import journal, people, queries
+from registry import people, queries
 from registry.codes import ethnicity_name, gender_name
 from registry.db.models import Document, Finding, Person
 from registry.ids import DocType, mask
-from registry.places import city_code, find_person
+from registry.places import city_code
 
 KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
 
@@ -75,13 +77,24 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
 
 @person.command("show")
 @click.argument("number", metavar="IDNO")
+@click.option(
+    "--reveal", is_flag=True, help="显示完整证件号码、电话和户籍地址（须 --reason，记入审计日志）。"
+)
+@click.option("--reason", metavar="TEXT", help="查看完整信息的理由（如案件编号、核查事由）。")
 @json_option
 @click.pass_obj
-def person_show(app: App, number: str, as_json: bool) -> None:
-    """查看一个人的完整登记信息（显示完整证件号码，查看记入审计日志）。"""
+def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json: bool) -> None:
+    """查看一个人的登记信息；证件号码、电话、地址默认脱敏，--reveal --reason 显示完整信息。
+
+    每次查看都记入审计日志（谁、何时、哪台终端、理由）。
+    """
+    if reveal and not (reason and reason.strip()):
+        raise click.UsageError("--reveal 必须同时用 --reason 说明理由")
+    if reason and not reveal:
+        raise click.UsageError("--reason 只和 --reveal 一起使用")
     with app.sessions.begin() as session:
-        found = find_person(session, number)
-        data = person_data(found, reveal=True)
+        found = queries.read_person(session, app.ctx, number, reveal_reason=reason)
+        data = person_data(found, reveal=reveal)
         documents = list(
             session.scalars(
                 select(Document).where(Document.person_id == found.id).order_by(Document.created_at)
@@ -98,15 +111,9 @@ def person_show(app: App, number: str, as_json: bool) -> None:
             )
         )
         data["findings"] = [finding_data(f) for f in open_findings]
-        journal.record(
-            session,
-            app.ctx,
-            "person.viewed",
-            "person",
-            found.id,
-            person_id=found.id,
-            number=mask(found.number),
-        )
+    shown_number = found.number if reveal else mask(found.number)
+    shown_phone = found.phone if reveal else mask_phone(found.phone)
+    shown_address = found.hukou_address if reveal else mask_address(found.hukou_address)
     emit(
         as_json,
         data,
@@ -115,14 +122,14 @@ def person_show(app: App, number: str, as_json: bool) -> None:
                 [
                     ("姓名", found.name),
                     ("证件类型", DocType(found.doc_type).label),
-                    ("证件号码", found.number),
+                    ("证件号码", shown_number),
                     ("性别", gender_name(found.gender)),
                     ("出生日期", found.birth_date),
                     ("民族", ethnicity_name(found.ethnicity)),
                     ("国籍", found.nationality),
                     ("类别", person_row(found)[5]),
-                    ("电话", found.phone),
-                    ("户籍地址", found.hukou_address),
+                    ("电话", shown_phone),
+                    ("户籍地址", shown_address),
                 ]
             ),
             table(
@@ -157,21 +164,7 @@ def person_show(app: App, number: str, as_json: bool) -> None:
 def person_history(app: App, number: str, day: date | None, as_json: bool) -> None:
     """一个人的住宿、居住、就业轨迹（按时间先后）；--on 查某天住在哪里。"""
     with app.sessions.begin() as session:
-        found = find_person(session, number)
-        lines = queries.history(session, found.id)
-        if day is not None:
-            lines = [
-                queries.Interval(
-                    "residence",
-                    h.address,
-                    r.valid_from,
-                    r.valid_to,
-                    r.relation,
-                    r.jurisdiction_code,
-                )
-                for r, h in queries.residences_on(session, found.id, day)
-            ]
-        journal.record(session, app.ctx, "person.history", "person", found.id, person_id=found.id)
+        found, lines = queries.read_history(session, app.ctx, number, day)
         data = {
             "person": person_data(found),
             "on": day,
@@ -185,7 +178,14 @@ def person_history(app: App, number: str, day: date | None, as_json: bool) -> No
             table(
                 ["类型", "地点", "开始", "结束", "说明", "辖区"],
                 [
-                    [KINDS[i.kind], i.place, i.start, i.end or "至今", i.detail, i.jurisdiction]
+                    [
+                        KINDS[i.kind],
+                        i.place,
+                        i.start,
+                        i.end or "至今",
+                        i.detail,
+                        i.jurisdiction,
+                    ]
                     for i in lines
                 ],
             )
@@ -211,13 +211,17 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
         raise click.BadParameter("查找内容不能为空", param_hint="TEXT")
     with app.sessions.begin() as session:
         hits = search(session, text, limit)
-        journal.record(session, app.ctx, "person.searched", "person", None, hits=len(hits))
+        shown = queries.screen(
+            session, app.ctx, [p for p, _ in hits], "person.searched", query=_query_shown(text)
+        )
+        keep = {p.id for p in shown}
+        hits = [(p, how) for p, how in hits if p.id in keep]
         rows = [{**person_data(p), "match": how} for p, how in hits]
         found = [p for p, _ in hits]
     emit(
         as_json,
         {
-            "query": text if not text.strip()[:1].isdigit() else mask(text),
+            "query": _query_shown(text),
             "count": len(rows),
             "persons": rows,
         },
@@ -227,6 +231,11 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
             else "没有找到匹配的人员。"
         ),
     )
+
+
+def _query_shown(text: str) -> str:
+    """A search text as it may be shown or audited: digits (numbers, phones) masked."""
+    return text if not text.strip()[:1].isdigit() else mask(text)
 
 
 # --- search: registry.lookup when it exists, plain LIKE queries until then ----------------
@@ -325,6 +334,8 @@ def document_data(doc: Document) -> dict[str, Any]:
 
 
 def interval_data(interval: queries.Interval) -> dict[str, Any]:
+    """A line of a history. A house's address is the place's (shown to whoever may see the
+    house), not the person's own address, which stays masked (``mask_address``)."""
     return {
         "kind": interval.kind,
         "place": interval.place,

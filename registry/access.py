@@ -18,13 +18,14 @@ Every refusal is audited (``audit.note``, kept even though the caller rolls back
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, exists, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from registry.context import SYSTEM, Context, Principal
+from registry.context import Context, Principal
 from registry.db.access_models import ManagedHouse, RegistryUser
 from registry.db.models import (
     Employer,
@@ -37,7 +38,7 @@ from registry.db.models import (
     Stay,
     Venue,
 )
-from registry.errors import NotFound, Refused
+from registry.errors import InvalidInput, NotFound, Refused
 
 ROLES = ("admin", "coordinator", "desk", "intermediary", "analyst")
 PLACE_ROLES = ("coordinator", "analyst")  # scoped by a jurisdiction
@@ -284,6 +285,9 @@ def load(session: Session, login: str) -> Principal | None:
 
 
 def users_exist(session: Session) -> bool:
+    """Whether any user is registered (on PostgreSQL past row-level security)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return bool(session.scalar(text("SELECT laiqu_users_exist()")))
     return session.scalar(select(RegistryUser.id).limit(1)) is not None
 
 
@@ -297,4 +301,109 @@ def principal_for(session: Session, login: str) -> Principal:
     raise NotFound(f"user {login} is not a registry user or is disabled")
 
 
-__all__ = ["SYSTEM", "OutOfScope", "Principal", "acting", "bind", "require"]
+# --- managing users (admin) -----------------------------------------------------------------
+
+_LOGIN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def add_user(
+    session: Session,
+    ctx: Context,
+    login: str,
+    role: str,
+    *,
+    jurisdiction: str | None = None,
+    venue: str | None = None,
+    name: str | None = None,
+) -> RegistryUser:
+    """Register an identity (database login or OS account) with a role and a scope."""
+    from registry import journal
+    from registry.places import _resolve_venue
+
+    ctx = require(session, ctx, "user.admin")
+    login = login.strip()
+    if not login or len(login) > 64:
+        raise InvalidInput("a user needs a login of at most 64 characters")
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "coordinator" and not jurisdiction:
+        raise InvalidInput("a coordinator needs a jurisdiction")
+    if role in VENUE_ROLES and not venue:
+        raise InvalidInput(f"a {role} user needs a venue")
+    if session.scalar(select(RegistryUser.id).where(RegistryUser.login == login)) is not None:
+        raise Refused(f"user {login} already exists")
+    if jurisdiction and session.get(Jurisdiction, jurisdiction) is None:
+        raise NotFound(f"jurisdiction {jurisdiction} is not registered")
+    venue_id = _resolve_venue(session, venue).id if venue and role in VENUE_ROLES else None
+    user = RegistryUser(
+        id=uuid.uuid4(),
+        login=login,
+        role=role,
+        jurisdiction_code=jurisdiction if role in PLACE_ROLES else None,
+        venue_id=venue_id,
+        name=name,
+        active=True,
+        created_at=ctx.now(),
+        created_by=ctx.actor,
+    )
+    session.add(user)
+    journal.record(
+        session, ctx, "user.added", "user", user.id, login=login, role=role, venue=venue_id
+    )
+    return user
+
+
+def disable_user(session: Session, ctx: Context, login: str) -> RegistryUser:
+    """Disable a user: the identity is refused from now on; the record and audit stay."""
+    from registry import journal
+
+    ctx = require(session, ctx, "user.admin")
+    user = session.scalar(select(RegistryUser).where(RegistryUser.login == login.strip()))
+    if user is None:
+        raise NotFound(f"user {login} is not registered")
+    if not user.active:
+        raise Refused(f"user {login} is already disabled")
+    user.active, user.disabled_at = False, ctx.now()
+    journal.record(session, ctx, "user.disabled", "user", user.id, login=user.login)
+    return user
+
+
+def list_users(session: Session, ctx: Context) -> list[RegistryUser]:
+    require(session, ctx, "user.admin")
+    return list(session.scalars(select(RegistryUser).order_by(RegistryUser.login)))
+
+
+def create_login(session: Session, ctx: Context, login: str, password: str | None) -> bool:
+    """On PostgreSQL, create the login role (if missing) and grant it ``laiqu_user``.
+
+    Returns False on SQLite, where the identity is the local account. The acting login
+    needs CREATEROLE.
+    """
+    require(session, ctx, "user.admin")
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    if not _LOGIN.match(login):
+        raise InvalidInput("a database login is lower-case letters, digits and _")
+    conn = session.connection()
+    exists_already = conn.exec_driver_sql(
+        "SELECT 1 FROM pg_roles WHERE rolname = %(login)s", {"login": login}
+    ).scalar()
+    if not exists_already:
+        conn.exec_driver_sql(f'CREATE ROLE "{login}" LOGIN')
+    if password:
+        conn.exec_driver_sql(f'ALTER ROLE "{login}" PASSWORD %(pw)s', {"pw": password})
+    conn.exec_driver_sql(f'GRANT laiqu_user TO "{login}"')
+    return True
+
+
+def present(session: Session, id_key: str) -> None:
+    """Tell PostgreSQL's row-level security which person a desk is looking up by number.
+
+    A scoped login may read a person it is shown the card of (exact ``doc_type:number``),
+    not browse others. A no-op for unrestricted users and on SQLite.
+    """
+    ctx: Context | None = session.info.get(KEY)
+    if ctx is None or ctx.principal.unrestricted:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('laiqu.presented', :key, true)"), {"key": id_key})

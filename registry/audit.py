@@ -323,3 +323,30 @@ def verify(conn: Connection) -> Verdict:
             count + 1,
         )
     return Verdict(True, count)
+
+
+def who_viewed_number(session: Session, ctx: Context, number: str) -> tuple[str, list[Viewed]]:
+    """``who_viewed`` by document number (admin); the query itself is audited."""
+    from registry import access
+    from registry.ids import parse
+
+    ctx = access.require(session, ctx, "audit.read")
+    idn = parse(number) if number else None
+    if idn is None:
+        from registry.errors import InvalidInput
+
+        raise InvalidInput("an ID number is needed")
+    person_id = session.scalar(select(Person.id).where(Person.id_key == idn.key))
+    rows = who_viewed(session, person_id, idn.key)
+    note(session, ctx, "read", "audit.who_viewed", persons=(person_id,), number=idn.masked)
+    return idn.masked, rows
+
+
+def verify_as(session: Session, ctx: Context) -> Verdict:
+    """``verify`` for a user (admin), audited."""
+    from registry import access
+
+    ctx = access.require(session, ctx, "audit.read")
+    verdict = verify(session.connection())
+    note(session, ctx, "admin", "audit.verify", ok=verdict.ok, entries=verdict.entries)
+    return verdict

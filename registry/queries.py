@@ -1,4 +1,9 @@
-"""Read side: where a person lived, who lived in a house, a person's history over time."""
+"""Read side: where a person lived, who lived in a house, a person's history over time.
+
+The plain functions take ids and do no access control (internal callers, reports); the
+``read_*`` and ``screen`` functions are what a user's read goes through: scope checked by
+``registry.access`` and an audit entry with the persons touched.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from registry import access, audit, places
+from registry.context import Context
 from registry.db.models import Employer, Employment, House, Person, Residence, Stay, Venue
+from registry.errors import InvalidInput
 
 
 def _on(model: type[Residence] | type[Employment], day: date) -> list[object]:
@@ -124,3 +132,76 @@ def history(session: Session, person_id: uuid.UUID) -> list[Interval]:
             )
         )
     return sorted(lines, key=lambda i: str(i.start)[:10])
+
+
+# --- audited reads for a user: scope checked, subjects recorded ----------------------------
+
+
+def read_person(
+    session: Session, ctx: Context, number: str, *, reveal_reason: str | None = None
+) -> Person:
+    """The person with this number for ``person show``; audited as a read, or as a reveal
+    (full number, phone, address) when a reason is given. Analysts never reveal."""
+    ctx = access.acting(session, ctx)
+    if reveal_reason is not None and not reveal_reason.strip():
+        raise InvalidInput("a reveal needs a reason")
+    access.require(session, ctx, "person.read")
+    person = places.find_person(session, number)
+    if reveal_reason is None:
+        audit.note(session, ctx, "read", "person.viewed", persons=(person,))
+        return person
+    if ctx.principal.role == "analyst":
+        raise access.refuse(session, ctx, "reveal", "may not reveal", persons=[person.id])
+    access.require(session, ctx, "person.reveal")
+    audit.note(session, ctx, "reveal", "person.revealed", persons=(person,), purpose=reveal_reason)
+    return person
+
+
+def read_history(
+    session: Session, ctx: Context, number: str, day: date | None = None
+) -> tuple[Person, list[Interval]]:
+    """A person's whereabouts (PIPL: sensitive) for ``person history``; audited."""
+    ctx = access.acting(session, ctx)
+    access.require(session, ctx, "person.read")
+    person = places.find_person(session, number)
+    if day is None:
+        lines = history(session, person.id)
+    else:
+        lines = [
+            Interval(
+                "residence", h.address, r.valid_from, r.valid_to, r.relation, r.jurisdiction_code
+            )
+            for r, h in residences_on(session, person.id, day)
+        ]
+    audit.note(session, ctx, "read", "person.history", persons=(person,), on=day)
+    return person, lines
+
+
+def screen(
+    session: Session, ctx: Context, persons: list[Person], action: str, **detail: object
+) -> list[Person]:
+    """The persons of a search or list the user may see, audited with them as subjects."""
+    ctx = access.acting(session, ctx)
+    access.require(session, ctx, "person.read")
+    p = ctx.principal
+    if not p.unrestricted and persons:
+        ids = {x.id for x in persons}
+        visible = set(
+            session.scalars(
+                select(Person.id).where(
+                    Person.id.in_(ids), access.persons_clause(session, p, Person.id)
+                )
+            )
+        )
+        persons = [x for x in persons if x.id in visible]
+    audit.note(session, ctx, "read", action, persons=persons, count=len(persons), **detail)
+    return persons
+
+
+def guests_now(session: Session, ctx: Context, venue_ref: str) -> list[tuple[Stay, Person]]:
+    """The current guests of a venue (a desk: its own only); audited."""
+    ctx = access.acting(session, ctx)
+    venue = places.resolve_venue(session, venue_ref)
+    rows = guests_at(session, venue.id, ctx.now())
+    audit.note(session, ctx, "read", "venue.guests", persons=[p for _, p in rows], venue=venue.id)
+    return rows

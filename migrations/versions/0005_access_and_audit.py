@@ -127,6 +127,9 @@ def downgrade() -> None:
 # The scope of the login calling: SECURITY DEFINER so a policy can read registry_users and
 # the link tables whatever the login may see itself.
 FUNCTIONS = [
+    """CREATE FUNCTION laiqu_users_exist() RETURNS boolean LANGUAGE sql STABLE
+    SECURITY DEFINER SET search_path = public AS
+    $$ SELECT EXISTS (SELECT 1 FROM registry_users) $$""",
     """CREATE FUNCTION laiqu_user_role(who text) RETURNS text LANGUAGE sql STABLE
     SECURITY DEFINER SET search_path = public AS
     $$ SELECT role FROM registry_users WHERE login = who AND active $$""",
@@ -257,6 +260,7 @@ POSTGRES_SECURITY_DOWN = [
     "DROP FUNCTION IF EXISTS laiqu_in_scope(text, text)",
     "DROP FUNCTION IF EXISTS laiqu_user_venue(text)",
     "DROP FUNCTION IF EXISTS laiqu_user_role(text)",
+    "DROP FUNCTION IF EXISTS laiqu_users_exist()",
     "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM laiqu_user",
     "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
     "REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM laiqu_user",

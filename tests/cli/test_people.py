@@ -35,11 +35,14 @@ def test_add_refuses_bad_numbers(laiqu: Laiqu, city: dict[str, str], bad: str) -
     assert result.stderr.startswith("错误：") and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_show_reveals_the_full_number_and_is_logged(people: Laiqu) -> None:
+def test_show_masks_by_default_and_reveals_with_a_reason(people: Laiqu) -> None:
     text = people("person", "show", A).stdout
+    assert A not in text and "110105********0111" in text and "13812345678" not in text
+    text = people("person", "show", A, "--reveal", "--reason", "核查 2026-001").stdout
     assert A in text and "13812345678" in text and "PC-MANUAL" not in text
-    data = people.json("person", "show", A)
+    data = people.json("person", "show", A, "--reveal", "--reason", "核查")
     assert data["id_number"] == A and data["documents"][0]["capture"] == "manual"
+    assert people("person", "show", A, "--reveal", ok=False).exit_code == 2
 
 
 @pytest.mark.parametrize(
