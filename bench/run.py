@@ -21,13 +21,10 @@ import os
 import platform
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,81 +39,17 @@ from pgserver import PgServer  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from bench.checkins import measure_checkins, measure_throughput  # noqa: E402
+from bench.common import Measure, abba, fresh_numbers, raw_connection, timed  # noqa: E402
 from bench.generate import generate  # noqa: E402
 from registry import bulk, lookup  # noqa: E402
-from registry.context import Context  # noqa: E402
 from registry.db.engine import make_engine, session_factory  # noqa: E402
-from registry.db.models import Person, Venue  # noqa: E402
+from registry.db.models import Person  # noqa: E402
 from registry.ids import ric_check_digit  # noqa: E402
-from registry.people import TypedIdentity  # noqa: E402
-from registry.places import venue_rooms  # noqa: E402
-from registry.stays import check_in  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
-
-@dataclass
-class Measure:
-    name: str
-    unit: str
-    a: list[float] = field(default_factory=list)
-    b: list[float] = field(default_factory=list)
-    note: str = ""
-
-    def summary(self) -> dict[str, Any]:
-        def pct(xs: list[float], p: float) -> float:
-            if not xs:
-                return float("nan")
-            xs = sorted(xs)
-            return xs[min(len(xs) - 1, int(p * len(xs)))]
-
-        out: dict[str, Any] = {"name": self.name, "unit": self.unit, "note": self.note}
-        for side, xs in (("a", self.a), ("b", self.b)):
-            out[side] = {
-                "n": len(xs),
-                "p50": statistics.median(xs) if xs else None,
-                "p95": pct(xs, 0.95),
-                "p99": pct(xs, 0.99),
-            }
-        if self.a and self.b:
-            out["ratio"] = statistics.median(self.a) / statistics.median(self.b)
-        return out
-
-
-def abba(
-    rounds: int, a: Callable[[], list[float]], b: Callable[[], list[float]], m: Measure
-) -> None:
-    for _ in range(rounds):
-        m.a += a()
-        m.b += b()
-        m.b += b()
-        m.a += a()
-
-
-def _timed(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
-    out = []
-    for item in items:
-        t = time.perf_counter()
-        fn(item)
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
 # ----------------------------------------------------------------------------- setup
-
-
-def _raw(engine: Engine) -> Any:
-    """A DB-API connection of the engine's pool (its cursor is the raw driver's).
-
-    laiqu's SQLite engine turns pysqlite's implicit transactions off (SQLAlchemy begins them);
-    the raw baseline gets them back, so its commit and rollback mean what they say.
-    """
-    raw = engine.raw_connection()
-    if engine.dialect.name == "sqlite":
-        raw.detach()  # never handed back to laiqu's pool with this setting
-        raw.dbapi_connection.isolation_level = ""
-    return raw
-
 
 def _samples(sf: sessionmaker[Session], n: int, seed: int) -> dict[str, list[str]]:
     rng = random.Random(seed)
@@ -155,7 +88,7 @@ def measure_id_lookup(engine: Engine, sf: sessionmaker[Session], s: dict[str, li
     m = Measure("ID look-up (by_id_number vs raw SELECT)", "ms")
     numbers = s["numbers"][:1000]
     cols = ", ".join(c.name for c in Person.__table__.columns)
-    raw = _raw(engine)
+    raw = raw_connection(engine)
     mark = "%s" if engine.dialect.name == "postgresql" else "?"
     sql = f"SELECT {cols} FROM persons WHERE id_key = {mark}"
     cur = raw.cursor()
@@ -168,14 +101,14 @@ def measure_id_lookup(engine: Engine, sf: sessionmaker[Session], s: dict[str, li
                 lookup.by_id_number(conn, n)
                 conn.rollback()
 
-            return _timed(one, numbers)
+            return timed(one, numbers)
 
     def b() -> list[float]:
         def one(n: str) -> None:
             cur.execute(sql, (keys[n],))
             cur.fetchall()
             raw.rollback()
-        return _timed(one, numbers)
+        return timed(one, numbers)
 
     a(), b()  # warm the cache
     abba(rounds, a, b, m)
@@ -189,7 +122,7 @@ def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[
                    rounds: int) -> list[Measure]:
     out = []
     dialect = engine.dialect
-    raw = _raw(engine)
+    raw = raw_connection(engine)
     cur = raw.cursor()
     for kind in ("names", "pinyin", "initials", "hukou", "address", "suffix"):
         texts = s[kind][:150]
@@ -207,7 +140,7 @@ def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[
             def one(text: str) -> None:
                 with sf() as session:
                     lookup.search(session, text, 20)
-            return _timed(one, texts)
+            return timed(one, texts)
 
         def b(texts: list[str] = texts, plans: dict[str, list[str]] = plans) -> list[float]:
             def one(text: str) -> None:
@@ -218,7 +151,7 @@ def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[
                     if got >= 20:
                         break
                 raw.rollback()
-            return _timed(one, texts)
+            return timed(one, texts)
 
         a(), b()
         abba(rounds, a, b, m)
@@ -226,121 +159,6 @@ def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[
         out.append(m)
     raw.close()
     return out
-
-
-def _new_number(rng: random.Random) -> str:
-    first17 = f"4303{rng.randint(10, 99)}{rng.randint(1960, 2004)}0{rng.randint(1, 9)}" \
-        f"{rng.randint(10, 28)}{rng.randint(0, 999):03d}"
-    return first17 + ric_check_digit(first17)
-
-
-def _fresh_numbers(engine: Engine, rng: random.Random, k: int, used: set[str]) -> list[str]:
-    """``k`` new valid numbers that neither the generated city nor this run has used."""
-    out: list[str] = []
-    while len(out) < k:
-        batch = {_new_number(rng) for _ in range(k - len(out))} - used
-        keys = [f"resident:{n}" for n in batch]
-        with engine.connect() as conn:
-            taken = {
-                key.split(":", 1)[1]
-                for i in range(0, len(keys), 5000)
-                for key in conn.scalars(
-                    sa.select(Person.id_key).where(Person.id_key.in_(keys[i : i + 5000]))
-                )
-            }
-        fresh = sorted(batch - taken)
-        used.update(fresh)
-        out += fresh
-    return out
-
-
-def _pg_params(row: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row)
-
-
-def measure_checkins(engine: Engine, sf: sessionmaker[Session], rounds: int, per: int,
-                     seed: int) -> Measure:
-    m = Measure("check-in (stays.check_in vs raw INSERTs)", "ms")
-    rng = random.Random(seed)
-    with sf() as s:
-        venue = s.scalars(sa.select(Venue).where(Venue.kind == "hotel").limit(1)).one()
-        venue_id, venue_code = str(venue.id), venue.jurisdiction_code
-        rooms = venue_rooms(s, venue.id)
-    used: set[str] = set()
-
-    def numbers(k: int) -> list[str]:
-        return _fresh_numbers(engine, rng, k, used)
-
-    ctx = Context(actor="bench", terminal="bench-desk")
-
-    def a() -> list[float]:
-        def one(n: str) -> None:
-            with sf.begin() as session:
-                check_in(session, ctx, venue_id, rng.choice(rooms),
-                         [TypedIdentity(number=n, name="测试客")])
-        return _timed(one, numbers(per))
-
-    pg = engine.dialect.name == "postgresql"
-    raw = _raw(engine)
-    cur = raw.cursor()
-    mark = "%s" if pg else "?"
-
-    def ins(table: str, cols: Sequence[str]) -> tuple[str, Callable[[Sequence[Any]], Any]]:
-        tbl = bulk._table(table)
-        conv = (lambda r: r) if pg else bulk.sqlite_row(tbl, cols)
-        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
-        return sql, conv
-
-    pcols = bulk.person_columns()
-    p_sql, p_conv = ins("persons", pcols)
-    dcols = ("id", "person_id", "doc_type", "number", "long_term", "capture", "created_at")
-    d_sql, d_conv = ins("documents", dcols)
-    scols = ("id", "person_id", "venue_id", "room", "jurisdiction_code", "party_id",
-             "checked_in_at", "capture", "document_id", "registered_by", "terminal",
-             "report_deadline", "reported_at")
-    s_sql, s_conv = ins("stays", scols)
-    ecols = ("id", "occurred_at", "actor", "terminal", "action", "subject_kind", "subject_id",
-             "person_id", "jurisdiction_code", "detail")
-    e_sql, _ = ins("events", ecols)
-    now = datetime.now(UTC)
-
-    def rows(n: str) -> tuple[Any, ...]:
-        pid, did, sid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        person = bulk.person_tuple({"number": n, "doc_type": "resident", "name": "测试客",
-                                    "category": "floating", "id": pid}, pcols, now)
-        doc = (did, pid, "resident", n, False, "manual", now)
-        stay = (sid, pid, uuid.UUID(venue_id), "101", venue_code, uuid.uuid4(), now, "manual",
-                did, "bench", "bench-desk", now, now)
-        ev1 = (uuid.uuid4(), now, "bench", "bench-desk", "person.registered", "person", pid,
-               pid, None, json.dumps({"capture": "manual"}))
-        ev2 = (uuid.uuid4(), now, "bench", "bench-desk", "stay.checked_in", "stay", sid, pid,
-               venue_code, json.dumps({"room": "101"}))
-        if pg:
-            return tuple(_pg_params(r) for r in (person, doc, stay, ev1, ev2))
-        ev = bulk._table("events")
-        conv = bulk.sqlite_row(ev, ecols)
-        return (p_conv(person), d_conv(doc), s_conv(stay), conv((*ev1[:9], json.loads(ev1[9]))),
-                conv((*ev2[:9], json.loads(ev2[9]))))
-
-    def b() -> list[float]:
-        prepared = [rows(n) for n in numbers(per)]
-
-        def one(r: tuple[Any, ...]) -> None:
-            cur.execute(p_sql, r[0])
-            cur.execute(d_sql, r[1])
-            cur.execute(s_sql, r[2])
-            cur.execute(e_sql, r[3])
-            cur.execute(e_sql, r[4])
-            raw.commit()
-        return _timed(one, prepared)
-
-    a(), b()
-    abba(rounds, a, b, m)
-    raw.close()
-    m.note = ("new typed guest per check-in, committed; A validates, registers person and "
-              "document, journals, runs the incremental matchings; B inserts the same 5 rows")
-    return m
-
 
 def measure_bulk(engine: Engine, rounds: int, rows_n: int, seed: int) -> Measure:
     m = Measure("bulk import (bulk_load_persons vs raw COPY/executemany)", "s")
@@ -350,7 +168,7 @@ def measure_bulk(engine: Engine, rounds: int, rows_n: int, seed: int) -> Measure
         {"number": n, "doc_type": "resident", "name": rng.choice("王李张刘陈") + "测试",
          "name_pinyin": "|wangceshi|", "name_initials": "|wcs|", "category": "floating",
          "gender": "1", "created_at": now}
-        for n in _fresh_numbers(engine, rng, rows_n, set())
+        for n in fresh_numbers(engine, rng, rows_n, set())
     ]
     cols = bulk.person_columns()
     tuples = [bulk.person_tuple(p, cols, now) for p in people]
@@ -369,7 +187,7 @@ def measure_bulk(engine: Engine, rounds: int, rows_n: int, seed: int) -> Measure
         return [took]
 
     def b() -> list[float]:
-        raw = _raw(engine)
+        raw = raw_connection(engine)
         cur = raw.cursor()
         t = time.perf_counter()
         if pg:
@@ -450,6 +268,10 @@ def run_engine(dialect: str, args: argparse.Namespace, server: PgServer | None,
         print(f"[{dialect}] {m.summary()}", flush=True)
     measures.append(measure_checkins(engine, sf, args.rounds, args.checkins, args.seed))
     print(f"[{dialect}] {measures[-1].summary()}", flush=True)
+    if args.desks > 1:
+        measures.append(measure_throughput(engine, sf, url, args.desks, args.checkins,
+                                           args.rounds, args.seed))
+        print(f"[{dialect}] {measures[-1].summary()}", flush=True)
     measures.append(measure_bulk(engine, args.rounds, args.bulk_rows, args.seed))
     print(f"[{dialect}] {measures[-1].summary()}", flush=True)
     result = {
@@ -503,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--checkins", type=int, default=250, help="check-ins per A or B block")
+    parser.add_argument("--desks", type=int, default=4,
+                        help="desk processes checking in at once (1: skip that measure)")
     parser.add_argument("--bulk-rows", type=int, default=50_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
