@@ -23,6 +23,8 @@ from registry.db.models import Jurisdiction
 from registry.db.rules_models import RuleRow
 from registry.errors import InvalidInput, NotFound
 from registry.matching import CODES
+from registry.sync import rates as sync_rates
+from reports import ontime
 from reports import permits as permit_queries
 from reports import queries as q
 from reports.provinces import OTHER, PROVINCES
@@ -154,6 +156,7 @@ class MonthlyReport:
     permits: permit_queries.PermitFigures | None  # None: the registry has no permit tables
     trend: tuple[TrendPoint, ...]
     sections: tuple[Section, ...] = field(default=())
+    on_time: sync_rates.OnTime | None = None  # stays reaching the station in time (issue #9)
 
 
 # ---- building --------------------------------------------------------------------------------
@@ -211,6 +214,7 @@ def build_monthly(
     findings = _findings(leaf_findings)
     permits = permit_queries.permit_figures(session, root.path, first, after)
     trend = _trend(session, scope, first)
+    on_time = sync_rates.on_time(session, root.code, first, last, ctx)
     empty = not (
         totals.floating
         or totals.arrivals
@@ -236,6 +240,7 @@ def build_monthly(
         findings=findings,
         permits=permits,
         trend=trend,
+        on_time=on_time,
     )
     return MonthlyReport(**{**report.__dict__, "sections": lay_out(report)})
 
@@ -418,6 +423,8 @@ def lay_out(report: MonthlyReport) -> tuple[Section, ...]:
         _permits_section(report),
         _trend_section(report),
     ]
+    if report.on_time is not None:
+        sections.append(ontime.section(report.on_time))
     return tuple(sections)
 
 

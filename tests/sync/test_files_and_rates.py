@@ -127,3 +127,11 @@ def test_on_time_rate_per_venue_station_and_jurisdiction(desk_url, db_url, sf):
     text = run(db_url, "sync", "status", "--jurisdiction", CITY, "--month", "2026-06").output
     assert "75.0%" in text and "园岭派出所" in text
     desk.dispose()
+    from reports.content import build_monthly
+    from reports.ontime import TITLE
+
+    with sf() as s:
+        report = build_monthly(s, CITY, "2026-06", ctx=CTX.at(NOW + timedelta(days=15)))
+    section = next(x for x in report.sections if x.title == TITLE)
+    assert section.tables[0].rows[0][5] == "75.0%"
+    assert report.on_time is not None and report.on_time.total.on_time == 6

@@ -1,0 +1,62 @@
+"""The monthly report's section on hotel stays reaching the station on time (issue #9).
+
+Figures come from ``registry.sync.rates.on_time``, the same query ``laiqu sync status
+--jurisdiction`` prints: per venue, per police station and for the whole jurisdiction, with
+the days a venue sent no heartbeat (silence is not zero).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from registry.sync.rates import OnTime, Rate
+
+if TYPE_CHECKING:
+    from reports.content import Section
+
+TITLE = "八、住宿登记上报派出所及时率"
+
+
+def _pct(rate: Rate) -> str:
+    return "—" if rate.rate is None else f"{100 * rate.rate:.1f}%"
+
+
+def section(found: OnTime) -> Section:
+    from reports.content import Section, Series, Table
+
+    rows = [
+        ("合计", found.name, found.total),
+        *(("派出所", r.name, r) for r in found.stations),
+        *(("场所", r.name, r) for r in found.venues),
+    ]
+    table = Table(
+        ("层级", "名称", "住宿登记", "已到达派出所", "按时到达", "按时率", "无心跳天数"),
+        tuple(
+            (level, name, r.stays, r.reached, r.on_time, _pct(r), r.silent_days)
+            for level, name, r in rows
+        ),
+        widths=(1, 3, 1, 1.2, 1, 1, 1.1),
+        total_rows=(0,),
+    )
+    charts = (
+        (
+            Series(
+                "各派出所按时到达率（%）",
+                tuple(r.name for r in found.stations),
+                (("按时率", tuple(round(100 * (r.rate or 0)) for r in found.stations)),),
+                kind="bar",
+            ),
+        )
+        if found.stations
+        else ()
+    )
+    return Section(
+        TITLE,
+        (
+            "按时：住宿登记在时限内到达派出所（境外及港澳台旅客24小时；境内旅客即时，"
+            "以告警延迟为限）。前台离线时记录在本机排队，到达派出所的时间即上报时间。"
+            "无心跳天数：场所当天既无上报也无“无入住”心跳，不能视为零入住。",
+        ),
+        (table,),
+        charts,
+    )
