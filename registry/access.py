@@ -144,10 +144,10 @@ def require(
     if p.unrestricted:
         return ctx
     if action in ADMIN_ONLY or action not in ALLOWED.get(p.role, frozenset()):
-        raise refuse(session, ctx, "role", f"may not {action}", action=action)
+        raise refuse(session, ctx, "role", f"may not {action}", wanted=action)
     if jurisdiction is not None and not jurisdiction_in_scope(session, p, jurisdiction):
         raise refuse(
-            session, ctx, "jurisdiction", f"may not act in {jurisdiction}", code=jurisdiction
+            session, ctx, "jurisdiction", f"may not act in {jurisdiction}", where=jurisdiction
         )
     if venue is not None:
         check_venue(session, ctx, venue)

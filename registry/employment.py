@@ -9,13 +9,19 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from registry import journal, matching
+from registry import access, journal, matching
 from registry.context import Context
 from registry.db.models import Employer, Employment, Finding, Person
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.ids import mask, validate_uscc
 from registry.people import TypedIdentity, register
-from registry.places import city_code, find_person, get_jurisdiction, resolve_employer
+from registry.places import (
+    _find_person,
+    city_code,
+    find_person,
+    get_jurisdiction,
+    resolve_employer,
+)
 
 
 @dataclass
@@ -67,6 +73,7 @@ def start_job(
     post: str | None = None,
     jurisdiction: str | None = None,
 ) -> Job:
+    ctx = access.require(session, ctx, "employment.write")
     day = on or ctx.today()
     if day > ctx.today():
         raise InvalidInput(f"the start day {day} is in the future")
@@ -75,7 +82,7 @@ def start_job(
     except NotFound:
         employer = _unregistered_employer(session, ctx, employer_ref, jurisdiction)
     try:
-        person = find_person(session, number)
+        person = _find_person(session, number)  # the employer's scope was checked
     except NotFound:
         if not name:
             raise NotFound("this person is not registered yet: give the name too") from None
@@ -128,6 +135,7 @@ def end_job(
     on: date | None = None,
     reason: str | None = None,
 ) -> Job:
+    ctx = access.require(session, ctx, "employment.write")
     employer = resolve_employer(session, employer_ref)
     person = find_person(session, number)
     day = on or ctx.today()

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from registry import journal, matching, rules
+from registry import access, journal, matching, rules
 from registry.context import Context
 from registry.db.models import Finding, House, Residence
 from registry.errors import InvalidInput, NotFound, Refused
@@ -46,6 +46,7 @@ def move_in(
     planned_end: date | None = None,
 ) -> MoveIn:
     """Register a residence from ``on``; late reports and overcrowding come back as findings."""
+    ctx = access.require(session, ctx, "residence.write")
     house = resolve_house(session, house_ref)
     day = on or ctx.today()
     _not_future(ctx, day, "move-in")
@@ -126,6 +127,7 @@ def move_out(
     reason: str | None = None,
 ) -> MoveOut:
     """End a person's residence in a house on ``on`` (走有核销)."""
+    ctx = access.require(session, ctx, "residence.write")
     house = resolve_house(session, house_ref)
     person = find_person(session, number)
     day = on or ctx.today()
