@@ -77,7 +77,7 @@ def test_concurrent_writers_do_not_fork_the_chain(sf, ctx, engine):
         try:
             with sf.begin() as s:
                 residences.move_in(s, ctx, city.house2, typed(rid(seq=f"{seq:03d}"), "某人"))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=move, args=(100 + i,)) for i in range(6)]
