@@ -28,6 +28,13 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), t)
     for p, t in [
         (
+            r"^unknown document type '(.+)'; types are (.+)",
+            "不认识的证件类型“{0}”，可用的类型：{1}",
+        ),
+        (r"^a legal hold needs a reason", "法律保全需要说明理由"),
+        (r"^this person has no open legal hold", "此人没有未解除的法律保全"),
+        (r"^the number of samples cannot be negative", "样例数不能为负数"),
+        (
             r"^jurisdiction (\S+) is not registered",
             "辖区 {0} 尚未登记",
         ),
