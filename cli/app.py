@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -20,44 +19,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.errors import PHRASES, Refusal
+from cli.errors import Refusal
 from registry import access
 from registry.context import Context
 from registry.db import engine as db_engine
-
-# The core's access refusals in Chinese (registered here, next to where identities are made).
-PHRASES[:0] = [
-    (re.compile(p), t)
-    for p, t in [
-        (r"^out of scope \[venue\]: \S+ (\S+)", "{0} 无权使用此场所（已记入审计日志）"),
-        (r"^out of scope \[house\]: \S+ (\S+)", "{0} 无权查看或登记此房屋（已记入审计日志）"),
-        (r"^out of scope \[employer\]: \S+ (\S+)", "{0} 无权查看或登记此单位（已记入审计日志）"),
-        (r"^out of scope \[person\]: \S+ (\S+)", "{0} 无权查看此人员（已记入审计日志）"),
-        (
-            r"^out of scope \[jurisdiction\]: \S+ (\S+) may not act in (\S+)",
-            "{0} 无权在辖区 {1} 操作（已记入审计日志）",
-        ),
-        (
-            r"^out of scope \[reveal\]: \S+ (\S+)",
-            "{0} 无权查看完整证件号码（已记入审计日志）",
-        ),
-        (
-            r"^out of scope \[role\]: (\S+) (\S+) may not (\S+)",
-            "{1}（{0}）无权执行 {2}（已记入审计日志）",
-        ),
-        (
-            r"^user (\S+) is not a registry user or is disabled",
-            "{0} 不是来去系统的用户或已被停用：请管理员运行 laiqu user add",
-        ),
-        (r"^user (\S+) already exists", "用户 {0} 已经存在"),
-        (r"^user (\S+) is already disabled", "用户 {0} 已被停用"),
-        (r"^user (\S+) is not registered", "用户 {0} 尚未登记"),
-        (r"^role must be one of (.+), not (.+)", "角色只能是 {0}（收到 {1}）"),
-        (r"^a coordinator needs a jurisdiction", "协管员需要 --jurisdiction 辖区"),
-        (r"^a (\w+) user needs a venue", "{0} 用户需要 --venue 场所"),
-        (r"^a reveal needs a reason", "查看完整信息必须用 --reason 说明理由"),
-    ]
-]
 
 
 class NotInitialised(Refusal):

@@ -12,6 +12,7 @@ from types import TracebackType
 
 import click
 
+from registry.access import OutOfScope
 from registry.errors import (
     Ambiguous,
     InvalidInput,
@@ -27,6 +28,34 @@ CORE_MODULES = ("registry", "drivers")
 PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), t)
     for p, t in [
+        # The core's access refusals (registry/access.py); the lead says 超出权限.
+        (r"^out of scope \[venue\]: \S+ (\S+)", "{0} 无权使用此场所（已记入审计日志）"),
+        (r"^out of scope \[house\]: \S+ (\S+)", "{0} 无权查看或登记此房屋（已记入审计日志）"),
+        (r"^out of scope \[employer\]: \S+ (\S+)", "{0} 无权查看或登记此单位（已记入审计日志）"),
+        (r"^out of scope \[person\]: \S+ (\S+)", "{0} 无权查看此人员（已记入审计日志）"),
+        (
+            r"^out of scope \[jurisdiction\]: \S+ (\S+) may not act in (\S+)",
+            "{0} 无权在辖区 {1} 操作（已记入审计日志）",
+        ),
+        (
+            r"^out of scope \[reveal\]: \S+ (\S+)",
+            "{0} 无权查看完整证件号码（已记入审计日志）",
+        ),
+        (
+            r"^out of scope \[role\]: (\S+) (\S+) may not (\S+)",
+            "{1}（{0}）无权执行 {2}（已记入审计日志）",
+        ),
+        (
+            r"^user (\S+) is not a registry user or is disabled",
+            "{0} 不是来去系统的用户或已被停用：请管理员运行 laiqu user add",
+        ),
+        (r"^user (\S+) already exists", "用户 {0} 已经存在"),
+        (r"^user (\S+) is already disabled", "用户 {0} 已被停用"),
+        (r"^user (\S+) is not registered", "用户 {0} 尚未登记"),
+        (r"^role must be one of (.+), not (.+)", "角色只能是 {0}（收到 {1}）"),
+        (r"^a coordinator needs a jurisdiction", "协管员需要 --jurisdiction 辖区"),
+        (r"^a (\w+) user needs a venue", "{0} 用户需要 --venue 场所"),
+        (r"^a reveal needs a reason", "查看完整信息必须用 --reason 说明理由"),
         (
             r"^unknown document type '(.+)'; types are (.+)",
             "不认识的证件类型“{0}”，可用的类型：{1}",
@@ -178,6 +207,7 @@ LEADS: list[tuple[type[BaseException], str, str]] = [
     (NotFound, "找不到", "请检查编号或名称，或先登记"),
     (Ambiguous, "名称不唯一", "请改用编号"),
     (InvalidInput, "输入有误", "请修改后重试"),
+    (OutOfScope, "超出权限", "未做任何更改"),
     (Refused, "登记被拒绝", "未做任何更改"),
 ]
 

@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from registry.context import Context
 from registry.db.access_models import AuditEntry, AuditHead, AuditKey, AuditSubject
+from registry.db.cache import per_transaction
 from registry.db.models import Person
 
 PENDING = "laiqu.audit.pending"
+KNOWN = "laiqu.audit.known"  # per transaction: person id -> id_key
 GENESIS = "0" * 64
 KINDS = ("read", "reveal", "export", "report", "write", "refused", "admin")
 CHUNK = 2000
@@ -93,6 +95,11 @@ def note(
     )
 
 
+def knows(session: Session, person_id: uuid.UUID, id_key: str) -> None:
+    """Tell the chain a person's ``id_key`` the use case has at hand (saves reading it back)."""
+    per_transaction(session, KNOWN)[person_id] = id_key
+
+
 # --- appending ------------------------------------------------------------------------------
 
 
@@ -134,21 +141,38 @@ def subject_hash(key: str, id_key: str) -> str:
     return hmac.new(bytes.fromhex(key), id_key.encode(), hashlib.sha256).hexdigest()
 
 
+_KEY = select(AuditKey.key).where(AuditKey.id == 1)
+# Takes the head's row lock (PostgreSQL) or the write lock (SQLite) and reads the head in one
+# statement: concurrent writers queue here and each sees the head the previous one committed.
+_LOCK_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=AuditHead.seq)
+    .returning(AuditHead.seq, AuditHead.hash)
+)
+
+
 def _key(conn: Connection) -> str:
-    return conn.execute(select(AuditKey.key).where(AuditKey.id == 1)).scalar_one()
+    """The database's HMAC key; it never changes, so each DB-API connection reads it once."""
+    info = conn.connection.info
+    if "laiqu.audit.key" not in info:
+        info["laiqu.audit.key"] = conn.execute(_KEY).scalar_one()
+    return str(info["laiqu.audit.key"])
 
 
-def append(conn: Connection, notes: list[Note]) -> int:
-    """Chain ``notes`` after the head (locked first: concurrent writers queue, never fork)."""
+def append(
+    conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None
+) -> int:
+    """Chain ``notes`` after the head (locked first: concurrent writers queue, never fork).
+
+    ``known`` maps person ids to their ``id_key`` where the caller has them at hand.
+    """
     if not notes:
         return 0
-    # The UPDATE takes the head's row lock (PostgreSQL) or the write lock (SQLite) before the
-    # head is read; READ COMMITTED then sees the head the previous writer committed.
-    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
-    seq, prev = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    seq, prev = conn.execute(_LOCK_HEAD).one()
     key = _key(conn)
-    wanted = {p for n in notes for p in n.persons}
-    keys: dict[uuid.UUID, str] = {}
+    keys: dict[uuid.UUID, str] = dict(known or {})
+    wanted = {p for n in notes for p in n.persons} - keys.keys()
     for chunk in _chunks(sorted(wanted, key=str)):
         rows = conn.execute(select(Person.id, Person.id_key).where(Person.id.in_(chunk)))
         keys.update((pid, key_) for pid, key_ in rows)
@@ -212,7 +236,7 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
 def _chain_on_commit(session: Session) -> None:
     notes = session.info.pop(PENDING, None)
     if notes:
-        append(session.connection(), notes)
+        append(session.connection(), notes, per_transaction(session, KNOWN))
 
 
 @event.listens_for(Session, "after_transaction_end")

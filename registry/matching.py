@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from registry import findings_person, findings_place
+from registry import access, findings_person, findings_place
 from registry.context import Context
 from registry.db.models import (
     Employer,
@@ -217,7 +217,9 @@ def check(
 def open_findings(
     session: Session, jurisdiction: str | None = None, code: str | None = None
 ) -> list[Finding]:
-    query = select(Finding).where(Finding.resolved_at.is_(None))
+    access.require(session, None, "findings.read")
+    scoped = access.places_clause(access.principal(session), Finding.jurisdiction_code)
+    query = select(Finding).where(Finding.resolved_at.is_(None), scoped)
     codes = subtree(session, jurisdiction)
     if codes is not None:
         query = query.where(Finding.jurisdiction_code.in_(codes))
@@ -235,6 +237,7 @@ def acknowledge(session: Session, ctx: Context, finding_id: uuid.UUID, note: str
     finding = session.get(Finding, finding_id)
     if finding is None:
         raise NotFound("no such finding")
+    access.require(session, ctx, "findings.write", jurisdiction=finding.jurisdiction_code)
     if finding.resolved_at is not None:
         raise Refused("this finding is already resolved")
     if not note.strip():

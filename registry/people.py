@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
-from registry import journal, matching, names
+from registry import access, audit, journal, matching, names
 from registry.cards import CardRead
 from registry.codes import ETHNICITIES, GENDERS
 from registry.context import Context
@@ -102,6 +102,7 @@ def register(
     """Find or create the person of an identity and record the document it came with."""
     idn, warnings = _validate(identity)
     locks.hold(session, "document:" + idn.key)
+    access.present(session, idn.key)
     person = session.scalar(_BY_KEY, {"key": idn.key})
     created = person is None
     chip = isinstance(identity, CardRead)
@@ -121,6 +122,7 @@ def register(
         if chip
         else _typed_document(session, person, identity, idn, known=not created)
     )
+    audit.knows(session, person.id, idn.key)
     if inspect(document).transient:
         document.created_at = now
         insert_now(session, *((person, document) if created else (document,)))
@@ -256,6 +258,7 @@ def correct_person(
     phone: str | None = None,
 ) -> tuple[Person, list[Finding]]:
     """A coordinator corrects a person's data (e.g. to what the chip says)."""
+    ctx = access.require(session, ctx, "person.write")
     from registry.places import find_person
 
     person = find_person(session, number)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import journal, matching, rules
+from registry import access, journal, matching, rules
 from registry.context import Context
 from registry.db.fast import insert_now
 from registry.db.models import Finding, Stay, Venue
@@ -47,6 +47,7 @@ def check_in(
     expected_checkout: date | None = None,
 ) -> CheckIn:
     """Register a party of guests into a room; findings (expired card, two places) come back."""
+    ctx = access.require(session, ctx, "stay.write")
     if not guests:
         raise InvalidInput("a check-in needs at least one guest")
     venue = resolve_venue(session, venue_ref)
@@ -145,6 +146,7 @@ def check_out(
     at: datetime | None = None,
 ) -> CheckOut:
     """Close the open stays of a room (the whole party) or of one guest."""
+    ctx = access.require(session, ctx, "stay.write")
     if (room is None) == (number is None):
         raise InvalidInput("check out either a room or one guest's ID number")
     venue = resolve_venue(session, venue_ref)
