@@ -19,7 +19,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from cli.errors import phrase
-from registry import people, places
+from registry import access, people, places
 from registry.codes import ETHNICITIES
 from registry.context import Context
 from registry.db.models import Employer, House, Jurisdiction, Person
@@ -378,9 +378,20 @@ def write_rejects(path: Path, header: list[str], rejected: list[tuple[Row, str]]
 
 
 def export_rows(
-    session: Session, kind: str, *, reveal: bool = False, jurisdiction: str | None = None
+    session: Session,
+    kind: str,
+    *,
+    reveal: bool = False,
+    jurisdiction: str | None = None,
+    touched: list[uuid.UUID] | None = None,
 ) -> tuple[list[str], Iterator[list[str]]]:
-    """Header and neutralised rows of persons, houses or employers (numbers masked)."""
+    """Header and neutralised rows of persons, houses or employers (numbers masked).
+
+    Only what the acting user may see is exported; the persons written are added to
+    ``touched`` (for the audit log: who was in the file).
+    """
+    who = access.principal(session)
+    seen = touched if touched is not None else []
     show = (lambda n: n) if reveal else mask
     if kind == "persons":
         header = [
@@ -396,9 +407,14 @@ def export_rows(
             "category",
             "hukou_region",
         ]
-        query: Any = select(Person).order_by(Person.name_pinyin, Person.number)
+        query: Any = (
+            select(Person)
+            .where(access.persons_clause(session, who, Person.id))
+            .order_by(Person.name_pinyin, Person.number)
+        )
 
         def person_row(p: Person) -> list[object]:
+            seen.append(p.id)
             phone = p.phone if reveal else (mask(p.phone) if p.phone else None)
             return [
                 show(p.number),
@@ -432,6 +448,7 @@ def export_rows(
         query = (
             select(House, landlord.number)
             .outerjoin(landlord, landlord.id == House.landlord_id)
+            .where(access.places_clause(who, House.jurisdiction_code))
             .order_by(House.jurisdiction_code, House.address)
         )
         if jurisdiction:
@@ -462,7 +479,11 @@ def export_rows(
             "address",
             "registered",
         ]
-        query = select(Employer).order_by(Employer.jurisdiction_code, Employer.name)
+        query = (
+            select(Employer)
+            .where(access.places_clause(who, Employer.jurisdiction_code))
+            .order_by(Employer.jurisdiction_code, Employer.name)
+        )
         if jurisdiction:
             query = query.where(Employer.jurisdiction_code.in_(_codes(session, jurisdiction)))
         rows = (

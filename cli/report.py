@@ -39,7 +39,7 @@ def monthly(month: str, jurisdiction: str, out: Path) -> None:
 
     app = click.get_current_context().obj
     try:
-        with app.sessions() as session:
+        with app.sessions.begin() as session:  # commits the audit entry of the report
             content = build_monthly(session, jurisdiction, month, ctx=app.ctx)
     except NotFound as exc:
         raise click.ClickException(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from pathlib import Path
 
 import click
@@ -11,7 +12,7 @@ from cli import csvio
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, note
-from registry import journal
+from registry import access, audit, journal
 from registry.places import city_code
 
 ENCODING_HELP = "文件编码；默认先按 UTF-8（可带 BOM）读，不行再按 GB18030（兼容 GBK）读。"
@@ -147,8 +148,14 @@ def _export_command(kind: str, label: str) -> click.Command:
         app: App, out: Path, full_ids: bool, code: str | None, encoding: str, as_json: bool
     ) -> None:
         count = 0
+        touched: list[uuid.UUID] = []
         with app.sessions.begin() as session:
-            header, rows = csvio.export_rows(session, kind, reveal=full_ids, jurisdiction=code)
+            ctx = access.require(session, app.ctx, "export")
+            if full_ids:
+                access.require(session, ctx, "person.reveal")
+            header, rows = csvio.export_rows(
+                session, kind, reveal=full_ids, jurisdiction=code, touched=touched
+            )
             try:
                 handle = out.open("w", encoding=encoding, newline="", errors="strict")
             except LookupError:
@@ -163,12 +170,12 @@ def _export_command(kind: str, label: str) -> click.Command:
                 for row in rows:
                     writer.writerow(row)
                     count += 1
-            journal.record(
+            audit.note(
                 session,
-                app.ctx,
-                f"export.{kind}",
+                ctx,
                 "export",
-                None,
+                f"export.{kind}",
+                persons=touched,
                 rows=count,
                 full_ids=full_ids,
                 jurisdiction=code,

@@ -78,7 +78,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "analyst": frozenset({"findings.read", "report"}),
 }
-ADMIN_ONLY = frozenset({"user.admin", "rules.write", "audit.read"})
+ADMIN_ONLY = frozenset({"user.admin", "rules.write", "audit.read", "retention.purge"})
 
 
 class OutOfScope(Refused):

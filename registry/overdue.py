@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import journal, matching, rules
+from registry import access, journal, matching, rules
 from registry.context import Context
 from registry.db.models import Finding, House, Person, Residence
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
@@ -90,6 +90,7 @@ def cancel(
     house: str | None = None,
 ) -> Changed[Residence]:
     """Cancel an overdue residence: the person left on ``on`` (default today)."""
+    ctx = access.require(session, ctx, "residence.write")
     residence = open_residence(session, number, house)
     today = ctx.today()
     if not reason or not reason.strip():
@@ -142,6 +143,7 @@ def extend(
     house: str | None = None,
 ) -> Changed[Residence]:
     """Extend an open residence to a new planned end (today or later)."""
+    ctx = access.require(session, ctx, "residence.write")
     residence = open_residence(session, number, house)
     if until < ctx.today():
         raise InvalidInput(f"the new planned end {until} has already passed")

@@ -34,7 +34,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from registry import journal, rules
+from registry import access, journal, rules
 from registry.context import Context
 from registry.db.models import Document, Employer, Employment, House, Jurisdiction, Person
 from registry.db.models import Residence as ResidenceRow
@@ -374,6 +374,7 @@ def issue(
     city: str | None = None,
 ) -> Issued:
     """Issue a residence permit; refused, with the reasons, when the person is not eligible."""
+    ctx = access.require(session, ctx, "permit.write")
     day = on or ctx.today()
     if day > ctx.today():
         raise InvalidInput(f"the issue day {day} is in the future")
@@ -450,6 +451,7 @@ class Endorsed:
 
 def endorse(session: Session, ctx: Context, number: str, *, on: date | None = None) -> Endorsed:
     """Endorse the person's permit; a late endorsement restarts the residence years."""
+    ctx = access.require(session, ctx, "permit.write")
     person = find_person(session, number)
     day = on or ctx.today()
     if day > ctx.today():

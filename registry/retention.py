@@ -45,7 +45,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from registry import journal, rules
+from registry import access, journal, rules
 from registry.context import Context
 from registry.db.models import (
     Document,
@@ -272,6 +272,7 @@ def plan(
     session: Session, ctx: Context, *, jurisdiction: str | None = None, samples: int = 3
 ) -> Plan:
     """What a purge today would do, without changing anything (``laiqu purge --dry-run``)."""
+    ctx = access.require(session, ctx, "retention.purge")
     if samples < 0:
         raise InvalidInput("the number of samples cannot be negative")
     codes = None
@@ -339,6 +340,7 @@ def purge(
     session: Session, ctx: Context, *, jurisdiction: str | None = None, samples: int = 3
 ) -> Plan:
     """Delete or de-identify every due record, in the caller's transaction; journaled."""
+    ctx = access.require(session, ctx, "retention.purge")
     result = plan(session, ctx, jurisdiction=jurisdiction, samples=samples)
     now = ctx.now()
     referenced = _referenced(result)

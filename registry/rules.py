@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from registry import journal
+from registry import access, journal
 from registry.context import Context
 from registry.db.cache import per_transaction
 from registry.db.models import Jurisdiction, Person, Residence
@@ -167,6 +167,7 @@ def set_rule(
     note: str | None = None,
 ) -> RuleRow:
     """Set (or with ``value=None`` clear) a rule at a node from a day on; never rewrites."""
+    ctx = access.require(session, ctx, "rules.write")
     if name not in LIMITS:
         raise NotFound(f"unknown rule {name!r}; rules are {', '.join(LIMITS)}")
     if session.get(Jurisdiction, jurisdiction_code) is None:

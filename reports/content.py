@@ -17,6 +17,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry import access, audit
 from registry import rules as registry_rules
 from registry.context import Context
 from registry.db.models import Jurisdiction
@@ -187,6 +188,8 @@ def build_monthly(
     root = session.get(Jurisdiction, (jurisdiction or "").strip())
     if root is None:
         raise NotFound(f"jurisdiction {jurisdiction} is not registered")
+    ctx = access.require(session, ctx, "report", jurisdiction=root.code)
+    audit.note(session, ctx, "report", "report.monthly", jurisdiction=root.code, month=month)
     if ratio is not None and ratio <= 0:
         raise InvalidInput("the coordinator ratio must be a positive number")
     after = q.next_month(first)
