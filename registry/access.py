@@ -59,6 +59,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "residence.write",
             "employment.write",
             "permit.write",
+            "permits.read",
             "findings.read",
             "findings.write",
             "report",
@@ -76,7 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.write",
         }
     ),
-    "analyst": frozenset({"findings.read", "report"}),
+    "analyst": frozenset({"findings.read", "permits.read", "report"}),
 }
 ADMIN_ONLY = frozenset({"user.admin", "rules.write", "audit.read", "retention.purge"})
 

@@ -38,12 +38,18 @@ def overdue_residences(
     session: Session, ctx: Context, jurisdiction: str | None = None
 ) -> list[Overdue]:
     """Open residences past their planned end, oldest planned end first."""
+    ctx = access.require(session, ctx, "residence.write")
     today = ctx.today()
     query = (
         select(Residence, Person, House)
         .join(Person, Person.id == Residence.person_id)
         .join(House, House.id == Residence.house_id)
-        .where(Residence.valid_to.is_(None), Residence.planned_end < today)
+        .where(
+            Residence.valid_to.is_(None),
+            Residence.planned_end < today,
+            access.places_clause(ctx.principal, Residence.jurisdiction_code),
+            access.persons_clause(session, ctx.principal, Residence.person_id),
+        )
         .order_by(Residence.planned_end, Person.name)
     )
     codes = matching.subtree(session, jurisdiction)

@@ -541,10 +541,12 @@ def show(session: Session, ctx: Context, number: str, *, on: date | None = None)
 def _listed(
     session: Session, ctx: Context, jurisdiction: str | None, *conditions: object
 ) -> list[PermitStatus]:
+    ctx = access.require(session, ctx, "permits.read")
+    scoped = access.places_clause(ctx.principal, Permit.jurisdiction_code)
     query = (
         select(Permit, Person)
         .join(Person, Person.id == Permit.person_id)
-        .where(Permit.revoked_on.is_(None), *conditions)  # type: ignore[arg-type]
+        .where(Permit.revoked_on.is_(None), scoped, *conditions)  # type: ignore[arg-type]
         .order_by(Permit.due_on, Person.name)
     )
     if jurisdiction is not None:
