@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, select, text, true
@@ -94,10 +95,19 @@ def bind(session: Session, ctx: Context) -> None:
 
 
 def acting(session: Session, ctx: Context | None = None) -> Context:
-    """The acting context: the one bound to the session, else ``ctx`` (then bound)."""
+    """The acting context: ``ctx`` (else the one bound to the session), acting as the bound
+    principal when that one is restricted.
+
+    The caller's clock, actor and terminal are kept (the station applies a desk's upload at the
+    desk's time, in the desk clerk's name); who may do what is always the session's user.
+    """
     bound: Context | None = session.info.get(KEY)
     if bound is not None:
-        return bound
+        if ctx is None:
+            return bound
+        if bound.principal.unrestricted or ctx.principal == bound.principal:
+            return ctx
+        return replace(ctx, principal=bound.principal)
     if ctx is None:
         return _SYSTEM_CTX
     if not ctx.principal.unrestricted:
