@@ -54,14 +54,20 @@ def _person_in(session: Session, venue: Venue, item: Item, _at: datetime, _v: st
     person = session.scalar(select(Person).where(Person.id_key == data["person"]["id_key"]))
     if person is not None:
         return person.id, []
-    p = from_dict(Person, data["person"])
-    reg = people.register_person(
+    reg = _register(session, venue, data, from_dict(Person, data["person"])["created_at"])
+    return reg.person.id, reg.findings
+
+
+def _register(
+    session: Session, venue: Venue, data: dict[str, Any], at: datetime
+) -> people.Registration:
+    """Register the uploaded person and document at the station, as of the desk's time."""
+    return people.register_person(
         session,
-        _ctx("sync", None, p["created_at"]),
+        _ctx("sync", None, at),
         rebuild(data["person"], data["document"]),
         city=city_code(session, venue.jurisdiction_code),
     )
-    return reg.person.id, reg.findings
 
 
 def _person_up(session: Session, venue: Venue, item: Item, at: datetime, v: str) -> Handled:
@@ -82,13 +88,7 @@ def _person_up(session: Session, venue: Venue, item: Item, at: datetime, v: str)
 
 def _document(session: Session, venue: Venue, item: Item, _at: datetime, _v: str) -> Handled:
     data = item["data"]
-    d = from_dict(Person, data["person"])
-    reg = people.register_person(
-        session,
-        _ctx("sync", None, d["updated_at"]),
-        rebuild(data["person"], data["document"]),
-        city=city_code(session, venue.jurisdiction_code),
-    )
+    reg = _register(session, venue, data, from_dict(Person, data["person"])["updated_at"])
     return reg.document.id, reg.findings
 
 
