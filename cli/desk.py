@@ -161,8 +161,7 @@ def checkout_result(session: Session, done: stays.CheckOut) -> tuple[dict[str, A
     rows = []
     lines = [f"已退房：{done.venue.name}"]
     for stay in done.stays:
-        guest = session.get(Person, stay.person_id)
-        assert guest is not None
+        guest = done.guests[stay.person_id]
         rows.append(
             {
                 "stay_id": stay.id,

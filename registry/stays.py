@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from registry import access, journal, matching, rules
 from registry.context import Context
 from registry.db.fast import insert_now
-from registry.db.models import Finding, Stay, Venue
+from registry.db.models import Finding, Person, Stay, Venue
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.findings_person import Facts
 from registry.ids import mask, parse
@@ -134,6 +134,9 @@ class CheckOut:
     venue: Venue
     stays: list[Stay]
     findings: list[Finding]
+    # The guests as read before the check-out: a desk's own login may not read them after it
+    # (row-level security shows a desk only its current guests).
+    guests: dict[uuid.UUID, Person] = field(default_factory=dict)
 
 
 def check_out(
@@ -165,6 +168,7 @@ def check_out(
         stays = list(session.scalars(query.where(Stay.person_id == person.id)))
         if not stays:
             raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
+    guests = {s.person_id: session.get_one(Person, s.person_id) for s in stays}
     for stay in stays:
         if when < stay.checked_in_at:
             raise InvalidInput("the check-out time is before the check-in")
@@ -181,4 +185,4 @@ def check_out(
         )
     session.flush()
     found = matching.refresh(session, ctx, matching.Scope(persons={s.person_id for s in stays}))
-    return CheckOut(venue, stays, found)
+    return CheckOut(venue, stays, found, guests)

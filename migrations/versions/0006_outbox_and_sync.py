@@ -28,7 +28,10 @@ SQLITE_TRIGGER = (
     "strftime('%Y-%m-%d %H:%M:%f', 'now'), 'pending', 0); END"
 )
 PG_FUNCTION = (
-    "CREATE FUNCTION laiqu_outbox_capture() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    # SECURITY DEFINER: a desk's own login (row-level security, migration 0005) writes the
+    # queue through the trigger, whatever its grants on the outbox and its sequence.
+    "CREATE FUNCTION laiqu_outbox_capture() RETURNS trigger LANGUAGE plpgsql "
+    "SECURITY DEFINER SET search_path = public AS $$ BEGIN "
     "IF NOT EXISTS (SELECT 1 FROM sync_capture_off) THEN "
     "INSERT INTO outbox (id, table_name, record_id, op, created_at, state, attempts) "
     "VALUES (gen_random_uuid(), TG_TABLE_NAME, NEW.id, lower(TG_OP), clock_timestamp(), "

@@ -62,3 +62,32 @@ def test_a_desk_login_sees_only_its_venue(pg_url, sf, ctx):
             assert conn.execute(sa.text("SELECT count(*) FROM houses")).scalar() == 1
     finally:
         as_coord.dispose()
+
+
+def test_a_desk_login_checks_guests_in_and_out_under_rls(pg_url, sf, ctx):
+    """The desk's own login does the whole desk job: a first-time guest, a guest registered
+    elsewhere (read by exact document only, while registering), check-out."""
+    city = build(sf, ctx)
+    known = rid(seq="051")
+    with sf.begin() as s:
+        stays.check_in(s, ctx, city.hotel2, "1", [typed(known, "王五")])
+        stays.check_out(s, ctx, city.hotel2, number=known)
+    desk = f"desk_{uuid.uuid4().hex[:8]}"
+    with sf.begin() as s:
+        access.add_user(s, ctx, desk, "desk", venue=city.hotel)
+        assert access.create_login(s, ctx, desk, None)
+    run = Laiqu(str(make_url(pg_url).set(username=desk).render_as_string(False)))
+    new = rid(seq="052")
+    run("checkin", "--venue", city.hotel, "--room", "101", "--id", new, "--name", "赵六")
+    run("checkin", "--venue", city.hotel, "--room", "102", "--id", known, "--name", "王五")
+    run("checkout", "--venue", city.hotel, "--room", "101")
+    as_desk = sa.create_engine(make_url(pg_url).set(username=desk))
+    try:
+        with as_desk.connect() as conn:
+            # Only the guest still in the house is the desk's to see.
+            names = conn.execute(sa.text("SELECT name FROM persons")).scalars().all()
+            assert names == ["王五"]
+    finally:
+        as_desk.dispose()
+    with sf() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(sa.text("stays"))) == 3
