@@ -10,10 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import sqlalchemy as sa
-from dbtools import table_counts
-from sqlalchemy import Engine
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
 from laiqu_helpers import number
@@ -140,19 +136,3 @@ def _csv(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def counts(engine: Engine) -> dict[str, int]:
-    """``dbtools.table_counts`` over the tables the migrations created (another issue's models
-    may be ahead of their migration while it is being written)."""
-    try:
-        return table_counts(engine)
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-        pass
-    from registry.db.base import Base
-
-    existing = set(sa.inspect(engine).get_table_names())
-    with engine.connect() as conn:
-        return {
-            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for name, table in Base.metadata.tables.items()
-            if name in existing
-        }

@@ -12,7 +12,7 @@ import shutil
 from datetime import date
 
 import pytest
-from corpus import counts
+from dbtools import table_counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,7 +133,7 @@ def fuzz_db(sqlite_template, tmp_path_factory):
 def test_importing_rows_never_raises(fuzz_db, kind: str, cells: list[list[str]]) -> None:
     header = list(csvio.REQUIRED[kind]) + ["birth_date", "capacity", "headcount"][:1]
     text = "\n".join(",".join(csvio.neutralise(c).replace(",", "，") for c in row) for row in cells)
-    before = counts(fuzz_db)
+    before = table_counts(fuzz_db)
     try:
         _, rows = csvio.read_rows(",".join(header) + "\n" + text, kind)
     except csvio.CsvError:
@@ -144,4 +144,4 @@ def test_importing_rows_never_raises(fuzz_db, kind: str, cells: list[list[str]])
         outcome = csvio.import_rows(session, ctx, kind, rows)
         assert outcome.imported + len(outcome.rejected) == len(rows)
         session.rollback()
-    assert counts(fuzz_db) == before
+    assert table_counts(fuzz_db) == before

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from corpus import FORMULAS, SQL, counts, imported, refused
+from corpus import FORMULAS, SQL, imported, refused
+from dbtools import table_counts
 from laiqu_helpers import NOW_ENV, Laiqu, build_city
 
 from cli import csvio
@@ -70,14 +71,14 @@ def city_db(db_url: str, engine) -> str:
 
 
 def test_corpus_is_refused_and_changes_nothing(city_db, engine, tmp_path: Path):
-    before = counts(engine)
+    before = table_counts(engine)
     problems = {}
     for name, (kind, data) in refused().items():
         path = tmp_path / f"{name}.csv"
         path.write_bytes(data)
         result = invoke(city_db, "import", kind, str(path))
         why = clean_failure(result)
-        if why is None and counts(engine) != before:
+        if why is None and table_counts(engine) != before:
             why = "the database changed"
         if why is not None:
             problems[name] = why
@@ -90,19 +91,19 @@ def test_corpus_is_refused_and_changes_nothing(city_db, engine, tmp_path: Path):
         city_db, "import", "persons", str(mixed), "--skip-bad", "--rejects", str(rejects)
     )
     assert result.exit_code == 0, result.output
-    assert counts(engine)["persons"] == before["persons"] + 1
+    assert table_counts(engine)["persons"] == before["persons"] + 1
 
 
 def test_odd_but_valid_files_import_whole(city_db, engine, tmp_path: Path):
     for name, (kind, data, rows) in imported().items():
-        before = counts(engine)
+        before = table_counts(engine)
         path = tmp_path / f"{name}.csv"
         path.write_bytes(data)
         result = invoke(city_db, "import", kind, str(path), "--json")
         assert result.exit_code == 0, (name, result.output)
         assert json.loads(result.stdout)["imported"] == rows
         if name == "formula_and_sql_names":
-            assert counts(engine)["persons"] == before["persons"] + rows
+            assert table_counts(engine)["persons"] == before["persons"] + rows
             # Names come back exactly, and the export does not let a spreadsheet run them.
             out = tmp_path / "export.csv"
             assert (
@@ -130,7 +131,7 @@ def test_odd_but_valid_files_import_whole(city_db, engine, tmp_path: Path):
 
 def test_hostile_searches(city_db, engine):
     invoke(city_db, "person", "add", "--id", "110105198803140111", "--name", "张三")
-    before = counts(engine)
+    before = table_counts(engine)
     problems = {}
     for text in SEARCHES:
         result = invoke(city_db, "person", "search", "--json", "--", text)
@@ -145,7 +146,7 @@ def test_hostile_searches(city_db, engine):
         elif clean_failure(result) is not None:
             problems[text[:20]] = clean_failure(result)
     assert problems == {}
-    assert data_counts(counts(engine)) == data_counts(before)
+    assert data_counts(table_counts(engine)) == data_counts(before)
 
 
 def data_counts(table_counts: dict[str, int]) -> dict[str, int]:

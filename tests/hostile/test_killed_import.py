@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from corpus import counts
+from dbtools import table_counts
 from laiqu_helpers import NOW_ENV, Laiqu
 
 from registry.ids import ric_check_digit
@@ -60,7 +60,7 @@ def in_transaction(url: str, started: bool) -> bool:
 
 def test_killed_import_changes_nothing(db_url: str, engine, tmp_path: Path) -> None:
     path = big_csv(tmp_path / "BIG.csv", ROWS)
-    before = counts(engine)
+    before = table_counts(engine)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LAIQU_NOW": NOW_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "--db", db_url, "import", "persons", str(path)],
@@ -93,9 +93,9 @@ def test_killed_import_changes_nothing(db_url: str, engine, tmp_path: Path) -> N
             if not in_transaction(db_url, True):
                 break
             time.sleep(0.1)
-    assert counts(engine) == before
+    assert table_counts(engine) == before
     # The database still works: a later import succeeds.
     small = big_csv(tmp_path / "small.csv", 3, region="440106")
     data = Laiqu(db_url).json("import", "persons", str(small))
     assert data["imported"] == 3
-    assert counts(engine)["persons"] == before["persons"] + 3
+    assert table_counts(engine)["persons"] == before["persons"] + 3

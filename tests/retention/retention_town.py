@@ -8,9 +8,6 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-from dbtools import table_counts
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
@@ -76,19 +73,3 @@ def build_closed(sf: sessionmaker[Session], ctx: Context) -> dict[str, str]:
     return ids
 
 
-def counts(engine: Engine) -> dict[str, int]:
-    """``dbtools.table_counts`` restricted to the tables the migrations created: models of
-    another issue may be ahead of their migration while it is being written."""
-    existing = set(sa.inspect(engine).get_table_names())
-    try:
-        return table_counts(engine)
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-        pass
-    from registry.db.base import Base
-
-    with engine.connect() as conn:
-        return {
-            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for name, table in Base.metadata.tables.items()
-            if name in existing
-        }

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from retention_town import GUESTS, P2, S2, build_closed, counts
+from dbtools import table_counts
+from retention_town import GUESTS, P2, S2, build_closed
 
 from cli.main import cli
 
@@ -24,10 +25,10 @@ def run(url: str, *args: str) -> object:
 
 def test_dry_run_then_purge(db_url, sf, ctx, engine):
     build_closed(sf, ctx)
-    before = counts(engine)
+    before = table_counts(engine)
     dry = run(db_url, "purge", "--dry-run", "--json")
     assert dry.exit_code == 0, dry.output
-    assert counts(engine) == before
+    assert table_counts(engine) == before
     planned = json.loads(dry.stdout)
     assert planned["dry_run"] is True and planned["totals"]["stays"] == 4
     for who in (P2, *GUESTS):
@@ -37,7 +38,7 @@ def test_dry_run_then_purge(db_url, sf, ctx, engine):
     done = run(db_url, "purge", "--json")
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["totals"] == planned["totals"]
-    after = counts(engine)
+    after = table_counts(engine)
     assert after["employments"] == before["employments"] - 1
     assert after["stays"] == before["stays"]  # de-identified, not deleted
     again = run(db_url, "purge")
@@ -46,12 +47,12 @@ def test_dry_run_then_purge(db_url, sf, ctx, engine):
 
 def test_refusal_is_one_line_and_changes_nothing(db_url, sf, ctx, engine):
     build_closed(sf, ctx)
-    before = counts(engine)
+    before = table_counts(engine)
     result = run(db_url, "purge", "--jurisdiction", "999")
     assert result.exit_code == 1
     assert "错误：" in result.stderr and "999" in result.stderr
     assert "Traceback" not in result.output
-    assert counts(engine) == before
+    assert table_counts(engine) == before
     assert run(db_url, "purge", "--samples", "-1").exit_code == 2
 
 

@@ -6,8 +6,8 @@ import json
 from datetime import date
 
 import pytest
+from dbtools import table_counts
 from retention_town import CITY, G1, GUESTS, P1, P2, P3, P6, P8, S2, build_closed, later
-from retention_town import counts as table_counts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
