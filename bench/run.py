@@ -45,7 +45,9 @@ from bench.generate import generate  # noqa: E402
 from registry import bulk, lookup  # noqa: E402
 from registry.db.engine import make_engine, session_factory  # noqa: E402
 from registry.db.models import Person  # noqa: E402
+from registry.db.schema import upgrade  # noqa: E402
 from registry.ids import ric_check_digit  # noqa: E402
+from registry.sync.station import become_station  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -254,6 +256,10 @@ def run_engine(dialect: str, args: argparse.Namespace, server: PgServer | None,
         url = f"sqlite:///{workdir / 'bench.sqlite'}"
     engine = make_engine(url)
     sf = session_factory(engine)
+    upgrade(engine)
+    with sf.begin() as session:
+        # The city's registry is a station: it receives uploads and queues nothing upstream.
+        become_station(session)
     t = time.perf_counter()
     stats = generate(engine, args.persons, args.seed)
     gen_seconds = time.perf_counter() - t
