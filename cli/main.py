@@ -78,11 +78,17 @@ def cli(click_ctx: click.Context, url: str | None) -> None:
 
 
 @cli.command("init")
+@click.option(
+    "--station",
+    is_flag=True,
+    help="这是派出所（接收上报的）数据库：本库的登记不再排队向上级上报。",
+)
 @click.pass_obj
-def init(app: App) -> None:
+def init(app: App, station: bool) -> None:
     """创建或升级数据库（执行全部迁移，alembic upgrade head）。
 
-    可重复运行：已是最新版本时不做改动。
+    可重复运行：已是最新版本时不做改动。前台（旅馆）数据库默认把每条登记排队上报；
+    派出所数据库请加 --station。
     """
     from registry.db.schema import upgrade
 
@@ -97,6 +103,13 @@ def init(app: App) -> None:
     admin = _bootstrap_admin(app)
     if admin:
         click.echo(f"已将 {admin} 登记为管理员（admin）：用 laiqu user add 添加其他用户。")
+    if station:
+        from registry.db.engine import session_factory
+        from registry.sync.station import become_station
+
+        with session_factory(app.engine).begin() as session:
+            become_station(session)
+        click.echo("已设为派出所数据库：本库的登记不再排队上报。")
 
 
 def _bootstrap_admin(app: App) -> str | None:
