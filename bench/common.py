@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import statistics
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,7 +103,3 @@ def fresh_numbers(engine: Engine, rng: random.Random, k: int, used: set[str]) ->
         used.update(fresh)
         out += fresh
     return out
-
-
-def pg_params(row: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row)
