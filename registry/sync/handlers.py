@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from registry.sync.identity import rebuild
 from registry.sync.payload import from_dict
 
 Item = dict[str, Any]
+R = TypeVar("R", Stay, Residence)
 
 
 def mapped(session: Session, venue_id: uuid.UUID, desk_id: uuid.UUID) -> uuid.UUID | None:
@@ -111,14 +112,10 @@ def _stay_in(session: Session, venue: Venue, item: Item, at: datetime, _v: str) 
 def _stay_up(session: Session, venue: Venue, item: Item, _at: datetime, _v: str) -> Handled:
     data = item["data"]
     s = from_dict(Stay, data["stay"])
-    station_id = mapped(session, venue.id, uuid.UUID(item["record"]))
-    stay = session.get(Stay, station_id) if station_id else None
-    if stay is None:
-        raise Refused("the stay was never registered at the station")
+    stay = _mapped(session, venue, item, Stay, "stay")
     if s["checked_out_at"] is None or stay.checked_out_at is not None:
         return stay.id, []
-    person = session.get(Person, stay.person_id)
-    assert person is not None
+    person = session.get_one(Person, stay.person_id)
     out = stays.check_out(
         session,
         _ctx(s["registered_by"], s["terminal"], s["checked_out_at"]),
@@ -127,6 +124,15 @@ def _stay_up(session: Session, venue: Venue, item: Item, _at: datetime, _v: str)
         at=s["checked_out_at"],
     )
     return stay.id, out.findings
+
+
+def _mapped(session: Session, venue: Venue, item: Item, model: type[R], what: str) -> R:
+    """The station's record an earlier upload of this desk record became (ledger)."""
+    station_id = mapped(session, venue.id, uuid.UUID(item["record"]))
+    record = session.get(model, station_id) if station_id else None
+    if record is None:
+        raise Refused(f"the {what} was never registered at the station")
+    return record
 
 
 def _house(session: Session, data: dict[str, Any]) -> House:
@@ -163,14 +169,10 @@ def _residence_in(session: Session, _venue: Venue, item: Item, _at: datetime, _v
 
 def _residence_up(session: Session, venue: Venue, item: Item, _at: datetime, _v: str) -> Handled:
     r = from_dict(Residence, item["data"]["residence"])
-    station_id = mapped(session, venue.id, uuid.UUID(item["record"]))
-    residence = session.get(Residence, station_id) if station_id else None
-    if residence is None:
-        raise Refused("the residence was never registered at the station")
+    residence = _mapped(session, venue, item, Residence, "residence")
     if r["valid_to"] is None or residence.valid_to is not None:
         return residence.id, []
-    person = session.get(Person, residence.person_id)
-    assert person is not None
+    person = session.get_one(Person, residence.person_id)
     out = residences.move_out(
         session,
         _ctx(r["registered_by"], None, r["departure_reported_at"] or r["reported_at"]),
