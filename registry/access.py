@@ -407,14 +407,20 @@ def create_login(session: Session, ctx: Context, login: str, password: str | Non
     return True
 
 
+def sees_every_person(session: Session) -> bool:
+    """Whether row-level security cannot hide a person from this session: an unrestricted
+    principal, or SQLite (which has none). Scoped logins read persons one card at a time."""
+    ctx: Context | None = session.info.get(KEY)
+    return ctx is None or ctx.principal.unrestricted or session.get_bind().dialect.name != (
+        "postgresql"
+    )
+
+
 def present(session: Session, id_key: str) -> None:
     """Tell PostgreSQL's row-level security which person a desk is looking up by number.
 
     A scoped login may read a person it is shown the card of (exact ``doc_type:number``),
     not browse others. A no-op for unrestricted users and on SQLite.
     """
-    ctx: Context | None = session.info.get(KEY)
-    if ctx is None or ctx.principal.unrestricted:
-        return
-    if session.get_bind().dialect.name == "postgresql":
+    if not sees_every_person(session):
         session.execute(text("SELECT set_config('laiqu.presented', :key, true)"), {"key": id_key})

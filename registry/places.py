@@ -74,6 +74,7 @@ def add_jurisdiction(
 
 
 _NODES = "laiqu.places.nodes"  # session.info: strong references to the nodes looked up
+_ROOMS = "laiqu.places.rooms"  # per transaction: venue id -> room numbers
 
 
 def get_jurisdiction(session: Session, code: str) -> Jurisdiction:
@@ -171,7 +172,12 @@ def _resolve_venue(session: Session, ref: str) -> Venue:
 
 
 def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
-    return list(session.scalars(select(Room.number).where(Room.venue_id == venue_id)))
+    """The venue's room numbers, read once per transaction (a batch checks many in)."""
+    rooms: dict[uuid.UUID, list[str]] = per_transaction(session, _ROOMS)
+    if venue_id not in rooms:
+        query = select(Room.number).where(Room.venue_id == venue_id)
+        rooms[venue_id] = list(session.scalars(query))
+    return rooms[venue_id]
 
 
 def find_person(session: Session, number: str) -> Person:

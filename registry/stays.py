@@ -13,14 +13,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import access, journal, matching, rules
+from registry import access, journal, matching, people, rules
 from registry.context import Context
-from registry.db.fast import insert_now
+from registry.db.fast import deferred, insert_now
 from registry.db.models import Finding, Person, Stay, Venue
-from registry.errors import InvalidInput, NotFound, Refused
+from registry.errors import InvalidInput, NotFound, Refused, RegistryError
 from registry.findings_person import Facts
 from registry.ids import mask, parse
-from registry.people import Identity, Registration, register
+from registry.people import Identity, Registration
 from registry.places import city_code, resolve_venue, venue_rooms
 
 
@@ -37,6 +37,16 @@ class CheckIn:
         return [w for g in self.guests for w in g.warnings]
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A party arriving at a room of a hotel: what one check-in is asked to register."""
+
+    venue: str  # a venue reference: id or exact name
+    room: str
+    guests: Sequence[Identity]
+    expected_checkout: date | None = None
+
+
 def check_in(
     session: Session,
     ctx: Context,
@@ -47,86 +57,155 @@ def check_in(
     expected_checkout: date | None = None,
 ) -> CheckIn:
     """Register a party of guests into a room; findings (expired card, two places) come back."""
+    return check_in_many(session, ctx, [Arrival(venue_ref, room, guests, expected_checkout)])[0]
+
+
+def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -> list[CheckIn]:
+    """Check many parties in at once, all or none: a tour group, a register, an intake batch.
+
+    Each arrival gets what ``check_in`` gives it. Done together, their documents are locked
+    and their persons read in one statement each, the new rows go out as one INSERT per table
+    and the matchings run once over all guests, so a batch costs a few statements, not a few
+    per guest. A refusal names the arrival and leaves nothing written.
+    """
     ctx = access.require(session, ctx, "stay.write")
-    if not guests:
-        raise InvalidInput("a check-in needs at least one guest")
-    venue = resolve_venue(session, venue_ref)
-    if venue.kind != "hotel":
-        raise Refused(f"{venue.name} is a {venue.kind}, not a hotel: guests check in at hotels")
-    room = room.strip()
-    rooms = venue_rooms(session, venue.id)
-    if not room or (rooms and room not in rooms):
-        raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
-    numbers = [parse(g.number, g.doc_type).key for g in guests]
-    if len(set(numbers)) != len(numbers):
-        raise InvalidInput("the same document is listed twice in one check-in")
     now = ctx.now()
-    if expected_checkout is not None and expected_checkout < ctx.local_day(now):
-        raise InvalidInput("the expected check-out day is before today")
-    city = city_code(session, venue.jurisdiction_code)
-    in_force = rules.effective(session, venue.jurisdiction_code, ctx.local_day(now))
+    plans = [_checked(session, ctx, a, now, i, len(arrivals)) for i, a in enumerate(arrivals)]
+    people.prefetch(session, (key for plan in plans for key in plan.keys))
+    with deferred(session):
+        done = [_arrive(session, ctx, plan, now) for plan in plans]
+    session.flush()
+    new = _created(done)
+    guests = {reg.person.id: result for result in done for reg in result.guests}
+    found = matching.refresh(session, ctx, matching.Scope(persons=set(guests)), new=new)
+    for finding in found:
+        guests.get(finding.person_id, done[0]).findings.append(finding)  # type: ignore[arg-type]
+    return done
+
+
+def _created(done: Sequence[CheckIn]) -> list[Facts]:
+    """The facts of the persons this batch created: all they have is in it (one may arrive
+    twice in a batch: two places at once)."""
+    facts: dict[uuid.UUID, Facts] = {}
+    for result in done:
+        for reg, stay in zip(result.guests, result.stays, strict=True):
+            if reg.created and reg.person.id not in facts:
+                facts[reg.person.id] = Facts(reg.person)
+            if (f := facts.get(reg.person.id)) is not None:
+                if reg.document not in f.documents:
+                    f.documents.append(reg.document)
+                f.stays.append(stay)
+    return list(facts.values())
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An arrival checked against the registry's places and rules, ready to write."""
+
+    arrival: Arrival
+    venue: Venue
+    room: str
+    keys: list[str]
+    city: str | None
+    in_force: rules.RuleSet
+    label: str  # names the arrival in a refusal of a batch
+
+
+def _checked(
+    session: Session, ctx: Context, arrival: Arrival, now: datetime, index: int, count: int
+) -> _Plan:
+    label = f"arrival {index + 1} of {count}: " if count > 1 else ""
+    try:
+        if not arrival.guests:
+            raise InvalidInput("a check-in needs at least one guest")
+        venue = resolve_venue(session, arrival.venue)
+        if venue.kind != "hotel":
+            raise Refused(
+                f"{venue.name} is a {venue.kind}, not a hotel: guests check in at hotels"
+            )
+        room = arrival.room.strip()
+        rooms = venue_rooms(session, venue.id)
+        if not room or (rooms and room not in rooms):
+            raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
+        keys = [parse(g.number, g.doc_type).key for g in arrival.guests]
+        if len(set(keys)) != len(keys):
+            raise InvalidInput("the same document is listed twice in one check-in")
+        day = ctx.local_day(now)
+        if arrival.expected_checkout is not None and arrival.expected_checkout < day:
+            raise InvalidInput("the expected check-out day is before today")
+        city = city_code(session, venue.jurisdiction_code)
+        in_force = rules.effective(session, venue.jurisdiction_code, day)
+    except RegistryError as exc:
+        raise _labelled(exc, label) from exc
+    return _Plan(arrival, venue, room, keys, city, in_force, label)
+
+
+def _labelled(exc: RegistryError, label: str) -> RegistryError:
+    return type(exc)(label + str(exc)) if label else exc
+
+
+def _arrive(session: Session, ctx: Context, plan: _Plan, now: datetime) -> CheckIn:
+    """Register the party of one arrival and open a stay for each guest."""
+    venue, room = plan.venue, plan.room
     party = uuid.uuid4()
     registrations: list[Registration] = []
     stays: list[Stay] = []
-    for identity in guests:
-        reg = register(session, ctx, identity, city=city)
-        open_here = (
-            None
-            if reg.created
-            else session.scalar(
-                select(Stay).where(
-                    Stay.person_id == reg.person.id,
-                    Stay.venue_id == venue.id,
-                    Stay.checked_out_at.is_(None),
+    try:
+        for identity in plan.arrival.guests:
+            reg = people.register(session, ctx, identity, city=plan.city)
+            open_here = (
+                None
+                if reg.created
+                else session.scalar(
+                    select(Stay).where(
+                        Stay.person_id == reg.person.id,
+                        Stay.venue_id == venue.id,
+                        Stay.checked_out_at.is_(None),
+                    )
                 )
             )
-        )
-        if open_here is not None:
-            raise Refused(
-                f"{reg.person.name} ({mask(reg.person.number)}) is already checked in at "
-                f"{venue.name}, room {open_here.room}"
+            if open_here is not None:
+                raise Refused(
+                    f"{reg.person.name} ({mask(reg.person.number)}) is already checked in at "
+                    f"{venue.name}, room {open_here.room}"
+                )
+            stay = Stay(
+                id=uuid.uuid4(),
+                person_id=reg.person.id,
+                venue_id=venue.id,
+                room=room,
+                jurisdiction_code=venue.jurisdiction_code,
+                party_id=party,
+                checked_in_at=now,
+                expected_checkout=plan.arrival.expected_checkout,
+                capture=reg.capture,
+                document_id=reg.document.id,
+                registered_by=ctx.actor,
+                terminal=ctx.terminal,
+                report_deadline=rules.stay_report_deadline(
+                    plan.in_force, reg.person.category, now
+                ),
+                reported_at=now,
             )
-        stay = Stay(
-            id=uuid.uuid4(),
-            person_id=reg.person.id,
-            venue_id=venue.id,
-            room=room,
-            jurisdiction_code=venue.jurisdiction_code,
-            party_id=party,
-            checked_in_at=now,
-            expected_checkout=expected_checkout,
-            capture=reg.capture,
-            document_id=reg.document.id,
-            registered_by=ctx.actor,
-            terminal=ctx.terminal,
-            report_deadline=rules.stay_report_deadline(in_force, reg.person.category, now),
-            reported_at=now,
-        )
-        insert_now(session, stay)
-        journal.record(
-            session,
-            ctx,
-            "stay.checked_in",
-            "stay",
-            stay.id,
-            person_id=reg.person.id,
-            jurisdiction=venue.jurisdiction_code,
-            venue=venue.id,
-            room=room,
-            capture=reg.capture,
-            party=party,
-        )
-        registrations.append(reg)
-        stays.append(stay)
-    session.flush()
-    new = [
-        Facts(reg.person, [reg.document], [stay])
-        for reg, stay in zip(registrations, stays, strict=True)
-        if reg.created
-    ]
-    scope = matching.Scope(persons={r.person.id for r in registrations})
-    found = matching.refresh(session, ctx, scope, new=new)
-    return CheckIn(venue, room, registrations, stays, found)
+            insert_now(session, stay)
+            journal.record(
+                session,
+                ctx,
+                "stay.checked_in",
+                "stay",
+                stay.id,
+                person_id=reg.person.id,
+                jurisdiction=venue.jurisdiction_code,
+                venue=venue.id,
+                room=room,
+                capture=reg.capture,
+                party=party,
+            )
+            registrations.append(reg)
+            stays.append(stay)
+    except RegistryError as exc:
+        raise _labelled(exc, plan.label) from exc
+    return CheckIn(venue, room, registrations, stays)
 
 
 @dataclass

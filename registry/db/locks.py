@@ -9,11 +9,19 @@ the second reads what the first committed. SQLite allows one writer at a time an
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key"))
+from registry.db.cache import per_transaction
+
+HELD = "laiqu.locks.held"
+# One statement for many: taken in the array's order, which the caller sorts.
+_LOCK_ALL = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(:keys) WITH ORDINALITY AS t(k, i) ORDER BY i"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
 
 
 def lock_key(name: str) -> int:
@@ -24,5 +32,19 @@ def lock_key(name: str) -> int:
 
 def hold(session: Session, name: str) -> None:
     """Wait for and hold, until the transaction ends, the lock called ``name`` (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK, {"key": lock_key(name)})
+    hold_all(session, (name,))
+
+
+def hold_all(session: Session, names: Iterable[str]) -> None:
+    """Hold every lock of ``names`` not yet held, taken in one statement in key order.
+
+    Every writer takes its locks in the same order, so two batches sharing documents wait for
+    each other instead of deadlocking. A lock already held in this transaction costs nothing.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    held: set[int] = per_transaction(session, HELD).setdefault("keys", set())
+    keys = sorted({lock_key(n) for n in names} - held)
+    if keys:
+        session.execute(_LOCK_ALL, {"keys": keys})
+        held.update(keys)
