@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -70,17 +71,125 @@ def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -
     """
     ctx = access.require(session, ctx, "stay.write")
     now = ctx.now()
-    plans = [_checked(session, ctx, a, now, i, len(arrivals)) for i, a in enumerate(arrivals)]
+    plans = []
+    for i, arrival in enumerate(arrivals):
+        with _naming(i, len(arrivals)):
+            plans.append(_checked(session, ctx, arrival, now))
     people.prefetch(session, (key for plan in plans for key in plan.keys))
+    done = []
     with deferred(session):
-        done = [_arrive(session, ctx, plan, now) for plan in plans]
+        for i, plan in enumerate(plans):
+            with _naming(i, len(arrivals)):
+                done.append(_arrive(session, ctx, plan, now))
     session.flush()
-    new = _created(done)
     guests = {reg.person.id: result for result in done for reg in result.guests}
-    found = matching.refresh(session, ctx, matching.Scope(persons=set(guests)), new=new)
-    for finding in found:
+    scope = matching.Scope(persons=set(guests))
+    for finding in matching.refresh(session, ctx, scope, new=_created(done)):
         guests.get(finding.person_id, done[0]).findings.append(finding)  # type: ignore[arg-type]
     return done
+
+
+@contextmanager
+def _naming(index: int, count: int) -> Iterator[None]:
+    """In a batch, a refusal says which arrival it is about (alone, it reads as before)."""
+    try:
+        yield
+    except RegistryError as exc:
+        if count == 1:
+            raise
+        raise type(exc)(f"arrival {index + 1} of {count}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An arrival checked against the registry's places and rules, ready to write."""
+
+    arrival: Arrival
+    venue: Venue
+    room: str
+    keys: list[str]
+    city: str | None
+    in_force: rules.RuleSet
+
+
+def _checked(session: Session, ctx: Context, arrival: Arrival, now: datetime) -> _Plan:
+    if not arrival.guests:
+        raise InvalidInput("a check-in needs at least one guest")
+    venue = resolve_venue(session, arrival.venue)
+    if venue.kind != "hotel":
+        raise Refused(f"{venue.name} is a {venue.kind}, not a hotel: guests check in at hotels")
+    room = arrival.room.strip()
+    rooms = venue_rooms(session, venue.id)
+    if not room or (rooms and room not in rooms):
+        raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
+    keys = [parse(g.number, g.doc_type).key for g in arrival.guests]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("the same document is listed twice in one check-in")
+    day = ctx.local_day(now)
+    if arrival.expected_checkout is not None and arrival.expected_checkout < day:
+        raise InvalidInput("the expected check-out day is before today")
+    city = city_code(session, venue.jurisdiction_code)
+    in_force = rules.effective(session, venue.jurisdiction_code, day)
+    return _Plan(arrival, venue, room, keys, city, in_force)
+
+
+def _arrive(session: Session, ctx: Context, plan: _Plan, now: datetime) -> CheckIn:
+    """Register the party of one arrival and open a stay for each guest."""
+    venue, room = plan.venue, plan.room
+    party = uuid.uuid4()
+    registrations: list[Registration] = []
+    stays: list[Stay] = []
+    for identity in plan.arrival.guests:
+        reg = people.register(session, ctx, identity, city=plan.city)
+        open_here = (
+            None
+            if reg.created
+            else session.scalar(
+                select(Stay).where(
+                    Stay.person_id == reg.person.id,
+                    Stay.venue_id == venue.id,
+                    Stay.checked_out_at.is_(None),
+                )
+            )
+        )
+        if open_here is not None:
+            raise Refused(
+                f"{reg.person.name} ({mask(reg.person.number)}) is already checked in at "
+                f"{venue.name}, room {open_here.room}"
+            )
+        stay = Stay(
+            id=uuid.uuid4(),
+            person_id=reg.person.id,
+            venue_id=venue.id,
+            room=room,
+            jurisdiction_code=venue.jurisdiction_code,
+            party_id=party,
+            checked_in_at=now,
+            expected_checkout=plan.arrival.expected_checkout,
+            capture=reg.capture,
+            document_id=reg.document.id,
+            registered_by=ctx.actor,
+            terminal=ctx.terminal,
+            report_deadline=rules.stay_report_deadline(plan.in_force, reg.person.category, now),
+            reported_at=now,
+        )
+        insert_now(session, stay)
+        journal.record(
+            session,
+            ctx,
+            "stay.checked_in",
+            "stay",
+            stay.id,
+            person_id=reg.person.id,
+            jurisdiction=venue.jurisdiction_code,
+            venue=venue.id,
+            room=room,
+            capture=reg.capture,
+            party=party,
+        )
+        registrations.append(reg)
+        stays.append(stay)
+    return CheckIn(venue, room, registrations, stays)
 
 
 def _created(done: Sequence[CheckIn]) -> list[Facts]:
@@ -96,116 +205,6 @@ def _created(done: Sequence[CheckIn]) -> list[Facts]:
                     f.documents.append(reg.document)
                 f.stays.append(stay)
     return list(facts.values())
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """An arrival checked against the registry's places and rules, ready to write."""
-
-    arrival: Arrival
-    venue: Venue
-    room: str
-    keys: list[str]
-    city: str | None
-    in_force: rules.RuleSet
-    label: str  # names the arrival in a refusal of a batch
-
-
-def _checked(
-    session: Session, ctx: Context, arrival: Arrival, now: datetime, index: int, count: int
-) -> _Plan:
-    label = f"arrival {index + 1} of {count}: " if count > 1 else ""
-    try:
-        if not arrival.guests:
-            raise InvalidInput("a check-in needs at least one guest")
-        venue = resolve_venue(session, arrival.venue)
-        if venue.kind != "hotel":
-            raise Refused(
-                f"{venue.name} is a {venue.kind}, not a hotel: guests check in at hotels"
-            )
-        room = arrival.room.strip()
-        rooms = venue_rooms(session, venue.id)
-        if not room or (rooms and room not in rooms):
-            raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
-        keys = [parse(g.number, g.doc_type).key for g in arrival.guests]
-        if len(set(keys)) != len(keys):
-            raise InvalidInput("the same document is listed twice in one check-in")
-        day = ctx.local_day(now)
-        if arrival.expected_checkout is not None and arrival.expected_checkout < day:
-            raise InvalidInput("the expected check-out day is before today")
-        city = city_code(session, venue.jurisdiction_code)
-        in_force = rules.effective(session, venue.jurisdiction_code, day)
-    except RegistryError as exc:
-        raise _labelled(exc, label) from exc
-    return _Plan(arrival, venue, room, keys, city, in_force, label)
-
-
-def _labelled(exc: RegistryError, label: str) -> RegistryError:
-    return type(exc)(label + str(exc)) if label else exc
-
-
-def _arrive(session: Session, ctx: Context, plan: _Plan, now: datetime) -> CheckIn:
-    """Register the party of one arrival and open a stay for each guest."""
-    venue, room = plan.venue, plan.room
-    party = uuid.uuid4()
-    registrations: list[Registration] = []
-    stays: list[Stay] = []
-    try:
-        for identity in plan.arrival.guests:
-            reg = people.register(session, ctx, identity, city=plan.city)
-            open_here = (
-                None
-                if reg.created
-                else session.scalar(
-                    select(Stay).where(
-                        Stay.person_id == reg.person.id,
-                        Stay.venue_id == venue.id,
-                        Stay.checked_out_at.is_(None),
-                    )
-                )
-            )
-            if open_here is not None:
-                raise Refused(
-                    f"{reg.person.name} ({mask(reg.person.number)}) is already checked in at "
-                    f"{venue.name}, room {open_here.room}"
-                )
-            stay = Stay(
-                id=uuid.uuid4(),
-                person_id=reg.person.id,
-                venue_id=venue.id,
-                room=room,
-                jurisdiction_code=venue.jurisdiction_code,
-                party_id=party,
-                checked_in_at=now,
-                expected_checkout=plan.arrival.expected_checkout,
-                capture=reg.capture,
-                document_id=reg.document.id,
-                registered_by=ctx.actor,
-                terminal=ctx.terminal,
-                report_deadline=rules.stay_report_deadline(
-                    plan.in_force, reg.person.category, now
-                ),
-                reported_at=now,
-            )
-            insert_now(session, stay)
-            journal.record(
-                session,
-                ctx,
-                "stay.checked_in",
-                "stay",
-                stay.id,
-                person_id=reg.person.id,
-                jurisdiction=venue.jurisdiction_code,
-                venue=venue.id,
-                room=room,
-                capture=reg.capture,
-                party=party,
-            )
-            registrations.append(reg)
-            stays.append(stay)
-    except RegistryError as exc:
-        raise _labelled(exc, plan.label) from exc
-    return CheckIn(venue, room, registrations, stays)
 
 
 @dataclass
