@@ -27,6 +27,9 @@ def resolve_url(url: str | None = None) -> str:
     return url or os.environ.get(ENV_URL) or default_url()
 
 
+WRITER = "laiqu_writer"  # execution option: begin as SQLite's one writer (see locks.writing)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy, not pysqlite, begins transactions (see _sqlite_begin).
     dbapi_connection.isolation_level = None
@@ -43,9 +46,11 @@ def _sqlite_begin(conn: Any) -> None:
 
     pysqlite begins a transaction only before DML; a SAVEPOINT issued first starts one that its
     RELEASE commits, and a refused all-or-nothing import would keep rows. (SQLAlchemy's
-    documented recipe, "Serializable isolation / Savepoints / Transactional DDL".)
+    documented recipe, "Serializable isolation / Savepoints / Transactional DDL".) A session
+    marked as a writer (``locks.writing``) begins IMMEDIATE.
     """
-    conn.exec_driver_sql("BEGIN")
+    writer = conn.get_execution_options().get(WRITER)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -1,9 +1,12 @@
-"""Two desks checking the same document in at the same moment, on PostgreSQL, in real processes.
+"""Two desks checking the same documents in at the same moment, in real processes.
 
 Each round starts two processes that wait on a barrier and then check the same guest in at two
 different hotels, each on its own connection. Exactly one check-in must come back clean and the
 other with PC-TWO-PLACES; one person and one open finding at the end, never a crash on the
-unique number. Rounds alternate a first-time guest and a guest already registered.
+unique number (PostgreSQL: the document lock) nor "database is locked" (SQLite: a check-in
+begins as the writer). Rounds alternate a first-time guest and a guest already registered.
+Batches sharing guests take their locks in one order, so they wait for each other instead of
+deadlocking.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import multiprocessing as mp
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from registry import stays
@@ -19,46 +21,52 @@ from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Finding, Person, Stay
 from registry.people import register
+from registry.stays import Arrival
 from tests.registry.city import build, rid, typed
 
 ROUNDS = 4
 
 
-def _desk(url: str, hotel: str, number: str, barrier: Any, out: Any) -> None:
+def _desk(url: str, hotel: str, numbers: list[str], barrier: Any, out: Any) -> None:
     engine = make_engine(url)
     sf = session_factory(engine)
     ctx = Context(actor=f"desk-{hotel[:8]}", terminal="race")
     barrier.wait(timeout=30)
     try:
         with sf.begin() as s:
-            result = stays.check_in(s, ctx, hotel, "101", [typed(number, "王五")])
-            out.put(("ok", sorted(f.code for f in result.findings)))
+            done = stays.check_in_many(s, ctx, [Arrival(hotel, "101", [typed(n)]) for n in numbers])
+            out.put(("ok", sorted(f.code for d in done for f in d.findings)))
     except Exception as exc:  # reported to the test, which fails with it
         out.put(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         engine.dispose()
 
 
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def _race(db_url: str, city: Any, numbers: tuple[list[str], list[str]]) -> list[Any]:
+    """Both hotels' desks check their guests in at once; what each got back."""
+    mp_ctx = mp.get_context("spawn")
+    barrier, out = mp_ctx.Barrier(2), mp_ctx.Queue()
+    desks = [
+        mp_ctx.Process(target=_desk, args=(db_url, hotel, guests, barrier, out))
+        for hotel, guests in zip((city.hotel, city.hotel2), numbers, strict=True)
+    ]
+    for p in desks:
+        p.start()
+    results = [out.get(timeout=60) for _ in desks]
+    for p in desks:
+        p.join(timeout=30)
+    assert all(kind == "ok" for kind, _ in results), results
+    return results
+
+
 def test_same_document_at_two_desks_at_once(db_url, sf, ctx):
     city = build(sf, ctx)
-    mp_ctx = mp.get_context("spawn")
     for n in range(ROUNDS):
         number = rid(seq=f"{n + 1:03d}")
         if n % 2:
             with sf.begin() as s:
-                register(s, ctx, typed(number, "王五"))
-        barrier, out = mp_ctx.Barrier(2), mp_ctx.Queue()
-        desks = [
-            mp_ctx.Process(target=_desk, args=(db_url, hotel, number, barrier, out))
-            for hotel in (city.hotel, city.hotel2)
-        ]
-        for p in desks:
-            p.start()
-        results = [out.get(timeout=60) for _ in desks]
-        for p in desks:
-            p.join(timeout=30)
-        assert all(kind == "ok" for kind, _ in results), results
+                register(s, ctx, typed(number))
+        results = _race(db_url, city, ([number], [number]))
         codes = sorted(tuple(c for c in found if c == "PC-TWO-PLACES") for _, found in results)
         assert codes == [(), ("PC-TWO-PLACES",)], results
         with sf() as s:
@@ -71,3 +79,16 @@ def test_same_document_at_two_desks_at_once(db_url, sf, ctx):
                 Finding.resolved_at.is_(None),
             )
             assert s.scalar(two) == 1
+
+
+def test_batches_sharing_guests_at_two_desks_at_once(db_url, sf, ctx):
+    city = build(sf, ctx)
+    shared = [rid(seq=f"{n:03d}") for n in range(100, 105)]
+    own = [[rid(seq=f"{n:03d}") for n in range(base, base + 10)] for base in (200, 300)]
+    # Opposite orders: without one lock order the two would deadlock on PostgreSQL.
+    results = _race(db_url, city, (own[0] + shared, shared[::-1] + own[1]))
+    two = sorted(found.count("PC-TWO-PLACES") for _, found in results)
+    assert sum(two) == len(shared)
+    with sf() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == 25
+        assert s.scalar(select(func.count()).select_from(Stay)) == 30
