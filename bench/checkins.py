@@ -2,9 +2,11 @@
 
 Two measures: one desk (latency per committed check-in, ABBA rounds in this process) and a
 city's desks at once (``desks`` processes, each on its own connection and hotel, started
-together behind a barrier: committed check-ins per second across all of them). A first-time
-guest per check-in; A validates the number, registers person and document, journals, runs the
-incremental matchings and commits; B inserts the same five rows and commits.
+together behind a barrier: committed check-ins per second across all of them), with one
+check-in per transaction or ``batch`` of them (``stays.check_in_many``: a tour group, an intake
+batch). A first-time guest per check-in; A validates the number, registers person and document,
+journals, runs the incremental matchings and commits; B inserts the same five rows and commits
+after as many check-ins as A does.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from registry.db.engine import make_engine, session_factory
 from registry.db.models import Venue
 from registry.people import TypedIdentity
 from registry.places import venue_rooms
-from registry.stays import check_in
+from registry.stays import Arrival, check_in_many
 
 GUEST = "测试客"
 
@@ -98,11 +100,23 @@ class RawCheckin:
         return out
 
 
-def core_checkin(sf: sessionmaker[Session], ctx: Context, hotel: Hotel, rng: random.Random,
-                 number: str) -> None:
+def core_checkins(sf: sessionmaker[Session], ctx: Context, hotel: Hotel, rng: random.Random,
+                  numbers: list[str]) -> None:
+    """One transaction: a first-time guest per number, each a party of their own."""
     with sf.begin() as session:
-        check_in(session, ctx, hotel.id, rng.choice(hotel.rooms),
-                 [TypedIdentity(number=number, name=GUEST)])
+        check_in_many(session, ctx, [
+            Arrival(hotel.id, rng.choice(hotel.rooms), [TypedIdentity(number=n, name=GUEST)])
+            for n in numbers
+        ])
+
+
+def raw_checkins(cur: Any, raw: Any, inserts: RawCheckin, hotel: Hotel,
+                 numbers: list[str]) -> None:
+    """One transaction: the same rows as ``core_checkins``, INSERTed through the driver."""
+    for n in numbers:
+        for sql, row in inserts.rows(hotel, n):
+            cur.execute(sql, row)
+    raw.commit()
 
 
 def measure_checkins(engine: Engine, sf: sessionmaker[Session], rounds: int, per: int,
@@ -119,16 +133,11 @@ def measure_checkins(engine: Engine, sf: sessionmaker[Session], rounds: int, per
 
     def a() -> list[float]:
         numbers = fresh_numbers(engine, rng, per, used)
-        return timed(lambda n: core_checkin(sf, ctx, hotel, rng, n), numbers)
+        return timed(lambda n: core_checkins(sf, ctx, hotel, rng, [n]), numbers)
 
     def b() -> list[float]:
-        prepared = [inserts.rows(hotel, n) for n in fresh_numbers(engine, rng, per, used)]
-
-        def one(rows: list[tuple[str, tuple[Any, ...]]]) -> None:
-            for sql, row in rows:
-                cur.execute(sql, row)
-            raw.commit()
-        return timed(one, prepared)
+        numbers = fresh_numbers(engine, rng, per, used)
+        return timed(lambda n: raw_checkins(cur, raw, inserts, hotel, [n]), numbers)
 
     a(), b()
     abba(rounds, a, b, m)
@@ -138,7 +147,7 @@ def measure_checkins(engine: Engine, sf: sessionmaker[Session], rounds: int, per
     return m
 
 
-def _desk(side: str, url: str, hotel: Hotel, numbers: list[str], barrier: Any,
+def _desk(side: str, url: str, hotel: Hotel, numbers: list[str], batch: int, barrier: Any,
           out: Any) -> None:
     """One desk process: warm up, wait for the others, check its guests in, report the span."""
     engine = make_engine(url)
@@ -147,32 +156,30 @@ def _desk(side: str, url: str, hotel: Hotel, numbers: list[str], barrier: Any,
         sf = session_factory(engine)
         ctx = Context(actor="bench", terminal=f"desk-{hotel.id[:8]}")
 
-        def one(n: str) -> None:
-            core_checkin(sf, ctx, hotel, rng, n)
+        def one(ns: list[str]) -> None:
+            core_checkins(sf, ctx, hotel, rng, ns)
     else:
         raw = raw_connection(engine)
         cur = raw.cursor()
         inserts = RawCheckin(engine)
 
-        def one(n: str) -> None:
-            for sql, row in inserts.rows(hotel, n):
-                cur.execute(sql, row)
-            raw.commit()
-    warm, timed_numbers = numbers[:10], numbers[10:]
-    for n in warm:
-        one(n)
+        def one(ns: list[str]) -> None:
+            raw_checkins(cur, raw, inserts, hotel, ns)
+    chunks = [numbers[i : i + batch] for i in range(0, len(numbers), batch)]
+    one(chunks[0])  # warm-up
     barrier.wait(timeout=120)
     start = time.perf_counter()
-    for n in timed_numbers:
-        one(n)
-    out.put((start, time.perf_counter(), len(timed_numbers)))
+    for chunk in chunks[1:]:
+        one(chunk)
+    out.put((start, time.perf_counter(), len(numbers) - len(chunks[0])))
     engine.dispose()
 
 
-def _city_rate(side: str, url: str, desks: list[Hotel], numbers: list[list[str]]) -> float:
+def _city_rate(side: str, url: str, desks: list[Hotel], numbers: list[list[str]],
+               batch: int) -> float:
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(len(desks)), ctx.Queue()
-    procs = [ctx.Process(target=_desk, args=(side, url, h, nums, barrier, out))
+    procs = [ctx.Process(target=_desk, args=(side, url, h, nums, batch, barrier, out))
              for h, nums in zip(desks, numbers, strict=True)]
     for p in procs:
         p.start()
@@ -184,23 +191,28 @@ def _city_rate(side: str, url: str, desks: list[Hotel], numbers: list[list[str]]
 
 
 def measure_throughput(engine: Engine, sf: sessionmaker[Session], url: str, desks: int,
-                       per: int, rounds: int, seed: int) -> Measure:
+                       per: int, rounds: int, seed: int, batch: int = 1) -> Measure:
     """``desks`` desks at once: committed check-ins per second across the city, A against B."""
-    m = Measure(f"check-ins per second, {desks} desks at once (core vs raw INSERTs)", "/s")
-    rng = random.Random(seed + 1)
+    each = "one check-in" if batch == 1 else f"{batch} check-ins"
+    m = Measure(f"check-ins per second, {desks} desks at once, {each} per transaction "
+                "(core vs raw INSERTs)", "/s")
+    rng = random.Random(seed + batch)
     chosen = hotels(sf, desks)
     used: set[str] = set()
+    per = max(per, batch) // batch * batch
 
-    def numbers() -> list[list[str]]:
-        flat = fresh_numbers(engine, rng, len(chosen) * (per + 10), used)
-        return [flat[i::len(chosen)] for i in range(len(chosen))]
+    def rate(side: str) -> float:
+        flat = fresh_numbers(engine, rng, len(chosen) * (per + batch), used)
+        return _city_rate(side, url, chosen, [flat[i::len(chosen)] for i in range(len(chosen))],
+                          batch)
 
     for _ in range(rounds):
-        m.a.append(_city_rate("a", url, chosen, numbers()))
-        m.b.append(_city_rate("b", url, chosen, numbers()))
-        m.b.append(_city_rate("b", url, chosen, numbers()))
-        m.a.append(_city_rate("a", url, chosen, numbers()))
+        m.a.append(rate("a"))
+        m.b.append(rate("b"))
+        m.b.append(rate("b"))
+        m.a.append(rate("a"))
     m.note = (f"{len(chosen)} processes, each its own hotel and connection, {per} first-time "
-              "guests each after a warm-up; rate = check-ins / wall time across all desks; "
-              "ratio = A/B (below 1: slower than raw)")
+              f"guests each after a warm-up, {each} per commit (A: stays.check_in_many; B: the "
+              "same rows INSERTed through the driver, same commits); rate = check-ins / wall "
+              "time across all desks; ratio = A/B (below 1: slower than raw)")
     return m

@@ -5,7 +5,8 @@
     python bench/run.py --scale --engines postgresql       # 10 M persons (not run in CI)
 
 Measures (performance.md §5): ID look-up (B2), name/pinyin/initials/address search (B3),
-check-ins through ``registry.stays.check_in`` (B1) and bulk import (B4). A is our code, B the
+check-ins through ``registry.stays.check_in_many`` (B1: one desk; several desks at once, one
+check-in per transaction and ``--batch`` per transaction) and bulk import (B4). A is our code, B the
 raw DB-API driver doing the same work; each measure runs A B B A for ``--rounds`` rounds and
 reports p50/p95/p99 of both and the ratio of medians. Results go to ``bench/results/`` as
 JSON and a Markdown table, with the machine and versions. PostgreSQL is the throw-away server
@@ -274,9 +275,9 @@ def run_engine(dialect: str, args: argparse.Namespace, server: PgServer | None,
         print(f"[{dialect}] {m.summary()}", flush=True)
     measures.append(measure_checkins(engine, sf, args.rounds, args.checkins, args.seed))
     print(f"[{dialect}] {measures[-1].summary()}", flush=True)
-    if args.desks > 1:
+    for batch in sorted({1, args.batch}) if args.desks > 1 else ():
         measures.append(measure_throughput(engine, sf, url, args.desks, args.checkins,
-                                           args.rounds, args.seed))
+                                           args.rounds, args.seed, batch))
         print(f"[{dialect}] {measures[-1].summary()}", flush=True)
     measures.append(measure_bulk(engine, args.rounds, args.bulk_rows, args.seed))
     print(f"[{dialect}] {measures[-1].summary()}", flush=True)
@@ -333,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--checkins", type=int, default=250, help="check-ins per A or B block")
     parser.add_argument("--desks", type=int, default=4,
                         help="desk processes checking in at once (1: skip that measure)")
+    parser.add_argument("--batch", type=int, default=20,
+                        help="check-ins per transaction in the batched desks measure (1: skip)")
     parser.add_argument("--bulk-rows", type=int, default=50_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
