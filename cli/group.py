@@ -139,6 +139,7 @@ def refusal(exc: RegistryError, parties: list[Party]) -> Refusal:
 def group_text(done: list[stays.CheckIn]) -> str:
     """One line per room (numbers masked), then warnings and findings of the whole group."""
     guests = [g for d in done for g in d.guests]
+    who = {g.person.id: f"{g.person.name} {mask(g.person.number)}" for g in guests}
     new = sum(g.created for g in guests)
     head = f"团队入住：{done[0].venue.name}，{len(done)} 间房，{len(guests)} 位旅客"
     lines = [f"{head}（新登记 {new} 位）"]
@@ -152,7 +153,7 @@ def group_text(done: list[stays.CheckIn]) -> str:
     return joined(
         "\n".join(lines),
         "\n".join(f"注意：{w}" for d in done for w in d.warnings),
-        findings_text([f for d in done for f in d.findings]),
+        findings_text([f for d in done for f in d.findings], who=who),
     )
 
 

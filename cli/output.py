@@ -181,15 +181,22 @@ def finding_data(finding: Finding) -> dict[str, Any]:
     }
 
 
-def findings_text(findings: Sequence[Finding], title: str = "发现的问题") -> str:
-    """Findings as lines a desk reads at once (empty when there are none)."""
+def findings_text(
+    findings: Sequence[Finding],
+    title: str = "发现的问题",
+    who: Mapping[uuid.UUID, str] | None = None,
+) -> str:
+    """Findings as lines a desk reads at once (empty when there are none); ``who`` names the
+    person of each (person id -> name and masked number) when several guests are concerned."""
     if not findings:
         return ""
     lines = [f"{title}（{len(findings)}）："]
     for f in findings:
         info = CODES.get(f.code)
         label = info.label if info else ""
-        lines.append(f"  ! {f.code} {label}：{f.detail}".rstrip("："))
+        person = (who or {}).get(f.person_id) if f.person_id else None
+        detail = f"{person}：{f.detail}" if person else f.detail
+        lines.append(f"  ! {f.code} {label}：{detail}".rstrip("："))
     return "\n".join(lines)
 
 

@@ -58,6 +58,8 @@ def test_a_group_checks_in_room_by_room_with_masked_numbers(
     assert lines[2].startswith("  102 房：王五 310104********") and "、钱七 320102" in lines[2]
     assert lines[3].startswith("  201 房：赵六 110105********")
     assert "发现的问题（5）" in out.stdout and "PC-MANUAL" in out.stdout
+    # Each finding says whose it is.
+    assert "：张三 110105********0410：" in out.stdout
     assert not FULL_NUMBER.search(out.output)
     stays = desk.json("person", "history", GROUP[4][1])["history"]
     assert [(s["kind"], s["end"]) for s in stays] == [("stay", None)]
