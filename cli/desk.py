@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -38,7 +40,7 @@ from registry.context import Context
 from registry.db import locks
 from registry.db.models import Person, Stay
 from registry.ids import mask, parse
-from registry.people import Identity, TypedIdentity
+from registry.people import Identity, Registration, TypedIdentity
 from registry.places import find_person, resolve_venue
 from registry.sync.background import BackgroundPush
 
@@ -136,8 +138,13 @@ def checkin_text(done: stays.CheckIn) -> str:
     return joined(
         "\n".join(lines),
         "\n".join(f"注意：{w}" for w in done.warnings),
-        findings_text(done.findings),
+        findings_text(done.findings, who=named(done.guests) if len(done.guests) > 1 else None),
     )
+
+
+def named(guests: Iterable[Registration]) -> dict[uuid.UUID, str]:
+    """Guests by person id as a desk names them: name and masked number."""
+    return {g.person.id: f"{g.person.name} {mask(g.person.number)}" for g in guests}
 
 
 @click.command("checkout")

@@ -18,7 +18,7 @@ import click
 
 from cli import csvio
 from cli.app import App
-from cli.desk import checkin_data
+from cli.desk import checkin_data, named
 from cli.errors import Refusal, phrase, translate
 from cli.output import CAPTURES, emit, findings_text, joined, json_option, note
 from cli.params import DAY
@@ -139,7 +139,6 @@ def refusal(exc: RegistryError, parties: list[Party]) -> Refusal:
 def group_text(done: list[stays.CheckIn]) -> str:
     """One line per room (numbers masked), then warnings and findings of the whole group."""
     guests = [g for d in done for g in d.guests]
-    who = {g.person.id: f"{g.person.name} {mask(g.person.number)}" for g in guests}
     new = sum(g.created for g in guests)
     head = f"团队入住：{done[0].venue.name}，{len(done)} 间房，{len(guests)} 位旅客"
     lines = [f"{head}（新登记 {new} 位）"]
@@ -153,7 +152,7 @@ def group_text(done: list[stays.CheckIn]) -> str:
     return joined(
         "\n".join(lines),
         "\n".join(f"注意：{w}" for d in done for w in d.warnings),
-        findings_text([f for d in done for f in d.findings], who=who),
+        findings_text([f for d in done for f in d.findings], who=named(guests)),
     )
 
 

@@ -194,3 +194,12 @@ def test_frontdesk_keeps_going_after_a_refusal(laiqu: Laiqu, city, emulator) -> 
     assert result.exit_code == 0
     assert "错误：输入有误：天平宾馆 没有房间“999”" in result.stderr
     assert "入住 0 次" in result.stdout
+
+
+def test_party_checkin_says_whose_each_finding_is(laiqu: Laiqu, city) -> None:
+    out = laiqu("checkin", "--venue", "天平宾馆", "--room", "102", "--id", A, "--name", "张三",
+                "--with", f"{C}:王五")
+    manual = [line for line in out.stdout.splitlines() if "PC-MANUAL" in line]
+    assert len(manual) == 2
+    assert any("张三 " in line for line in manual) and any("王五 " in line for line in manual)
+    assert A not in out.output and C not in out.output
