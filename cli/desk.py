@@ -37,7 +37,6 @@ from cli.params import (
 from registry import outbox, stays
 from registry.cards import CardRead
 from registry.context import Context
-from registry.db import locks
 from registry.db.models import Person, Stay
 from registry.ids import mask, parse
 from registry.people import Identity, Registration, TypedIdentity
@@ -105,7 +104,6 @@ def checkin(
     else:
         party.append(typed_identity(ident))
     with app.sessions.begin() as session:
-        locks.writing(session)  # it reads the co-guests first: begin as the writer already
         party += [_co_guest(session, spec) for spec in co_guests]
         done = stays.check_in(session, app.ctx, venue, room, party, expected_checkout=expected)
         data = checkin_data(done)

@@ -23,7 +23,6 @@ from cli.errors import Refusal, phrase, translate
 from cli.output import CAPTURES, emit, findings_text, joined, json_option, note
 from cli.params import DAY
 from registry import stays
-from registry.db import locks
 from registry.db.models import Stay
 from registry.errors import RegistryError
 from registry.ids import DocType, mask, parse
@@ -182,7 +181,6 @@ def checkin_group(app: App, venue: str, expected: date | None, path: Path, as_js
             f"团队名单 {path.name} 有误：{why}。请改正后重新办理，全团均未入住。"
         ) from None
     with app.sessions.begin() as session:
-        locks.writing(session)  # it reads the venue first: begin as the writer already
         hotel = str(resolve_venue(session, venue).id)
         arrivals = [stays.Arrival(hotel, p.room, p.guests, expected) for p in parties]
         try:

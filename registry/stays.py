@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from registry import access, journal, matching, people, rules
 from registry.context import Context
-from registry.db import locks
 from registry.db.fast import deferred, insert_now
 from registry.db.models import Finding, Person, Stay, Venue
 from registry.errors import InvalidInput, NotFound, Refused, RegistryError
@@ -70,7 +69,6 @@ def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -
     and the matchings run once over all guests, so a batch costs a few statements, not a few
     per guest. A refusal names the arrival and leaves nothing written.
     """
-    locks.writing(session)
     ctx = access.require(session, ctx, "stay.write")
     now = ctx.now()
     plans = []
@@ -229,7 +227,6 @@ def check_out(
     at: datetime | None = None,
 ) -> CheckOut:
     """Close the open stays of a room (the whole party) or of one guest."""
-    locks.writing(session)
     ctx = access.require(session, ctx, "stay.write")
     if (room is None) == (number is None):
         raise InvalidInput("check out either a room or one guest's ID number")

@@ -27,9 +27,6 @@ def resolve_url(url: str | None = None) -> str:
     return url or os.environ.get(ENV_URL) or default_url()
 
 
-WRITER = "laiqu_writer"  # execution option: begin as SQLite's one writer (see locks.writing)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy, not pysqlite, begins transactions (see _sqlite_begin).
     dbapi_connection.isolation_level = None
@@ -46,11 +43,14 @@ def _sqlite_begin(conn: Any) -> None:
 
     pysqlite begins a transaction only before DML; a SAVEPOINT issued first starts one that its
     RELEASE commits, and a refused all-or-nothing import would keep rows. (SQLAlchemy's
-    documented recipe, "Serializable isolation / Savepoints / Transactional DDL".) A session
-    marked as a writer (``locks.writing``) begins IMMEDIATE.
+    documented recipe, "Serializable isolation / Savepoints / Transactional DDL".)
+
+    IMMEDIATE: every use case writes, if only its audit entry at commit. A WAL transaction
+    that read first cannot become the writer once another connection has written since (it
+    fails at once with "database is locked", busy_timeout or not): a desk would lose its
+    check-in to its own upload thread. Begun as the writer, it waits its turn instead.
     """
-    writer = conn.get_execution_options().get(WRITER)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -16,7 +16,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
 from registry.db.cache import per_transaction
-from registry.db.engine import WRITER
 
 HELD = "laiqu.locks.held"
 # One statement for many: taken in the array's order, which the caller sorts.
@@ -29,18 +28,6 @@ def lock_key(name: str) -> int:
     """A stable signed 64-bit key for a name (advisory locks take a bigint)."""
     digest = hashlib.blake2b(name.encode(), digest_size=8, person=b"laiqu-lock").digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def writing(session: Session) -> None:
-    """Make the session's transactions begin as the database's writer (SQLite).
-
-    A SQLite transaction that reads, then writes, fails at once with "database is locked" when
-    another connection wrote in between (a WAL snapshot cannot become a writer): a desk's
-    check-in would lose against its own upload thread. Begun IMMEDIATE, it waits its turn
-    (busy_timeout) instead. Takes effect when the session next begins; a no-op elsewhere.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execution_options = session.execution_options.union({WRITER: True})
 
 
 def hold(session: Session, name: str) -> None:

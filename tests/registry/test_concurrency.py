@@ -12,8 +12,11 @@ deadlocking.
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
+import time
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from registry import stays
@@ -21,6 +24,7 @@ from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Finding, Person, Stay
 from registry.people import register
+from registry.places import resolve_venue
 from registry.stays import Arrival
 from tests.registry.city import build, rid, typed
 
@@ -92,3 +96,29 @@ def test_batches_sharing_guests_at_two_desks_at_once(db_url, sf, ctx):
     with sf() as s:
         assert s.scalar(select(func.count()).select_from(Person)) == 25
         assert s.scalar(select(func.count()).select_from(Stay)) == 30
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_desk_that_read_first_waits_for_the_other_writer_instead_of_failing(db_url, sf, ctx):
+    """SQLite: a transaction that read, then writes after another connection wrote, used to
+    fail at once with "database is locked"; begun IMMEDIATE, the other one waits for it."""
+    city = build(sf, ctx)
+    errors: list[BaseException] = []
+
+    def other_desk() -> None:
+        try:
+            with sf.begin() as s:
+                stays.check_in(s, ctx, city.hotel2, "1", [typed(rid(seq="901"))])
+        except BaseException as exc:  # reported to the test
+            errors.append(exc)
+
+    with sf.begin() as first:
+        resolve_venue(first, city.hotel)  # this transaction reads first
+        other = threading.Thread(target=other_desk)
+        other.start()
+        time.sleep(0.3)  # the other desk would commit here, were it not made to wait
+        stays.check_in(first, ctx, city.hotel, "101", [typed(rid(seq="900"))])
+    other.join(timeout=10)
+    assert errors == []
+    with sf() as s:
+        assert s.scalar(select(func.count()).select_from(Stay)) == 2
