@@ -234,6 +234,8 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
 
 @event.listens_for(Session, "before_commit")
 def _chain_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the transaction's commit chains its notes with the rest
     notes = session.info.pop(PENDING, None)
     if notes:
         append(session.connection(), notes, per_transaction(session, KNOWN))

@@ -92,3 +92,29 @@ def test_concurrent_writers_do_not_fork_the_chain(sf, ctx, engine):
         seqs = list(conn.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq)))
         assert conn.scalar(select(sa.func.count()).select_from(AuditSubject)) > 0
     assert verdict.ok and seqs == list(range(1, len(seqs) + 1))
+
+
+def test_savepoints_are_chained_once_at_the_commit(sf, ctx, engine):
+    """A station applies each upload item in a savepoint: the chain is appended once, at the
+    transaction's commit, with every item's entries (not four statements per item)."""
+    city = build(sf, ctx)
+    heads: list[str] = []
+
+    def seen(_conn: object, _cur: object, sql: str, *_rest: object) -> None:
+        if sql.startswith("UPDATE audit_head"):
+            heads.append(sql)
+
+    with engine.connect() as conn:
+        before = audit.verify(conn).entries
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with sf.begin() as s:
+            for n in range(3):
+                with s.begin_nested():
+                    residences.move_in(s, ctx, city.house, typed(rid(seq=f"05{n}"), "张三"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert len(heads) == 2  # the head locked and read, then moved: once for the three
+    with engine.connect() as conn:
+        verdict = audit.verify(conn)
+    assert verdict.ok and verdict.entries >= before + 6
