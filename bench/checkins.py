@@ -3,10 +3,10 @@
 Two measures: one desk (latency per committed check-in, ABBA rounds in this process) and a
 city's desks at once (``desks`` processes, each on its own connection and hotel, started
 together behind a barrier: committed check-ins per second across all of them), with one
-check-in per transaction or ``batch`` of them (``stays.check_in_many``: a tour group, an intake
-batch). A first-time guest per check-in; A validates the number, registers person and document,
-journals, runs the incremental matchings and commits; B inserts the same five rows and commits
-after as many check-ins as A does.
+check-in per transaction or ``batch`` of them (``stays.check_in_many``, as for a tour group's
+rooming list). A first-time guest per check-in; A validates the number, registers person and
+document, journals, runs the incremental matchings and commits; B inserts the same five rows
+and commits after as many check-ins as A does.
 """
 
 from __future__ import annotations
