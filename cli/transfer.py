@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 import uuid
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def _import_command(kind: str, label: str) -> click.Command:
         with app.sessions.begin() as session:
             home = city_code(session, city) if city else None
             with click.progressbar(
-                rows, label=f"导入{label}", file=click.get_text_stream("stderr")
+                rows, label=f"导入{label}", file=sys.stderr
             ) as progress:
                 outcome = csvio.import_rows(session, app.ctx, kind, progress, home)
             bad = outcome.rejected
