@@ -25,13 +25,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import Measure, abba, fresh_numbers, raw_connection, timed
-from registry import bulk
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Venue
-from registry.people import TypedIdentity
-from registry.places import venue_rooms
-from registry.stays import Arrival, check_in_many
+from registry.exchange import bulk
+from registry.movements.stays import Arrival, check_in_many
+from registry.people.registration import TypedIdentity
+from registry.places.venues import venue_rooms
 
 GUEST = "测试客"
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from registry.db.models import Person
-from registry.ids import ric_check_digit
+from registry.identity.ids import ric_check_digit
 
 
 @dataclass

@@ -4,13 +4,13 @@ Jurisdictions (city → districts → stations → communities → grids), house
 employers with valid credit codes, persons with valid-checksum ID numbers (resident IDs from
 many provinces plus locals, some Hong Kong/Macao/Taiwan permits and 2023 foreign permanent
 resident numbers), Chinese names (polyphonic surnames such as 曾, 单, 仇 included; pinyin from
-``registry.names.forms``), phones, documents, a year of hotel stays, residences and employments
+``registry.identity.names.forms``), phones, documents, a year of hotel stays, residences and employments
 with open and closed valid-time intervals. A sprinkle of late reports, over-capacity and
 unfiled houses, expired documents, manual captures and unregistered employers gives the
 matchings something to find. Journal ``events`` rows are optional (``--events``).
 
 Every value is synthetic: no real person's data. Rows go straight into the tables built by the
-migrations, through ``registry.bulk`` (COPY on PostgreSQL, executemany on SQLite).
+migrations, through ``registry.exchange.bulk`` (COPY on PostgreSQL, executemany on SQLite).
 
     python bench/generate.py --db sqlite:///city.sqlite --persons 1000000 --seed 7
 
@@ -37,10 +37,11 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from sqlalchemy import Connection, Engine, text
 
-from registry import bulk, names
 from registry.db.engine import make_engine
 from registry.db.schema import upgrade
-from registry.ids import parse, ric_check_digit
+from registry.exchange import bulk
+from registry.identity import names
+from registry.identity.ids import parse, ric_check_digit
 
 # Monday 2026-06-15 10:00 in Shanghai: the instant the tests use as "now".
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)

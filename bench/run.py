@@ -5,7 +5,7 @@
     python bench/run.py --scale --engines postgresql       # 10 M persons (not run in CI)
 
 Measures (performance.md §5): ID look-up (B2), name/pinyin/initials/address search (B3),
-check-ins through ``registry.stays.check_in_many`` (B1: one desk; several desks at once, one
+check-ins through ``registry.movements.stays.check_in_many`` (B1: one desk; several desks at once, one
 check-in per transaction and ``--batch`` per transaction) and bulk import (B4). A is our code, B the
 raw DB-API driver doing the same work; each measure runs A B B A for ``--rounds`` rounds and
 reports p50/p95/p99 of both and the ratio of medians. Results go to ``bench/results/`` as
@@ -43,11 +43,12 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from bench.checkins import measure_checkins, measure_throughput  # noqa: E402
 from bench.common import Measure, abba, fresh_numbers, raw_connection, timed  # noqa: E402
 from bench.generate import generate  # noqa: E402
-from registry import bulk, lookup  # noqa: E402
 from registry.db.engine import make_engine, session_factory  # noqa: E402
 from registry.db.models import Person  # noqa: E402
 from registry.db.schema import upgrade  # noqa: E402
-from registry.ids import ric_check_digit  # noqa: E402
+from registry.exchange import bulk  # noqa: E402
+from registry.identity.ids import ric_check_digit  # noqa: E402
+from registry.lookup import search  # noqa: E402
 from registry.sync.station import become_station  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -95,13 +96,13 @@ def measure_id_lookup(engine: Engine, sf: sessionmaker[Session], s: dict[str, li
     mark = "%s" if engine.dialect.name == "postgresql" else "?"
     sql = f"SELECT {cols} FROM persons WHERE id_key = {mark}"
     cur = raw.cursor()
-    keys = {n: lookup.id_key(n) for n in numbers}
+    keys = {n: search.id_key(n) for n in numbers}
 
     def a() -> list[float]:
         with engine.connect() as conn:  # one connection, like B's
 
             def one(n: str) -> None:
-                lookup.by_id_number(conn, n)
+                search.by_id_number(conn, n)
                 conn.rollback()
 
             return timed(one, numbers)
@@ -134,7 +135,7 @@ def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[
             plans = {
                 t: [
                     str(q.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-                    for _match, q in lookup.queries(session, t, 20)
+                    for _match, q in search.queries(session, t, 20)
                 ]
                 for t in texts
             }
@@ -142,7 +143,7 @@ def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[
         def a(texts: list[str] = texts) -> list[float]:
             def one(text: str) -> None:
                 with sf() as session:
-                    lookup.search(session, text, 20)
+                    search.search(session, text, 20)
             return timed(one, texts)
 
         def b(texts: list[str] = texts, plans: dict[str, list[str]] = plans) -> list[float]:

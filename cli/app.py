@@ -1,6 +1,6 @@
 """``App``, the object every command gets as ``ctx.obj``: database URL, sessions, actor.
 
-The actor is an identity of the registry (``registry.access``): the database login
+The actor is an identity of the registry (``registry.privacy.access``): the database login
 (``current_user``) on PostgreSQL, the local account on SQLite. Every session the App hands out
 is bound to that user's role and scope, so the core refuses what lies outside it.
 """
@@ -20,9 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.errors import Refusal
-from registry import access
 from registry.context import Context
 from registry.db import engine as db_engine
+from registry.privacy import access
 
 
 class NotInitialised(Refusal):

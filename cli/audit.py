@@ -7,7 +7,7 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, table
-from registry import audit
+from registry.privacy import audit, auditing
 
 KIND_NAMES = {
     "read": "查看",
@@ -35,7 +35,7 @@ audit_group.name = "audit"
 def who_viewed(app: App, number: str, as_json: bool) -> None:
     """列出查看、检索、导出或登记过此人的全部记录（谁、何时、从哪台终端、为何）。"""
     with app.sessions.begin() as session:
-        masked, rows = audit.who_viewed_number(session, app.ctx, number)
+        masked, rows = auditing.who_viewed_number(session, app.ctx, number)
     data = {
         "id_number": masked,
         "count": len(rows),
@@ -84,7 +84,7 @@ def who_viewed(app: App, number: str, as_json: bool) -> None:
 def verify(app: App, as_json: bool) -> None:
     """逐条核对审计日志的哈希链：发现被删除、篡改或截断的记录时报错（退出码 1）。"""
     with app.sessions.begin() as session:
-        verdict = audit.verify_as(session, app.ctx)
+        verdict = auditing.verify_as(session, app.ctx)
     if not verdict.ok:
         raise Refusal(
             f"审计日志已被篡改：{_problem(verdict)}（已核对 {verdict.entries} 条完好记录）。"

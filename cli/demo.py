@@ -20,10 +20,10 @@ from sqlalchemy import select
 from cli import democity
 from cli.app import App
 from cli.output import cell, emit, finding_data, json_option, note, table
-from registry import matching
-from registry.cards import CardRead
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Finding
+from registry.identity.cards import CardRead
+from registry.matching import checks
 
 
 @click.command("demo")
@@ -68,7 +68,7 @@ def demo(app: App, out_dir: Path, as_json: bool) -> None:
         with _swipe_cards() as swipe:
             steps = democity.day_at_the_desks(sessions, app.ctx, city, swipe, say)
         with sessions.begin() as session:
-            matching.check(session, app.ctx, democity.CITY)
+            checks.check(session, app.ctx, democity.CITY)
             found = list(
                 session.scalars(
                     select(Finding)

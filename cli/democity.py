@@ -15,10 +15,12 @@ from stdnum.cn import uscc
 
 from cli.desk import checkin_text, checkout_result
 from cli.output import CAPTURES, findings_text, joined
-from registry import employment, people, places, residences, stays
-from registry.cards import CardRead
 from registry.context import Context
-from registry.ids import DocType, mask, ric_check_digit
+from registry.identity.cards import CardRead
+from registry.identity.ids import DocType, mask, ric_check_digit
+from registry.movements import employment, residences, stays
+from registry.people import registration
+from registry.places import houses, jurisdictions, venues
 
 CITY = "310100"
 JURISDICTIONS = [  # code, name, level, parent
@@ -57,8 +59,8 @@ def build_city(sessions: sessionmaker[Session], ctx: Context) -> City:
     """Jurisdictions, two hotels with rooms, an intermediary, a station, houses, employers."""
     with sessions.begin() as s:
         for code, name, level, parent in JURISDICTIONS:
-            places.add_jurisdiction(s, ctx, code, name, level, parent)
-        places.add_venue(
+            jurisdictions.add_jurisdiction(s, ctx, code, name, level, parent)
+        venues.add_venue(
             s,
             ctx,
             HOTEL_A,
@@ -67,12 +69,12 @@ def build_city(sessions: sessionmaker[Session], ctx: Context) -> City:
             [str(n) for n in (*range(101, 111), *range(201, 211))],
             "天平路 120 号",
         )
-        places.add_venue(
+        venues.add_venue(
             s, ctx, HOTEL_B, "hotel", "3101050101", [str(n) for n in range(1, 9)], "华阳路 31 号"
         )
-        places.add_venue(s, ctx, "徐汇安居房产中介", "intermediary", "3101040101")
-        places.add_venue(s, ctx, "天平社区服务站", "station", "3101040101")
-        houses = {}
+        venues.add_venue(s, ctx, "徐汇安居房产中介", "intermediary", "3101040101")
+        venues.add_venue(s, ctx, "天平社区服务站", "station", "3101040101")
+        house_ids = {}
         for plate, address, grid, capacity, filing, pledge in [
             (
                 "XH-TP-0088-3-201",
@@ -92,7 +94,7 @@ def build_city(sessions: sessionmaker[Session], ctx: Context) -> City:
                 True,
             ),
         ]:
-            house = places.add_house(
+            house = houses.add_house(
                 s,
                 ctx,
                 address,
@@ -103,13 +105,13 @@ def build_city(sessions: sessionmaker[Session], ctx: Context) -> City:
                 door_plate=plate,
                 rooms=2,
             )
-            houses[plate] = str(house.id)
+            house_ids[plate] = str(house.id)
         employers = {}
         for short, name, code, grid, headcount in [
             ("快递", "徐汇迅达快递服务有限公司", "91310104MA1FL0001", "310104010102", 2),
             ("餐饮", "长宁华阳餐饮管理有限公司", "91310105MA1GB0002", "310105010101", 1),
         ]:
-            changed = places.add_employer(
+            changed = employers.add_employer(
                 s,
                 ctx,
                 name,
@@ -119,7 +121,7 @@ def build_city(sessions: sessionmaker[Session], ctx: Context) -> City:
                 industry="H" if short == "餐饮" else "G",
             )
             employers[short] = str(changed.record.id)
-    return City(houses, employers)
+    return City(house_ids, employers)
 
 
 Swipe = Callable[[int | CardRead], CardRead]
@@ -140,11 +142,11 @@ def day_at_the_desks(
 
     h1, h2, h3 = city.houses.values()
     landlord = swipe(1)
-    step("房东刷卡登记", lambda s: _registered(people.register_person(s, ctx, landlord, city=CITY)))
+    step("房东刷卡登记", lambda s: _registered(registration.register_person(s, ctx, landlord, city=CITY)))
     step(
         "房东登记到两处房屋",
         lambda s: "\n".join(
-            f"{places.update_house(s, ctx, h, landlord=landlord.number).record.address}"
+            f"{houses.update_house(s, ctx, h, landlord=landlord.number).record.address}"
             for h in (h1, h3)
         ),
     )
@@ -171,7 +173,7 @@ def day_at_the_desks(
         "同一证件在另一家旅馆入住",
         lambda s: checkin_text(stays.check_in(s, ctx, HOTEL_B, "5", [again])),
     )
-    typed = people.TypedIdentity(
+    typed = registration.TypedIdentity(
         number=_number("420106", "19930412", 57), name="周建华", gender="1"
     )
     step(
@@ -200,8 +202,8 @@ def day_at_the_desks(
     step(
         "此前手工登记的人员",
         lambda s: _registered(
-            people.register_person(
-                s, ctx, people.TypedIdentity(number=chip.number, name="马小东"), city=CITY
+            registration.register_person(
+                s, ctx, registration.TypedIdentity(number=chip.number, name="马小东"), city=CITY
             )
         ),
     )
@@ -227,7 +229,7 @@ def day_at_the_desks(
             )
         ),
     )
-    worker = people.TypedIdentity(number=_number("500101", "19980606", 73), name="谭小龙")
+    worker = registration.TypedIdentity(number=_number("500101", "19980606", 73), name="谭小龙")
     step(
         "快递公司员工上岗",
         lambda s: _job(
@@ -259,7 +261,7 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line if line else "" for line in text.splitlines())
 
 
-def _registered(reg: people.Registration) -> str:
+def _registered(reg: registration.Registration) -> str:
     verb = "已登记" if reg.created else "已核对"
     return joined(
         f"{verb}：{reg.person.name} {mask(reg.person.number)}（{CAPTURES[reg.capture]}）",

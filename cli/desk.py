@@ -34,13 +34,15 @@ from cli.params import (
     swipe,
     typed_identity,
 )
-from registry import outbox, stays
-from registry.cards import CardRead
 from registry.context import Context
 from registry.db.models import Person, Stay
-from registry.ids import mask, parse
-from registry.people import Identity, Registration, TypedIdentity
-from registry.places import find_person, resolve_venue
+from registry.identity.cards import CardRead
+from registry.identity.ids import mask, parse
+from registry.movements import stays
+from registry.people.find import find_person
+from registry.people.registration import Identity, Registration, TypedIdentity
+from registry.places.venues import resolve_venue
+from registry.sync import outbox
 from registry.sync.background import BackgroundPush
 
 WARN_BEFORE = timedelta(minutes=10)

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from cli.app import App
 from cli.output import cell, emit, finding_data, joined, json_option, note, table
-from registry import matching
 from registry.db.models import Person
-from registry.ids import mask
+from registry.identity.ids import mask
+from registry.matching import checks
 
-CODE_HELP = "、".join(matching.CODES)
+CODE_HELP = "、".join(checks.CODES)
 
 
 @click.command("check")
@@ -21,7 +21,7 @@ CODE_HELP = "、".join(matching.CODES)
 @click.option(
     "--code",
     "finding_code",
-    type=click.Choice(list(matching.CODES)),
+    type=click.Choice(list(checks.CODES)),
     metavar="CODE",
     help=f"只看一种问题：{CODE_HELP}。",
 )
@@ -32,8 +32,8 @@ def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -
     sessions = app.sessions
     note("正在比对…")
     with sessions.begin() as session:
-        opened = matching.check(session, app.ctx, code, [finding_code] if finding_code else None)
-        found = matching.open_findings(session, code, finding_code)
+        opened = checks.check(session, app.ctx, code, [finding_code] if finding_code else None)
+        found = checks.open_findings(session, code, finding_code)
         ids = {f.person_id for f in found if f.person_id}
         people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
         rows = [{**finding_data(f), "person": _who(people.get(f.person_id))} for f in found]
@@ -48,7 +48,7 @@ def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -
             table(
                 ["代码", "问题", "辖区", "数量"],
                 [
-                    [s["code"], matching.CODES[s["code"]].label, s["jurisdiction"], s["count"]]
+                    [s["code"], checks.CODES[s["code"]].label, s["jurisdiction"], s["count"]]
                     for s in summary
                 ],
             )

@@ -16,18 +16,19 @@ from pathlib import Path
 
 import click
 
-from cli import csvio
 from cli.app import App
 from cli.desk import checkin_data, named
-from cli.errors import Refusal, phrase, translate
+from cli.errors import Refusal, translate
 from cli.output import CAPTURES, emit, findings_text, joined, json_option, note
 from cli.params import DAY
-from registry import stays
 from registry.db.models import Stay
 from registry.errors import RegistryError
-from registry.ids import DocType, mask, parse
-from registry.people import TypedIdentity
-from registry.places import resolve_venue
+from registry.exchange import csvfiles
+from registry.identity.ids import DocType, mask, parse
+from registry.messages import phrase
+from registry.movements import stays
+from registry.people.registration import TypedIdentity
+from registry.places.venues import resolve_venue
 
 # Canonical column → accepted headers; the second spelling is the one messages name.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -53,7 +54,7 @@ class Party:
     guests: list[TypedIdentity] = field(default_factory=list)
 
 
-def read_rows(text: str) -> list[csvio.Row]:
+def read_rows(text: str) -> list[csvfiles.Row]:
     """Rows of the list with canonical keys and the line each starts on (header: line 1)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -62,45 +63,45 @@ def read_rows(text: str) -> list[csvio.Row]:
         mapped = [aliases.get(h.strip().lower()) for h in header]
         missing = [f"{COLUMNS[k][1]}（{COLUMNS[k][0]}）" for k in REQUIRED if k not in mapped]
         if missing:
-            raise csvio.CsvError("第 1 行缺少必需的列：" + "、".join(missing))
-        rows: list[csvio.Row] = []
+            raise csvfiles.CsvError("第 1 行缺少必需的列：" + "、".join(missing))
+        rows: list[csvfiles.Row] = []
         start = reader.line_num + 1
         for cells in reader:
             if any(c.strip() for c in cells):
                 values = {
-                    key: csvio.unquote(cells[i]).strip()
+                    key: csvfiles.unquote(cells[i]).strip()
                     for i, key in enumerate(mapped)
                     if key and i < len(cells)
                 }
-                rows.append(csvio.Row(start, values, cells, len(cells) - len(header)))
+                rows.append(csvfiles.Row(start, values, cells, len(cells) - len(header)))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise csvio.CsvError(f"第 {reader.line_num} 行无法解析（{exc}）") from None
+        raise csvfiles.CsvError(f"第 {reader.line_num} 行无法解析（{exc}）") from None
     if not rows:
-        raise csvio.CsvError("名单中没有旅客（只有列名）")
+        raise csvfiles.CsvError("名单中没有旅客（只有列名）")
     return rows
 
 
-def guest_of(row: csvio.Row, seen: dict[str, int]) -> tuple[str, TypedIdentity]:
+def guest_of(row: csvfiles.Row, seen: dict[str, int]) -> tuple[str, TypedIdentity]:
     """The room and guest of one line (``seen``: first line of each document), else why not."""
-    csvio.check_row("persons", row)  # extra cells, blank number/name, controls, widths
+    csvfiles.check_row("persons", row)  # extra cells, blank number/name, controls, widths
     v = row.values
     if not v.get("room") or len(v["room"]) > ROOM_WIDTH:
-        raise csvio.CsvError(f"房间号应为 1 到 {ROOM_WIDTH} 个字符")
+        raise csvfiles.CsvError(f"房间号应为 1 到 {ROOM_WIDTH} 个字符")
     doc = DOC_TYPES.get(d, d.lower()) if (d := v.get("doc_type")) else None
     try:
         number = parse(v["id_number"], doc)
     except RegistryError as exc:
-        raise csvio.CsvError(phrase(str(exc)).replace(*DOC_HINT)) from None
+        raise csvfiles.CsvError(phrase(str(exc)).replace(*DOC_HINT)) from None
     if (first := seen.setdefault(number.key, row.line)) != row.line:
-        raise csvio.CsvError(f"证件号码 {number.masked} 与第 {first} 行重复：每位旅客只能登记一次")
+        raise csvfiles.CsvError(f"证件号码 {number.masked} 与第 {first} 行重复：每位旅客只能登记一次")
     nationality = v.get("nationality") or None  # a passport needs it
     return v["room"], TypedIdentity(
         number=v["id_number"], name=v["name"], doc_type=doc, nationality=nationality
     )
 
 
-def parties_of(rows: list[csvio.Row]) -> list[Party]:
+def parties_of(rows: list[csvfiles.Row]) -> list[Party]:
     """One party per room in order of first appearance; every bad line is listed on stderr and
     the first one refuses the file, so the desk can fix them all in one go."""
     parties: dict[str, Party] = {}
@@ -109,7 +110,7 @@ def parties_of(rows: list[csvio.Row]) -> list[Party]:
     for row in rows:
         try:
             room, guest = guest_of(row, seen)
-        except csvio.CsvError as exc:
+        except csvfiles.CsvError as exc:
             bad.append((row.line, str(exc)))
             continue
         party = parties.setdefault(room, Party(room))
@@ -119,7 +120,7 @@ def parties_of(rows: list[csvio.Row]) -> list[Party]:
         note(f"第 {line} 行：{reason}")
     if bad:
         also = f"（共 {len(bad)} 行有误，见上）" if len(bad) > 1 else ""
-        raise csvio.CsvError(f"第 {bad[0][0]} 行：{bad[0][1].rstrip('。')}{also}")
+        raise csvfiles.CsvError(f"第 {bad[0][0]} 行：{bad[0][1].rstrip('。')}{also}")
     return list(parties.values())
 
 
@@ -173,9 +174,9 @@ def checkin_group(app: App, venue: str, expected: date | None, path: Path, as_js
     同一房间号的旅客同住一间。整份名单先全部检查，任何一行有误或任何一位旅客被拒绝，全团都不登记。
     """
     try:
-        text, _ = csvio.decode(path.read_bytes())
+        text, _ = csvfiles.decode(path.read_bytes())
         parties = parties_of(read_rows(text))
-    except csvio.CsvError as exc:
+    except csvfiles.CsvError as exc:
         why = str(exc).replace("，或用 --encoding 指定编码", "")  # no --encoding here
         raise Refusal(
             f"团队名单 {path.name} 有误：{why}。请改正后重新办理，全团均未入住。"

@@ -10,8 +10,8 @@ import click
 from cli.app import App
 from cli.output import CAPTURES, emit, finding_data, findings_text, joined, json_option, person_data
 from cli.params import DAY, identity_from, identity_options, pop_identity
-from registry import employment, residences
-from registry.ids import mask
+from registry.identity.ids import mask
+from registry.movements import employment, residences
 
 RELATION_NAMES = {
     "tenant": "承租人",

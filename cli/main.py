@@ -114,14 +114,15 @@ def init(app: App, station: bool) -> None:
 
 def _bootstrap_admin(app: App) -> str | None:
     """Register the identity running ``init`` as admin while the registry has no user."""
-    from registry import access
+    from registry.accounts import users
     from registry.db.engine import session_factory
+    from registry.privacy import access
 
     login = app.login()
     with session_factory(app.engine).begin() as session:
         if access.users_exist(session):
             return None
-        access.add_user(session, app.ctx, login, "admin", name="初始化管理员")
+        users.add_user(session, app.ctx, login, "admin", name="初始化管理员")
     return login
 
 

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from registry.codes import ethnicity_name, gender_name
 from registry.db.models import Finding, Person
-from registry.ids import mask
-from registry.matching import CODES
+from registry.identity.codes import ethnicity_name, gender_name
+from registry.identity.ids import mask
+from registry.matching.checks import CODES
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CATEGORIES = {"local": "本地", "floating": "流动", "hmt": "港澳台", "foreign": "境外"}

@@ -10,8 +10,8 @@ from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
 from cli.params import DAY
 from cli.rules import chinese
-from registry import overdue as use_cases
-from registry.ids import mask
+from registry.identity.ids import mask
+from registry.movements import overdue as use_cases
 
 
 @click.group("overdue")

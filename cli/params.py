@@ -13,10 +13,10 @@ import click
 
 from cli.errors import Refusal
 from cli.output import note
-from registry.cards import CardRead, CardReader
-from registry.codes import ETHNICITIES
-from registry.ids import DocType
-from registry.people import TypedIdentity
+from registry.identity.cards import CardRead, CardReader
+from registry.identity.codes import ETHNICITIES
+from registry.identity.ids import DocType
+from registry.people.registration import TypedIdentity
 
 
 class DayType(click.ParamType):

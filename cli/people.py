@@ -29,11 +29,12 @@ from cli.output import (
     table,
 )
 from cli.params import DAY, identity_from, identity_options, pop_identity
-from registry import people, queries
-from registry.codes import ethnicity_name, gender_name
 from registry.db.models import Document, Finding, Person
-from registry.ids import DocType, mask
-from registry.places import city_code
+from registry.identity.codes import ethnicity_name, gender_name
+from registry.identity.ids import DocType, mask
+from registry.lookup import records
+from registry.people import registration
+from registry.places.jurisdictions import city_code
 
 KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
 
@@ -55,7 +56,7 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
     identity = identity_from(pop_identity(options))
     with app.sessions.begin() as session:
         city = city_code(session, code) if code else None
-        reg = people.register_person(session, app.ctx, identity, city=city)
+        reg = registration.register_person(session, app.ctx, identity, city=city)
         data = {
             "person": person_data(reg.person),
             "created": reg.created,
@@ -93,7 +94,7 @@ def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json
     if reason and not reveal:
         raise click.UsageError("--reason 只和 --reveal 一起使用")
     with app.sessions.begin() as session:
-        found = queries.read_person(session, app.ctx, number, reveal_reason=reason)
+        found = records.read_person(session, app.ctx, number, reveal_reason=reason)
         data = person_data(found, reveal=reveal)
         documents = list(
             session.scalars(
@@ -101,7 +102,7 @@ def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json
             )
         )
         data["documents"] = [document_data(d) for d in documents]
-        current = [i for i in queries.history(session, found.id) if i.end is None]
+        current = [i for i in records.history(session, found.id) if i.end is None]
         data["current"] = [interval_data(i) for i in current]
         open_findings = list(
             session.scalars(
@@ -164,7 +165,7 @@ def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json
 def person_history(app: App, number: str, day: date | None, as_json: bool) -> None:
     """一个人的住宿、居住、就业轨迹（按时间先后）；--on 查某天住在哪里。"""
     with app.sessions.begin() as session:
-        found, lines = queries.read_history(session, app.ctx, number, day)
+        found, lines = records.read_history(session, app.ctx, number, day)
         data = {
             "person": person_data(found),
             "on": day,
@@ -211,7 +212,7 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
         raise click.BadParameter("查找内容不能为空", param_hint="TEXT")
     with app.sessions.begin() as session:
         hits = search(session, text, limit)
-        shown = queries.screen(
+        shown = records.screen(
             session, app.ctx, [p for p, _ in hits], "person.searched", query=_query_shown(text)
         )
         keep = {p.id for p in shown}
@@ -238,17 +239,17 @@ def _query_shown(text: str) -> str:
     return text if not text.strip()[:1].isdigit() else mask(text)
 
 
-# --- search: registry.lookup when it exists, plain LIKE queries until then ----------------
+# --- search: registry.lookup.search when it exists, plain LIKE queries until then ----------------
 
 
 def search(session: Session, text: str, limit: int) -> list[tuple[Person, str | None]]:
-    """Persons matching ``text`` and how they matched; ``registry.lookup`` (indexed) when that
+    """Persons matching ``text`` and how they matched; ``registry.lookup.search`` (indexed) when that
     module exists, else plain LIKE queries."""
-    if importlib.util.find_spec("registry.lookup") is not None:
-        from registry import lookup
+    if importlib.util.find_spec("registry.lookup.search") is not None:
+        from registry.lookup import search
 
         found = []
-        for hit in lookup.search(session, text, limit):
+        for hit in search.search(session, text, limit):
             person = _hit_person(session, hit)
             if person is not None:
                 found.append((person, getattr(hit, "match", None)))
@@ -333,7 +334,7 @@ def document_data(doc: Document) -> dict[str, Any]:
     }
 
 
-def interval_data(interval: queries.Interval) -> dict[str, Any]:
+def interval_data(interval: records.Interval) -> dict[str, Any]:
     """A line of a history. A house's address is the place's (shown to whoever may see the
     house), not the person's own address, which stays masked (``mask_address``)."""
     return {

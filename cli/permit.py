@@ -14,13 +14,14 @@ from cli.errors import Refusal
 from cli.output import emit, json_option, person_data, record, table
 from cli.params import DAY
 from cli.rules import chinese
-from registry import permits, studies
-from registry.ids import mask
+from registry.identity.ids import mask
+from registry.movements import studies
+from registry.permits import eligibility, lifecycle
 
 ID_HELP = "持证人（申请人）的身份证号码。"
 
 
-def eligibility_data(check: permits.Eligibility) -> dict[str, Any]:
+def eligibility_data(check: eligibility.Eligibility) -> dict[str, Any]:
     return {
         "person": person_data(check.person),
         "on": check.on,
@@ -41,7 +42,7 @@ def eligibility_data(check: permits.Eligibility) -> dict[str, Any]:
     }
 
 
-def status_data(st: permits.PermitStatus) -> dict[str, Any]:
+def status_data(st: lifecycle.PermitStatus) -> dict[str, Any]:
     return {
         "number": st.permit.number,
         "person": person_data(st.person),
@@ -49,7 +50,7 @@ def status_data(st: permits.PermitStatus) -> dict[str, Any]:
         "jurisdiction": st.permit.jurisdiction_code,
         "issued_on": st.permit.issued_on,
         "status": st.status,
-        "status_label": permits.STATUS_LABELS[st.status],
+        "status_label": lifecycle.STATUS_LABELS[st.status],
         "due_on": st.permit.due_on,
         "window": {"from": st.window[0], "to": st.window[1]},
         "suspended_from": st.suspended_from,
@@ -68,12 +69,12 @@ def status_data(st: permits.PermitStatus) -> dict[str, Any]:
     }
 
 
-def status_text(st: permits.PermitStatus) -> str:
+def status_text(st: lifecycle.PermitStatus) -> str:
     pairs: list[tuple[str, object]] = [
         ("居住证号码", st.permit.number),
         ("持证人", f"{st.person.name} {mask(st.person.number)}"),
         ("发证日期", st.permit.issued_on),
-        ("状态", permits.STATUS_LABELS[st.status]),
+        ("状态", lifecycle.STATUS_LABELS[st.status]),
         ("签注期", f"{st.window[0]} 至 {st.window[1]}"),
     ]
     if st.suspended_from:
@@ -105,7 +106,7 @@ def permit() -> None:
 def eligible(app: App, number: str, day: date | None, city: str | None, as_json: bool) -> None:
     """是否符合申领居住证的条件：逐项说明哪些满足、哪些不满足，以及自哪天起符合。"""
     with chinese(), app.sessions() as session:
-        check = permits.eligibility(session, app.ctx, number, on=day, city=city)
+        check = eligibility.eligibility(session, app.ctx, number, on=day, city=city)
         data = eligibility_data(check)
         lines = check.lines()
     emit(as_json, data, lambda: "\n".join(lines))
@@ -128,13 +129,13 @@ def issue(
 ) -> None:
     """签发居住证（同时登记为证件）；不符合条件时说明原因，不做任何更改。"""
     with chinese(), app.sessions.begin() as session:
-        check = permits.eligibility(session, app.ctx, number, on=day, city=city)
+        check = eligibility.eligibility(session, app.ctx, number, on=day, city=city)
         if not check.eligible:
             raise Refusal("不符合申领条件，未签发。\n" + "\n".join(check.lines()))
-        done = permits.issue(
+        done = lifecycle.issue(
             session, app.ctx, number, on=day, permit_number=permit_number, city=city
         )
-        st = permits.status_of(done.permit, check.person, done.permit.issued_on)
+        st = lifecycle.status_of(done.permit, check.person, done.permit.issued_on)
         data = status_data(st)
         text = status_text(st)
     emit(as_json, data, lambda: f"已签发居住证。\n{text}")
@@ -148,7 +149,7 @@ def issue(
 def endorse(app: App, number: str, day: date | None, as_json: bool) -> None:
     """年度签注：在每个周年日前一个月内办理；逾期签注恢复证件，居住年限自签注日重新计算。"""
     with chinese(), app.sessions.begin() as session:
-        done = permits.endorse(session, app.ctx, number, on=day)
+        done = lifecycle.endorse(session, app.ctx, number, on=day)
         data = status_data(done.status)
         data["late"] = done.endorsement.late
         text = status_text(done.status)
@@ -169,13 +170,13 @@ def endorse(app: App, number: str, day: date | None, as_json: bool) -> None:
 def show(app: App, number: str, day: date | None, as_json: bool) -> None:
     """显示居住证：状态、签注期、中止日期、连续居住年限和签注记录。"""
     with chinese(), app.sessions() as session:
-        st = permits.show(session, app.ctx, number, on=day)
+        st = lifecycle.show(session, app.ctx, number, on=day)
         data = status_data(st)
         text = status_text(st)
     emit(as_json, data, lambda: text)
 
 
-def _list(rows: list[permits.PermitStatus], empty: str) -> str:
+def _list(rows: list[lifecycle.PermitStatus], empty: str) -> str:
     if not rows:
         return empty
     return table(
@@ -188,7 +189,7 @@ def _list(rows: list[permits.PermitStatus], empty: str) -> str:
                 r.permit.jurisdiction_code,
                 r.permit.due_on,
                 f"{r.window[0]} 至 {r.window[1]}",
-                permits.STATUS_LABELS[r.status],
+                lifecycle.STATUS_LABELS[r.status],
             ]
             for r in rows
         ],
@@ -203,7 +204,7 @@ def _list(rows: list[permits.PermitStatus], empty: str) -> str:
 def due(app: App, code: str | None, days: int, as_json: bool) -> None:
     """待签注名单：周年日在今后 30 天内（可用 --days 调整）的居住证，用于提醒持证人。"""
     with chinese(), app.sessions() as session:
-        rows = permits.due(session, app.ctx, jurisdiction=code, days=days)
+        rows = lifecycle.due(session, app.ctx, jurisdiction=code, days=days)
         data = {"permits": [status_data(r) for r in rows]}
         text = _list(rows, f"今后 {days} 天内没有待签注的居住证。")
     emit(as_json, data, lambda: text)
@@ -216,7 +217,7 @@ def due(app: App, code: str | None, days: int, as_json: bool) -> None:
 def suspended(app: App, code: str | None, as_json: bool) -> None:
     """已中止名单：周年日前未签注的居住证（签注后恢复）。"""
     with chinese(), app.sessions() as session:
-        rows = permits.suspended(session, app.ctx, jurisdiction=code)
+        rows = lifecycle.suspended(session, app.ctx, jurisdiction=code)
         data = {"permits": [status_data(r) for r in rows]}
         text = _list(rows, "没有已中止的居住证。")
     emit(as_json, data, lambda: text)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
 from cli.params import parse_rooms
-from registry import places
 from registry.db.models import Employer, House, Jurisdiction, Venue
-from registry.ids import mask
-from registry.matching import subtree
+from registry.identity.ids import mask
+from registry.matching.checks import subtree
+from registry.places import employers, houses, jurisdictions, venues
 
 LEVEL_NAMES = {
     "city": "市",
@@ -37,7 +37,7 @@ def jurisdiction() -> None:
 @click.option(
     "--level",
     required=True,
-    type=click.Choice(places.LEVELS),
+    type=click.Choice(jurisdictions.LEVELS),
     help="级别：city 市、district 区县、station 派出所、community 社区/村、grid 网格。",
 )
 @click.option("--parent", metavar="CODE", help="上级辖区代码（市级以外必填）。")
@@ -48,7 +48,7 @@ def jurisdiction_add(
 ) -> None:
     """登记一个辖区，CODE 为代码（区县用 GB/T 2260 代码），NAME 为名称。"""
     with app.sessions.begin() as session:
-        node = places.add_jurisdiction(session, app.ctx, code, name, level, parent)
+        node = jurisdictions.add_jurisdiction(session, app.ctx, code, name, level, parent)
         data = jurisdiction_data(node)
     emit(
         as_json, data, lambda: f"已登记辖区：{data['code']} {data['name']}（{LEVEL_NAMES[level]}）"
@@ -105,7 +105,7 @@ def venue() -> None:
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(places.VENUE_KINDS),
+    type=click.Choice(venues.VENUE_KINDS),
     help="类型：hotel 旅馆、intermediary 中介、station 服务站、employer 单位场所。",
 )
 @click.option("--jurisdiction", "code", required=True, metavar="CODE", help="所属辖区代码。")
@@ -119,7 +119,7 @@ def venue_add(
     """登记一个场所；打印的编号可在 --venue 中使用（名称唯一时也可用名称）。"""
     numbers = parse_rooms(rooms)
     with app.sessions.begin() as session:
-        found = places.add_venue(session, app.ctx, name, kind, code, numbers, address)
+        found = venues.add_venue(session, app.ctx, name, kind, code, numbers, address)
         data = venue_data(found, numbers)
     emit(
         as_json,
@@ -141,7 +141,7 @@ def venue_list(app: App, code: str | None, as_json: bool) -> None:
         codes = subtree(session, code)
         if codes is not None:
             query = query.where(Venue.jurisdiction_code.in_(codes))
-        rows = [venue_data(v, places.venue_rooms(session, v.id)) for v in session.scalars(query)]
+        rows = [venue_data(v, venues.venue_rooms(session, v.id)) for v in session.scalars(query)]
     emit(
         as_json,
         {"venues": rows},
@@ -188,7 +188,7 @@ def house() -> None:
 @click.option("--pledge", is_flag=True, help="已签治安责任保证书。")
 @click.option(
     "--use",
-    type=click.Choice(places.HOUSE_USES),
+    type=click.Choice(houses.HOUSE_USES),
     default="rental",
     show_default=True,
     help="用途：rental 出租、owner 自住、dormitory 宿舍、collective 集体户。",
@@ -200,7 +200,7 @@ def house() -> None:
 def house_add(app: App, address: str, code: str, as_json: bool, **details: Any) -> None:
     """登记一处房屋；打印的编号（或门牌编码）可在 --house 中使用。"""
     with app.sessions.begin() as session:
-        found = places.add_house(session, app.ctx, address, code, **details)
+        found = houses.add_house(session, app.ctx, address, code, **details)
         session.flush()
         data = house_data(found, details.get("landlord"))
     emit(as_json, data, lambda: f"已登记房屋：{data['address']}，编号 {data['id']}")
@@ -217,7 +217,7 @@ def house_add(app: App, address: str, code: str, as_json: bool, **details: Any) 
 def house_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
     """更新房屋 H（编号或门牌编码）的备案号、保证书、核定人数或房东，并重新比对。"""
     with app.sessions.begin() as session:
-        changed = places.update_house(session, app.ctx, ref, **changes)
+        changed = houses.update_house(session, app.ctx, ref, **changes)
         data = house_data(changed.record, changes.get("landlord"))
         data["findings"] = [finding_data(f) for f in changed.findings]
     emit(
@@ -260,7 +260,7 @@ def employer() -> None:
 def employer_add(app: App, name: str, uscc: str, code: str, as_json: bool, **details: Any) -> None:
     """登记一个用工单位；打印的编号、信用代码或名称可在 --employer 中使用。"""
     with app.sessions.begin() as session:
-        changed = places.add_employer(session, app.ctx, name, uscc, code, **details)
+        changed = employers.add_employer(session, app.ctx, name, uscc, code, **details)
         data = employer_data(changed.record)
         data["findings"] = [finding_data(f) for f in changed.findings]
     emit(

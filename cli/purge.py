@@ -1,7 +1,7 @@
 """``laiqu purge [--dry-run]``: retention periods reached → records de-identified or deleted.
 
-Thin over ``registry.retention``: one transaction, journaled by the core. Should become
-admin-only once roles exist (``registry.access``).
+Thin over ``registry.retention.periods``: one transaction, journaled by the core. Should become
+admin-only once roles exist (``registry.privacy.access``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import click
 
 from cli.app import App
 from cli.output import emit, json_option, table
-from registry import retention
+from registry.retention import periods, plan
+from registry.retention import purge as purging
 
 KIND_LABELS = {"stays": "旅馆住宿", "residences": "居住登记", "employments": "就业登记"}
 
@@ -42,18 +43,18 @@ def purge(app: App, dry_run: bool, code: str | None, samples: int, as_json: bool
     """
     with app.sessions.begin() as session:
         if dry_run:
-            result = retention.plan(session, app.ctx, jurisdiction=code, samples=samples)
+            result = plan.plan(session, app.ctx, jurisdiction=code, samples=samples)
         else:
-            result = retention.purge(session, app.ctx, jurisdiction=code, samples=samples)
+            result = purging.purge(session, app.ctx, jurisdiction=code, samples=samples)
     data = {"dry_run": dry_run, **result.data()}
     emit(as_json, data, lambda: _text(result, dry_run))
 
 
-def _text(result: retention.Plan, dry_run: bool) -> str:
+def _text(result: plan.Plan, dry_run: bool) -> str:
     verb = "将清除" if dry_run else "已清除"
     rows = [
         (KIND_LABELS[kind], code, n)
-        for kind in retention.KINDS
+        for kind in periods.KINDS
         for code, n in sorted(result.counts.get(kind, {}).items())
     ]
     if not rows:
@@ -79,7 +80,7 @@ def _text(result: retention.Plan, dry_run: bool) -> str:
     return "\n".join(lines) + _kept(result)
 
 
-def _kept(result: retention.Plan) -> str:
+def _kept(result: plan.Plan) -> str:
     parts = []
     if result.held:
         parts.append(f"{result.held} 条因法律保全保留")

@@ -18,8 +18,8 @@ import click
 
 from drivers import open_reader
 from drivers.errors import ReaderError
-from registry.cards import CardRead, CardReader
-from registry.codes import ethnicity_name, gender_name
+from registry.identity.cards import CardRead, CardReader
+from registry.identity.codes import ethnicity_name, gender_name
 
 
 def card_data(card: CardRead) -> dict[str, Any]:

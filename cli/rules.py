@@ -18,8 +18,8 @@ from cli.app import App
 from cli.errors import translate
 from cli.output import emit, json_option, record, table
 from cli.params import DAY
-from registry import rules
 from registry.errors import RegistryError
+from registry.matching import rules
 
 # (pattern of a core message, Chinese wording); groups are substituted in order.
 PHRASES: list[tuple[re.Pattern[str], str]] = [
@@ -158,7 +158,7 @@ def rule_show(app: App, code: str, day: date | None, history: bool, as_json: boo
     """某辖区某天生效的全部规则，以及每条规则由哪一级辖区设置（或为全国默认值）。"""
     on = day or app.ctx.today()
     with chinese(), app.sessions() as session:
-        from registry.places import get_jurisdiction
+        from registry.places.jurisdictions import get_jurisdiction
 
         get_jurisdiction(session, code)
         in_force = rules.effective(session, code, on)

@@ -11,11 +11,11 @@ from typing import Any
 import click
 
 from cli.app import App
-from cli.errors import Refusal, phrase
+from cli.errors import Refusal
 from cli.output import cell, emit, joined, json_option, table
-from registry import outbox
 from registry.errors import NotFound
-from registry.sync import files, rates
+from registry.messages import phrase
+from registry.sync import files, outbox, rates
 from registry.sync.push import BATCH, PushReport, push
 from registry.sync.station import UnknownVenue
 

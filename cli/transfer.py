@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from cli import csvio
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, note
-from registry import access, audit, journal
-from registry.places import city_code
+from registry.exchange import csvexport, csvfiles, csvimport
+from registry.places.jurisdictions import city_code
+from registry.privacy import access, audit, journal
 
 ENCODING_HELP = "文件编码；默认先按 UTF-8（可带 BOM）读，不行再按 GB18030（兼容 GBK）读。"
 
@@ -54,9 +54,9 @@ def _import_command(kind: str, label: str) -> click.Command:
         as_json: bool,
     ) -> None:
         try:
-            text, used = csvio.decode(path.read_bytes(), encoding)
-            header, rows = csvio.read_rows(text, kind)
-        except csvio.CsvError as exc:
+            text, used = csvfiles.decode(path.read_bytes(), encoding)
+            header, rows = csvfiles.read_rows(text, kind)
+        except csvfiles.CsvError as exc:
             raise Refusal(f"无法读取 {path.name}：{exc}。") from None
         note(f"{path.name}：{len(rows)} 行，编码 {used}")
         with app.sessions.begin() as session:
@@ -64,7 +64,7 @@ def _import_command(kind: str, label: str) -> click.Command:
             with click.progressbar(
                 rows, label=f"导入{label}", file=sys.stderr
             ) as progress:
-                outcome = csvio.import_rows(session, app.ctx, kind, progress, home)
+                outcome = csvimport.import_rows(session, app.ctx, kind, progress, home)
             bad = outcome.rejected
             for row, reason in bad[:50]:
                 note(f"第 {row.line} 行：{reason}")
@@ -87,7 +87,7 @@ def _import_command(kind: str, label: str) -> click.Command:
         target = None
         if bad:
             target = rejects or path.with_name(path.stem + ".rejects.csv")
-            csvio.write_rejects(target, header, bad)
+            csvfiles.write_rejects(target, header, bad)
         data = {
             "kind": kind,
             "file": str(path),
@@ -154,7 +154,7 @@ def _export_command(kind: str, label: str) -> click.Command:
             ctx = access.require(session, app.ctx, "export")
             if full_ids:
                 access.require(session, ctx, "person.reveal")
-            header, rows = csvio.export_rows(
+            header, rows = csvexport.export_rows(
                 session, kind, reveal=full_ids, jurisdiction=code, touched=touched
             )
             try:

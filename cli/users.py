@@ -9,8 +9,9 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, table
-from registry import access
+from registry.accounts import users
 from registry.db.access_models import RegistryUser
+from registry.privacy import access
 
 ROLE_NAMES = {
     "admin": "管理员",
@@ -56,12 +57,12 @@ def user_add(
 ) -> None:
     """登记一个用户及其角色和权限范围。"""
     with app.sessions.begin() as session:
-        added = access.add_user(
+        added = users.add_user(
             session, app.ctx, login, role, jurisdiction=jurisdiction, venue=venue, name=name
         )
         created = False
         if create_login:
-            created = access.create_login(
+            created = users.create_login(
                 session, app.ctx, added.login, os.environ.get("LAIQU_NEW_PASSWORD")
             )
             if not created:
@@ -85,10 +86,10 @@ def user_add(
 def user_list(app: App, as_json: bool) -> None:
     """列出全部用户。"""
     with app.sessions.begin() as session:
-        users = [_data(u) for u in access.list_users(session, app.ctx)]
+        listed = [_data(u) for u in users.list_users(session, app.ctx)]
     emit(
         as_json,
-        users,
+        listed,
         lambda: table(
             ["身份", "角色", "辖区", "场所", "状态", "姓名"],
             [
@@ -100,7 +101,7 @@ def user_list(app: App, as_json: bool) -> None:
                     "在用" if u["active"] else "已停用",
                     u["name"],
                 ]
-                for u in users
+                for u in listed
             ],
         ),
     )
@@ -112,7 +113,7 @@ def user_list(app: App, as_json: bool) -> None:
 def user_disable(app: App, login: str) -> None:
     """停用一个用户（记录和审计日志保留）。"""
     with app.sessions.begin() as session:
-        access.disable_user(session, app.ctx, login)
+        users.disable_user(session, app.ctx, login)
     click.echo(f"已停用用户 {login}。")
 
 

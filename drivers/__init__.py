@@ -18,7 +18,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from drivers.errors import ReaderError, ReaderNotFound, UnknownScheme
-from registry.cards import CardReader
+from registry.identity.cards import CardReader
 
 PYSERIAL_SCHEMES = ("socket", "loop", "rfc2217", "spy", "alt", "hwgrep", "cp2110")
 _OURS = ("baud", "probe", "fingerprints", "append", "poll", "id")

@@ -15,8 +15,8 @@ from types import MappingProxyType
 from typing import Any
 
 from drivers.errors import BadLayout
-from registry.cards import CardRead
-from registry.ids import DocType
+from registry.identity.cards import CardRead
+from registry.identity.ids import DocType
 
 TEXT_LEN = 256
 FLAG_OFFSET = 248

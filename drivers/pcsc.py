@@ -30,7 +30,7 @@ from drivers.errors import (
     card_error,
 )
 from drivers.layouts import decode_text
-from registry.cards import CardRead
+from registry.identity.cards import CardRead
 
 log = logging.getLogger(__name__)
 PCSC_ERRORS = (SmartcardException, BaseSCardException)  # pcscd gone, context lost, …

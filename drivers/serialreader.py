@@ -28,7 +28,7 @@ from drivers.errors import (
 )
 from drivers.layouts import decode_text
 from drivers.samport import SamPort, list_readers, open_port, probe, wire_time
-from registry.cards import CardRead
+from registry.identity.cards import CardRead
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A fixed ``now`` makes deadlines testable; instants are UTC, days are local (Asia/Shanghai by
 default) because a day of arrival is a local day. The ``principal`` says what the actor may
-see and do (``registry.access``); library callers that set none act as the unrestricted
+see and do (``registry.privacy.access``); library callers that set none act as the unrestricted
 ``SYSTEM``.
 """
 

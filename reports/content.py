@@ -10,36 +10,27 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import access, audit
-from registry import rules as registry_rules
 from registry.context import Context
 from registry.db.models import Jurisdiction
 from registry.db.rules_models import RuleRow
 from registry.errors import InvalidInput, NotFound
-from registry.matching import CODES
+from registry.matching import rules as registry_rules
+from registry.matching.checks import CODES
+from registry.privacy import access, audit
 from registry.sync import rates as sync_rates
-from reports import ontime
 from reports import permits as permit_queries
 from reports import queries as q
+from reports.figures import FindingFigures, GuestFigures, MonthlyReport, TrendPoint, UnitFigures
 from reports.provinces import OTHER, PROVINCES
+from reports.sections import lay_out
 
-Cell = str | int
 TREND_MONTHS: Final = 12
-NO_DATA: Final = "本月无数据"
-LEVELS: Final = {
-    "city": "市",
-    "district": "区县",
-    "station": "派出所",
-    "community": "社区",
-    "grid": "网格",
-}
 GENDERS: Final = (("1", "男"), ("2", "女"))
 AGE_LABELS: Final = {
     "0-15": "16岁以下",
@@ -60,104 +51,23 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # ---- the generic layout the renderer draws -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Table:
-    """Rows of cells under a header; ``indents`` indent the first cell of each row."""
-
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
-    widths: tuple[float, ...] = ()  # relative column widths; equal when empty
-    indents: tuple[int, ...] = ()
-    total_rows: tuple[int, ...] = ()  # rows drawn as totals (bold background)
 
 
-@dataclass(frozen=True)
-class Series:
-    """Named value lines over labelled points, drawn as one chart."""
-
-    title: str
-    labels: tuple[str, ...]
-    lines: tuple[tuple[str, tuple[int, ...]], ...]
-    kind: str = "line"  # line / bar
 
 
-@dataclass(frozen=True)
-class Section:
-    title: str
-    paragraphs: tuple[str, ...] = ()
-    tables: tuple[Table, ...] = ()
-    charts: tuple[Series, ...] = ()
 
 
 # ---- the figures -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UnitFigures:
-    code: str
-    name: str
-    level: str
-    depth: int
-    floating: int  # distinct floating persons with an active residence at month end
-    arrivals: int
-    departures: int
-    rental_houses: int
-    occupied_houses: int
-    stays: int
-    stays_reported: int
-    stays_on_time: int
-    overdue: int  # open PH-OVERDUE-DEPARTURE at month end
-    open_findings: int  # all open findings at month end
-    ratio: int  # floating persons per coordinator, as configured for the unit
-    coordinators: int
 
 
-@dataclass(frozen=True)
-class FindingFigures:
-    code: str
-    matching: str
-    label: str
-    opened: int
-    resolved: int
-    open_at_end: int
 
 
-@dataclass(frozen=True)
-class GuestFigures:
-    label: str
-    stays: int
-    reported: int
-    on_time: int
 
 
-@dataclass(frozen=True)
-class TrendPoint:
-    month: str
-    floating: int
-    arrivals: int
-    departures: int
 
 
-@dataclass(frozen=True)
-class MonthlyReport:
-    title: str
-    jurisdiction: str
-    jurisdiction_name: str
-    month: str
-    period: tuple[date, date]  # first and last day
-    generated_at: datetime  # local time
-    coordinator_ratio: int
-    empty: bool
-    totals: UnitFigures
-    units: tuple[UnitFigures, ...]  # every unit below the jurisdiction, in tree order
-    provinces: tuple[tuple[str, int], ...]  # most first
-    ages: tuple[tuple[str, int, int, int], ...]  # band label, male, female, other
-    guests: tuple[GuestFigures, ...]
-    findings: tuple[FindingFigures, ...]
-    permits: permit_queries.PermitFigures | None  # None: the registry has no permit tables
-    trend: tuple[TrendPoint, ...]
-    sections: tuple[Section, ...] = field(default=())
-    on_time: sync_rates.OnTime | None = None  # stays reaching the station in time (issue #9)
 
 
 # ---- building --------------------------------------------------------------------------------
@@ -308,7 +218,7 @@ def _unit_figures(
 def _ratios(session: Session, units: list[q.Unit], day: date) -> dict[str, int]:
     """The coordinator ratio in force on ``day`` for every unit, from one query.
 
-    Same resolution as ``registry.rules.effective``: a node's latest setting effective on
+    Same resolution as ``registry.matching.rules.effective``: a node's latest setting effective on
     or before the day; no setting or an empty one (inherit) defers to the parent; the
     national default at the top.
     """
@@ -407,241 +317,19 @@ def _trend(session: Session, root_path: str, first: date) -> tuple[TrendPoint, .
 # ---- laying the figures out as sections --------------------------------------------------------
 
 
-def rate(part: int, whole: int) -> str:
-    """A percentage with one decimal, or a dash when there is nothing to divide."""
-    return f"{100 * part / whole:.1f}%" if whole else "—"
 
 
-def lay_out(report: MonthlyReport) -> tuple[Section, ...]:
-    sections = [_summary(report)]
-    if report.empty:
-        sections.append(_trend_section(report))
-        return tuple(sections)
-    if report.units:
-        sections.append(_units_section(report))
-    sections += [
-        _people_section(report),
-        _guests_section(report),
-        _findings_section(report),
-        _permits_section(report),
-        _trend_section(report),
-    ]
-    if report.on_time is not None:
-        sections.append(ontime.section(report.on_time))
-    return tuple(sections)
 
 
-def _summary(report: MonthlyReport) -> Section:
-    t = report.totals
-    first, last = report.period
-    rows: list[tuple[Cell, ...]] = [
-        ("月末登记流动人口（人）", t.floating),
-        ("本月新增居住登记（来）", t.arrivals),
-        ("本月注销居住登记（走）", t.departures),
-        ("出租房屋（套）", t.rental_houses),
-        ("其中有租户居住（套）", t.occupied_houses),
-        ("本月旅馆住宿登记（人次）", t.stays),
-        ("住宿登记上报率", rate(t.stays_reported, t.stays)),
-        ("住宿登记按时上报率", rate(t.stays_on_time, t.stays)),
-        ("本月新发现比对问题（条）", sum(f.opened for f in report.findings)),
-        ("本月已整改比对问题（条）", sum(f.resolved for f in report.findings)),
-        ("月末超期未注销（条）", t.overdue),
-        (f"应配协管员（按 {report.coordinator_ratio}:1，名）", t.coordinators),
-    ]
-    paragraphs = [
-        f"统计范围：{report.jurisdiction_name}（{report.jurisdiction}）及所辖单位；"
-        f"统计期：{first:%Y年%m月%d日}至{last:%Y年%m月%d日}；"
-        "月末数为统计期最后一日仍有效的居住登记。",
-    ]
-    if report.empty:
-        paragraphs.insert(0, f"{NO_DATA}：本辖区本月没有居住登记、旅馆住宿或比对问题记录。")
-    return Section(
-        "一、总体情况",
-        tuple(paragraphs),
-        (
-            Table(
-                ("指标", "数值", "指标", "数值"),
-                tuple((*a, *b) for a, b in zip(rows[::2], rows[1::2], strict=True)),
-                widths=(3, 1.2, 3, 1.2),
-            ),
-        ),
-    )
 
 
-def _units_section(report: MonthlyReport) -> Section:
-    columns = (
-        "单位",
-        "层级",
-        "月末流动人口",
-        "本月来",
-        "本月走",
-        "出租房屋",
-        "有租户",
-        "住宿登记",
-        "按时上报率",
-        "超期未注销",
-        "应配协管员",
-    )
-    units = (report.totals, *report.units)
-    rows = tuple(
-        (
-            u.name,
-            LEVELS.get(u.level, u.level),
-            u.floating,
-            u.arrivals,
-            u.departures,
-            u.rental_houses,
-            u.occupied_houses,
-            u.stays,
-            rate(u.stays_on_time, u.stays),
-            u.overdue,
-            u.coordinators,
-        )
-        for u in units
-    )
-    return Section(
-        "二、各单位情况",
-        ("各单位数字含其下属单位；同一人在两个下属单位登记时，上级单位只计一次。",),
-        (
-            Table(
-                columns,
-                rows,
-                widths=(3.2, 1.1, 1.3, 1, 1, 1.1, 1, 1.1, 1.2, 1.2, 1.2),
-                indents=tuple(u.depth for u in units),
-                total_rows=(0,),
-            ),
-        ),
-    )
 
 
-def _people_section(report: MonthlyReport) -> Section:
-    total = report.totals.floating
-    if not total:
-        return Section("三、流动人口构成", (f"{NO_DATA}：月末无登记在住的流动人口。",))
-    provinces = Table(
-        ("户籍地（省级）", "人数", "占比"),
-        (
-            *((name, n, rate(n, total)) for name, n in report.provinces),
-            ("合计", total, "100.0%"),
-        ),
-        widths=(3, 1, 1),
-        total_rows=(len(report.provinces),),
-    )
-    sums = [sum(row[i] for row in report.ages) for i in (1, 2, 3)]
-    ages = Table(
-        ("年龄组", "男", "女", "未说明", "合计"),
-        (
-            *((label, m, f, o, m + f + o) for label, m, f, o in report.ages),
-            ("合计", *sums, sum(sums)),
-        ),
-        widths=(2, 1, 1, 1, 1),
-        total_rows=(len(report.ages),),
-    )
-    return Section(
-        "三、流动人口构成",
-        ("按户籍地区划代码前两位归属省级行政区；年龄按统计期最后一日计算。",),
-        (provinces, ages),
-    )
 
 
-def _guests_section(report: MonthlyReport) -> Section:
-    guests = report.guests
-    total = GuestFigures(
-        "合计",
-        sum(g.stays for g in guests),
-        sum(g.reported for g in guests),
-        sum(g.on_time for g in guests),
-    )
-    rows = tuple(
-        (
-            g.label,
-            g.stays,
-            g.reported,
-            rate(g.reported, g.stays),
-            g.on_time,
-            rate(g.on_time, g.stays),
-        )
-        for g in (*guests, total)
-    )
-    return Section(
-        "四、旅馆业住宿登记",
-        ("境内旅客应即时上报，境外旅客（含港澳台）应在入住后24小时内上报。",),
-        (
-            Table(
-                ("旅客类别", "住宿登记", "已上报", "上报率", "按时上报", "按时上报率"),
-                rows,
-                widths=(2, 1, 1, 1, 1, 1.2),
-                total_rows=(len(guests),),
-            ),
-        ),
-    )
 
 
-def _findings_section(report: MonthlyReport) -> Section:
-    rows = tuple(
-        (f.code, f.matching, f.label, f.opened, f.resolved, f.open_at_end) for f in report.findings
-    )
-    sums = [sum(f.opened for f in report.findings), sum(f.resolved for f in report.findings)]
-    still = sum(f.open_at_end for f in report.findings)
-    return Section(
-        "五、人证、人房、人岗比对问题",
-        (f"月末超期未注销（PH-OVERDUE-DEPARTURE）{report.totals.overdue} 条。",),
-        (
-            Table(
-                ("代码", "比对", "问题", "本月发现", "本月整改", "月末未整改"),
-                (*rows, ("合计", "", "", *sums, still)),
-                widths=(2.4, 0.8, 4, 1, 1, 1.1),
-                total_rows=(len(rows),),
-            ),
-        ),
-    )
 
 
-def _permits_section(report: MonthlyReport) -> Section:
-    p = report.permits
-    if p is None:
-        return Section("六、居住证", ("暂无数据：本系统尚未启用居住证登记。",))
-    rows: tuple[tuple[Cell, ...], ...] = (
-        ("本月签发", p.issued),
-        ("本月签注", p.endorsed),
-        ("其中逾期签注", p.endorsed_late),
-        ("本月应签注（周年在下月）", p.due),
-        ("月末暂停（逾期未签注）", p.suspended),
-        ("月末有效居住证", p.valid),
-    )
-    return Section(
-        "六、居住证",
-        ("居住证每年签注一次，应在每满一年前一个月内办理；逾期未签注的暂停使用。",),
-        (Table(("项目", "数量（张）"), rows, widths=(3, 1)),),
-    )
 
 
-def _trend_section(report: MonthlyReport) -> Section:
-    labels = tuple(p.month for p in report.trend)
-    return Section(
-        "七、近12个月趋势",
-        (),
-        (
-            Table(
-                ("月份", "月末流动人口", "来", "走"),
-                tuple((p.month, p.floating, p.arrivals, p.departures) for p in report.trend),
-                widths=(1.2, 1.5, 1, 1),
-            ),
-        ),
-        (
-            Series(
-                "月末登记流动人口（人）",
-                labels,
-                (("流动人口", tuple(p.floating for p in report.trend)),),
-            ),
-            Series(
-                "每月来、走（居住登记新增与注销）",
-                labels,
-                (
-                    ("来", tuple(p.arrivals for p in report.trend)),
-                    ("走", tuple(p.departures for p in report.trend)),
-                ),
-                kind="bar",
-            ),
-        ),
-    )

@@ -7,12 +7,8 @@ the days a venue sent no heartbeat (silence is not zero).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from registry.sync.rates import OnTime, Rate
-
-if TYPE_CHECKING:
-    from reports.content import Section
+from reports.layout import Section, Series, Table
 
 TITLE = "八、住宿登记上报派出所及时率"
 
@@ -22,8 +18,6 @@ def _pct(rate: Rate) -> str:
 
 
 def section(found: OnTime) -> Section:
-    from reports.content import Section, Series, Table
-
     rows = [
         ("合计", found.name, found.total),
         *(("派出所", r.name, r) for r in found.stations),

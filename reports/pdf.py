@@ -35,7 +35,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from reports import content as c
+from reports import layout
+from reports.figures import NO_DATA, MonthlyReport
 from reports.fonts import cjk_font
 
 CHUNK_ROWS = 300  # rows per Table flowable; each still splits across pages with its header
@@ -96,7 +97,7 @@ class _Styles:
         return self._indented[depth]
 
 
-def render(report: c.MonthlyReport, out: str | Path | BinaryIO, *, invariant: bool = False) -> None:
+def render(report: MonthlyReport, out: str | Path | BinaryIO, *, invariant: bool = False) -> None:
     """Write the report as PDF to a path or a binary file object."""
     font = cjk_font().name
     styles = _Styles(font)
@@ -119,7 +120,7 @@ def render(report: c.MonthlyReport, out: str | Path | BinaryIO, *, invariant: bo
     doc.build(story, canvasmaker=_canvas_class(report, font))
 
 
-def _story(report: c.MonthlyReport, styles: _Styles, width: float) -> list[Flowable]:
+def _story(report: MonthlyReport, styles: _Styles, width: float) -> list[Flowable]:
     first, _last = report.period
     story: list[Flowable] = [
         Paragraph(escape(report.title), styles.title),
@@ -132,7 +133,7 @@ def _story(report: c.MonthlyReport, styles: _Styles, width: float) -> list[Flowa
         ),
     ]
     if report.empty:
-        story.append(Paragraph(c.NO_DATA, styles.notice))
+        story.append(Paragraph(NO_DATA, styles.notice))
     for section in report.sections:
         story.append(CondPageBreak(60 * mm))
         story.append(Paragraph(escape(section.title), styles.heading))
@@ -147,17 +148,17 @@ def _story(report: c.MonthlyReport, styles: _Styles, width: float) -> list[Flowa
     return story
 
 
-def _stamp(report: c.MonthlyReport) -> str:
+def _stamp(report: MonthlyReport) -> str:
     offset = report.generated_at.strftime("%z")
     zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
     return f"{report.generated_at:%Y-%m-%d %H:%M}（{zone}）"
 
 
-def _cell(value: c.Cell) -> str:
+def _cell(value: layout.Cell) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _tables(table: c.Table, styles: _Styles, width: float) -> list[Flowable]:
+def _tables(table: layout.Table, styles: _Styles, width: float) -> list[Flowable]:
     weights = table.widths or (1.0,) * len(table.columns)
     scale = width / sum(weights)
     widths = [w * scale for w in weights]
@@ -191,7 +192,7 @@ def _tables(table: c.Table, styles: _Styles, width: float) -> list[Flowable]:
 
 
 def _table_style(
-    table: c.Table, numeric: Sequence[bool], start: int, count: int, font: str
+    table: layout.Table, numeric: Sequence[bool], start: int, count: int, font: str
 ) -> TableStyle:
     commands: list[tuple[Any, ...]] = [
         ("FONTNAME", (0, 0), (-1, -1), font),
@@ -215,7 +216,7 @@ def _table_style(
     return TableStyle(commands)
 
 
-def _chart(series: c.Series, font: str, width: float) -> Drawing:
+def _chart(series: layout.Series, font: str, width: float) -> Drawing:
     height = 58 * mm
     drawing = Drawing(width, height)
     drawing.initialFontName = font  # else the renderer selects Helvetica (not embedded)
@@ -274,7 +275,7 @@ def _nice(top: int) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
-def _canvas_class(report: c.MonthlyReport, font: str) -> type[Canvas]:
+def _canvas_class(report: MonthlyReport, font: str) -> type[Canvas]:
     """A canvas that draws the running header and "page n of m" once the count is known."""
     header_left = "来去 · 流动人口居住登记月报"
     header_right = f"{report.jurisdiction_name}（{report.jurisdiction}）　{report.month}"

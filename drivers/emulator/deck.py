@@ -19,8 +19,8 @@ from types import MappingProxyType
 from typing import Any
 
 from drivers.frames import FP_LEN, PHOTO_LEN
-from registry.cards import CardRead
-from registry.ids import DocType, ric_check_digit
+from registry.identity.cards import CardRead
+from registry.identity.ids import DocType, ric_check_digit
 
 FORMAT = "laiqu-deck/1"
 LONG_TERM_TEXT = "长期"

@@ -21,7 +21,7 @@ from drivers.emulator.deck import DeckCard, card_to_dict, deck_to_json, load_dec
 from drivers.emulator.ptyserver import PtyServer
 from drivers.emulator.sam import SamOptions
 from drivers.errors import ReaderError
-from registry.cards import CardRead
+from registry.identity.cards import CardRead
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0  # generous: a cold interpreter on a loaded CI machine

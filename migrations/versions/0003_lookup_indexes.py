@@ -8,7 +8,7 @@ digits). The database needs a UTF-8 ``LC_CTYPE``: with ``C``, Chinese text has n
 SQLite: FTS5 tables with the trigram tokenizer (SQLite 3.34+) kept in sync with triggers;
 their rowid is the base table's rowid at insert time and each row carries the base id, so a
 hit is always joined back by id. After a VACUUM (which may renumber rowids of tables without
-an INTEGER PRIMARY KEY) run ``registry.lookup.rebuild_fts``.
+an INTEGER PRIMARY KEY) run ``registry.lookup.search.rebuild_fts``.
 
 These objects are dialect-specific and live only here; ``migrations/env.py`` leaves them out
 of ``alembic check`` by name (``*_lookup``, ``*_trgm`` indexes and ``*_fts*`` tables).

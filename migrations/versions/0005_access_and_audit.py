@@ -181,7 +181,7 @@ FUNCTIONS = [
 
 ADMIN = "laiqu_user_role(current_user) = 'admin'"
 # A person shown by exact number (a card on the desk): ``laiqu.presented`` is the id key the
-# use case is looking up in this transaction (registry.access.present).
+# use case is looking up in this transaction (registry.privacy.access.present).
 PRESENTED = "id_key = current_setting('laiqu.presented', true)"
 POLICIES: dict[str, str] = {
     "persons": f"{ADMIN} OR laiqu_person_visible(current_user, id) OR {PRESENTED}",

@@ -16,10 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry import outbox
 from registry.context import Context
 from registry.errors import InvalidInput
-from registry.sync import payload
+from registry.sync import outbox, payload
 from registry.sync.push import BATCH, desk_venue, next_batch, queue_heartbeats
 from registry.sync.station import apply_batch
 

@@ -16,12 +16,14 @@ from typing import Any, TypeVar
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
-from registry import outbox, people, residences, stays
 from registry.context import Context
 from registry.db.models import Event, Finding, House, Person, Residence, Stay, Venue
 from registry.db.sync_models import Heartbeat, LedgerEntry
 from registry.errors import NotFound, Refused
-from registry.places import city_code
+from registry.movements import residences, stays
+from registry.people import registration
+from registry.places.jurisdictions import city_code
+from registry.sync import outbox
 from registry.sync.identity import rebuild
 from registry.sync.payload import from_dict
 
@@ -61,9 +63,9 @@ def _person_in(session: Session, venue: Venue, item: Item, _at: datetime, _v: st
 
 def _register(
     session: Session, venue: Venue, data: dict[str, Any], at: datetime
-) -> people.Registration:
+) -> registration.Registration:
     """Register the uploaded person and document at the station, as of the desk's time."""
-    return people.register_person(
+    return registration.register_person(
         session,
         _ctx("sync", None, at),
         rebuild(data["person"], data["document"]),
@@ -81,7 +83,7 @@ def _person_up(session: Session, venue: Venue, item: Item, at: datetime, v: str)
     changed = {f: p[f] for f in fields if p[f] is not None and p[f] != getattr(person, f)}
     if not changed:
         return person.id, []
-    _, found = people.correct_person(
+    _, found = registration.correct_person(
         session, _ctx("sync", None, p["updated_at"]), person.number, **changed
     )
     return person.id, found

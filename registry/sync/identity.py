@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.cards import CardRead
 from registry.db.models import Document, Person
-from registry.ids import DocType
-from registry.people import Identity, TypedIdentity
+from registry.identity.cards import CardRead
+from registry.identity.ids import DocType
+from registry.people.registration import Identity, TypedIdentity
 from registry.sync.payload import from_dict
 
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Date, LargeBinary, Uuid, select
 from sqlalchemy.orm import Session
 
-from registry import outbox
 from registry.db.base import Base, UTCDateTime
 from registry.db.models import Document, Event, House, Person, Residence, Stay, Venue
 from registry.db.sync_models import OutboxItem
+from registry.sync import outbox
 
 MODELS: dict[str, type[Base]] = {
     "persons": Person,

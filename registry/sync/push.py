@@ -19,13 +19,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import outbox
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Event, Venue
 from registry.db.sync_models import OutboxItem
 from registry.errors import InvalidInput, NotFound, RegistryError
-from registry.sync import payload
+from registry.sync import outbox, payload
 from registry.sync.station import apply_batch
 
 BATCH = 200
@@ -50,7 +49,7 @@ class PushReport:
 def desk_venue(session: Session, ref: str | None = None) -> Venue:
     """The venue this desk reports for: the one named, else the only one in the database."""
     if ref:
-        from registry.places import resolve_venue
+        from registry.places.venues import resolve_venue
 
         return resolve_venue(session, ref)
     venues = list(session.scalars(select(Venue).limit(2)))

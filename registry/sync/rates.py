@@ -3,7 +3,7 @@
 A stay reaches the station when its upload is applied there (``stays.reported_at``, set by
 ``registry.sync.station``); a stay registered at the station itself reached it at once. The
 deadline is the stay's ``report_deadline`` (24 h for foreign and HMT guests, the domestic
-minutes otherwise, from ``registry.rules``); a domestic guest's "immediately" is met within
+minutes otherwise, from ``registry.matching.rules``); a domestic guest's "immediately" is met within
 the jurisdiction's alert delay, as PH-LATE judges it. Venues that sent no heartbeat for a day
 are counted too: silence is not zero.
 """
@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from registry import rules
 from registry.context import Context
 from registry.db.models import Jurisdiction, Person, Stay, Venue
 from registry.db.sync_models import Heartbeat
 from registry.errors import NotFound
+from registry.matching import rules
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ from sqlalchemy import delete, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from registry import outbox
 from registry.db.models import Event, Finding, Venue
 from registry.db.sync_models import CaptureOff, LedgerEntry, OutboxItem
 from registry.errors import NotFound, Refused, RegistryError
-from registry.finding import CODES
+from registry.matching.codes import CODES
+from registry.sync import outbox
 from registry.sync.handlers import HANDLERS, mapped
 
 STATION = "station"  # the permanent sync_capture_off key of a station database

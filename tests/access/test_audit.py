@@ -7,8 +7,10 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from registry import audit, queries, residences
 from registry.db.access_models import AuditEntry, AuditSubject
+from registry.lookup import records
+from registry.movements import residences
+from registry.privacy import audit, auditing
 from tests.registry.city import build, rid, typed
 
 
@@ -18,12 +20,12 @@ def test_writes_and_reads_are_chained_and_verified(sf, ctx, engine):
     with sf.begin() as s:
         residences.move_in(s, ctx, city.house, typed(a, "张三"))
     with sf.begin() as s:
-        queries.read_person(s, ctx, a, reveal_reason="核查 2026-7")
+        records.read_person(s, ctx, a, reveal_reason="核查 2026-7")
     with engine.connect() as conn:
         verdict = audit.verify(conn)
     assert verdict.ok and verdict.entries > 5
     with sf.begin() as s:
-        _, seen = audit.who_viewed_number(s, ctx, a)
+        _, seen = auditing.who_viewed_number(s, ctx, a)
     kinds = [(v.kind, v.action) for v in seen]
     assert ("reveal", "person.revealed") in kinds and any(k == "write" for k, _ in kinds)
     with sf() as s:

@@ -7,10 +7,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from cli import csvio
-from registry import access, audit, matching, retention, rules, stays
-from registry.access import OutOfScope
 from registry.db.access_models import AuditEntry
+from registry.exchange import csvexport
+from registry.matching import checks, rules
+from registry.movements import stays
+from registry.privacy import access, audit, auditing
+from registry.privacy.access import OutOfScope
+from registry.retention import plan, purge
 from reports.content import build_monthly
 from tests.access.test_scope import as_user, refusals
 from tests.registry.city import CITY, GRID, OTHER_STATION, STATION, build, rid, typed
@@ -23,12 +26,12 @@ def test_rules_and_purge_are_for_admins_only(sf, ctx):
         rules.set_rule(s, coordinator, STATION, "movein_days", 20,
                        effective_from=date(2026, 7, 1))
     with pytest.raises(OutOfScope), sf.begin() as s:
-        retention.plan(s, coordinator)
+        plan.plan(s, coordinator)
     with pytest.raises(OutOfScope), sf.begin() as s:
-        retention.purge(s, coordinator)
+        purge.purge(s, coordinator)
     admin = as_user(sf, ctx, "boss", "admin")
     with sf.begin() as s:
-        retention.plan(s, admin)
+        plan.plan(s, admin)
     assert refusals(sf) == ["refused.role"] * 3
 
 
@@ -40,18 +43,18 @@ def test_findings_are_listed_within_the_scope_only(sf, ctx):
     here = as_user(sf, ctx, "coord", "coordinator", jurisdiction=STATION)
     there = as_user(sf, ctx, "coord2", "coordinator", jurisdiction=OTHER_STATION)
     with sf.begin() as s:
-        everything = {f.jurisdiction_code for f in matching.open_findings(s)}
+        everything = {f.jurisdiction_code for f in checks.open_findings(s)}
     assert len(everything) == 2
     seen = []
     for who in (here, there):
         with sf.begin() as s:
             access.bind(s, who)
-            seen.append({f.jurisdiction_code for f in matching.open_findings(s)})
+            seen.append({f.jurisdiction_code for f in checks.open_findings(s)})
     assert seen == [{GRID}, {OTHER_STATION}]
     desk = as_user(sf, ctx, "desk1", "desk", venue=city.hotel)
     with pytest.raises(OutOfScope), sf.begin() as s:
         access.bind(s, desk)
-        matching.open_findings(s)
+        checks.open_findings(s)
 
 
 def test_an_export_holds_only_the_scope_and_is_audited_with_its_persons(sf, ctx):
@@ -64,14 +67,14 @@ def test_an_export_holds_only_the_scope_and_is_audited_with_its_persons(sf, ctx)
     touched: list = []
     with sf.begin() as s:
         access.bind(s, coordinator)
-        _, rows = csvio.export_rows(s, "persons", touched=touched)
+        _, rows = csvexport.export_rows(s, "persons", touched=touched)
         names = [row[2] for row in rows]
         audit.note(s, coordinator, "export", "export.persons", persons=touched)
     assert names == ["张三"]
     with sf() as s:
-        _, viewed = audit.who_viewed_number(s, ctx, a)
+        _, viewed = auditing.who_viewed_number(s, ctx, a)
         assert [v.action for v in viewed if v.kind == "export"] == ["export.persons"]
-        _, other = audit.who_viewed_number(s, ctx, b)
+        _, other = auditing.who_viewed_number(s, ctx, b)
         assert not [v for v in other if v.kind == "export"]
 
 

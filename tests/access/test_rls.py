@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from registry import access, stays
+from registry.accounts import users
+from registry.movements import stays
 from tests.registry.city import STATION, build, rid, typed
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
@@ -34,10 +35,10 @@ def test_a_desk_login_sees_only_its_venue(pg_url, sf, ctx):
         stays.check_in(s, ctx, city.hotel2, "1", [typed(theirs, "李四")])
     desk, coord = f"desk_{uuid.uuid4().hex[:8]}", f"coord_{uuid.uuid4().hex[:8]}"
     with sf.begin() as s:
-        access.add_user(s, ctx, desk, "desk", venue=city.hotel)
-        assert access.create_login(s, ctx, desk, None)
-        access.add_user(s, ctx, coord, "coordinator", jurisdiction=STATION)
-        access.create_login(s, ctx, coord, None)
+        users.add_user(s, ctx, desk, "desk", venue=city.hotel)
+        assert users.create_login(s, ctx, desk, None)
+        users.add_user(s, ctx, coord, "coordinator", jurisdiction=STATION)
+        users.create_login(s, ctx, coord, None)
     as_desk = sa.create_engine(make_url(pg_url).set(username=desk))
     try:
         with as_desk.connect() as conn:
@@ -74,8 +75,8 @@ def test_a_desk_login_checks_guests_in_and_out_under_rls(pg_url, sf, ctx):
         stays.check_out(s, ctx, city.hotel2, number=known)
     desk = f"desk_{uuid.uuid4().hex[:8]}"
     with sf.begin() as s:
-        access.add_user(s, ctx, desk, "desk", venue=city.hotel)
-        assert access.create_login(s, ctx, desk, None)
+        users.add_user(s, ctx, desk, "desk", venue=city.hotel)
+        assert users.create_login(s, ctx, desk, None)
     run = Laiqu(str(make_url(pg_url).set(username=desk).render_as_string(False)))
     new = rid(seq="052")
     run("checkin", "--venue", city.hotel, "--room", "101", "--id", new, "--name", "赵六")

@@ -5,18 +5,23 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from registry import access, places, queries, residences, stays
-from registry.access import OutOfScope
+from registry.accounts import users
 from registry.context import Context, Principal
 from registry.db.access_models import AuditEntry
 from registry.db.models import Venue
+from registry.lookup import records
+from registry.movements import residences, stays
+from registry.people import find
+from registry.places import houses, jurisdictions, venues
+from registry.privacy import access
+from registry.privacy.access import OutOfScope
 from tests.registry.city import GRID, OTHER_STATION, STATION, build, rid, typed
 
 
 def as_user(sf, ctx: Context, login: str, role: str, **scope: str) -> Context:
     """Register a user (as the system) and return a context acting as that user."""
     with sf.begin() as s:
-        access.add_user(s, ctx, login, role, **scope)
+        users.add_user(s, ctx, login, role, **scope)
     with sf() as s:
         principal = access.load(s, login)
     assert principal is not None
@@ -37,16 +42,16 @@ def test_desk_sees_only_its_own_venue_and_guests(sf, ctx):
     desk = as_user(sf, ctx, "desk1", "desk", venue=city.hotel)
     with sf.begin() as s:
         access.bind(s, desk)
-        assert places.resolve_venue(s, city.hotel).name == "百花旅馆"
-        assert [p.name for _, p in queries.guests_now(s, desk, city.hotel)] == ["张三"]
-        assert places.find_person(s, a).name == "张三"
+        assert venues.resolve_venue(s, city.hotel).name == "百花旅馆"
+        assert [p.name for _, p in records.guests_now(s, desk, city.hotel)] == ["张三"]
+        assert find.find_person(s, a).name == "张三"
     with pytest.raises(OutOfScope), sf.begin() as s:
         access.bind(s, desk)
-        places.resolve_venue(s, city.hotel2)
+        venues.resolve_venue(s, city.hotel2)
     with pytest.raises(OutOfScope), sf.begin() as s:
-        queries.guests_now(s, desk, "华富宾馆")
+        records.guests_now(s, desk, "华富宾馆")
     with pytest.raises(OutOfScope), sf.begin() as s:
-        places.add_house(s, desk, "某路1号", GRID)
+        houses.add_house(s, desk, "某路1号", GRID)
     # Refused twice and rolled back, yet both refusals are in the audit log.
     assert refusals(sf) == ["refused.venue", "refused.venue", "refused.role"]
 
@@ -65,7 +70,7 @@ def test_desk_checks_in_at_its_venue_only(sf, ctx):
     # After check-out the guest is no longer the desk's to see.
     with pytest.raises(OutOfScope), sf.begin() as s:
         access.bind(s, desk)
-        places.find_person(s, rid(seq="003"))
+        find.find_person(s, rid(seq="003"))
 
 
 def test_coordinator_is_held_to_its_subtree(sf, ctx):
@@ -76,22 +81,22 @@ def test_coordinator_is_held_to_its_subtree(sf, ctx):
         residences.move_in(s, ctx, city.house2, typed(outside, "李四"))
     coord = as_user(sf, ctx, "coord", "coordinator", jurisdiction=STATION)
     with sf.begin() as s:
-        assert queries.read_person(s, coord, inside).name == "张三"
-        assert places.resolve_house(s, city.house).address.startswith("百花")
-        places.add_house(s, coord, "百花二路5号", GRID)
+        assert records.read_person(s, coord, inside).name == "张三"
+        assert houses.resolve_house(s, city.house).address.startswith("百花")
+        houses.add_house(s, coord, "百花二路5号", GRID)
     for attempt in (
-        lambda s: queries.read_person(s, coord, outside),
-        lambda s: places.resolve_house(s, city.house2),
-        lambda s: places.add_house(s, coord, "华富路1号", OTHER_STATION),
-        lambda s: places.add_jurisdiction(s, coord, "X1", "某市", "city"),
+        lambda s: records.read_person(s, coord, outside),
+        lambda s: houses.resolve_house(s, city.house2),
+        lambda s: houses.add_house(s, coord, "华富路1号", OTHER_STATION),
+        lambda s: jurisdictions.add_jurisdiction(s, coord, "X1", "某市", "city"),
     ):
         with pytest.raises(OutOfScope), sf.begin() as s:
             access.bind(s, coord)
             attempt(s)
     assert len(refusals(sf)) == 4
     with sf.begin() as s:
-        found = queries.screen(
-            s, coord, [places._find_person(s, inside), places._find_person(s, outside)], "test.list"
+        found = records.screen(
+            s, coord, [find.person_by_number(s, inside), find.person_by_number(s, outside)], "test.list"
         )
         assert [p.name for p in found] == ["张三"]
 
@@ -99,20 +104,20 @@ def test_coordinator_is_held_to_its_subtree(sf, ctx):
 def test_intermediary_manages_its_houses_and_analyst_sees_no_one(sf, ctx):
     city = build(sf, ctx)
     with sf.begin() as s:
-        agency = places.add_venue(s, ctx, "安居中介", "intermediary", GRID)
+        agency = venues.add_venue(s, ctx, "安居中介", "intermediary", GRID)
     agent = as_user(sf, ctx, "agent", "intermediary", venue=str(agency.id))
     with sf.begin() as s:
-        own = places.add_house(s, agent, "百花三路1号", GRID)
+        own = houses.add_house(s, agent, "百花三路1号", GRID)
         residences.move_in(s, agent, str(own.id), typed(rid(seq="021"), "孙七"))
     with pytest.raises(OutOfScope), sf.begin() as s:
         residences.move_in(s, agent, city.house, typed(rid(seq="022"), "周八"))
     analyst = as_user(sf, ctx, "ana", "analyst")
     with pytest.raises(OutOfScope), sf.begin() as s:
-        queries.read_person(s, analyst, rid(seq="021"))
+        records.read_person(s, analyst, rid(seq="021"))
     with pytest.raises(OutOfScope), sf.begin() as s:
-        queries.read_person(s, analyst, rid(seq="021"), reveal_reason="想看")
+        records.read_person(s, analyst, rid(seq="021"), reveal_reason="想看")
     with sf.begin() as s:
-        assert queries.read_person(s, agent, rid(seq="021"), reveal_reason="租约核对").name
+        assert records.read_person(s, agent, rid(seq="021"), reveal_reason="租约核对").name
 
 
 def test_unbound_sessions_act_as_the_system(sf, ctx):
@@ -120,17 +125,17 @@ def test_unbound_sessions_act_as_the_system(sf, ctx):
     assert ctx.principal.unrestricted
     with sf() as s:
         assert access.acting(s).principal.role == "system"
-        assert isinstance(places.resolve_venue(s, city.hotel2), Venue)
+        assert isinstance(venues.resolve_venue(s, city.hotel2), Venue)
 
 
 def test_admin_manages_users_others_may_not(sf, ctx):
     build(sf, ctx)
     coord = as_user(sf, ctx, "coord", "coordinator", jurisdiction=STATION)
     with pytest.raises(OutOfScope), sf.begin() as s:
-        access.add_user(s, coord, "x", "admin")
+        users.add_user(s, coord, "x", "admin")
     admin = as_user(sf, ctx, "boss", "admin")
     with sf.begin() as s:
-        access.disable_user(s, admin, "coord")
+        users.disable_user(s, admin, "coord")
     with sf() as s:
         assert access.load(s, "coord") is None
         with pytest.raises(Exception, match="not a registry user"):

@@ -8,7 +8,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from cli.main import cli
-from registry.ids import ric_check_digit
+from registry.identity.ids import ric_check_digit
 
 NOW_ENV = "2026-06-15T10:00:00+08:00"  # the fixed instant of tests/conftest.py, local time
 

@@ -8,8 +8,8 @@ from laiqu_helpers import Laiqu
 
 from cli import errors
 from cli.main import cli
-from registry import ids
 from registry.errors import InvalidNumber, NotFound, Refused
+from registry.identity import ids
 
 
 def test_known_messages_are_phrased_in_chinese() -> None:
@@ -37,7 +37,7 @@ def test_a_bug_keeps_its_traceback(laiqu: Laiqu, monkeypatch: pytest.MonkeyPatch
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("not input: a bug")
 
-    monkeypatch.setattr("cli.places.places.add_jurisdiction", broken)
+    monkeypatch.setattr("cli.places.jurisdictions.add_jurisdiction", broken)
     result = laiqu.runner.invoke(
         cli, ["--db", laiqu.url, "jurisdiction", "add", "1", "x", "--level", "city"]
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from laiqu_helpers import A, B, C, Laiqu, number
 
-from cli import csvio
+from registry.exchange import csvfiles
 
 PERSONS = f"证件号码,姓名,性别,民族,电话\n{A},张三,男,汉,13812345678\n{B},李四,女,01,\n"
 
@@ -115,5 +115,5 @@ def test_round_trip_with_full_ids(laiqu: Laiqu, city, tmp_path: Path, sqlite_tem
 
 def test_neutralise_and_unquote() -> None:
     for text in ("=1+1", "+86", "-2", "@SUM(A1)"):
-        assert csvio.unquote(csvio.neutralise(text)) == text
-    assert csvio.neutralise("张三") == "张三" and csvio.neutralise(None) == ""
+        assert csvfiles.unquote(csvfiles.neutralise(text)) == text
+    assert csvfiles.neutralise("张三") == "张三" and csvfiles.neutralise(None) == ""

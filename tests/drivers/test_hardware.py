@@ -9,7 +9,7 @@ import pytest
 
 from drivers import open_reader
 from drivers.serialreader import SerialReader
-from registry.ids import parse
+from registry.identity.ids import parse
 
 pytestmark = pytest.mark.hardware
 

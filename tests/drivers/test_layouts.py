@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from drivers.emulator.deck import deck_from_json, deck_to_json, default_deck, load_deck
 from drivers.errors import BadLayout, ReaderError
 from drivers.layouts import decode_text, doc_type_of, encode_text
-from registry import codes
-from registry.ids import DocType, parse
+from registry.identity import codes
+from registry.identity.ids import DocType, parse
 
 
 def _text(**fields: tuple[int, str]) -> bytes:

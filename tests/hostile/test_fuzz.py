@@ -16,11 +16,11 @@ from dbtools import table_counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli import csvio
-from registry import ids
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.errors import InvalidInput
+from registry.exchange import csvfiles, csvimport
+from registry.identity import ids
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REGIONS = ("110105", "310104", "440106", "510107", "650102", "130102")
@@ -104,16 +104,16 @@ CELL = st.one_of(
 
 
 @FAST
-@given(data=st.binary(max_size=300), kind=st.sampled_from(csvio.KINDS))
+@given(data=st.binary(max_size=300), kind=st.sampled_from(csvfiles.KINDS))
 def test_reading_bytes_only_refuses_with_csv_error(data: bytes, kind: str) -> None:
     try:
-        text, _ = csvio.decode(data)
-        _, rows = csvio.read_rows(text, kind)
-    except csvio.CsvError:
+        text, _ = csvfiles.decode(data)
+        _, rows = csvfiles.read_rows(text, kind)
+    except csvfiles.CsvError:
         return
     for row in rows:
-        with contextlib.suppress(csvio.CsvError):
-            csvio.check_row(kind, row)
+        with contextlib.suppress(csvfiles.CsvError):
+            csvfiles.check_row(kind, row)
 
 
 @pytest.fixture(scope="module")
@@ -127,21 +127,21 @@ def fuzz_db(sqlite_template, tmp_path_factory):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
-    kind=st.sampled_from(csvio.KINDS),
+    kind=st.sampled_from(csvfiles.KINDS),
     cells=st.lists(st.lists(CELL, min_size=1, max_size=6), min_size=1, max_size=4),
 )
 def test_importing_rows_never_raises(fuzz_db, kind: str, cells: list[list[str]]) -> None:
-    header = list(csvio.REQUIRED[kind]) + ["birth_date", "capacity", "headcount"][:1]
-    text = "\n".join(",".join(csvio.neutralise(c).replace(",", "，") for c in row) for row in cells)
+    header = list(csvfiles.REQUIRED[kind]) + ["birth_date", "capacity", "headcount"][:1]
+    text = "\n".join(",".join(csvfiles.neutralise(c).replace(",", "，") for c in row) for row in cells)
     before = table_counts(fuzz_db)
     try:
-        _, rows = csvio.read_rows(",".join(header) + "\n" + text, kind)
-    except csvio.CsvError:
+        _, rows = csvfiles.read_rows(",".join(header) + "\n" + text, kind)
+    except csvfiles.CsvError:
         return
     sessions = session_factory(fuzz_db)
     ctx = Context(actor="fuzz", terminal="fuzz")
     with sessions.begin() as session:
-        outcome = csvio.import_rows(session, ctx, kind, rows)
+        outcome = csvimport.import_rows(session, ctx, kind, rows)
         assert outcome.imported + len(outcome.rejected) == len(rows)
         session.rollback()
     assert table_counts(fuzz_db) == before

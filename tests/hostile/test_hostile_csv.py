@@ -17,8 +17,8 @@ from corpus import FORMULAS, SQL, imported, refused
 from dbtools import table_counts
 from laiqu_helpers import NOW_ENV, Laiqu, build_city
 
-from cli import csvio
 from cli.main import cli
+from registry.exchange import csvfiles
 
 SEARCHES = (
     *SQL,
@@ -112,9 +112,9 @@ def test_odd_but_valid_files_import_whole(city_db, engine, tmp_path: Path):
             cells = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
             exported = [row[2] for row in cells[1:]]
             for cell in (c for row in cells for c in row):
-                assert not cell.startswith(csvio.FORMULA_STARTS), cell
+                assert not cell.startswith(csvfiles.FORMULA_STARTS), cell
             stored = {n.strip() for n in (*FORMULAS, *SQL)}  # import strips the blanks around
-            assert {csvio.unquote(c) for c in exported} >= stored
+            assert {csvfiles.unquote(c) for c in exported} >= stored
             # Round trip: the export imported into an empty registry gives the same names.
             fresh = tmp_path / "fresh.db"
             fresh_url = f"sqlite:///{fresh}"
@@ -156,5 +156,5 @@ def data_counts(table_counts: dict[str, int]) -> dict[str, int]:
 
 def test_neutralise_round_trip_is_exact():
     for text in (*FORMULAS, *SQL, "'=1", "''", "'", "'abc", "=", "张三", ""):
-        assert csvio.unquote(csvio.neutralise(text)) == text
-        assert not csvio.neutralise(text).startswith(csvio.FORMULA_STARTS)
+        assert csvfiles.unquote(csvfiles.neutralise(text)) == text
+        assert not csvfiles.neutralise(text).startswith(csvfiles.FORMULA_STARTS)

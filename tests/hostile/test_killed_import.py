@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from dbtools import table_counts
 from laiqu_helpers import NOW_ENV, Laiqu
 
-from registry.ids import ric_check_digit
+from registry.identity.ids import ric_check_digit
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 30_000

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.generate import City, load
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
-from registry.ids import ric_check_digit
-from registry.people import TypedIdentity, register_person
-from registry.places import add_house
+from registry.identity.ids import ric_check_digit
+from registry.people.registration import TypedIdentity, register_person
+from registry.places.houses import add_house
 
 ENGINES = os.environ.get("LAIQU_TEST_ENGINES", "sqlite,postgresql").split(",")
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.generate import NOW, City, load
-from registry import ids, names
 from registry.db.models import Employer, Person, Residence, Stay
+from registry.identity import ids, names
 
 
 def _digest(city: City) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from registry import lookup
 from registry.db.models import Person
 from registry.db.schema import check
+from registry.lookup import search
 
 from .conftest import World
 
@@ -28,7 +28,7 @@ def test_trigrams_for_chinese(world: World) -> None:
 def _plans(world: World, text: str) -> dict[str, str]:
     out = {}
     with world.sf() as s:
-        for match, query in lookup.queries(s, text):
+        for match, query in search.queries(s, text):
             binds = {"literal_binds": True}
             sql = query.compile(dialect=world.engine.dialect, compile_kwargs=binds)
             prefix = "EXPLAIN " if world.dialect == "postgresql" else "EXPLAIN QUERY PLAN "

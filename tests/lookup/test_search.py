@@ -5,21 +5,21 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from registry import lookup
 from registry.context import Context
 from registry.db.models import House, Person
 from registry.errors import InvalidNumber
-from registry.people import correct_person
+from registry.lookup import search
+from registry.people.registration import correct_person
 
 from .conftest import NOW, World
 
 
-def _search(world: World, text: str, limit: int = 20) -> list[lookup.Hit]:
+def _search(world: World, text: str, limit: int = 20) -> list[search.Hit]:
     with world.sf() as s:
-        return lookup.search(s, text, limit)
+        return search.search(s, text, limit)
 
 
-def _find(hits: list[lookup.Hit], name: str) -> lookup.Hit:
+def _find(hits: list[search.Hit], name: str) -> search.Hit:
     found = [h for h in hits if h.label == name]
     assert found, f"{name} not in {[(h.label, h.match) for h in hits]}"
     return found[0]
@@ -27,24 +27,24 @@ def _find(hits: list[lookup.Hit], name: str) -> lookup.Hit:
 
 def test_by_id_number(world: World) -> None:
     with world.sf() as s:
-        person = lookup.by_id_number(s, world.known.zeng.lower())
+        person = search.by_id_number(s, world.known.zeng.lower())
         assert person is not None and person.name == "曾凡"
-        assert lookup.by_id_number(s, world.known.qiu).name == "仇思远"  # type: ignore[union-attr]
+        assert search.by_id_number(s, world.known.qiu).name == "仇思远"  # type: ignore[union-attr]
         absent = world.known.zeng[:14] + "999"
-        absent += lookup.ric_check_digit(absent)
-        assert lookup.by_id_number(s, absent) is None
+        absent += search.ric_check_digit(absent)
+        assert search.by_id_number(s, absent) is None
         wrong = "0" if world.known.zeng[17] != "0" else "1"
         with pytest.raises(InvalidNumber):
-            lookup.by_id_number(s, world.known.zeng[:17] + wrong)
+            search.by_id_number(s, world.known.zeng[:17] + wrong)
 
 
 def test_generated_person_by_id(world: World) -> None:
     with world.sf() as s:
         number = s.scalar(sa.select(Person.number).where(Person.doc_type == "foreign_2023"))
         assert number is not None
-        assert lookup.by_id_number(s, number).number == number  # type: ignore[union-attr]
-        hits = lookup.search(s, number)
-        assert hits[0].match == "id" and hits[0].number == lookup.mask(number)
+        assert search.by_id_number(s, number).number == number  # type: ignore[union-attr]
+        hits = search.search(s, number)
+        assert hits[0].match == "id" and hits[0].number == search.mask(number)
 
 
 def test_full_number_ranks_first(world: World) -> None:
@@ -117,17 +117,17 @@ def test_limit_and_ranking(world: World) -> None:
 
 
 def test_classify() -> None:
-    assert lookup.classify("11010519491231002x") == "id"
-    assert lookup.classify("002X") == "digits"
-    assert lookup.classify("zf") == "latin"
-    assert lookup.classify("曾凡") == "chinese"
-    assert lookup.classify("z") == "too_short"
-    assert lookup.classify("  ") == "empty"
-    assert lookup.search.__name__ == "search"
+    assert search.classify("11010519491231002x") == "id"
+    assert search.classify("002X") == "digits"
+    assert search.classify("zf") == "latin"
+    assert search.classify("曾凡") == "chinese"
+    assert search.classify("z") == "too_short"
+    assert search.classify("  ") == "empty"
+    assert search.search.__name__ == "search"
     assert _search_empty() == []
 
 
-def _search_empty() -> list[lookup.Hit]:
+def _search_empty() -> list[search.Hit]:
     return []
 
 

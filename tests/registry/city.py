@@ -7,11 +7,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import places
-from registry.cards import CardRead
 from registry.context import Context
-from registry.ids import DocType, ric_check_digit
-from registry.people import TypedIdentity
+from registry.identity.cards import CardRead
+from registry.identity.ids import DocType, ric_check_digit
+from registry.people.registration import TypedIdentity
+from registry.places import employers, houses, jurisdictions, venues
 
 CITY, DISTRICT, STATION, COMMUNITY, GRID = "4403", "440304", "440304001", "44030400101", "G01"
 OTHER_STATION = "440304002"
@@ -56,18 +56,18 @@ class City:
 
 def build(sf: sessionmaker[Session], ctx: Context) -> City:
     with sf.begin() as s:
-        places.add_jurisdiction(s, ctx, CITY, "深圳市", "city")
-        places.add_jurisdiction(s, ctx, DISTRICT, "福田区", "district", CITY)
-        places.add_jurisdiction(s, ctx, STATION, "园岭派出所", "station", DISTRICT)
-        places.add_jurisdiction(s, ctx, OTHER_STATION, "华富派出所", "station", DISTRICT)
-        places.add_jurisdiction(s, ctx, COMMUNITY, "百花社区", "community", STATION)
-        places.add_jurisdiction(s, ctx, GRID, "百花一网格", "grid", COMMUNITY)
-        hotel = places.add_venue(s, ctx, "百花旅馆", "hotel", GRID, rooms=["101", "102", "201"])
-        hotel2 = places.add_venue(s, ctx, "华富宾馆", "hotel", OTHER_STATION)
-        house = places.add_house(s, ctx, "百花二路3号101", GRID, capacity=2, door_plate="BH-3-101")
-        house2 = places.add_house(s, ctx, "华富路8号2楼", OTHER_STATION, filing="ZL-2026-0008",
+        jurisdictions.add_jurisdiction(s, ctx, CITY, "深圳市", "city")
+        jurisdictions.add_jurisdiction(s, ctx, DISTRICT, "福田区", "district", CITY)
+        jurisdictions.add_jurisdiction(s, ctx, STATION, "园岭派出所", "station", DISTRICT)
+        jurisdictions.add_jurisdiction(s, ctx, OTHER_STATION, "华富派出所", "station", DISTRICT)
+        jurisdictions.add_jurisdiction(s, ctx, COMMUNITY, "百花社区", "community", STATION)
+        jurisdictions.add_jurisdiction(s, ctx, GRID, "百花一网格", "grid", COMMUNITY)
+        hotel = venues.add_venue(s, ctx, "百花旅馆", "hotel", GRID, rooms=["101", "102", "201"])
+        hotel2 = venues.add_venue(s, ctx, "华富宾馆", "hotel", OTHER_STATION)
+        house = houses.add_house(s, ctx, "百花二路3号101", GRID, capacity=2, door_plate="BH-3-101")
+        house2 = houses.add_house(s, ctx, "华富路8号2楼", OTHER_STATION, filing="ZL-2026-0008",
                                   pledge=True)
-        emp = places.add_employer(s, ctx, "百花电子厂", _uscc(),
+        emp = employers.add_employer(s, ctx, "百花电子厂", _uscc(),
                                   STATION)
         return City(str(hotel.id), str(hotel2.id), str(house.id), str(house2.id),
                     str(emp.record.id))

@@ -10,10 +10,10 @@ import pytest
 from dbtools import table_counts
 from sqlalchemy import Engine, event, func, select
 
-from registry import stays
 from registry.db.models import Event, Finding, Person, Stay
 from registry.errors import InvalidInput, Refused
-from registry.stays import Arrival
+from registry.movements import stays
+from registry.movements.stays import Arrival
 from tests.registry.city import build, card, rid, typed
 
 

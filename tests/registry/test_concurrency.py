@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from registry import stays
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Finding, Person, Stay
-from registry.people import register
-from registry.places import resolve_venue
-from registry.stays import Arrival
+from registry.movements import stays
+from registry.movements.stays import Arrival
+from registry.people.registration import register
+from registry.places.venues import resolve_venue
 from tests.registry.city import build, rid, typed
 
 ROUNDS = 4

@@ -5,8 +5,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from registry import employment, matching, people, places, residences, stays
 from registry.db.models import Finding
+from registry.matching import checks
+from registry.movements import employment, residences, stays
+from registry.people import registration
+from registry.places import employers, houses
 from tests.registry.city import CITY, DISTRICT, STATION, build, card, rid, typed
 
 
@@ -16,7 +19,7 @@ def codes(findings):
 
 def open_codes(sf, jurisdiction=None):
     with sf() as s:
-        return sorted(f.code for f in matching.open_findings(s, jurisdiction))
+        return sorted(f.code for f in checks.open_findings(s, jurisdiction))
 
 
 def resolved(sf, code):
@@ -33,7 +36,7 @@ def test_pc_expired_appears_at_check_in_and_resolves_with_a_valid_card(sf, ctx):
         r = stays.check_in(s, ctx, "百花旅馆", "101", [card(number, valid_to=date(2026, 6, 14))])
         assert codes(r.findings) == ["PC-EXPIRED"]
     with sf.begin() as s:  # the renewed card is read at the desk
-        people.register_person(s, ctx, card(number, valid_from=date(2026, 6, 14),
+        registration.register_person(s, ctx, card(number, valid_from=date(2026, 6, 14),
                                             valid_to=date(2046, 6, 14)))
     assert "PC-EXPIRED" not in open_codes(sf)
     assert resolved(sf, "PC-EXPIRED")
@@ -50,13 +53,13 @@ def test_pc_disagree_and_its_correction(sf, ctx):
     build(sf, ctx)
     number = rid()
     with sf.begin() as s:
-        people.register_person(s, ctx, typed(number, "张三", ethnicity="01"))
+        registration.register_person(s, ctx, typed(number, "张三", ethnicity="01"))
     with sf.begin() as s:
         r = stays.check_in(s, ctx, "百花旅馆", "101", [card(number, "张叁", ethnicity="03")])
         assert codes(r.findings) == ["PC-DISAGREE"]
         assert "姓名" in r.findings[0].detail and "民族" in r.findings[0].detail
     with sf.begin() as s:
-        _, found = people.correct_person(s, ctx, number, name="张叁", ethnicity="03")
+        _, found = registration.correct_person(s, ctx, number, name="张叁", ethnicity="03")
         assert found == []
     assert "PC-DISAGREE" not in open_codes(sf)
 
@@ -67,7 +70,7 @@ def test_pc_manual_resolves_when_the_card_is_read(sf, ctx):
         r = stays.check_in(s, ctx, "百花旅馆", "101", [typed(rid())])
         assert codes(r.findings) == ["PC-MANUAL"]
     with sf.begin() as s:
-        people.register_person(s, ctx, card(rid()))
+        registration.register_person(s, ctx, card(rid()))
     assert open_codes(sf) == []
 
 
@@ -119,7 +122,7 @@ def test_ph_no_house_for_a_long_hotel_stay_in_batch(sf, ctx):
         stays.check_in(s, ctx, "百花旅馆", "101", [card(rid())])
     month_later = ctx.at(ctx.now() + timedelta(days=31))
     with sf.begin() as s:
-        assert codes(matching.check(s, month_later, CITY)) == ["PH-NO-HOUSE"]
+        assert codes(checks.check(s, month_later, CITY)) == ["PH-NO-HOUSE"]
     with sf.begin() as s:
         stays.check_out(s, month_later, "百花旅馆", room="101")
     assert open_codes(sf) == []
@@ -142,7 +145,7 @@ def test_ph_over_capacity_and_resolution(sf, ctx):
         r = residences.move_in(s, ctx, city.house, card(rid(seq="003")), relation="family")
         assert "PH-OVER-CAPACITY" in codes(r.findings)
     with sf.begin() as s:
-        places.update_house(s, ctx, city.house, capacity=3)
+        houses.update_house(s, ctx, city.house, capacity=3)
     assert "PH-OVER-CAPACITY" not in open_codes(sf)
 
 
@@ -150,15 +153,15 @@ def test_ph_unfiled_until_filing_landlord_and_pledge(sf, ctx):
     city = build(sf, ctx)
     landlord = rid("440304", "19700101", "011")
     with sf.begin() as s:
-        people.register_person(s, ctx, card(landlord, "房东甲"))
+        registration.register_person(s, ctx, card(landlord, "房东甲"))
         r = residences.move_in(s, ctx, city.house, card(rid()))
         assert "PH-UNFILED" in codes(r.findings)
         assert "备案号" in next(f for f in r.findings if f.code == "PH-UNFILED").detail
     with sf.begin() as s:
-        places.update_house(s, ctx, "BH-3-101", filing="ZL-2026-0101", landlord=landlord)
+        houses.update_house(s, ctx, "BH-3-101", filing="ZL-2026-0101", landlord=landlord)
     assert "PH-UNFILED" in open_codes(sf)  # pledge still missing
     with sf.begin() as s:
-        places.update_house(s, ctx, "BH-3-101", pledge=True)
+        houses.update_house(s, ctx, "BH-3-101", pledge=True)
     assert "PH-UNFILED" not in open_codes(sf)
 
 
@@ -173,12 +176,12 @@ def test_ph_late_at_day_four_not_day_three(sf, ctx):
         assert "PH-LATE" in codes(late.findings)
         finding = next(f for f in late.findings if f.code == "PH-LATE")
     with sf.begin() as s:  # a fact: the batch keeps it, a coordinator acknowledges it
-        matching.check(s, ctx, CITY)
+        checks.check(s, ctx, CITY)
     assert "PH-LATE" in open_codes(sf)
     with sf.begin() as s:
-        matching.acknowledge(s, ctx, finding.id, "已对房东进行告知")
+        checks.acknowledge(s, ctx, finding.id, "已对房东进行告知")
     with sf.begin() as s:
-        assert matching.check(s, ctx, CITY) == []
+        assert checks.check(s, ctx, CITY) == []
     assert "PH-LATE" not in open_codes(sf)
 
 
@@ -188,10 +191,10 @@ def test_ph_overdue_departure_of_a_residence(sf, ctx):
         residences.move_in(s, ctx, city.house2, card(rid()), on=date(2026, 6, 14),
                            planned_end=date(2026, 6, 20))
     with sf.begin() as s:
-        assert matching.check(s, ctx.at(ctx.now() + timedelta(days=5)), CITY) == []
+        assert checks.check(s, ctx.at(ctx.now() + timedelta(days=5)), CITY) == []
     late = ctx.at(ctx.now() + timedelta(days=6))  # 2026-06-21
     with sf.begin() as s:
-        assert codes(matching.check(s, late, CITY)) == ["PH-OVERDUE-DEPARTURE"]
+        assert codes(checks.check(s, late, CITY)) == ["PH-OVERDUE-DEPARTURE"]
     with sf.begin() as s:
         residences.move_out(s, late, city.house2, rid())
     assert open_codes(sf) == []
@@ -205,10 +208,10 @@ def test_ph_overdue_departure_of_a_hotel_stay_after_grace(sf, ctx):
     # grace: 12 hours after the end of the local check-out day, i.e. 2026-06-17 12:00 +08
     before_grace = ctx.at(ctx.start_of(date(2026, 6, 17)) + timedelta(hours=11, minutes=59))
     with sf.begin() as s:
-        assert matching.check(s, before_grace, STATION) == []
+        assert checks.check(s, before_grace, STATION) == []
     after_grace = ctx.at(ctx.start_of(date(2026, 6, 17)) + timedelta(hours=12))
     with sf.begin() as s:
-        assert codes(matching.check(s, after_grace, STATION)) == ["PH-OVERDUE-DEPARTURE"]
+        assert codes(checks.check(s, after_grace, STATION)) == ["PH-OVERDUE-DEPARTURE"]
     with sf.begin() as s:
         stays.check_out(s, after_grace, "百花旅馆", room="101")
     assert open_codes(sf) == []
@@ -224,7 +227,7 @@ def test_pj_unknown_employer_until_registered(sf, ctx):
         from stdnum.cn import uscc
 
         body = "92440300MA5F00002"
-        places.add_employer(s, ctx, "无照小吃店", body + uscc.calc_check_digit(body), STATION)
+        employers.add_employer(s, ctx, "无照小吃店", body + uscc.calc_check_digit(body), STATION)
     assert "PJ-UNKNOWN-EMPLOYER" not in open_codes(sf)
 
 
@@ -233,11 +236,11 @@ def test_pj_headcount_differs_then_matches(sf, ctx):
     with sf.begin() as s:
         residences.move_in(s, ctx, city.house2, card(rid()), relation="family")
         assert employment.start_job(s, ctx, city.employer, rid()).findings == []
-        changed = places.update_employer(s, ctx, city.employer, headcount=2)
+        changed = employers.update_employer(s, ctx, city.employer, headcount=2)
         assert codes(changed.findings) == ["PJ-HEADCOUNT"]
         assert "申报 2 人" in changed.findings[0].detail
     with sf.begin() as s:
-        places.update_employer(s, ctx, city.employer, headcount=1)
+        employers.update_employer(s, ctx, city.employer, headcount=1)
     assert open_codes(sf) == []
 
 
@@ -250,9 +253,9 @@ def test_batch_over_a_jurisdiction_only_touches_its_subtree(sf, ctx):
         for f in s.scalars(select(Finding)):
             s.delete(f)
     with sf.begin() as s:
-        assert codes(matching.check(s, ctx, STATION)) == ["PC-MANUAL"]
+        assert codes(checks.check(s, ctx, STATION)) == ["PC-MANUAL"]
     assert open_codes(sf, DISTRICT) == ["PC-MANUAL"]
     with sf.begin() as s:
-        assert codes(matching.check(s, ctx, DISTRICT)) == ["PC-MANUAL"]
+        assert codes(checks.check(s, ctx, DISTRICT)) == ["PC-MANUAL"]
     assert open_codes(sf, STATION) == ["PC-MANUAL"]
     assert open_codes(sf, DISTRICT) == ["PC-MANUAL", "PC-MANUAL"]

@@ -6,9 +6,12 @@ import pytest
 from dbtools import table_counts
 from sqlalchemy import func, select
 
-from registry import employment, places, queries, residences, stays
 from registry.db.models import Event, Stay
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.lookup import records
+from registry.movements import employment, residences, stays
+from registry.people import find
+from registry.places import houses, venues
 from tests.registry.city import build, card, rid, typed
 
 
@@ -123,18 +126,18 @@ def test_where_did_p_live_and_who_lived_in_h(sf, ctx):
         residences.move_in(s, ctx, city.house2, typed(a, "张三"), on=date(2026, 5, 1))
         residences.move_in(s, ctx, city.house, typed(b, "李梅"), on=date(2026, 5, 2))
     with sf() as s:
-        pa = places.find_person(s, a)
-        on_march = queries.residences_on(s, pa.id, date(2026, 3, 15))
+        pa = find.find_person(s, a)
+        on_march = records.residences_on(s, pa.id, date(2026, 3, 15))
         assert [h.address for _, h in on_march] == ["百花二路3号101"]
-        assert [h.address for _, h in queries.residences_on(s, pa.id, date(2026, 5, 1))] == [
+        assert [h.address for _, h in records.residences_on(s, pa.id, date(2026, 5, 1))] == [
             "华富路8号2楼"
         ]  # [from, to): the move-out day belongs to the next house
-        assert queries.residences_on(s, pa.id, date(2026, 2, 28)) == []
-        house = places.resolve_house(s, city.house)
-        assert [p.name for _, p in queries.residents_on(s, house.id, date(2026, 4, 30))] == ["张三"]
-        assert [p.name for _, p in queries.residents_on(s, house.id, date(2026, 5, 2))] == ["李梅"]
-        assert queries.residents_on(s, house.id, date(2026, 5, 1)) == []
-        kinds = [line.kind for line in queries.history(s, pa.id)]
+        assert records.residences_on(s, pa.id, date(2026, 2, 28)) == []
+        house = houses.resolve_house(s, city.house)
+        assert [p.name for _, p in records.residents_on(s, house.id, date(2026, 4, 30))] == ["张三"]
+        assert [p.name for _, p in records.residents_on(s, house.id, date(2026, 5, 2))] == ["李梅"]
+        assert records.residents_on(s, house.id, date(2026, 5, 1)) == []
+        kinds = [line.kind for line in records.history(s, pa.id)]
         assert kinds == ["residence", "residence"]
 
 
@@ -146,10 +149,10 @@ def test_guests_at_an_instant(sf, ctx):
     with sf.begin() as s:
         stays.check_out(s, later, city.hotel, room="101")
     with sf() as s:
-        venue = places.resolve_venue(s, city.hotel)
-        assert len(queries.guests_at(s, venue.id, ctx.now() + timedelta(hours=1))) == 1
-        assert queries.guests_at(s, venue.id, later.now() + timedelta(hours=1)) == []
-        assert queries.guests_at(s, venue.id, datetime(2026, 1, 1, tzinfo=UTC)) == []
+        venue = venues.resolve_venue(s, city.hotel)
+        assert len(records.guests_at(s, venue.id, ctx.now() + timedelta(hours=1))) == 1
+        assert records.guests_at(s, venue.id, later.now() + timedelta(hours=1)) == []
+        assert records.guests_at(s, venue.id, datetime(2026, 1, 1, tzinfo=UTC)) == []
 
 
 def test_employment_interval_and_end(sf, ctx):

@@ -6,9 +6,9 @@ import pytest
 from dbtools import table_counts
 from sqlalchemy import select
 
-from registry import people, places
 from registry.db.models import Document, Event, Person
 from registry.errors import InvalidInput, InvalidNumber, Refused
+from registry.people import find, registration
 from tests.registry.city import CITY, build, card, rid, typed
 
 
@@ -16,7 +16,7 @@ def test_register_from_card_keeps_photo_hash_and_chip_data(sf, ctx):
     build(sf, ctx)
     number = rid("110105", "19900101", "001")
     with sf.begin() as s:
-        reg = people.register_person(s, ctx, card(number, "张三"), city=CITY)
+        reg = registration.register_person(s, ctx, card(number, "张三"), city=CITY)
         assert reg.created and reg.capture == "chip"
     with sf() as s:
         person = s.scalar(select(Person))
@@ -33,7 +33,7 @@ def test_register_from_card_keeps_photo_hash_and_chip_data(sf, ctx):
 def test_local_person_is_categorised_local(sf, ctx):
     build(sf, ctx)
     with sf.begin() as s:
-        reg = people.register_person(s, ctx, typed(rid("440304"), "李四"), city=CITY)
+        reg = registration.register_person(s, ctx, typed(rid("440304"), "李四"), city=CITY)
         assert reg.person.category == "local"
 
 
@@ -41,9 +41,9 @@ def test_second_read_identifies_the_same_person(sf, ctx):
     build(sf, ctx)
     number = rid()
     with sf.begin() as s:
-        people.register_person(s, ctx, card(number), city=CITY)
+        registration.register_person(s, ctx, card(number), city=CITY)
     with sf.begin() as s:
-        again = people.register_person(s, ctx, card(number), city=CITY)
+        again = registration.register_person(s, ctx, card(number), city=CITY)
         assert not again.created
         assert len(s.scalars(select(Person)).all()) == 1
 
@@ -63,7 +63,7 @@ def test_bad_identity_refused_and_nothing_changes(engine, sf, ctx, identity, mes
     build(sf, ctx)
     before = table_counts(engine)
     with pytest.raises((InvalidInput, InvalidNumber), match=message), sf.begin() as s:
-        people.register_person(s, ctx, identity, city=CITY)
+        registration.register_person(s, ctx, identity, city=CITY)
     assert table_counts(engine) == before
 
 
@@ -71,18 +71,18 @@ def test_typed_name_must_match_the_registry(engine, sf, ctx):
     build(sf, ctx)
     number = rid()
     with sf.begin() as s:
-        people.register_person(s, ctx, typed(number, "张三"), city=CITY)
+        registration.register_person(s, ctx, typed(number, "张三"), city=CITY)
     before = table_counts(engine)
     with pytest.raises(Refused, match="another name"), sf.begin() as s:
-        people.register_person(s, ctx, typed(number, "张山"), city=CITY)
+        registration.register_person(s, ctx, typed(number, "张山"), city=CITY)
     assert table_counts(engine) == before
 
 
 def test_foreign_and_hmt_categories(sf, ctx):
     build(sf, ctx)
     with sf.begin() as s:
-        hmt = people.register_person(s, ctx, typed(rid("810000", "19940823", "002"), "陈大文"))
-        foreign = people.register_person(
+        hmt = registration.register_person(s, ctx, typed(rid("810000", "19940823", "002"), "陈大文"))
+        foreign = registration.register_person(
             s, ctx, typed("E12345678", "JOHN SMITH", doc_type="passport", nationality="usa")
         )
         assert hmt.person.category == "hmt"
@@ -92,5 +92,5 @@ def test_foreign_and_hmt_categories(sf, ctx):
 def test_find_person_masks_in_message(sf, ctx):
     build(sf, ctx)
     with pytest.raises(Exception, match=r"110105\*+") as info, sf() as s:
-        places.find_person(s, rid())
+        find.find_person(s, rid())
     assert rid() not in str(info.value)

@@ -21,13 +21,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import matching, places
 from registry.context import Context
 from registry.db.models import Stay
-from registry.ids import ric_check_digit
-from registry.people import TypedIdentity
-from registry.residences import move_in, move_out
-from registry.stays import check_in
+from registry.identity.ids import ric_check_digit
+from registry.matching import checks
+from registry.movements.residences import move_in, move_out
+from registry.movements.stays import check_in
+from registry.people.registration import TypedIdentity
+from registry.places import houses, jurisdictions, venues
 
 CITY, DISTRICT, S1, S2 = "4403", "440304", "440304001", "440304002"
 C1, G1 = "44030400101", "4403040010101"
@@ -65,19 +66,19 @@ def at(ctx: Context, day: date, hour: int = 2) -> Context:
 def build(sf: sessionmaker[Session], ctx: Context) -> dict[str, str]:
     jan = at(ctx, date(2026, 1, 5))
     with sf.begin() as s:
-        places.add_jurisdiction(s, jan, CITY, "深圳市", "city")
-        places.add_jurisdiction(s, jan, DISTRICT, "福田区", "district", CITY)
-        places.add_jurisdiction(s, jan, S1, "园岭派出所", "station", DISTRICT)
-        places.add_jurisdiction(s, jan, S2, "华富派出所", "station", DISTRICT)
-        places.add_jurisdiction(s, jan, C1, "百花社区", "community", S1)
-        places.add_jurisdiction(s, jan, G1, "百花一网格", "grid", C1)
-        places.add_venue(s, jan, "百花旅馆", "hotel", G1, rooms=["101", "102"])
+        jurisdictions.add_jurisdiction(s, jan, CITY, "深圳市", "city")
+        jurisdictions.add_jurisdiction(s, jan, DISTRICT, "福田区", "district", CITY)
+        jurisdictions.add_jurisdiction(s, jan, S1, "园岭派出所", "station", DISTRICT)
+        jurisdictions.add_jurisdiction(s, jan, S2, "华富派出所", "station", DISTRICT)
+        jurisdictions.add_jurisdiction(s, jan, C1, "百花社区", "community", S1)
+        jurisdictions.add_jurisdiction(s, jan, G1, "百花一网格", "grid", C1)
+        venues.add_venue(s, jan, "百花旅馆", "hotel", G1, rooms=["101", "102"])
         ids = {
-            "H1": str(places.add_house(s, jan, "百花二路3号101", G1, capacity=3).id),
-            "H2": str(places.add_house(s, jan, "百花四路8号", C1).id),
-            "H3": str(places.add_house(s, jan, "华富路8号2楼", S2).id),
-            "H4": str(places.add_house(s, jan, "华富路9号", S2, use="owner").id),
-            "H5": str(places.add_house(s, jan, "华富路10号", S2).id),
+            "H1": str(houses.add_house(s, jan, "百花二路3号101", G1, capacity=3).id),
+            "H2": str(houses.add_house(s, jan, "百花四路8号", C1).id),
+            "H3": str(houses.add_house(s, jan, "华富路8号2楼", S2).id),
+            "H4": str(houses.add_house(s, jan, "华富路9号", S2, use="owner").id),
+            "H5": str(houses.add_house(s, jan, "华富路10号", S2).id),
         }
     moves = [
         ("H1", P1, date(2026, 3, 10), None),
@@ -113,5 +114,5 @@ def build(sf: sessionmaker[Session], ctx: Context) -> dict[str, str]:
             .values(reported_at=datetime(2026, 5, 11, 2, tzinfo=UTC))
         )
     with sf.begin() as s:  # a batch check late in May opens PH-OVERDUE-DEPARTURE for P7
-        matching.check(s, at(ctx, date(2026, 5, 25)), CITY)
+        checks.check(s, at(ctx, date(2026, 5, 25)), CITY)
     return ids

@@ -18,7 +18,8 @@ from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.rules_models import Endorsement, Permit
 from registry.errors import InvalidInput, NotFound
-from reports.content import NO_DATA, MonthlyReport, build_monthly, parse_month
+from reports.content import build_monthly, parse_month
+from reports.figures import NO_DATA, MonthlyReport
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -138,7 +139,7 @@ def test_configured_ratio(town: sessionmaker[Session], ctx: Context) -> None:
 
 
 def test_ratio_rules_per_jurisdiction(own_town: sessionmaker[Session], ctx: Context) -> None:
-    from registry import rules
+    from registry.matching import rules
 
     april = ctx.at(datetime(2026, 4, 1, 2, tzinfo=UTC))
     with own_town.begin() as s:
@@ -156,13 +157,13 @@ def test_ratio_rules_per_jurisdiction(own_town: sessionmaker[Session], ctx: Cont
 def test_another_city_stays_out(own_town: sessionmaker[Session], ctx: Context) -> None:
     from report_town import at, person
 
-    from registry import places
-    from registry.residences import move_in
+    from registry.movements.residences import move_in
+    from registry.places import houses, jurisdictions
 
     day = date(2026, 5, 6)
     with own_town.begin() as s:
-        places.add_jurisdiction(s, at(ctx, day), "4401", "广州市", "city")
-        house = places.add_house(s, at(ctx, day), "天河路1号", "4401")
+        jurisdictions.add_jurisdiction(s, at(ctx, day), "4401", "广州市", "city")
+        house = houses.add_house(s, at(ctx, day), "天河路1号", "4401")
         move_in(s, at(ctx, day), str(house.id), person("110105", "19900101", "991", "甲"), on=day)
     r = report(own_town, ctx)
     assert (r.totals.floating, r.totals.arrivals, r.totals.rental_houses) == (5, 3, 4)

@@ -22,7 +22,9 @@ from cli.report import report as report_group
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from reports import fonts
-from reports.content import NO_DATA, MonthlyReport, Section, Table, build_monthly
+from reports.content import build_monthly
+from reports.figures import NO_DATA, MonthlyReport
+from reports.layout import Section, Table
 from reports.pdf import render
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")

@@ -30,11 +30,11 @@ from report_town import (
     build,
 )
 
-from registry import places
 from registry.context import Context
-from registry.employment import end_job, start_job
-from registry.residences import move_in, move_out
-from registry.stays import check_out
+from registry.movements.employment import end_job, start_job
+from registry.movements.residences import move_in, move_out
+from registry.movements.stays import check_out
+from registry.places import employers
 
 __all__ = ["CITY", "G1", "GUESTS", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "S1", "S2"]
 
@@ -58,7 +58,7 @@ def build_closed(sf: sessionmaker[Session], ctx: Context) -> dict[str, str]:
     june = at(ctx, date(2026, 6, 1))
     with sf.begin() as s:
         check_out(s, june, "百花旅馆", room="101")
-        emp = places.add_employer(s, june, "百花电子厂", uscc(), S1)
+        emp = employers.add_employer(s, june, "百花电子厂", uscc(), S1)
         ids["E1"] = str(emp.record.id)
     with sf.begin() as s:
         start_job(s, at(ctx, date(2026, 6, 2)), ids["E1"], P2.number, on=date(2026, 6, 2))

@@ -11,10 +11,13 @@ from retention_town import CITY, G1, GUESTS, P1, P2, P3, P6, P8, S2, build_close
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import lookup, matching, retention, rules
 from registry.context import Context
 from registry.db.models import Document, Employment, Event, Finding, Person, Residence, Stay
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.lookup import search
+from registry.matching import checks, rules
+from registry.retention import holds, periods, purge
+from registry.retention import plan as planning
 from reports.content import build_monthly
 
 MONTHS = ("2026-04", "2026-05", "2026-06")
@@ -40,7 +43,7 @@ def test_purge_keeps_past_reports_and_forgets_identities(sf, ctx, engine):
     before = reports(sf, when)
     events_before = table_counts(engine)["events"]
     with sf.begin() as s:
-        done = retention.purge(s, when)
+        done = purge.purge(s, when)
     assert done.executed
     # Every stay (4) and every closed residence but P6's first (it overlaps the open one).
     assert done.total("stays") == 4
@@ -55,9 +58,9 @@ def test_purge_keeps_past_reports_and_forgets_identities(sf, ctx, engine):
         assert person(s, P1.number) is not None and person(s, P6.number) is not None
         for gone in (P2, P3, P8, *GUESTS):
             assert person(s, gone.number) is None
-            assert lookup.by_id_number(s, gone.number) is None
-            assert not lookup.search(s, gone.name)
-        anonymous = s.scalars(select(Person).where(Person.doc_type == retention.ANONYMOUS)).all()
+            assert search.by_id_number(s, gone.number) is None
+            assert not search.search(s, gone.name)
+        anonymous = s.scalars(select(Person).where(Person.doc_type == periods.ANONYMOUS)).all()
         assert anonymous and all(
             p.number == "" and p.name == "" and p.phone is None and p.hukou_address is None
             for p in anonymous
@@ -84,11 +87,11 @@ def test_purge_keeps_past_reports_and_forgets_identities(sf, ctx, engine):
     # The matchings run over the anonymous rows without reopening anything of the past,
     # and a second purge finds nothing.
     with sf.begin() as s:
-        matching.check(s, when, CITY)
+        checks.check(s, when, CITY)
     assert reports(sf, when) == before
     with sf.begin() as s:
-        again = retention.purge(s, when)
-    assert sum(again.total(k) for k in retention.KINDS) == 0
+        again = purge.purge(s, when)
+    assert sum(again.total(k) for k in periods.KINDS) == 0
     assert again.persons_anonymised == again.persons_deleted == again.placeholders == 0
 
 
@@ -96,7 +99,7 @@ def test_dry_run_lists_and_changes_nothing(sf, ctx, engine):
     build_closed(sf, ctx)
     counts = table_counts(engine)
     with sf.begin() as s:
-        plan = retention.plan(s, later(ctx, 2036), samples=2)
+        plan = planning.plan(s, later(ctx, 2036), samples=2)
     assert table_counts(engine) == counts
     assert not plan.executed
     assert plan.total("stays") == 4 and plan.total("employments") == 1
@@ -113,13 +116,13 @@ def test_dry_run_lists_and_changes_nothing(sf, ctx, engine):
 def test_nothing_is_due_before_its_time(sf, ctx):
     build_closed(sf, ctx)
     with sf.begin() as s:  # 2029-05-31: stays checked out 2026-06-01 are kept 3 full years
-        early = retention.plan(s, later(ctx, 2029, 5, 31))
-        due = retention.plan(s, later(ctx, 2029, 6, 1))
+        early = planning.plan(s, later(ctx, 2029, 5, 31))
+        due = planning.plan(s, later(ctx, 2029, 6, 1))
     assert early.total("stays") == 0 and due.total("stays") == 4
     assert due.total("residences") == 0  # 5 years
     with sf.begin() as s:
-        assert retention.plan(s, later(ctx, 2031, 6, 9)).total("residences") == 2  # P8, P3
-        assert retention.plan(s, later(ctx, 2031, 6, 10)).total("residences") == 7
+        assert planning.plan(s, later(ctx, 2031, 6, 9)).total("residences") == 2  # P8, P3
+        assert planning.plan(s, later(ctx, 2031, 6, 10)).total("residences") == 7
 
 
 def test_periods_per_jurisdiction_from_an_effective_day(sf, ctx):
@@ -129,14 +132,14 @@ def test_periods_per_jurisdiction_from_an_effective_day(sf, ctx):
         rules.set_rule(s, when, G1, "retention_stay_years", 1, effective_from=date(2027, 6, 2))
         rules.set_rule(s, when, S2, "retention_residence_years", 1)
     with sf.begin() as s:
-        assert retention.periods(s, G1, date(2027, 6, 1)).stays == 3
-        assert retention.periods(s, G1, date(2027, 6, 2)).stays == 1
-        assert retention.plan(s, later(ctx, 2027, 6, 1)).total("stays") == 0
-        plan = retention.plan(s, later(ctx, 2027, 6, 2))
+        assert periods.periods(s, G1, date(2027, 6, 1)).stays == 3
+        assert periods.periods(s, G1, date(2027, 6, 2)).stays == 1
+        assert planning.plan(s, later(ctx, 2027, 6, 1)).total("stays") == 0
+        plan = planning.plan(s, later(ctx, 2027, 6, 2))
         assert plan.total("stays") == 4
         # In S2 (H3) residences ended 2026-06-10 are due after one year, elsewhere not.
         assert plan.total("residences") == 0
-        june = retention.plan(s, later(ctx, 2027, 6, 10))
+        june = planning.plan(s, later(ctx, 2027, 6, 10))
         assert set(june.counts["residences"]) == {S2}
 
 
@@ -146,8 +149,8 @@ def test_audit_period_has_a_minimum(sf, ctx):
         with pytest.raises(InvalidInput):
             rules.set_rule(s, ctx, CITY, "retention_audit_years", 2)
         rules.set_rule(s, ctx, CITY, "retention_audit_years", 3)
-        assert retention.periods(s, G1, ctx.today()).audit == 3
-        assert retention.AUDIT_MINIMUM_YEARS == 3
+        assert periods.periods(s, G1, ctx.today()).audit == 3
+        assert periods.AUDIT_MINIMUM_YEARS == 3
         with pytest.raises(InvalidInput):
             rules.set_rule(s, ctx, CITY, "retention_stay_years", 0)
 
@@ -158,19 +161,19 @@ def test_legal_hold_keeps_a_person(sf, ctx):
     with sf.begin() as s:
         p2 = person(s, P2.number)
         assert p2 is not None
-        retention.hold(s, when, p2.id, "案件调查")
+        holds.hold(s, when, p2.id, "案件调查")
         with pytest.raises(InvalidInput):
-            retention.hold(s, when, p2.id, " ")
+            holds.hold(s, when, p2.id, " ")
     with sf.begin() as s:
-        done = retention.purge(s, when)
+        done = purge.purge(s, when)
         assert done.held == 2  # P2's residence and job
         assert person(s, P2.number) is not None
     with sf.begin() as s:
-        retention.release(s, when, p2.id)
+        holds.release(s, when, p2.id)
         with pytest.raises(Refused):
-            retention.release(s, when, p2.id)
+            holds.release(s, when, p2.id)
     with sf.begin() as s:
-        assert retention.purge(s, when).total("employments") == 1
+        assert purge.purge(s, when).total("employments") == 1
         assert person(s, P2.number) is None
 
 
@@ -178,7 +181,7 @@ def test_purge_is_one_transaction(sf, ctx, engine):
     build_closed(sf, ctx)
     counts = table_counts(engine)
     with pytest.raises(RuntimeError), sf.begin() as s:
-        retention.purge(s, later(ctx, 2036))
+        purge.purge(s, later(ctx, 2036))
         raise RuntimeError("the caller fails after the purge")
     assert table_counts(engine) == counts
 
@@ -186,7 +189,7 @@ def test_purge_is_one_transaction(sf, ctx, engine):
 def test_unknown_jurisdiction_and_subtree(sf, ctx):
     build_closed(sf, ctx)
     with sf.begin() as s, pytest.raises(NotFound):
-        retention.plan(s, later(ctx, 2036), jurisdiction="999")
+        planning.plan(s, later(ctx, 2036), jurisdiction="999")
     with sf.begin() as s:
-        plan = retention.purge(s, later(ctx, 2036), jurisdiction=S2)
+        plan = purge.purge(s, later(ctx, 2036), jurisdiction=S2)
         assert plan.total("stays") == 0 and set(plan.counts["residences"]) == {S2}

@@ -10,7 +10,7 @@ from cli.app import App
 from cli.overdue import overdue
 from cli.permit import permit
 from cli.rules import rule
-from registry import residences
+from registry.movements import residences
 from tests.rules.town import CITY, GRID, at, build, rid, who
 
 

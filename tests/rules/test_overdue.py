@@ -6,9 +6,10 @@ import pytest
 from dbtools import table_counts
 from sqlalchemy import select
 
-from registry import matching, overdue, residences
 from registry.db.models import Event, Finding, Residence
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.matching import checks
+from registry.movements import overdue, residences
 from tests.rules.town import GRID, OTHER_STATION, STATION, at, build, rid, who
 
 PLANNED = date(2026, 6, 10)
@@ -22,7 +23,7 @@ def _overdue_town(sf, ctx):
             s, at(ctx, date(2026, 5, 1)), town.house, who(rid()), planned_end=PLANNED
         )
         residences.move_in(s, at(ctx, date(2026, 5, 1)), town.filed, who(rid("002"), "李四"))
-        matching.check(s, ctx)
+        checks.check(s, ctx)
     return town
 
 
@@ -109,8 +110,8 @@ def test_extend_overdue_residence(sf, ctx):
         assert event.detail["planned_end"] == "2026-12-31"
     with sf.begin() as s:  # overdue again once the new end passes
         later = at(ctx, date(2027, 1, 1))
-        found = matching.refresh(
-            s, later, matching.Scope(persons=set(s.scalars(select(Residence.person_id))))
+        found = checks.refresh(
+            s, later, checks.Scope(persons=set(s.scalars(select(Residence.person_id))))
         )
         assert "PH-OVERDUE-DEPARTURE" in [f.code for f in found]
 

@@ -7,11 +7,13 @@ import sqlalchemy as sa
 from dbtools import table_counts
 from sqlalchemy import select
 
-from registry import employment, permits, residences, rules, studies
 from registry.db.models import Document, Event
 from registry.db.rules_models import Permit
 from registry.errors import NotFound, Refused
-from registry.ids import ric_check_digit
+from registry.identity.ids import ric_check_digit
+from registry.matching import rules
+from registry.movements import employment, residences, studies
+from registry.permits import eligibility, lifecycle
 from tests.rules.town import CITY, GRID, OTHER_STATION, STATION, at, build, rid, who
 
 
@@ -27,7 +29,7 @@ def _lives(sf, ctx, house, since, number=None, *, reported=None, relation="tenan
 
 def _check(sf, ctx, number, on=None):
     with sf() as s:
-        return permits.eligibility(s, ctx, number, on=on)
+        return eligibility.eligibility(s, ctx, number, on=on)
 
 
 # --- eligibility ------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def test_issue_refused_when_not_eligible(sf, ctx, engine):
     number = _lives(sf, ctx, town.filed, date(2026, 1, 1))
     before = table_counts(engine)
     with pytest.raises(Refused, match="eligible from 2026-07-01"), sf.begin() as s:
-        permits.issue(s, ctx, number)
+        lifecycle.issue(s, ctx, number)
     assert table_counts(engine) == before
 
 
@@ -164,7 +166,7 @@ def test_issue_permit_is_also_a_document(sf, ctx):
     town = build(sf, ctx)
     number = _lives(sf, ctx, town.filed, date(2025, 1, 1))
     with sf.begin() as s:
-        got = permits.issue(s, ctx, number, permit_number="jz-4403-0001")
+        got = lifecycle.issue(s, ctx, number, permit_number="jz-4403-0001")
         assert got.permit.number == "JZ-4403-0001"
         assert got.permit.issued_on == got.permit.years_from == date(2026, 6, 15)
         assert got.permit.due_on == date(2027, 6, 15)
@@ -179,12 +181,12 @@ def test_issue_permit_is_also_a_document(sf, ctx):
         assert doc.issuer == "深圳市公安机关"
         assert s.scalars(select(Event.action).where(Event.action == "permit.issued")).one()
     with pytest.raises(Refused, match="already holds"), sf.begin() as s:
-        permits.issue(s, ctx, number)
+        lifecycle.issue(s, ctx, number)
     other = _lives(sf, ctx, town.filed, date(2025, 1, 1), rid("002"))
     with pytest.raises(Refused, match="already used"), sf.begin() as s:
-        permits.issue(s, ctx, other, permit_number="JZ-4403-0001")
+        lifecycle.issue(s, ctx, other, permit_number="JZ-4403-0001")
     with sf.begin() as s:
-        generated = permits.issue(s, ctx, other).permit.number
+        generated = lifecycle.issue(s, ctx, other).permit.number
         assert generated.startswith("JZ440320260615")
 
 
@@ -197,13 +199,13 @@ def _holder(sf, ctx, issued=ISSUED, since=date(2024, 6, 1)):
     town = build(sf, ctx)
     number = _lives(sf, ctx, town.filed, since)
     with sf.begin() as s:
-        permits.issue(s, at(ctx, issued), number)
+        lifecycle.issue(s, at(ctx, issued), number)
     return town, number
 
 
 def _endorse(sf, ctx, number, day):
     with sf.begin() as s:
-        return permits.endorse(s, at(ctx, day), number)
+        return lifecycle.endorse(s, at(ctx, day), number)
 
 
 @pytest.mark.parametrize(
@@ -240,16 +242,16 @@ def test_suspension_lists_and_restart_of_residence_years(sf, ctx):
     _endorse(sf, ctx, number, date(2025, 2, 15))
     _endorse(sf, ctx, number, date(2026, 2, 15))
     with sf() as s:
-        shown = permits.show(s, ctx, number)
+        shown = lifecycle.show(s, ctx, number)
         assert (shown.status, shown.residence_years, shown.due_on) == ("valid", 2, date(2027, 3, 1))
         assert len(shown.endorsements) == 2
 
     def lists(day, where=None):
         with sf() as s:
             c = at(ctx, day)
-            due = [p.permit.number for p in permits.due(s, c, jurisdiction=where)]
-            gone = [p.permit.number for p in permits.suspended(s, c, jurisdiction=where)]
-            return len(due), len(gone), permits.show(s, c, number).status
+            due = [p.permit.number for p in lifecycle.due(s, c, jurisdiction=where)]
+            gone = [p.permit.number for p in lifecycle.suspended(s, c, jurisdiction=where)]
+            return len(due), len(gone), lifecycle.show(s, c, number).status
 
     assert lists(date(2027, 1, 29)) == (0, 0, "valid")  # anniversary 31 days away
     assert lists(date(2027, 1, 30)) == (1, 0, "valid")  # 30 days away: listed as due
@@ -259,23 +261,23 @@ def test_suspension_lists_and_restart_of_residence_years(sf, ctx):
     assert lists(date(2027, 3, 1), OTHER_STATION) == (0, 1, "suspended")
     assert lists(date(2027, 3, 1), STATION) == (0, 0, "suspended")
     with sf() as s:
-        shown = permits.show(s, at(ctx, date(2027, 4, 1)), number)
+        shown = lifecycle.show(s, at(ctx, date(2027, 4, 1)), number)
         assert shown.suspended_from == date(2027, 3, 1) and shown.residence_years == 2
     late = _endorse(sf, ctx, number, date(2027, 4, 1))
     assert late.endorsement.late and late.endorsement.anniversary == date(2027, 3, 1)
     assert late.status.residence_years == 0
     assert lists(date(2027, 4, 2)) == (0, 0, "valid")
     with sf() as s:
-        shown = permits.show(s, at(ctx, date(2028, 3, 31)), number)
+        shown = lifecycle.show(s, at(ctx, date(2028, 3, 31)), number)
         assert (shown.status, shown.due_on, shown.residence_years) == ("due", date(2028, 4, 1), 0)
-        assert permits.show(s, at(ctx, date(2028, 4, 1)), number).status == "suspended"
+        assert lifecycle.show(s, at(ctx, date(2028, 4, 1)), number).status == "suspended"
         assert [e.late for e in shown.endorsements] == [False, False, True]
 
 
 def test_leap_day_permit(sf, ctx):
     _, number = _holder(sf, ctx, issued=date(2024, 2, 29), since=date(2023, 6, 1))
     with sf() as s:
-        shown = permits.show(s, at(ctx, date(2024, 3, 1)), number)
+        shown = lifecycle.show(s, at(ctx, date(2024, 3, 1)), number)
         assert shown.due_on == date(2025, 2, 28)
         assert shown.window == (date(2025, 1, 28), date(2025, 2, 27))
     with pytest.raises(Refused):
@@ -285,9 +287,9 @@ def test_leap_day_permit(sf, ctx):
     got = _endorse(sf, ctx, number, date(2027, 2, 1))
     assert got.permit.due_on == date(2028, 2, 29)  # back on the 29th in a leap year
     with sf() as s:
-        assert permits.show(s, at(ctx, date(2028, 2, 28)), number).status == "due"
-        assert permits.show(s, at(ctx, date(2028, 2, 29)), number).status == "suspended"
-        assert permits.show(s, at(ctx, date(2028, 2, 28)), number).residence_years == 3
+        assert lifecycle.show(s, at(ctx, date(2028, 2, 28)), number).status == "due"
+        assert lifecycle.show(s, at(ctx, date(2028, 2, 29)), number).status == "suspended"
+        assert lifecycle.show(s, at(ctx, date(2028, 2, 28)), number).residence_years == 3
 
 
 def test_leap_day_permit_late_on_the_28th(sf, ctx):
@@ -310,7 +312,7 @@ def test_show_without_permit_and_endorsements_append_only(sf, ctx, engine):
     town, number = _holder(sf, ctx)
     nobody = _lives(sf, ctx, town.filed, date(2026, 1, 1), rid("077"))
     with pytest.raises(NotFound, match="holds no residence permit"), sf() as s:
-        permits.show(s, ctx, nobody)
+        lifecycle.show(s, ctx, nobody)
     _endorse(sf, ctx, number, date(2026, 3, 1))
     with pytest.raises(sa.exc.DatabaseError), engine.begin() as conn:
         conn.execute(sa.text("UPDATE permit_endorsements SET late = true"))

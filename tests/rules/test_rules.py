@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from dbtools import table_counts
 from sqlalchemy import select, update
 
-from registry import matching, residences, rules, stays
 from registry.db.models import Finding, Residence, Stay
 from registry.errors import InvalidInput, NotFound
+from registry.matching import checks, rules
+from registry.movements import residences, stays
 from tests.rules.town import CITY, DISTRICT, GRID, OTHER_STATION, STATION, at, build, rid, who
 
 
@@ -147,7 +148,7 @@ def test_rule_change_mid_period_applies_from_its_day_without_rewriting(sf, ctx):
             assert ("PH-LATE" in [f.code for f in got.findings]) is late
     with sf.begin() as s:  # a later change leaves the stored deadlines alone
         rules.set_rule(s, ctx, CITY, "movein_days", 1)
-        matching.check(s, ctx)
+        checks.check(s, ctx)
     with sf() as s:
         assert sorted(s.scalars(select(Residence.report_deadline))) == [
             date(2026, 3, 2),
@@ -267,7 +268,7 @@ def _reported_late_by(sf, ctx, stay_id, person_id, delay):
             update(Stay).where(Stay.id == stay_id).values(reported_at=stay.checked_in_at + delay)
         )
         return [
-            f.code for f in matching.refresh(s, ctx, matching.Scope(persons={person_id}))
+            f.code for f in checks.refresh(s, ctx, checks.Scope(persons={person_id}))
         ].count("PH-LATE")
 
 
@@ -317,8 +318,8 @@ def test_foreign_guest_reported_within_24_hours(sf, ctx, delay, late):
 
 def _overdue(sf, ctx, person_id):
     with sf.begin() as s:
-        found = matching.refresh(
-            s, ctx, matching.Scope(persons={person_id}), ["PH-OVERDUE-DEPARTURE"]
+        found = checks.refresh(
+            s, ctx, checks.Scope(persons={person_id}), ["PH-OVERDUE-DEPARTURE"]
         )
         return [f.subject_kind for f in found]
 
@@ -361,11 +362,11 @@ def test_no_house_stay_days_per_jurisdiction(sf, ctx):
     town = build(sf, ctx)
     _, person = _check_in(sf, at(ctx, date(2026, 6, 1)), town, who(rid()))
     with sf.begin() as s:
-        found = matching.refresh(s, ctx, matching.Scope(persons={person}), ["PH-NO-HOUSE"])
+        found = checks.refresh(s, ctx, checks.Scope(persons={person}), ["PH-NO-HOUSE"])
         assert found == []  # 14 days < 30
         rules.set_rule(s, at(ctx, date(2026, 5, 1)), CITY, "no_house_stay_days", 10)
     with sf.begin() as s:
-        found = matching.refresh(s, ctx, matching.Scope(persons={person}), ["PH-NO-HOUSE"])
+        found = checks.refresh(s, ctx, checks.Scope(persons={person}), ["PH-NO-HOUSE"])
         assert [f.code for f in found] == ["PH-NO-HOUSE"]
 
 

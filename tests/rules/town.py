@@ -8,10 +8,10 @@ from datetime import date, datetime, time
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import uscc
 
-from registry import places
 from registry.context import DEFAULT_ZONE, Context
-from registry.ids import ric_check_digit
-from registry.people import TypedIdentity
+from registry.identity.ids import ric_check_digit
+from registry.people.registration import TypedIdentity
+from registry.places import employers, houses, jurisdictions, venues
 
 CITY, DISTRICT, STATION, GRID = "4403", "440304", "440304001", "44030400101"
 OTHER_STATION = "440304002"
@@ -43,20 +43,20 @@ class Town:
 
 def build(sf: sessionmaker[Session], ctx: Context) -> Town:
     with sf.begin() as s:
-        places.add_jurisdiction(s, ctx, CITY, "深圳市", "city")
-        places.add_jurisdiction(s, ctx, DISTRICT, "福田区", "district", CITY)
-        places.add_jurisdiction(s, ctx, STATION, "园岭派出所", "station", DISTRICT)
-        places.add_jurisdiction(s, ctx, OTHER_STATION, "华富派出所", "station", DISTRICT)
-        places.add_jurisdiction(s, ctx, GRID, "百花社区", "community", STATION)
-        places.add_jurisdiction(s, ctx, OTHER_CITY, "广州市", "city")
-        hotel = places.add_venue(s, ctx, "百花旅馆", "hotel", GRID, rooms=["101", "102"])
-        house = places.add_house(s, ctx, "百花二路3号101", GRID, capacity=6)
-        filed = places.add_house(
+        jurisdictions.add_jurisdiction(s, ctx, CITY, "深圳市", "city")
+        jurisdictions.add_jurisdiction(s, ctx, DISTRICT, "福田区", "district", CITY)
+        jurisdictions.add_jurisdiction(s, ctx, STATION, "园岭派出所", "station", DISTRICT)
+        jurisdictions.add_jurisdiction(s, ctx, OTHER_STATION, "华富派出所", "station", DISTRICT)
+        jurisdictions.add_jurisdiction(s, ctx, GRID, "百花社区", "community", STATION)
+        jurisdictions.add_jurisdiction(s, ctx, OTHER_CITY, "广州市", "city")
+        hotel = venues.add_venue(s, ctx, "百花旅馆", "hotel", GRID, rooms=["101", "102"])
+        house = houses.add_house(s, ctx, "百花二路3号101", GRID, capacity=6)
+        filed = houses.add_house(
             s, ctx, "华富路8号2楼", OTHER_STATION, filing="ZL-2026-0008", pledge=True
         )
-        elsewhere = places.add_house(s, ctx, "天河路1号", OTHER_CITY, filing="GZ-1")
+        elsewhere = houses.add_house(s, ctx, "天河路1号", OTHER_CITY, filing="GZ-1")
         body = "91440300MA5F00001"
-        emp = places.add_employer(s, ctx, "百花电子厂", body + uscc.calc_check_digit(body), STATION)
+        emp = employers.add_employer(s, ctx, "百花电子厂", body + uscc.calc_check_digit(body), STATION)
         return Town(
             str(hotel.id), str(house.id), str(filed.id), str(elsewhere.id), str(emp.record.id)
         )

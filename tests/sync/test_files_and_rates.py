@@ -11,10 +11,10 @@ from dbtools import NOW, table_counts
 from world import CITY, STATION, build, card, count, guests
 
 from cli.main import cli
-from registry import stays
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
-from registry.people import TypedIdentity
+from registry.movements import stays
+from registry.people.registration import TypedIdentity
 from registry.sync import rates
 from registry.sync.push import push
 

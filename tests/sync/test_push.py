@@ -23,11 +23,12 @@ from world import (
     snapshot_station,
 )
 
-from registry import outbox, residences, stays
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Event, Finding, Stay, Venue
 from registry.db.sync_models import OutboxItem
+from registry.movements import residences, stays
+from registry.sync import outbox
 from registry.sync.push import push
 
 CTX = Context("clerk", "desk-1", NOW)

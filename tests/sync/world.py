@@ -9,12 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import places, stays
-from registry.cards import CardRead
 from registry.context import Context
 from registry.db.models import Document, Event, Person, Residence, Stay
 from registry.db.sync_models import LedgerEntry
-from registry.ids import DocType, ric_check_digit
+from registry.identity.cards import CardRead
+from registry.identity.ids import DocType, ric_check_digit
+from registry.movements import stays
+from registry.places import houses, jurisdictions, venues
 
 CITY, DISTRICT, STATION = "4403", "440304", "440304001"
 HOTEL, ROOMS = "百花旅馆", [str(r) for r in range(101, 131)]
@@ -50,17 +51,17 @@ def card(i: int, name: str = "张三") -> CardRead:
 def build(sf: sessionmaker[Session], ctx: Context, *, venue_id: uuid.UUID | None = None) -> str:
     """The city, a station, a hotel (and a second hotel, a house); the hotel's id."""
     with sf.begin() as s:
-        places.add_jurisdiction(s, ctx, CITY, "深圳市", "city")
-        places.add_jurisdiction(s, ctx, DISTRICT, "福田区", "district", CITY)
-        places.add_jurisdiction(s, ctx, STATION, "园岭派出所", "station", DISTRICT)
-        hotel = places.add_venue(s, ctx, HOTEL, "hotel", STATION, rooms=ROOMS)
-        places.add_house(s, ctx, "百花二路3号101", STATION, capacity=4, door_plate="BH-3-101")
+        jurisdictions.add_jurisdiction(s, ctx, CITY, "深圳市", "city")
+        jurisdictions.add_jurisdiction(s, ctx, DISTRICT, "福田区", "district", CITY)
+        jurisdictions.add_jurisdiction(s, ctx, STATION, "园岭派出所", "station", DISTRICT)
+        hotel = venues.add_venue(s, ctx, HOTEL, "hotel", STATION, rooms=ROOMS)
+        houses.add_house(s, ctx, "百花二路3号101", STATION, capacity=4, door_plate="BH-3-101")
         return str(hotel.id)
 
 
 def add_other_hotel(sf: sessionmaker[Session], ctx: Context) -> str:
     with sf.begin() as s:
-        return str(places.add_venue(s, ctx, "华富宾馆", "hotel", STATION, rooms=["1"]).id)
+        return str(venues.add_venue(s, ctx, "华富宾馆", "hotel", STATION, rooms=["1"]).id)
 
 
 def guests(sf: sessionmaker[Session], ctx: Context, hotel: str, n: int, start: int = 0) -> None:

@@ -1,7 +1,7 @@
 from datetime import date
 
-from registry.cards import CardRead
-from registry.ids import DocType
+from registry.identity.cards import CardRead
+from registry.identity.ids import DocType
 
 
 def test_card_read_repr_masks_number_and_hides_address_and_photo():

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from registry.errors import InvalidNumber
-from registry.ids import (
+from registry.identity.ids import (
     DocType,
     detect,
     mask,

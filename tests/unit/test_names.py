@@ -1,4 +1,4 @@
-from registry.names import forms
+from registry.identity.names import forms
 
 
 def test_polyphonic_surnames_keep_every_reading():

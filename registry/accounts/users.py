@@ -1,0 +1,111 @@
+"""Registry users (the identities that act: database logins, OS accounts, later API credentials): adding, disabling and listing them, admin only."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.db.access_models import RegistryUser
+from registry.db.models import (
+    Jurisdiction,
+)
+from registry.errors import InvalidInput, NotFound, Refused
+from registry.privacy.access import PLACE_ROLES, ROLES, VENUE_ROLES, require
+
+_LOGIN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def add_user(
+    session: Session,
+    ctx: Context,
+    login: str,
+    role: str,
+    *,
+    jurisdiction: str | None = None,
+    venue: str | None = None,
+    name: str | None = None,
+) -> RegistryUser:
+    """Register an identity (database login or OS account) with a role and a scope."""
+    from registry.places.venues import venue_by_ref
+    from registry.privacy import journal
+
+    ctx = require(session, ctx, "user.admin")
+    login = login.strip()
+    if not login or len(login) > 64:
+        raise InvalidInput("a user needs a login of at most 64 characters")
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "coordinator" and not jurisdiction:
+        raise InvalidInput("a coordinator needs a jurisdiction")
+    if role in VENUE_ROLES and not venue:
+        raise InvalidInput(f"a {role} user needs a venue")
+    if session.scalar(select(RegistryUser.id).where(RegistryUser.login == login)) is not None:
+        raise Refused(f"user {login} already exists")
+    if jurisdiction and session.get(Jurisdiction, jurisdiction) is None:
+        raise NotFound(f"jurisdiction {jurisdiction} is not registered")
+    venue_id = venue_by_ref(session, venue).id if venue and role in VENUE_ROLES else None
+    user = RegistryUser(
+        id=uuid.uuid4(),
+        login=login,
+        role=role,
+        jurisdiction_code=jurisdiction if role in PLACE_ROLES else None,
+        venue_id=venue_id,
+        name=name,
+        active=True,
+        created_at=ctx.now(),
+        created_by=ctx.actor,
+    )
+    session.add(user)
+    journal.record(
+        session, ctx, "user.added", "user", user.id, login=login, role=role, venue=venue_id
+    )
+    return user
+
+
+def disable_user(session: Session, ctx: Context, login: str) -> RegistryUser:
+    """Disable a user: the identity is refused from now on; the record and audit stay."""
+    from registry.privacy import journal
+
+    ctx = require(session, ctx, "user.admin")
+    user = session.scalar(select(RegistryUser).where(RegistryUser.login == login.strip()))
+    if user is None:
+        raise NotFound(f"user {login} is not registered")
+    if not user.active:
+        raise Refused(f"user {login} is already disabled")
+    user.active, user.disabled_at = False, ctx.now()
+    journal.record(session, ctx, "user.disabled", "user", user.id, login=user.login)
+    return user
+
+
+def list_users(session: Session, ctx: Context) -> list[RegistryUser]:
+    require(session, ctx, "user.admin")
+    return list(session.scalars(select(RegistryUser).order_by(RegistryUser.login)))
+
+
+def create_login(session: Session, ctx: Context, login: str, password: str | None) -> bool:
+    """On PostgreSQL, create the login role (if missing) and grant it ``laiqu_user``.
+
+    Returns False on SQLite, where the identity is the local account. The acting login
+    needs CREATEROLE.
+    """
+    require(session, ctx, "user.admin")
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    if not _LOGIN.match(login):
+        raise InvalidInput("a database login is lower-case letters, digits and _")
+    conn = session.connection()
+    exists_already = conn.exec_driver_sql(
+        "SELECT 1 FROM pg_roles WHERE rolname = %(login)s", {"login": login}
+    ).scalar()
+    if not exists_already:
+        conn.exec_driver_sql(f'CREATE ROLE "{login}" LOGIN')
+    if password:
+        conn.exec_driver_sql(f'ALTER ROLE "{login}" PASSWORD %(pw)s', {"pw": password})
+    conn.exec_driver_sql(f'GRANT laiqu_user TO "{login}"')
+    return True
+
+

@@ -1,0 +1,120 @@
+"""Importing persons, houses and employers from checked CSV rows through the registry's use cases, all or nothing or skipping bad rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.errors import RegistryError
+from registry.exchange.csvfiles import CsvError, Row, check_row, parse_day, parse_flag, parse_int
+from registry.identity.codes import ETHNICITIES
+from registry.messages import phrase
+from registry.people import registration
+from registry.places import employers, houses
+
+GENDERS = {"男": "1", "女": "2", "1": "1", "2": "2", "0": "0", "9": "9", "": None}
+
+
+ETHNICITY_CODES = {
+    **{v: k for k, v in ETHNICITIES.items()},
+    **{v + "族": k for k, v in ETHNICITIES.items()},
+    **{k: k for k in ETHNICITIES},
+}
+
+
+def import_person(session: Session, ctx: Context, v: dict[str, str], city: str | None) -> None:
+    if v.get("gender", "") not in GENDERS:
+        raise CsvError(f"性别应为 男/女，不是 {v['gender']!r}")
+    eth = v.get("ethnicity", "")
+    if eth and eth not in ETHNICITY_CODES:
+        raise CsvError(f"不认识的民族 {eth!r}")
+    identity = registration.TypedIdentity(
+        number=v["id_number"],
+        name=v["name"],
+        doc_type=v.get("doc_type") or None,
+        gender=GENDERS[v.get("gender", "")],
+        birth_date=parse_day(v, "birth_date"),
+        ethnicity=ETHNICITY_CODES.get(eth) if eth else None,
+        nationality=v.get("nationality") or None,
+        english_name=v.get("english_name") or None,
+        phone=v.get("phone") or None,
+        hukou_address=v.get("hukou_address") or None,
+        valid_to=parse_day(v, "valid_to"),
+    )
+    registration.register(session, ctx, identity, city=city)
+
+
+def import_house(session: Session, ctx: Context, v: dict[str, str], city: str | None) -> None:
+    houses.add_house(
+        session,
+        ctx,
+        v["address"],
+        v["jurisdiction"],
+        landlord=v.get("landlord") or None,
+        capacity=parse_int(v, "capacity"),
+        filing=v.get("filing_number") or None,
+        pledge=parse_flag(v, "pledge_signed"),
+        use=v.get("use") or "rental",
+        rooms=parse_int(v, "rooms"),
+        door_plate=v.get("door_plate") or None,
+    )
+
+
+def import_employer(session: Session, ctx: Context, v: dict[str, str], city: str | None) -> None:
+    employers.add_employer(
+        session,
+        ctx,
+        v["name"],
+        v["uscc"],
+        v["jurisdiction"],
+        headcount=parse_int(v, "headcount"),
+        industry=v.get("industry") or None,
+        address=v.get("address") or None,
+    )
+
+
+IMPORTERS: dict[str, Callable[[Session, Context, dict[str, str], str | None], None]] = {
+    "persons": import_person,
+    "houses": import_house,
+    "employers": import_employer,
+}
+
+
+@dataclass
+class Outcome:
+    imported: int = 0
+    rejected: list[tuple[Row, str]] = field(default_factory=list)
+
+
+def import_rows(
+    session: Session, ctx: Context, kind: str, rows: Iterable[Row], city: str | None = None
+) -> Outcome:
+    """Each row in its own savepoint: a bad row is rolled back and reported, the rest stay."""
+    outcome = Outcome()
+    for row in rows:
+        try:
+            check_row(kind, row)
+        except CsvError as exc:
+            outcome.rejected.append((row, str(exc)))
+            continue
+        savepoint = session.begin_nested()
+        try:
+            IMPORTERS[kind](session, ctx, row.values, city)
+            session.flush()
+        except (DataError, IntegrityError) as exc:  # a value the database refuses
+            savepoint.rollback()
+            outcome.rejected.append((row, f"数据库拒绝了本行的值（{type(exc.orig).__name__}）"))
+            continue
+        except (RegistryError, ValueError) as exc:
+            savepoint.rollback()
+            outcome.rejected.append((row, phrase(str(exc))))
+            continue
+        savepoint.commit()
+        outcome.imported += 1
+    return outcome
+
+

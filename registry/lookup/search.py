@@ -1,0 +1,292 @@
+"""Fast indexed look-ups: ID number (whole, prefix, suffix), phone, name, pinyin, initials and
+address fragments, with ranking and a limit.
+
+``search(session, text)`` classifies the query and runs a list of *tiers*, most specific
+first (an exact ID number before a prefix, an exact name before a fragment). Every tier is
+one indexed query with its own LIMIT and no sort over the whole match set, so the cost follows
+the limit and not the number of matches; the rank of a hit is the rank of its tier.
+
+Indexes come from migration 0003: on PostgreSQL pg_trgm GIN indexes and
+``varchar_pattern_ops`` B-trees (plus ``reverse(number)`` for suffixes); on SQLite B-trees and
+FTS5 trigram tables. Trigrams need at least three characters, so Chinese needles of one or
+two characters are matched as an exact name or a name prefix only (most given names are 1-2
+characters: search by the full name, the pinyin or the initials instead).
+
+``by_id_number`` is the front-desk hot path: one unique-index probe on ``id_key``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    MetaData,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import Session
+
+from registry.db.models import House, Person
+from registry.errors import InvalidNumber
+from registry.identity.ids import DocType, compact, detect, mask, ric_check_digit, upgrade15
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 500
+
+# The FTS5 tables of migration 0003 (SQLite only); kept off the models' metadata.
+_fts = MetaData()
+PERSONS_FTS = Table(
+    "persons_fts",
+    _fts,
+    Column("person_id", String),
+    Column("name", String),
+    Column("name_pinyin", String),
+    Column("name_initials", String),
+    Column("hukou_address", String),
+    Column("number", String),
+)
+HOUSES_FTS = Table("houses_fts", _fts, Column("house_id", String), Column("address", String))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a person or a house, why it matched and how well (0 is best)."""
+
+    kind: str  # person / house
+    id: uuid.UUID
+    label: str  # the person's name or the house's address
+    number: str  # masked document number of a person ("" for a house)
+    match: str  # id / id_prefix / id_suffix / phone / name / name_prefix / ... (see TIERS)
+    rank: int
+    jurisdiction: str | None = None
+
+
+# ------------------------------------------------------------------------- ID number
+
+
+def id_key(number: str) -> str:
+    """The canonical person key of a number, checked cheaply (shape and check character).
+
+    The region-code table is not consulted: a look-up needs the key, not the warnings.
+    """
+    text = compact(number)
+    kind = detect(text)
+    if kind is DocType.RESIDENT and len(text) == 15:
+        text = upgrade15(text)
+    if kind in (DocType.RESIDENT, DocType.HMT_PERMIT, DocType.FOREIGN_2023) and (
+        ric_check_digit(text[:17]) != text[17]
+    ):
+        raise InvalidNumber(f"the check character of {mask(text)} is wrong")
+    return f"{kind.value}:{text}"
+
+
+_PERSONS = Person.__table__
+# Built once, and Core rather than ORM: this is the front desk's hot path.
+_BY_KEY = select(_PERSONS).where(_PERSONS.c.id_key == bindparam("key"))
+
+
+def by_id_number(bind: Session | Connection, number: str) -> Row[Any] | None:
+    """The person row registered under this document number, or None.
+
+    One probe of the unique ``id_key`` index; works on a session or a plain connection and
+    returns the row (attribute access as on a ``Person``) without building an ORM object.
+    """
+    return bind.execute(_BY_KEY, {"key": id_key(number)}).first()
+
+
+# -------------------------------------------------------------------------- patterns
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ID_CHARS = re.compile(r"^\d+[Xx]?$")
+_LATIN = re.compile(r"^[A-Za-z]+$")
+_LIKE_SPECIAL = re.compile(r"[%_\\*?\[\]]")
+
+
+def _clean(text: str) -> str:
+    """Drop LIKE/GLOB wildcards and whitespace: a needle is always literal."""
+    return _LIKE_SPECIAL.sub("", re.sub(r"\s+", "", text))
+
+
+def _upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix`` (code points)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+Modifier = Callable[[Select[tuple[object, ...]]], Select[tuple[object, ...]]]
+
+
+class _Query:
+    """Dialect-aware indexed conditions for one session; each returns a Select modifier."""
+
+    def __init__(self, session: Session) -> None:
+        self.pg = session.get_bind().dialect.name == "postgresql"
+
+    @staticmethod
+    def where(condition: ColumnElement[bool]) -> Modifier:
+        return lambda query: query.where(condition)
+
+    def prefix(self, column: ColumnElement[str], prefix: str) -> Modifier:
+        """B-tree prefix: LIKE 'p%' on varchar_pattern_ops (PostgreSQL), a range on SQLite."""
+        if self.pg:
+            return self.where(column.like(prefix + "%"))
+        return self.where((column >= prefix) & (column < _upper_bound(prefix)))
+
+    def suffix(self, suffix: str) -> Modifier:
+        if self.pg:
+            return self.where(func.reverse(Person.number).like(suffix[::-1] + "%"))
+        return self._fts("number", "%" + suffix)
+
+    def contains(self, column: str, needle: str) -> Modifier:
+        """A trigram-indexed LIKE '%needle%' (needle of at least 3 characters)."""
+        if self.pg:
+            return self.where(getattr(Person, column).like("%" + needle + "%"))
+        return self._fts(column, "%" + needle + "%")
+
+    @staticmethod
+    def _fts(column: str, pattern: str) -> Modifier:
+        fts = PERSONS_FTS
+        return lambda query: query.join(fts, fts.c.person_id == Person.id).where(
+            fts.c[column].like(pattern)
+        )
+
+    def house_contains(self, needle: str) -> Modifier:
+        pattern = "%" + needle + "%"
+        if self.pg:
+            return self.where(House.address.like(pattern))
+        fts = HOUSES_FTS
+        return lambda query: query.join(fts, fts.c.house_id == House.id).where(
+            fts.c.address.like(pattern)
+        )
+
+
+Tier = tuple[str, Callable[[_Query], Modifier], bool]  # match, condition, ordered
+
+
+def _tiers(text: str) -> tuple[str, list[Tier]]:
+    """Classify the query: which kinds of match to try, most specific first."""
+    raw = text.strip()
+    needle = _clean(raw)
+    if not needle:
+        return "empty", []
+    if _ID_CHARS.match(needle):
+        digits = needle.upper()
+        n = len(digits)
+        if n in (15, 18):
+            try:
+                key = id_key(digits)
+            except InvalidNumber:
+                key = None
+            tiers: list[Tier] = []
+            if key:
+                tiers.append(("id", lambda q, k=key: q.where(Person.id_key == k), True))
+            tiers.append(("id", lambda q: q.where(Person.number == digits), True))
+            return "id", tiers
+        if n < 4:
+            return "too_short", []
+        phone_like = n == 11 and digits.startswith("1")
+        tiers = []
+        if phone_like:
+            tiers.append(("phone", lambda q: q.where(Person.phone == digits), True))
+        suffix: Tier = ("id_suffix", lambda q: q.suffix(digits), False)
+        prefix: Tier = ("id_prefix", lambda q: q.prefix(Person.number, digits), False)
+        tiers += [suffix, prefix] if n <= 6 else [prefix, suffix]
+        if digits.startswith("1") and not phone_like and n >= 7:
+            tiers.append(("phone_prefix", lambda q: q.prefix(Person.phone, digits), False))
+        return "digits", tiers
+    if _LATIN.match(needle):
+        latin = needle.lower()
+        if len(latin) < 2:
+            return "too_short", []
+        tiers = [("pinyin", lambda q: q.contains("name_pinyin", f"|{latin}|"), False)]
+        if len(latin) <= 5:
+            tiers.append(("initials", lambda q: q.contains("name_initials", f"|{latin}|"), False))
+        tiers.append(("pinyin_prefix", lambda q: q.contains("name_pinyin", f"|{latin}"), False))
+        if len(latin) <= 4:
+            tiers.append(
+                ("initials_prefix", lambda q: q.contains("name_initials", f"|{latin}"), False)
+            )
+        return "latin", tiers
+    if _CJK.search(needle):
+        tiers = []
+        if len(needle) <= 6 and not re.search(r"\d", needle):
+            tiers.append(("name", lambda q: q.where(Person.name == needle), True))
+            tiers.append(("name_prefix", lambda q: q.prefix(Person.name, needle), False))
+            if len(needle) >= 3:
+                tiers.append(("name_fragment", lambda q: q.contains("name", needle), False))
+        if len(needle) >= 3:
+            tiers.append(("hukou_address", lambda q: q.contains("hukou_address", needle), False))
+            tiers.append(("address", lambda q: q.house_contains(needle), False))
+        return "chinese", tiers
+    return "unknown", []
+
+
+def classify(text: str) -> str:
+    """The kind of query: id / digits / latin / chinese, or empty / too_short / unknown."""
+    return _tiers(text)[0]
+
+
+def _tier_query(q: _Query, tier: Tier, limit: int) -> Select[tuple[object, ...]]:
+    match, condition, ordered = tier
+    if match == "address":
+        return condition(q)(select(House.id, House.address, House.jurisdiction_code)).limit(limit)
+    query = condition(q)(select(Person.id, Person.name, Person.number))
+    if ordered:
+        query = query.order_by(Person.name, Person.number)
+    return query.limit(limit)
+
+
+def queries(
+    session: Session, text: str, limit: int = DEFAULT_LIMIT
+) -> list[tuple[str, Select[tuple[object, ...]]]]:
+    """The SQL ``search`` would run for ``text``, tier by tier (for EXPLAIN and benchmarks)."""
+    q = _Query(session)
+    return [(tier[0], _tier_query(q, tier, limit)) for tier in _tiers(text)[1]]
+
+
+def search(session: Session, text: str, limit: int = DEFAULT_LIMIT) -> list[Hit]:
+    """Persons (and houses, for address fragments) matching ``text``, best first."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    q = _Query(session)
+    hits: list[Hit] = []
+    seen: set[uuid.UUID] = set()
+    for rank, tier in enumerate(_tiers(text)[1]):
+        want = limit - len(hits)
+        if want <= 0:
+            break
+        match = tier[0]
+        for row_id, label, extra in session.execute(_tier_query(q, tier, want + len(seen))):
+            if row_id in seen or len(hits) >= limit:
+                continue
+            seen.add(row_id)
+            if match == "address":
+                hits.append(Hit("house", row_id, label, "", match, rank, extra))
+            else:
+                hits.append(Hit("person", row_id, label, mask(extra), match, rank))
+    return hits
+
+
+def rebuild_fts(session: Session) -> None:
+    """Rebuild the SQLite FTS5 tables from their base tables (after a VACUUM). No-op on PG."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    cols = "name, name_pinyin, name_initials, hukou_address, number"
+    session.execute(PERSONS_FTS.delete())
+    session.execute(HOUSES_FTS.delete())
+    conn = session.connection()
+    conn.exec_driver_sql(
+        f"INSERT INTO persons_fts (rowid, person_id, {cols}) SELECT rowid, id, {cols} FROM persons"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO houses_fts (rowid, house_id, address) SELECT rowid, id, address FROM houses"
+    )

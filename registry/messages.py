@@ -1,0 +1,190 @@
+"""The Chinese wording of the core's messages, for every adapter (command line, station service, desk page).
+
+The core raises errors with stable English messages (registry.errors); each adapter shows a
+user the Chinese sentence found here, with what to do. A message with no wording here is shown
+as it is."""
+
+from __future__ import annotations
+
+import re
+
+# (pattern of a core message, Chinese wording); groups are substituted in order.
+PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), t)
+    for p, t in [
+        # The core's access refusals (registry/access.py); the lead says 超出权限.
+        (r"^out of scope \[venue\]: \S+ (\S+)", "{0} 无权使用此场所（已记入审计日志）"),
+        (r"^out of scope \[house\]: \S+ (\S+)", "{0} 无权查看或登记此房屋（已记入审计日志）"),
+        (r"^out of scope \[employer\]: \S+ (\S+)", "{0} 无权查看或登记此单位（已记入审计日志）"),
+        (r"^out of scope \[person\]: \S+ (\S+)", "{0} 无权查看此人员（已记入审计日志）"),
+        (
+            r"^out of scope \[jurisdiction\]: \S+ (\S+) may not act in (\S+)",
+            "{0} 无权在辖区 {1} 操作（已记入审计日志）",
+        ),
+        (
+            r"^out of scope \[reveal\]: \S+ (\S+)",
+            "{0} 无权查看完整证件号码（已记入审计日志）",
+        ),
+        (
+            r"^out of scope \[role\]: (\S+) (\S+) may not (\S+)",
+            "{1}（{0}）无权执行 {2}（已记入审计日志）",
+        ),
+        (
+            r"^user (\S+) is not a registry user or is disabled",
+            "{0} 不是来去系统的用户或已被停用：请管理员运行 laiqu user add",
+        ),
+        (r"^user (\S+) already exists", "用户 {0} 已经存在"),
+        (r"^user (\S+) is already disabled", "用户 {0} 已被停用"),
+        (r"^user (\S+) is not registered", "用户 {0} 尚未登记"),
+        (r"^role must be one of (.+), not (.+)", "角色只能是 {0}（收到 {1}）"),
+        (r"^a coordinator needs a jurisdiction", "协管员需要 --jurisdiction 辖区"),
+        (r"^a (\w+) user needs a venue", "{0} 用户需要 --venue 场所"),
+        (r"^a reveal needs a reason", "查看完整信息必须用 --reason 说明理由"),
+        (
+            r"^unknown document type '(.+)'; types are (.+)",
+            "不认识的证件类型“{0}”，可用的类型：{1}",
+        ),
+        (r"^a legal hold needs a reason", "法律保全需要说明理由"),
+        (r"^this person has no open legal hold", "此人没有未解除的法律保全"),
+        (r"^the number of samples cannot be negative", "样例数不能为负数"),
+        (
+            r"^jurisdiction (\S+) is not registered",
+            "辖区 {0} 尚未登记",
+        ),
+        (
+            r"^jurisdiction (\S+) already exists",
+            "辖区 {0} 已经存在",
+        ),
+        (
+            r"^level must be one of (.+), not (.+)",
+            "级别只能是 {0}（收到 {1}）",
+        ),
+        (
+            r"^a (\w+) needs a parent jurisdiction",
+            "{0} 级辖区需要 --parent 上级辖区",
+        ),
+        (
+            r"^a (\w+) cannot sit under a (\w+)",
+            "{0} 级辖区不能放在 {1} 级辖区之下",
+        ),
+        (
+            r"^venue '(.+)' is not registered",
+            "场所“{0}”尚未登记",
+        ),
+        (
+            r"^(\d+) venues are named '(.+)'; use the venue's id",
+            "有 {0} 个场所都叫“{1}”，请改用场所编号",
+        ),
+        (
+            r"^house '(.+)' is not registered",
+            "房屋“{0}”尚未登记",
+        ),
+        (
+            r"^employer '(.+)' is not registered(.*)",
+            "单位“{0}”尚未登记；请先登记单位，或用 --jurisdiction 记录未登记单位的就业",
+        ),
+        (
+            r"^an employer with credit code (\S+) is already registered",
+            "统一社会信用代码 {0} 的单位已经登记",
+        ),
+        (
+            r"^no person with ID number (\S+) is registered",
+            "证件号码 {0} 的人员尚未登记",
+        ),
+        (
+            r"^this person is not registered yet: give the name too",
+            "此人尚未登记：请同时用 --name 给出姓名",
+        ),
+        (
+            r"^ID number (\S+) is registered under another name",
+            "证件号码 {0} 已登记为另一个姓名；请核对号码和姓名，或改用读卡登记",
+        ),
+        (
+            r"^the check character of this (.+) number is wrong",
+            "证件号码的校验位不对",
+        ),
+        (
+            r"^the birth date inside the number is (not a real date|impossible)",
+            "证件号码中的出生日期不成立",
+        ),
+        (
+            r"^a resident ID number has 18 characters",
+            "居民身份证号码应为 18 位：17 位数字加一位数字或 X",
+        ),
+        (
+            r"^(\S+) is not a resident ID, residence-permit or foreign",
+            "{0} 不是身份证、居住证或外国人永久居留证号码；护照请用 --doc-type passport",
+        ),
+        (
+            r"^room '(.*)' is not a room of (.+)",
+            "{1} 没有房间“{0}”",
+        ),
+        (
+            r"^nobody is checked in at (.+), room (.+)",
+            "{0} {1} 房间没有在住旅客",
+        ),
+        (
+            r"^(\S+) is not checked in at (.+)",
+            "{0} 没有在 {1} 入住",
+        ),
+        (
+            r"^(.+) \((\S+)\) is already checked in at (.+), room (.+)",
+            "{0}（{1}）已在 {2} {3} 房间入住，请先退房",
+        ),
+        (
+            r"^(.+) is a (\w+), not a hotel",
+            "{0} 不是旅馆，不能办理旅客入住",
+        ),
+        (
+            r"^the same document is listed twice in one check-in",
+            "同一证件在一次入住中出现了两次",
+        ),
+        (
+            r"^(\S+) already lives in this house from (\S+);",
+            "{0} 自 {1} 起已住在此房屋，请先办理迁出或更正日期",
+        ),
+        (
+            r"^(\S+) does not live in this house",
+            "{0} 未在此房屋居住登记",
+        ),
+        (
+            r"^(\S+) already works at (.+)",
+            "{0} 已在 {1} 就业",
+        ),
+        (
+            r"^(\S+) does not work at (.+)",
+            "{0} 未在 {1} 就业登记",
+        ),
+        (
+            r"^unknown finding code (\S+);",
+            "没有问题代码 {0}（代码见 laiqu check --help）",
+        ),
+        (
+            r"^a name is needed",
+            "需要姓名",
+        ),
+        (
+            r"^nothing to change",
+            "没有要修改的内容：请给出房东、核定人数、备案号或保证书",
+        ),
+        (
+            r"^the (move-in|move-out|start|end) day (\S+) is in the future",
+            "日期 {1} 还没到，请在当天或之后登记",
+        ),
+        (
+            r"^(\w+) must be a whole number between 0 and 100000",
+            "{0} 必须是 0 到 100000 之间的整数",
+        ),
+    ]
+]
+
+
+def phrase(message: str) -> str:
+    """The Chinese wording of a core message, or the message itself when none is known."""
+    for pattern, template in PHRASES:
+        found = pattern.search(message)
+        if found:
+            return template.format(*found.groups())
+    return message
+
+

@@ -1,0 +1,269 @@
+"""Hotel stays: check a party of guests in at a room, check them out by room or by ID.
+
+来有登记、走有核销: each guest of a party is a stay of their own, sharing a party id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.db.fast import deferred, insert_now
+from registry.db.models import Finding, Person, Stay, Venue
+from registry.errors import InvalidInput, NotFound, Refused, RegistryError
+from registry.identity.ids import mask, parse
+from registry.matching import checks, rules
+from registry.matching.person_rules import Facts
+from registry.people import registration
+from registry.people.registration import Identity, Registration
+from registry.places.jurisdictions import city_code
+from registry.places.venues import resolve_venue, venue_rooms
+from registry.privacy import access, journal
+
+
+@dataclass
+class CheckIn:
+    venue: Venue
+    room: str
+    guests: list[Registration]
+    stays: list[Stay]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for g in self.guests for w in g.warnings]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A party arriving at a room of a hotel: what one check-in is asked to register."""
+
+    venue: str  # a venue reference: id or exact name
+    room: str
+    guests: Sequence[Identity]
+    expected_checkout: date | None = None
+
+
+def check_in(
+    session: Session,
+    ctx: Context,
+    venue_ref: str,
+    room: str,
+    guests: Sequence[Identity],
+    *,
+    expected_checkout: date | None = None,
+) -> CheckIn:
+    """Register a party of guests into a room; findings (expired card, two places) come back."""
+    return check_in_many(session, ctx, [Arrival(venue_ref, room, guests, expected_checkout)])[0]
+
+
+def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -> list[CheckIn]:
+    """Check many parties in at once, all or none: a tour group, a register, an intake batch.
+
+    Each arrival gets what ``check_in`` gives it. Done together, their documents are locked
+    and their persons read in one statement each, the new rows go out as one INSERT per table
+    and the matchings run once over all guests, so a batch costs a few statements, not a few
+    per guest. A refusal names the arrival and leaves nothing written.
+    """
+    ctx = access.require(session, ctx, "stay.write")
+    now = ctx.now()
+    plans = []
+    for i, arrival in enumerate(arrivals):
+        with _naming(i, len(arrivals)):
+            plans.append(_checked(session, ctx, arrival, now))
+    registration.prefetch(session, (key for plan in plans for key in plan.keys))
+    done = []
+    with deferred(session):
+        for i, plan in enumerate(plans):
+            with _naming(i, len(arrivals)):
+                done.append(_arrive(session, ctx, plan, now))
+    session.flush()
+    guests = {reg.person.id: result for result in done for reg in result.guests}
+    scope = checks.Scope(persons=set(guests))
+    for finding in checks.refresh(session, ctx, scope, new=_created(done)):
+        guests.get(finding.person_id, done[0]).findings.append(finding)  # type: ignore[arg-type]
+    return done
+
+
+@contextmanager
+def _naming(index: int, count: int) -> Iterator[None]:
+    """In a batch, a refusal says which arrival it is about (alone, it reads as before)."""
+    try:
+        yield
+    except RegistryError as exc:
+        if count == 1:
+            raise
+        raise type(exc)(f"arrival {index + 1} of {count}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An arrival checked against the registry's places and rules, ready to write."""
+
+    arrival: Arrival
+    venue: Venue
+    room: str
+    keys: list[str]
+    city: str | None
+    in_force: rules.RuleSet
+
+
+def _checked(session: Session, ctx: Context, arrival: Arrival, now: datetime) -> _Plan:
+    if not arrival.guests:
+        raise InvalidInput("a check-in needs at least one guest")
+    venue = resolve_venue(session, arrival.venue)
+    if venue.kind != "hotel":
+        raise Refused(f"{venue.name} is a {venue.kind}, not a hotel: guests check in at hotels")
+    room = arrival.room.strip()
+    rooms = venue_rooms(session, venue.id)
+    if not room or (rooms and room not in rooms):
+        raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
+    keys = [parse(g.number, g.doc_type).key for g in arrival.guests]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("the same document is listed twice in one check-in")
+    day = ctx.local_day(now)
+    if arrival.expected_checkout is not None and arrival.expected_checkout < day:
+        raise InvalidInput("the expected check-out day is before today")
+    city = city_code(session, venue.jurisdiction_code)
+    in_force = rules.effective(session, venue.jurisdiction_code, day)
+    return _Plan(arrival, venue, room, keys, city, in_force)
+
+
+def _arrive(session: Session, ctx: Context, plan: _Plan, now: datetime) -> CheckIn:
+    """Register the party of one arrival and open a stay for each guest."""
+    venue, room = plan.venue, plan.room
+    party = uuid.uuid4()
+    registrations: list[Registration] = []
+    stays: list[Stay] = []
+    for identity in plan.arrival.guests:
+        reg = registration.register(session, ctx, identity, city=plan.city)
+        open_here = (
+            None
+            if reg.created
+            else session.scalar(
+                select(Stay).where(
+                    Stay.person_id == reg.person.id,
+                    Stay.venue_id == venue.id,
+                    Stay.checked_out_at.is_(None),
+                )
+            )
+        )
+        if open_here is not None:
+            raise Refused(
+                f"{reg.person.name} ({mask(reg.person.number)}) is already checked in at "
+                f"{venue.name}, room {open_here.room}"
+            )
+        stay = Stay(
+            id=uuid.uuid4(),
+            person_id=reg.person.id,
+            venue_id=venue.id,
+            room=room,
+            jurisdiction_code=venue.jurisdiction_code,
+            party_id=party,
+            checked_in_at=now,
+            expected_checkout=plan.arrival.expected_checkout,
+            capture=reg.capture,
+            document_id=reg.document.id,
+            registered_by=ctx.actor,
+            terminal=ctx.terminal,
+            report_deadline=rules.stay_report_deadline(plan.in_force, reg.person.category, now),
+            reported_at=now,
+        )
+        insert_now(session, stay)
+        journal.record(
+            session,
+            ctx,
+            "stay.checked_in",
+            "stay",
+            stay.id,
+            person_id=reg.person.id,
+            jurisdiction=venue.jurisdiction_code,
+            venue=venue.id,
+            room=room,
+            capture=reg.capture,
+            party=party,
+        )
+        registrations.append(reg)
+        stays.append(stay)
+    return CheckIn(venue, room, registrations, stays)
+
+
+def _created(done: Sequence[CheckIn]) -> list[Facts]:
+    """The facts of the persons this batch created: all they have is in it (one may arrive
+    twice in a batch: two places at once)."""
+    facts: dict[uuid.UUID, Facts] = {}
+    for result in done:
+        for reg, stay in zip(result.guests, result.stays, strict=True):
+            if reg.created and reg.person.id not in facts:
+                facts[reg.person.id] = Facts(reg.person)
+            if (f := facts.get(reg.person.id)) is not None:
+                if reg.document not in f.documents:
+                    f.documents.append(reg.document)
+                f.stays.append(stay)
+    return list(facts.values())
+
+
+@dataclass
+class CheckOut:
+    venue: Venue
+    stays: list[Stay]
+    findings: list[Finding]
+    # The guests as read before the check-out: a desk's own login may not read them after it
+    # (row-level security shows a desk only its current guests).
+    guests: dict[uuid.UUID, Person] = field(default_factory=dict)
+
+
+def check_out(
+    session: Session,
+    ctx: Context,
+    venue_ref: str,
+    *,
+    room: str | None = None,
+    number: str | None = None,
+    at: datetime | None = None,
+) -> CheckOut:
+    """Close the open stays of a room (the whole party) or of one guest."""
+    ctx = access.require(session, ctx, "stay.write")
+    if (room is None) == (number is None):
+        raise InvalidInput("check out either a room or one guest's ID number")
+    venue = resolve_venue(session, venue_ref)
+    when = at or ctx.now()
+    if when > ctx.now():
+        raise InvalidInput("a check-out cannot be in the future")
+    query = select(Stay).where(Stay.venue_id == venue.id, Stay.checked_out_at.is_(None))
+    if room is not None:
+        stays = list(session.scalars(query.where(Stay.room == room.strip())))
+        if not stays:
+            raise NotFound(f"nobody is checked in at {venue.name}, room {room}")
+    else:
+        from registry.people.find import find_person
+
+        person = find_person(session, number or "")
+        stays = list(session.scalars(query.where(Stay.person_id == person.id)))
+        if not stays:
+            raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
+    guests = {s.person_id: session.get_one(Person, s.person_id) for s in stays}
+    for stay in stays:
+        if when < stay.checked_in_at:
+            raise InvalidInput("the check-out time is before the check-in")
+        stay.checked_out_at = when
+        journal.record(
+            session,
+            ctx,
+            "stay.checked_out",
+            "stay",
+            stay.id,
+            person_id=stay.person_id,
+            jurisdiction=stay.jurisdiction_code,
+            at=when,
+        )
+    session.flush()
+    found = checks.refresh(session, ctx, checks.Scope(persons={s.person_id for s in stays}))
+    return CheckOut(venue, stays, found, guests)

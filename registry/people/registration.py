@@ -1,0 +1,323 @@
+"""Registering persons and their documents, from a card read or from typed data.
+
+A card read is authoritative for what the chip says; typed data is checked against the
+number (gender and birth date) and against the registry (name). Disagreements between a
+chip and the registry are findings (PC-DISAGREE), not refusals: the desk must not be blocked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.db import locks
+from registry.db.cache import per_transaction
+from registry.db.fast import insert_now
+from registry.db.models import Document, Finding, Person
+from registry.errors import InvalidInput, Refused
+from registry.identity import names
+from registry.identity.cards import CardRead
+from registry.identity.codes import ETHNICITIES, GENDERS
+from registry.identity.ids import DocType, IdNumber, mask, nationality, parse
+from registry.matching import checks
+from registry.privacy import access, audit, journal
+
+
+@dataclass(frozen=True)
+class TypedIdentity:
+    """Identity typed in by hand (the fallback when no reader is at hand)."""
+
+    number: str = field(repr=False)
+    name: str
+    doc_type: DocType | str | None = None
+    gender: str | None = None
+    birth_date: date | None = None
+    ethnicity: str | None = None
+    nationality: str | None = None
+    english_name: str | None = None
+    hukou_address: str | None = field(default=None, repr=False)
+    phone: str | None = field(default=None, repr=False)
+    valid_to: date | None = None
+
+
+Identity = CardRead | TypedIdentity
+_BY_KEY = select(Person).where(Person.id_key == bindparam("key"))
+_BY_KEYS = select(Person).where(Person.id_key.in_(bindparam("keys", expanding=True)))
+BY_KEY = "laiqu.people.by_key"  # per transaction: id_key -> Person, or None when known absent
+CHUNK = 1000
+
+
+@dataclass
+class Registration:
+    """The outcome of registering one identity: who, which document, and what was noticed."""
+
+    person: Person
+    document: Document
+    capture: str  # chip / manual
+    created: bool
+    warnings: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+
+def categorize(idn: IdNumber, city_code: str | None) -> str:
+    """local / floating / hmt / foreign; local means the number's city is this city."""
+    if idn.doc_type is DocType.HMT_PERMIT:
+        return "hmt"
+    if idn.doc_type in (DocType.FOREIGN_2017, DocType.FOREIGN_2023, DocType.PASSPORT):
+        return "foreign"
+    if city_code and idn.region_code and idn.region_code[:4] == city_code[:4]:
+        return "local"
+    return "floating"
+
+
+def _check_agreement(idn: IdNumber, gender: str | None, born: date | None) -> None:
+    """A resident-style number encodes gender and birth date: the card data must agree."""
+    if idn.gender and gender in ("1", "2") and gender != idn.gender:
+        raise InvalidInput(
+            f"the gender ({GENDERS.get(gender)}) does not agree with ID number {idn.masked}"
+        )
+    if idn.birth_date and born and born != idn.birth_date:
+        raise InvalidInput(f"the birth date {born} does not agree with ID number {idn.masked}")
+
+
+def _validate(identity: Identity) -> tuple[IdNumber, list[str]]:
+    idn = parse(identity.number, identity.doc_type)
+    warnings = list(idn.warnings)
+    if not identity.name or not identity.name.strip():
+        raise InvalidInput("a name is needed")
+    if len(identity.name) > 100:
+        raise InvalidInput("the name is longer than 100 characters")
+    if identity.gender is not None and identity.gender not in GENDERS:
+        raise InvalidInput(f"gender code must be one of {', '.join(GENDERS)}")
+    if identity.ethnicity is not None and identity.ethnicity not in ETHNICITIES:
+        raise InvalidInput(f"ethnicity code {identity.ethnicity!r} is not in GB/T 3304")
+    _check_agreement(idn, identity.gender, identity.birth_date)
+    if idn.doc_type is DocType.PASSPORT and not identity.nationality:
+        raise InvalidInput("a passport needs the holder's nationality (three-letter code)")
+    return idn, warnings
+
+
+def prefetch(session: Session, keys: Iterable[str]) -> None:
+    """Lock the documents of ``keys`` and read their persons, a statement each for them all.
+
+    ``register`` then needs no statement to find them. The locks come first: once held, no
+    other writer can create one of these persons before this transaction ends, so a key read
+    as absent stays absent. Sessions that row-level security may restrict (scoped logins on
+    PostgreSQL) read persons one presented card at a time and only take the locks.
+    """
+    wanted = sorted(set(keys))
+    locks.hold_all(session, ("document:" + k for k in wanted))
+    if not access.sees_every_person(session):
+        return
+    known = per_transaction(session, BY_KEY)
+    wanted = [k for k in wanted if k not in known]
+    for i in range(0, len(wanted), CHUNK):
+        chunk = wanted[i : i + CHUNK]
+        found = {p.id_key: p for p in session.scalars(_BY_KEYS, {"keys": chunk})}
+        known.update((k, found.get(k)) for k in chunk)
+
+
+def register(
+    session: Session, ctx: Context, identity: Identity, *, city: str | None = None
+) -> Registration:
+    """Find or create the person of an identity and record the document it came with."""
+    idn, warnings = _validate(identity)
+    locks.hold(session, "document:" + idn.key)
+    access.present(session, idn.key)
+    known = per_transaction(session, BY_KEY)
+    person = known[idn.key] if idn.key in known else session.scalar(_BY_KEY, {"key": idn.key})
+    created = person is None
+    chip = isinstance(identity, CardRead)
+    now = ctx.now()
+    if person is None:
+        person = known[idn.key] = _new_person(identity, idn, categorize(idn, city), now)
+    elif not chip and identity.name.strip() != person.name:
+        raise Refused(
+            f"ID number {idn.masked} is registered under another name; check the number and "
+            "the name, or read the card"
+        )
+    else:
+        _fill_blanks(person, identity)
+    # A person created just now has no documents yet: no need to look for one.
+    document = (
+        _chip_document(session, person, identity, idn, known=not created)
+        if chip
+        else _typed_document(session, person, identity, idn, known=not created)
+    )
+    audit.knows(session, person.id, idn.key)
+    if inspect(document).transient:
+        document.created_at = now
+        insert_now(session, *((person, document) if created else (document,)))
+    journal.record(
+        session,
+        ctx,
+        "person.registered" if created else "person.identified",
+        "person",
+        person.id,
+        person_id=person.id,
+        capture="chip" if chip else "manual",
+        number=mask(idn.number),
+        doc_type=idn.doc_type.value,
+        warnings=warnings or None,
+    )
+    return Registration(person, document, "chip" if chip else "manual", created, warnings)
+
+
+def _new_person(identity: Identity, idn: IdNumber, category: str, now: object) -> Person:
+    full, initials = names.forms(identity.name)
+    hukou = identity.address if isinstance(identity, CardRead) else identity.hukou_address
+    nat = identity.nationality
+    return Person(
+        id=uuid.uuid4(),
+        id_key=idn.key,
+        doc_type=idn.doc_type.value,
+        number=idn.number,
+        name=identity.name.strip(),
+        name_pinyin=full,
+        name_initials=initials,
+        english_name=identity.english_name,
+        gender=identity.gender or idn.gender or "0",
+        ethnicity=identity.ethnicity,
+        birth_date=identity.birth_date or idn.birth_date,
+        nationality=nationality(nat) if nat else None,
+        hukou_address=hukou,
+        hukou_region=idn.region_code,
+        phone=getattr(identity, "phone", None),
+        category=category,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _fill_blanks(person: Person, identity: Identity) -> None:
+    """New data may add what the registry lacks (a phone, ethnicity), never overwrite it."""
+    typed = isinstance(identity, TypedIdentity)
+    additions = {
+        "phone": identity.phone if typed else None,
+        "hukou_address": identity.hukou_address if typed else identity.address,
+        "ethnicity": identity.ethnicity,
+        "english_name": identity.english_name,
+    }
+    for attr, value in additions.items():
+        if value and not getattr(person, attr):
+            setattr(person, attr, value)
+
+
+def _document(
+    session: Session, person: Person, idn: IdNumber, capture: str, *, known: bool, **match: object
+) -> Document:
+    """The person's document of this number and capture (and ``match``), found or new.
+
+    A person created just now (``known`` false) has no documents yet: no look-up then. A new
+    document is returned transient: ``register`` writes it with the person, in order.
+    """
+    found = None
+    if known:
+        conditions = [getattr(Document, k) == v for k, v in match.items()]
+        found = session.scalar(
+            select(Document).where(
+                Document.person_id == person.id,
+                Document.number == idn.number,
+                Document.capture == capture,
+                *conditions,
+            )
+        )
+    if found is not None:
+        return found
+    doc = Document(
+        id=uuid.uuid4(),
+        person_id=person.id,
+        doc_type=idn.doc_type.value,
+        number=idn.number,
+        capture=capture,
+        long_term=False,
+    )
+    return doc
+
+
+def _chip_document(
+    session: Session, person: Person, card: CardRead, idn: IdNumber, *, known: bool
+) -> Document:
+    doc = _document(session, person, idn, "chip", known=known, valid_from=card.valid_from)
+    doc.issuer, doc.valid_from, doc.valid_to = card.issuer, card.valid_from, card.valid_to
+    doc.long_term = card.valid_to is None
+    doc.reader_id, doc.sam_id, doc.chip_serial = card.reader_id, card.sam_id, card.chip_serial
+    doc.read_at = card.read_at
+    doc.photo, doc.photo_sha256 = card.photo, card.photo_sha256
+    doc.card_name, doc.card_gender, doc.card_birth_date = card.name, card.gender, card.birth_date
+    doc.card_ethnicity, doc.card_address = card.ethnicity, card.address
+    doc.extras = dict(card.extras) or None
+    return doc
+
+
+def _typed_document(
+    session: Session, person: Person, typed: TypedIdentity, idn: IdNumber, *, known: bool
+) -> Document:
+    doc = _document(session, person, idn, "manual", known=known)
+    if typed.valid_to is not None:
+        doc.valid_to = typed.valid_to
+    return doc
+
+
+def register_person(
+    session: Session, ctx: Context, identity: Identity, *, city: str | None = None
+) -> Registration:
+    """The use case `person add`: register and run the person–certificate matching."""
+    reg = register(session, ctx, identity, city=city)
+    reg.findings = checks.refresh(session, ctx, checks.Scope(persons={reg.person.id}))
+    return reg
+
+
+def correct_person(
+    session: Session,
+    ctx: Context,
+    number: str,
+    *,
+    name: str | None = None,
+    gender: str | None = None,
+    birth_date: date | None = None,
+    ethnicity: str | None = None,
+    phone: str | None = None,
+) -> tuple[Person, list[Finding]]:
+    """A coordinator corrects a person's data (e.g. to what the chip says)."""
+    ctx = access.require(session, ctx, "person.write")
+    from registry.people.find import find_person
+
+    person = find_person(session, number)
+    idn = parse(person.number, person.doc_type)
+    _check_agreement(idn, gender, birth_date)
+    if gender is not None and gender not in GENDERS:
+        raise InvalidInput(f"gender code must be one of {', '.join(GENDERS)}")
+    if ethnicity is not None and ethnicity not in ETHNICITIES:
+        raise InvalidInput(f"ethnicity code {ethnicity!r} is not in GB/T 3304")
+    changed = {
+        k: v
+        for k, v in dict(
+            name=name, gender=gender, birth_date=birth_date, ethnicity=ethnicity, phone=phone
+        ).items()
+        if v is not None
+    }
+    if not changed:
+        raise InvalidInput("nothing to correct")
+    for key, value in changed.items():
+        setattr(person, key, value)
+    if name:
+        person.name_pinyin, person.name_initials = names.forms(name)
+    person.updated_at = ctx.now()
+    journal.record(
+        session,
+        ctx,
+        "person.corrected",
+        "person",
+        person.id,
+        person_id=person.id,
+        fields=sorted(changed),
+    )
+    session.flush()
+    return person, checks.refresh(session, ctx, checks.Scope(persons={person.id}))

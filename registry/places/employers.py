@@ -1,0 +1,110 @@
+"""Employers (by unified social credit code, GB 32100): registration, updates and the resolver."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.db.models import Employer
+from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
+from registry.identity.ids import validate_uscc
+from registry.matching import checks
+from registry.places.common import Changed, by_ref_id, check_count
+from registry.places.jurisdictions import get_jurisdiction
+from registry.privacy import access, journal
+
+
+def add_employer(
+    session: Session,
+    ctx: Context,
+    name: str,
+    uscc: str,
+    jurisdiction: str,
+    *,
+    headcount: int | None = None,
+    industry: str | None = None,
+    address: str | None = None,
+) -> Changed[Employer]:
+    """Register an employer; one known only from employment reports becomes registered."""
+    code = validate_uscc(uscc)
+    check_count("headcount", headcount)
+    if not name.strip():
+        raise InvalidInput("an employer needs a name")
+    get_jurisdiction(session, jurisdiction)
+    access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
+    existing = session.scalar(select(Employer).where(Employer.uscc == code))
+    if existing is None:
+        existing = session.scalar(
+            select(Employer).where(Employer.name == name.strip(), Employer.registered.is_(False))
+        )
+    if existing is not None and existing.registered:
+        raise Refused(f"an employer with credit code {code} is already registered")
+    employer = existing or Employer(id=uuid.uuid4(), created_at=ctx.now())
+    employer.name, employer.uscc, employer.jurisdiction_code = name.strip(), code, jurisdiction
+    employer.headcount, employer.industry, employer.address = headcount, industry, address
+    employer.registered = True
+    if existing is None:
+        session.add(employer)
+    journal.record(
+        session,
+        ctx,
+        "employer.registered",
+        "employer",
+        employer.id,
+        jurisdiction=jurisdiction,
+        headcount=headcount,
+    )
+    session.flush()
+    found = checks.refresh(session, ctx, checks.Scope(employers={employer.id}))
+    return Changed(employer, found)
+
+
+def update_employer(
+    session: Session, ctx: Context, ref: str, *, headcount: int
+) -> Changed[Employer]:
+    access.require(session, ctx, "place.write")
+    employer = resolve_employer(session, ref)
+    check_count("headcount", headcount)
+    employer.headcount = headcount
+    journal.record(
+        session,
+        ctx,
+        "employer.updated",
+        "employer",
+        employer.id,
+        jurisdiction=employer.jurisdiction_code,
+        headcount=headcount,
+    )
+    session.flush()
+    return Changed(
+        employer, checks.refresh(session, ctx, checks.Scope(employers={employer.id}))
+    )
+
+
+def resolve_employer(session: Session, ref: str) -> Employer:
+    """An employer by id, credit code or exact name."""
+    return access.guard(session, access.check_employer, employer_by_ref(session, ref))
+
+
+def employer_by_ref(session: Session, ref: str) -> Employer:
+    found = by_ref_id(session, Employer, ref)
+    if isinstance(found, Employer):
+        return found
+    text = ref.strip()
+    by_code = session.scalar(select(Employer).where(Employer.uscc == text.upper()))
+    if by_code is not None:
+        return by_code
+    matches: Sequence[Employer] = session.scalars(
+        select(Employer).where(Employer.name == text)
+    ).all()
+    if len(matches) > 1:
+        raise Ambiguous(f"{len(matches)} employers are named {ref!r}; use the credit code")
+    if not matches:
+        raise NotFound(f"employer {ref!r} is not registered")
+    return matches[0]
+
+

@@ -1,0 +1,141 @@
+"""Houses (出租屋 and other dwellings): registration, updates and the resolver a scoped user is checked at."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.db.access_models import ManagedHouse
+from registry.db.models import House
+from registry.errors import Ambiguous, InvalidInput, NotFound
+from registry.matching import checks
+from registry.people.find import person_by_number
+from registry.places.common import Changed, by_ref_id, check_count, place_scope
+from registry.places.jurisdictions import get_jurisdiction
+from registry.privacy import access, journal
+
+HOUSE_USES = ("rental", "owner", "dormitory", "collective")
+
+
+def add_house(
+    session: Session,
+    ctx: Context,
+    address: str,
+    jurisdiction: str,
+    *,
+    landlord: str | None = None,
+    capacity: int | None = None,
+    filing: str | None = None,
+    pledge: bool = False,
+    use: str = "rental",
+    rooms: int | None = None,
+    door_plate: str | None = None,
+    street: str | None = None,
+    building: str | None = None,
+    unit: str | None = None,
+    room: str | None = None,
+) -> House:
+    if not address.strip():
+        raise InvalidInput("a house needs an address")
+    if use not in HOUSE_USES:
+        raise InvalidInput(f"house use must be one of {', '.join(HOUSE_USES)}")
+    check_count("capacity", capacity)
+    check_count("rooms", rooms)
+    get_jurisdiction(session, jurisdiction)
+    ctx = access.require(session, ctx, "house.add", jurisdiction=place_scope(ctx, jurisdiction))
+    landlord_id = person_by_number(session, landlord).id if landlord else None
+    house = House(
+        id=uuid.uuid4(),
+        jurisdiction_code=jurisdiction,
+        address=address.strip(),
+        street=street,
+        building=building,
+        unit=unit,
+        room=room,
+        door_plate=door_plate,
+        landlord_id=landlord_id,
+        use=use,
+        rooms=rooms,
+        capacity=capacity,
+        filing_number=filing or None,
+        pledge_signed=pledge,
+        created_at=ctx.now(),
+    )
+    session.add(house)
+    if ctx.principal.role == "intermediary" and ctx.principal.venue_id is not None:
+        session.add(
+            ManagedHouse(house_id=house.id, venue_id=ctx.principal.venue_id, since=ctx.now())
+        )
+    journal.record(
+        session,
+        ctx,
+        "house.added",
+        "house",
+        house.id,
+        jurisdiction=jurisdiction,
+        use=use,
+        capacity=capacity,
+    )
+    return house
+
+
+def update_house(
+    session: Session,
+    ctx: Context,
+    ref: str,
+    *,
+    landlord: str | None = None,
+    capacity: int | None = None,
+    filing: str | None = None,
+    pledge: bool | None = None,
+) -> Changed[House]:
+    """Record a house's filing, pledge, landlord or capacity; re-checks its findings."""
+    access.require(session, ctx, "house.write")
+    house = resolve_house(session, ref)
+    check_count("capacity", capacity)
+    changes: dict[str, object] = {}
+    if landlord is not None:
+        house.landlord_id = person_by_number(session, landlord).id
+        changes["landlord"] = "set"
+    if capacity is not None:
+        house.capacity = changes["capacity"] = capacity
+    if filing is not None:
+        house.filing_number = changes["filing"] = filing or None
+    if pledge is not None:
+        house.pledge_signed = changes["pledge"] = pledge
+    if not changes:
+        raise InvalidInput("nothing to change: give a landlord, capacity, filing or pledge")
+    journal.record(
+        session,
+        ctx,
+        "house.updated",
+        "house",
+        house.id,
+        jurisdiction=house.jurisdiction_code,
+        **changes,
+    )
+    session.flush()
+    found = checks.refresh(session, ctx, checks.Scope(houses={house.id}))
+    return Changed(house, found)
+
+
+def resolve_house(session: Session, ref: str) -> House:
+    """A house by its id or its door-plate code."""
+    return access.guard(session, access.check_house, house_by_ref(session, ref))
+
+
+def house_by_ref(session: Session, ref: str) -> House:
+    found = by_ref_id(session, House, ref)
+    if isinstance(found, House):
+        return found
+    matches = session.scalars(select(House).where(House.door_plate == ref.strip())).all()
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise Ambiguous(f"{len(matches)} houses carry door plate {ref!r}; use the house's id")
+    raise NotFound(f"house {ref!r} is not registered")
+
+

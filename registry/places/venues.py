@@ -1,0 +1,135 @@
+"""Places of the registry: the jurisdiction tree, venues with rooms, houses and employers.
+
+The resolvers (``resolve_venue``, ``resolve_house``, ``resolve_employer``, ``find_person``) are
+where a reference becomes a record, so they are where a scoped user is refused
+(``registry.privacy.access``); a session bound to no user resolves everything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.db.cache import per_transaction
+from registry.db.models import Room, Venue
+from registry.errors import Ambiguous, InvalidInput, NotFound
+from registry.places.common import by_ref_id
+from registry.places.jurisdictions import get_jurisdiction
+from registry.privacy import access, journal
+
+VENUE_KINDS = ("hotel", "intermediary", "station", "employer")
+
+
+
+
+
+
+
+
+_ROOMS = "laiqu.places.rooms"  # per transaction: venue id -> room numbers
+
+
+
+
+
+
+
+
+def add_venue(
+    session: Session,
+    ctx: Context,
+    name: str,
+    kind: str,
+    jurisdiction: str,
+    rooms: Iterable[str] = (),
+    address: str | None = None,
+) -> Venue:
+    if kind not in VENUE_KINDS:
+        raise InvalidInput(f"venue kind must be one of {', '.join(VENUE_KINDS)}")
+    if not name.strip():
+        raise InvalidInput("a venue needs a name")
+    get_jurisdiction(session, jurisdiction)
+    access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
+    venue = Venue(
+        id=uuid.uuid4(),
+        name=name.strip(),
+        kind=kind,
+        jurisdiction_code=jurisdiction,
+        address=address,
+        created_at=ctx.now(),
+    )
+    session.add(venue)
+    session.flush()  # rooms refer to the venue; no ORM relationship orders the inserts
+    numbers = [r.strip() for r in rooms if r.strip()]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("a room number is listed twice")
+    session.add_all(Room(id=uuid.uuid4(), venue_id=venue.id, number=n) for n in numbers)
+    journal.record(
+        session,
+        ctx,
+        "venue.added",
+        "venue",
+        venue.id,
+        jurisdiction=jurisdiction,
+        kind=kind,
+        rooms=len(numbers),
+    )
+    return venue
+
+
+
+
+
+
+def resolve_venue(session: Session, ref: str) -> Venue:
+    """A venue by the identifier printed when it was added, or by its exact name."""
+    return access.guard(session, access.check_venue, venue_by_ref(session, ref))
+
+
+def venue_by_ref(session: Session, ref: str) -> Venue:
+    found = by_ref_id(session, Venue, ref)
+    if isinstance(found, Venue):
+        return found
+    matches = session.scalars(select(Venue).where(Venue.name == ref.strip())).all()
+    if not matches:
+        raise NotFound(f"venue {ref!r} is not registered")
+    if len(matches) > 1:
+        raise Ambiguous(f"{len(matches)} venues are named {ref!r}; use the venue's id")
+    return matches[0]
+
+
+def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
+    """The venue's room numbers, read once per transaction (a batch checks many in)."""
+    rooms: dict[uuid.UUID, list[str]] = per_transaction(session, _ROOMS)
+    if venue_id not in rooms:
+        query = select(Room.number).where(Room.venue_id == venue_id)
+        rooms[venue_id] = list(session.scalars(query))
+    return rooms[venue_id]
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+

@@ -1,0 +1,356 @@
+"""Who may see and do what: roles scoped to a jurisdiction subtree or a venue (PIPL Art 51).
+
+The acting ``Context`` carries a ``Principal``; a session is bound to it (``bind``) so the
+resolvers that turn a reference into a record (``places.resolve_venue`` …, ``find_person``)
+can refuse out-of-scope records without a context argument. Unbound sessions and contexts
+act as ``SYSTEM`` (library callers, migrations, the demo), which is never refused.
+
+Roles:
+- ``admin``: everything, and users and rules (the bootstrap account).
+- ``coordinator``: places in the own jurisdiction subtree and the persons linked to them (a
+  stay, residence or employment there, at any time, or a registration journaled there).
+- ``desk``: the own venue: check in and out, its current guests.
+- ``intermediary``: the own venue, the houses it manages and the persons living there.
+- ``analyst``: aggregates, reports and masked lists of the own subtree; no single person.
+
+Every refusal is audited (``audit.note``, kept even though the caller rolls back).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, exists, or_, select, text, true
+from sqlalchemy.orm import Session
+
+from registry.context import Context, Principal
+from registry.db.access_models import ManagedHouse, RegistryUser
+from registry.db.models import (
+    Employer,
+    Employment,
+    Event,
+    House,
+    Jurisdiction,
+    Person,
+    Residence,
+    Stay,
+    Venue,
+)
+from registry.errors import NotFound, Refused
+from registry.privacy import audit as audit_log
+
+ROLES = ("admin", "coordinator", "desk", "intermediary", "analyst")
+PLACE_ROLES = ("coordinator", "analyst")  # scoped by a jurisdiction
+VENUE_ROLES = ("desk", "intermediary")  # scoped by a venue
+KEY = "laiqu.ctx"  # session.info: the acting context
+
+# What each role may do at all (scope is checked separately); system and admin: everything.
+ALLOWED: dict[str, frozenset[str]] = {
+    "coordinator": frozenset(
+        {
+            "place.write",
+            "house.add",
+            "house.write",
+            "person.read",
+            "person.write",
+            "person.reveal",
+            "stay.write",
+            "residence.write",
+            "employment.write",
+            "permit.write",
+            "permits.read",
+            "findings.read",
+            "findings.write",
+            "report",
+            "export",
+        }
+    ),
+    "desk": frozenset({"person.read", "person.reveal", "stay.write", "person.write"}),
+    "intermediary": frozenset(
+        {
+            "house.add",
+            "house.write",
+            "person.read",
+            "person.reveal",
+            "residence.write",
+            "person.write",
+        }
+    ),
+    "analyst": frozenset({"findings.read", "permits.read", "report"}),
+}
+ADMIN_ONLY = frozenset({"user.admin", "rules.write", "audit.read", "retention.purge"})
+
+
+class OutOfScope(Refused):
+    """The acting user's role or scope does not cover the request."""
+
+    message = "out of scope"
+
+
+def bind(session: Session, ctx: Context) -> None:
+    """Make ``ctx`` the acting context of everything done through ``session``."""
+    session.info[KEY] = ctx
+
+
+def acting(session: Session, ctx: Context | None = None) -> Context:
+    """The acting context: ``ctx`` (else the one bound to the session), acting as the bound
+    principal when that one is restricted.
+
+    The caller's clock, actor and terminal are kept (the station applies a desk's upload at the
+    desk's time, in the desk clerk's name); who may do what is always the session's user.
+    """
+    bound: Context | None = session.info.get(KEY)
+    if bound is not None:
+        if ctx is None:
+            return bound
+        if bound.principal.unrestricted or ctx.principal == bound.principal:
+            return ctx
+        return replace(ctx, principal=bound.principal)
+    if ctx is None:
+        return _SYSTEM_CTX
+    if not ctx.principal.unrestricted:
+        bind(session, ctx)
+    return ctx
+
+
+_SYSTEM_CTX = Context(actor="system")
+
+
+def principal(session: Session, ctx: Context | None = None) -> Principal:
+    return acting(session, ctx).principal
+
+
+def refuse(session: Session, ctx: Context, code: str, text: str, **audit: Any) -> OutOfScope:
+    """An ``OutOfScope`` error, audited as a refusal (the entry survives a rollback)."""
+
+    p = ctx.principal
+    audit_log.note(
+        session,
+        ctx,
+        "refused",
+        f"refused.{code}",
+        persons=audit.pop("persons", ()),
+        durable=True,
+        **audit,
+    )
+    return OutOfScope(f"out of scope [{code}]: {p.role} {p.login} {text}")
+
+
+def require(
+    session: Session,
+    ctx: Context | None,
+    action: str,
+    *,
+    jurisdiction: str | None = None,
+    venue: Venue | None = None,
+    house: House | None = None,
+    person: Person | None = None,
+) -> Context:
+    """Refuse (and audit) unless the acting user may do ``action`` on the given records."""
+    ctx = acting(session, ctx)
+    p = ctx.principal
+    if p.unrestricted:
+        return ctx
+    if action in ADMIN_ONLY or action not in ALLOWED.get(p.role, frozenset()):
+        raise refuse(session, ctx, "role", f"may not {action}", wanted=action)
+    if jurisdiction is not None and not jurisdiction_in_scope(session, p, jurisdiction):
+        raise refuse(
+            session, ctx, "jurisdiction", f"may not act in {jurisdiction}", where=jurisdiction
+        )
+    if venue is not None:
+        check_venue(session, ctx, venue)
+    if house is not None:
+        check_house(session, ctx, house)
+    if person is not None:
+        check_person(session, ctx, person)
+    return ctx
+
+
+# --- scope checks ---------------------------------------------------------------------------
+
+
+def _within(p: Principal, path: str | None) -> bool:
+    return p.path is None or (path is not None and path.startswith(p.path))
+
+
+def _path(session: Session, code: str) -> str | None:
+    node = session.get(Jurisdiction, code)
+    return node.path if node else None
+
+
+def jurisdiction_in_scope(session: Session, p: Principal, code: str) -> bool:
+    if p.unrestricted:
+        return True
+    if p.role in PLACE_ROLES:
+        return _within(p, _path(session, code))
+    return False
+
+
+def check_venue(session: Session, ctx: Context, venue: Venue) -> None:
+    p = ctx.principal
+    if p.unrestricted:
+        return
+    ok = (
+        venue.id == p.venue_id
+        if p.role in VENUE_ROLES
+        else p.role == "coordinator" and _within(p, _path(session, venue.jurisdiction_code))
+    )
+    if not ok:
+        raise refuse(session, ctx, "venue", f"may not use venue {venue.id}", venue=venue.id)
+
+
+def managed(session: Session, venue_id: uuid.UUID | None, house_id: uuid.UUID) -> bool:
+    return venue_id is not None and session.get(ManagedHouse, (house_id, venue_id)) is not None
+
+
+def check_house(session: Session, ctx: Context, house: House) -> None:
+    p = ctx.principal
+    if p.unrestricted:
+        return
+    if p.role == "intermediary":
+        ok = managed(session, p.venue_id, house.id)
+    else:
+        ok = p.role == "coordinator" and _within(p, _path(session, house.jurisdiction_code))
+    if not ok:
+        raise refuse(session, ctx, "house", f"may not use house {house.id}", house=house.id)
+
+
+def check_employer(session: Session, ctx: Context, employer: Employer) -> None:
+    p = ctx.principal
+    if p.unrestricted:
+        return
+    ok = p.role == "coordinator" and _within(p, _path(session, employer.jurisdiction_code))
+    if not ok:
+        raise refuse(
+            session, ctx, "employer", f"may not use employer {employer.id}", employer=employer.id
+        )
+
+
+def check_person(session: Session, ctx: Context, person: Person) -> None:
+    p = ctx.principal
+    if p.unrestricted:
+        return
+    visible = p.role != "analyst" and session.scalar(
+        select(Person.id).where(Person.id == person.id, persons_clause(session, p, Person.id))
+    )
+    if not visible:
+        raise refuse(session, ctx, "person", "may not see this person", persons=[person.id])
+
+
+# --- filters for list queries ---------------------------------------------------------------
+
+
+def subtree(p: Principal) -> Any:
+    """The jurisdiction codes of the principal's subtree (a subquery)."""
+    return select(Jurisdiction.code).where(Jurisdiction.path.like(f"{p.path or '/'}%"))
+
+
+def places_clause(p: Principal, column: Any) -> ColumnElement[bool]:
+    """Rows whose jurisdiction ``column`` lies in the principal's scope."""
+    if p.unrestricted or (p.role in PLACE_ROLES and p.path is None):
+        return true()
+    if p.role in PLACE_ROLES:
+        return column.in_(subtree(p))
+    return column.in_(select(Venue.jurisdiction_code).where(Venue.id == p.venue_id))
+
+
+def persons_clause(session: Session, p: Principal, column: Any) -> ColumnElement[bool]:
+    """Person ids (``column``) the principal may see one by one."""
+    if p.unrestricted:
+        return true()
+    if p.role == "desk":
+        return exists().where(
+            Stay.person_id == column, Stay.venue_id == p.venue_id, Stay.checked_out_at.is_(None)
+        )
+    if p.role == "intermediary":
+        return exists().where(
+            Residence.person_id == column,
+            Residence.house_id.in_(
+                select(ManagedHouse.house_id).where(ManagedHouse.venue_id == p.venue_id)
+            ),
+        )
+    if p.role == "coordinator":
+        codes = subtree(p)
+        return or_(
+            exists().where(Stay.person_id == column, Stay.jurisdiction_code.in_(codes)),
+            exists().where(Residence.person_id == column, Residence.jurisdiction_code.in_(codes)),
+            exists().where(Employment.person_id == column, Employment.jurisdiction_code.in_(codes)),
+            exists().where(Event.person_id == column, Event.jurisdiction_code.in_(codes)),
+        )
+    return column.is_(None)  # analyst: nobody one by one
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def load(session: Session, login: str) -> Principal | None:
+    """The active registry user with this login as a principal (None: not registered)."""
+    user = session.scalar(select(RegistryUser).where(RegistryUser.login == login))
+    if user is None or not user.active:
+        return None
+    path = _path(session, user.jurisdiction_code) if user.jurisdiction_code else None
+    return Principal(login, user.role, user.jurisdiction_code, path, user.venue_id)
+
+
+def users_exist(session: Session) -> bool:
+    """Whether any user is registered (on PostgreSQL past row-level security)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return bool(session.scalar(text("SELECT laiqu_users_exist()")))
+    return session.scalar(select(RegistryUser.id).limit(1)) is not None
+
+
+def principal_for(session: Session, login: str) -> Principal:
+    """Who ``login`` is in the registry; ``SYSTEM``-like admin while no user is registered."""
+    found = load(session, login)
+    if found is not None:
+        return found
+    if not users_exist(session):
+        return Principal(login, "system")
+    raise NotFound(f"user {login} is not a registry user or is disabled")
+
+
+# --- managing users (admin) -----------------------------------------------------------------
+
+
+
+
+
+
+
+
+
+
+
+def sees_every_person(session: Session) -> bool:
+    """Whether row-level security cannot hide a person from this session: an unrestricted
+    principal, or SQLite (which has none). Scoped logins read persons one card at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    ctx: Context | None = session.info.get(KEY)
+    return ctx is None or ctx.principal.unrestricted
+
+
+def present(session: Session, id_key: str) -> None:
+    """Tell PostgreSQL's row-level security which person a desk is looking up by number.
+
+    A scoped login may read a person it is shown the card of (exact ``doc_type:number``),
+    not browse others. A no-op for unrestricted users and on SQLite.
+    """
+    if not sees_every_person(session):
+        session.execute(text("SELECT set_config('laiqu.presented', :key, true)"), {"key": id_key})
+
+
+T = TypeVar("T")
+
+
+def guard(session: Session, check: Callable[[Session, Context, T], None], record: T) -> T:
+    """``record`` if the user the session is bound to may use it; else refused and audited."""
+    ctx: Context | None = session.info.get(KEY)
+    if ctx is not None and not ctx.principal.unrestricted:
+        check(session, ctx, record)
+    return record
+
+

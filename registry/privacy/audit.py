@@ -1,0 +1,355 @@
+"""The append-only, hash-chained audit log: every read, search, reveal, export, report, write
+and refusal, with who, when, from which terminal, why and which persons (PIPL Art 51/55).
+
+Use cases ``note`` entries on their session; they are chained when the transaction commits
+(``before_commit``), so the chain head is locked only for the commit, not for the whole use
+case. A refusal is ``durable``: when the caller rolls back, it is still written, in a
+transaction of its own. Each entry's hash covers its fields, its subjects and the previous
+entry's hash; ``audit_head`` names the last entry, so a cut-off tail is noticed as well.
+Subjects are person ids and an HMAC of ``doc_type:number``, never the number in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, event, insert, or_, select, update
+from sqlalchemy.orm import Session, SessionTransaction
+
+from registry.context import Context
+from registry.db.access_models import AuditEntry, AuditHead, AuditKey, AuditSubject
+from registry.db.cache import per_transaction
+from registry.db.models import Person
+
+PENDING = "laiqu.audit.pending"
+KNOWN = "laiqu.audit.known"  # per transaction: person id -> id_key
+GENESIS = "0" * 64
+KINDS = ("read", "reveal", "export", "report", "write", "refused", "admin")
+CHUNK = 2000
+
+
+@dataclass
+class Note:
+    """An entry waiting for its transaction to commit."""
+
+    at: datetime
+    actor: str
+    role: str
+    terminal: str | None
+    kind: str
+    action: str
+    purpose: str | None
+    detail: str
+    persons: list[uuid.UUID] = field(default_factory=list)
+    durable: bool = False
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def canonical(detail: dict[str, Any]) -> str:
+    clean = {k: _plain(v) for k, v in detail.items() if v is not None}
+    return json.dumps(clean, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def note(
+    session: Session,
+    ctx: Context,
+    kind: str,
+    action: str,
+    *,
+    persons: Iterable[uuid.UUID | Person | None] = (),
+    purpose: str | None = None,
+    durable: bool = False,
+    **detail: Any,
+) -> None:
+    """Audit an act done through ``session``; written when its transaction commits."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit kind {kind}")
+    ids = sorted({p.id if isinstance(p, Person) else p for p in persons if p is not None}, key=str)
+    session.info.setdefault(PENDING, []).append(
+        Note(
+            ctx.now(),
+            ctx.actor[:64],
+            ctx.principal.role,
+            ctx.terminal,
+            kind,
+            action[:48],
+            (purpose or None) and purpose.strip()[:300],
+            canonical(detail),
+            ids,
+            durable,
+        )
+    )
+
+
+def knows(session: Session, person_id: uuid.UUID, id_key: str) -> None:
+    """Tell the chain a person's ``id_key`` the use case has at hand (saves reading it back)."""
+    per_transaction(session, KNOWN)[person_id] = id_key
+
+
+# --- appending ------------------------------------------------------------------------------
+
+
+def entry_hash(
+    prev: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    role: str,
+    terminal: str | None,
+    kind: str,
+    action: str,
+    purpose: str | None,
+    detail: str,
+    subjects: list[tuple[str, str | None]],
+) -> str:
+    """SHA-256 over the previous hash and the entry's canonical form."""
+    body = json.dumps(
+        [
+            seq,
+            at.isoformat(),
+            actor,
+            role,
+            terminal,
+            kind,
+            action,
+            purpose,
+            detail,
+            sorted(subjects),
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev + body).encode()).hexdigest()
+
+
+def subject_hash(key: str, id_key: str) -> str:
+    """The keyed hash of a person's ``doc_type:number`` (who-viewed by number after a purge)."""
+    return hmac.new(bytes.fromhex(key), id_key.encode(), hashlib.sha256).hexdigest()
+
+
+_KEY = select(AuditKey.key).where(AuditKey.id == 1)
+# Takes the head's row lock (PostgreSQL) or the write lock (SQLite) and reads the head in one
+# statement: concurrent writers queue here and each sees the head the previous one committed.
+_LOCK_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=AuditHead.seq)
+    .returning(AuditHead.seq, AuditHead.hash)
+)
+
+
+def _key(conn: Connection) -> str:
+    """The database's HMAC key; it never changes, so each DB-API connection reads it once."""
+    info = conn.connection.info
+    if "laiqu.audit.key" not in info:
+        info["laiqu.audit.key"] = conn.execute(_KEY).scalar_one()
+    return str(info["laiqu.audit.key"])
+
+
+def append(
+    conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None
+) -> int:
+    """Chain ``notes`` after the head (locked first: concurrent writers queue, never fork).
+
+    ``known`` maps person ids to their ``id_key`` where the caller has them at hand.
+    """
+    if not notes:
+        return 0
+    seq, prev = conn.execute(_LOCK_HEAD).one()
+    key = _key(conn)
+    keys: dict[uuid.UUID, str] = dict(known or {})
+    wanted = {p for n in notes for p in n.persons} - keys.keys()
+    for chunk in _chunks(sorted(wanted, key=str)):
+        rows = conn.execute(select(Person.id, Person.id_key).where(Person.id.in_(chunk)))
+        keys.update((pid, key_) for pid, key_ in rows)
+    entries, subjects = [], []
+    for n in notes:
+        seq += 1
+        subj = [(p, subject_hash(key, keys[p]) if p in keys else None) for p in n.persons]
+        digest = entry_hash(
+            prev,
+            seq,
+            n.at,
+            n.actor,
+            n.role,
+            n.terminal,
+            n.kind,
+            n.action,
+            n.purpose,
+            n.detail,
+            [(str(p), h) for p, h in subj],
+        )
+        entries.append(
+            {
+                "seq": seq,
+                "at": n.at,
+                "actor": n.actor,
+                "role": n.role,
+                "terminal": n.terminal,
+                "kind": n.kind,
+                "action": n.action,
+                "purpose": n.purpose,
+                "detail": n.detail,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        subjects.extend({"seq": seq, "person_id": p, "id_hash": h} for p, h in subj)
+        prev = digest
+    return _write(conn, entries, subjects, seq, prev)
+
+
+def _write(
+    conn: Connection,
+    entries: list[dict[str, Any]],
+    subjects: list[dict[str, Any]],
+    seq: int,
+    head: str,
+) -> int:
+    conn.execute(insert(AuditEntry), entries)
+    if subjects:
+        conn.execute(insert(AuditSubject), subjects)
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=head))
+    return len(entries)
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the transaction's commit chains its notes with the rest
+    notes = session.info.pop(PENDING, None)
+    if notes:
+        append(session.connection(), notes, per_transaction(session, KNOWN))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _keep_refusals(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None or transaction.nested:
+        return
+    notes = session.info.pop(PENDING, None)
+    durable = [n for n in notes or () if n.durable]
+    if not durable:
+        return
+    with session.get_bind().connect() as conn, conn.begin():
+        append(conn, durable)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewed:
+    seq: int
+    at: datetime
+    actor: str
+    role: str
+    terminal: str | None
+    kind: str
+    action: str
+    purpose: str | None
+
+
+def who_viewed(session: Session, person_id: uuid.UUID | None, id_key: str) -> list[Viewed]:
+    """Every audited act that touched the person, by id or by the keyed hash of the number."""
+    key = _key(session.connection())
+    match = [AuditSubject.id_hash == subject_hash(key, id_key)]
+    if person_id is not None:
+        match.append(AuditSubject.person_id == person_id)
+    seqs = select(AuditSubject.seq).where(or_(*match))
+    rows = session.execute(
+        select(
+            AuditEntry.seq,
+            AuditEntry.at,
+            AuditEntry.actor,
+            AuditEntry.role,
+            AuditEntry.terminal,
+            AuditEntry.kind,
+            AuditEntry.action,
+            AuditEntry.purpose,
+        )
+        .where(AuditEntry.seq.in_(seqs))
+        .order_by(AuditEntry.seq)
+    )
+    return [Viewed(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    entries: int
+    problem: str | None = None  # what is wrong, naming the first bad sequence number
+    seq: int | None = None
+
+
+def verify(conn: Connection) -> Verdict:
+    """Walk the chain: contiguous sequence numbers, each hash recomputed, the head matching."""
+    prev, expected, count = GENESIS, 1, 0
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(CHUNK)
+        ).all()
+        if not rows:
+            break
+        seqs = [r.seq for r in rows]
+        subjects: dict[int, list[tuple[str, str | None]]] = {}
+        for s in conn.execute(
+            select(AuditSubject).where(AuditSubject.seq.between(seqs[0], seqs[-1]))
+        ):
+            subjects.setdefault(s.seq, []).append((str(s.person_id), s.id_hash))
+        for r in rows:
+            if r.seq != expected:
+                return Verdict(False, count, f"entry {expected} is missing", expected)
+            if r.prev_hash != prev:
+                return Verdict(
+                    False, count, f"entry {r.seq} does not follow its predecessor", r.seq
+                )
+            again = entry_hash(
+                prev,
+                r.seq,
+                r.at,
+                r.actor,
+                r.role,
+                r.terminal,
+                r.kind,
+                r.action,
+                r.purpose,
+                r.detail,
+                subjects.get(r.seq, []),
+            )
+            if again != r.hash:
+                return Verdict(False, count, f"entry {r.seq} was altered", r.seq)
+            prev, expected, count = r.hash, expected + 1, count + 1
+        last = seqs[-1]
+    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    if head.seq != count or head.hash != prev:
+        return Verdict(
+            False,
+            count,
+            f"the chain ends at entry {count} but the head names entry {head.seq}",
+            count + 1,
+        )
+    return Verdict(True, count)
+
+
+
+
