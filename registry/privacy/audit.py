@@ -27,8 +27,8 @@ from registry.context import Context
 from registry.db.access_models import AuditEntry, AuditHead, AuditKey, AuditSubject
 from registry.db.cache import per_transaction
 from registry.db.models import Person
+from registry.privacy import unit
 
-PENDING = "laiqu.audit.pending"
 KNOWN = "laiqu.audit.known"  # per transaction: person id -> id_key
 GENESIS = "0" * 64
 KINDS = ("read", "reveal", "export", "report", "write", "refused", "admin")
@@ -79,7 +79,8 @@ def note(
     if kind not in KINDS:
         raise ValueError(f"unknown audit kind {kind}")
     ids = sorted({p.id if isinstance(p, Person) else p for p in persons if p is not None}, key=str)
-    session.info.setdefault(PENDING, []).append(
+    unit.hand_note(
+        session,
         Note(
             ctx.now(),
             ctx.actor[:64],
@@ -91,7 +92,7 @@ def note(
             canonical(detail),
             ids,
             durable,
-        )
+        ),
     )
 
 
@@ -234,9 +235,11 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
 
 @event.listens_for(Session, "before_commit")
 def _chain_on_commit(session: Session) -> None:
+    """The unit of work's one writing place: its events, then its notes chained."""
     if session.in_nested_transaction():
-        return  # a savepoint's release: the transaction's commit chains its notes with the rest
-    notes = session.info.pop(PENDING, None)
+        return  # a savepoint's release: the transaction's commit writes it all with the rest
+    unit.write_events(session)
+    notes = unit.take_notes(session)
     if notes:
         append(session.connection(), notes, per_transaction(session, KNOWN))
 
@@ -245,8 +248,8 @@ def _chain_on_commit(session: Session) -> None:
 def _keep_refusals(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None or transaction.nested:
         return
-    notes = session.info.pop(PENDING, None)
-    durable = [n for n in notes or () if n.durable]
+    notes = unit.take_notes(session)
+    durable = [n for n in notes if n.durable]
     if not durable:
         return
     with session.get_bind().connect() as conn, conn.begin():

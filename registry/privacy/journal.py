@@ -1,9 +1,10 @@
 """The append-only event journal: every use case writes who, when, where from and what.
 
 Details never hold a full ID number or address: persons are referred to by id and a mask.
-Every event is also a ``write`` entry of the hash-chained audit log (``registry.privacy.audit``), so a
-write cannot be journaled without being audited. An event without a jurisdiction takes the
-acting user's (a coordinator's registrations belong to the coordinator's subtree).
+Every event is also a ``write`` entry of the hash-chained audit log (``registry.privacy.audit``),
+so a write cannot be journaled without being audited. An event without a jurisdiction takes the
+acting user's (a coordinator's registrations belong to the coordinator's subtree). Both are
+handed to the unit of work (``registry.privacy.unit``) and written when the transaction commits.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.db.models import Event
-from registry.privacy import audit
+from registry.privacy import audit, unit
 
 
 def record(
@@ -28,21 +28,21 @@ def record(
     person_id: uuid.UUID | None = None,
     jurisdiction: str | None = None,
     **detail: Any,
-) -> Event:
+) -> dict[str, Any]:
     jurisdiction = jurisdiction or ctx.principal.jurisdiction
-    event = Event(
-        id=uuid.uuid4(),
-        occurred_at=ctx.now(),
-        actor=ctx.actor,
-        terminal=ctx.terminal,
-        action=action,
-        subject_kind=subject_kind,
-        subject_id=subject_id,
-        person_id=person_id,
-        jurisdiction_code=jurisdiction,
-        detail={k: _plain(v) for k, v in detail.items() if v is not None},
-    )
-    session.add(event)
+    event = {
+        "id": uuid.uuid4(),
+        "occurred_at": ctx.now(),
+        "actor": ctx.actor,
+        "terminal": ctx.terminal,
+        "action": action,
+        "subject_kind": subject_kind,
+        "subject_id": subject_id,
+        "person_id": person_id,
+        "jurisdiction_code": jurisdiction,
+        "detail": {k: _plain(v) for k, v in detail.items() if v is not None},
+    }
+    unit.hand_event(session, event)
     audit.note(
         session,
         ctx,

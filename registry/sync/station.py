@@ -15,19 +15,19 @@ left out, so each desk event is at the station once, with ids translated to stat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from registry.db.models import Event, Finding, Venue
+from registry.db.models import Finding, Venue
 from registry.db.sync_models import CaptureOff, LedgerEntry, OutboxItem
 from registry.errors import NotFound, Refused, RegistryError
 from registry.matching.codes import CODES
+from registry.privacy import unit
 from registry.sync import outbox
 from registry.sync.handlers import HANDLERS, mapped
 
@@ -68,23 +68,6 @@ def become_station(session: Session) -> None:
         session.execute(delete(OutboxItem))
 
 
-@contextmanager
-def _desk_journal_only(session: Session) -> Iterator[None]:
-    """Leave out the events the use cases write while applying: the desk's own come as items."""
-
-    def drop(sess: Session, _ctx: object, _instances: object) -> None:
-        for obj in list(sess.new):
-            if isinstance(obj, Event):
-                sess.expunge(obj)
-
-    event.listen(session, "before_flush", drop)
-    try:
-        yield
-        session.flush()
-    finally:
-        event.remove(session, "before_flush", drop)
-
-
 def apply_batch(
     session: Session, venue_identity: dict[str, Any], items: Sequence[Item], received_at: datetime
 ) -> list[Result]:
@@ -93,7 +76,7 @@ def apply_batch(
     become_station(session)
     desk_venue = str(venue_identity.get("id"))
     results = []
-    with outbox.suspended(session), _desk_journal_only(session):
+    with outbox.suspended(session), unit.without_events(session):
         for item in items:
             results.append(_apply(session, venue, desk_venue, item, received_at))
     return results
