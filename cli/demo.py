@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from cli import democity
 from cli.app import App
 from cli.output import cell, emit, finding_data, json_option, note, table
 from registry.db.engine import make_engine, session_factory
-from registry.db.models import Finding
 from registry.identity.cards import CardRead
-from registry.matching import checks
+from registry.matching import worklist
 
 
 @click.command("demo")
@@ -68,19 +66,9 @@ def demo(app: App, out_dir: Path, as_json: bool) -> None:
         with _swipe_cards() as swipe:
             steps = democity.day_at_the_desks(sessions, app.ctx, city, swipe, say)
         with sessions.begin() as session:
-            checks.check(session, app.ctx, democity.CITY)
-            found = list(
-                session.scalars(
-                    select(Finding)
-                    .where(Finding.resolved_at.is_(None))
-                    .order_by(Finding.code, Finding.found_at)
-                )
-            )
-            resolved = (
-                session.scalar(select(Finding.id).where(Finding.resolved_at.is_not(None)).limit(1))
-                is not None
-            )
-            rows = [finding_data(f) for f in found]
+            work = worklist.run_check(session, app.ctx, democity.CITY)
+            resolved = work.any_resolved
+            rows = [finding_data(f) for f, _ in work.findings]
         report = _monthly_report(sessions, app, out_dir)
     finally:
         engine.dispose()

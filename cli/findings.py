@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import click
-from sqlalchemy import select
 
 from cli.app import App
 from cli.output import cell, emit, finding_data, joined, json_option, note, table
 from registry.db.models import Person
 from registry.identity.ids import mask
-from registry.matching import checks
+from registry.matching import checks, worklist
 
 CODE_HELP = "、".join(checks.CODES)
 
@@ -32,11 +31,9 @@ def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -
     sessions = app.sessions
     note("正在比对…")
     with sessions.begin() as session:
-        opened = checks.check(session, app.ctx, code, [finding_code] if finding_code else None)
-        found = checks.open_findings(session, code, finding_code)
-        ids = {f.person_id for f in found if f.person_id}
-        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
-        rows = [{**finding_data(f), "person": _who(people.get(f.person_id))} for f in found]
+        work = worklist.run_check(session, app.ctx, code, finding_code)
+        opened = work.opened
+        rows = [{**finding_data(f), "person": _who(person)} for f, person in work.findings]
     counts = Counter((r["code"], r["jurisdiction"]) for r in rows)
     summary = [{"code": c, "jurisdiction": j, "count": n} for (c, j), n in sorted(counts.items())]
     data = {"opened": len(opened), "count": len(rows), "summary": summary, "findings": rows}

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import re
-import uuid
 from datetime import date
 from typing import Any
 
 import click
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from cli.app import App
 from cli.output import (
@@ -29,10 +24,10 @@ from cli.output import (
     table,
 )
 from cli.params import DAY, identity_from, identity_options, pop_identity
-from registry.db.models import Document, Finding, Person
+from registry.db.models import Document
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import DocType, mask
-from registry.lookup import records
+from registry.lookup import persons, records
 from registry.people import registration
 from registry.places.jurisdictions import city_code
 
@@ -94,23 +89,16 @@ def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json
     if reason and not reveal:
         raise click.UsageError("--reason 只和 --reveal 一起使用")
     with app.sessions.begin() as session:
-        found = records.read_person(session, app.ctx, number, reveal_reason=reason)
+        file = persons.person_file(session, app.ctx, number, reveal_reason=reason)
+        found, documents, current, open_findings = (
+            file.person,
+            file.documents,
+            file.current,
+            file.findings,
+        )
         data = person_data(found, reveal=reveal)
-        documents = list(
-            session.scalars(
-                select(Document).where(Document.person_id == found.id).order_by(Document.created_at)
-            )
-        )
         data["documents"] = [document_data(d) for d in documents]
-        current = [i for i in records.history(session, found.id) if i.end is None]
         data["current"] = [interval_data(i) for i in current]
-        open_findings = list(
-            session.scalars(
-                select(Finding)
-                .where(Finding.person_id == found.id, Finding.resolved_at.is_(None))
-                .order_by(Finding.found_at)
-            )
-        )
         data["findings"] = [finding_data(f) for f in open_findings]
     shown_number = found.number if reveal else mask(found.number)
     shown_phone = found.phone if reveal else mask_phone(found.phone)
@@ -211,18 +199,13 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
     if not text.strip():
         raise click.BadParameter("查找内容不能为空", param_hint="TEXT")
     with app.sessions.begin() as session:
-        hits = search(session, text, limit)
-        shown = records.screen(
-            session, app.ctx, [p for p, _ in hits], "person.searched", query=_query_shown(text)
-        )
-        keep = {p.id for p in shown}
-        hits = [(p, how) for p, how in hits if p.id in keep]
+        hits = persons.search_persons(session, app.ctx, text, limit)
         rows = [{**person_data(p), "match": how} for p, how in hits]
         found = [p for p, _ in hits]
     emit(
         as_json,
         {
-            "query": _query_shown(text),
+            "query": persons.shown_query(text),
             "count": len(rows),
             "persons": rows,
         },
@@ -232,89 +215,6 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
             else "没有找到匹配的人员。"
         ),
     )
-
-
-def _query_shown(text: str) -> str:
-    """A search text as it may be shown or audited: digits (numbers, phones) masked."""
-    return text if not text.strip()[:1].isdigit() else mask(text)
-
-
-# --- search: registry.lookup.search when it exists, plain LIKE queries until then ----------------
-
-
-def search(session: Session, text: str, limit: int) -> list[tuple[Person, str | None]]:
-    """Persons matching ``text`` and how they matched; ``registry.lookup.search`` (indexed) when
-    that
-    module exists, else plain LIKE queries."""
-    if importlib.util.find_spec("registry.lookup.search") is not None:
-        from registry.lookup import search
-
-        found = []
-        for hit in search.search(session, text, limit):
-            person = _hit_person(session, hit)
-            if person is not None:
-                found.append((person, getattr(hit, "match", None)))
-        return found[:limit]
-    return [(p, None) for p in like_search(session, text, limit)]
-
-
-def _hit_person(session: Session, hit: object) -> Person | None:
-    if isinstance(hit, Person):
-        return hit
-    if getattr(hit, "kind", "person") != "person":
-        return None
-    for attr in ("person", "person_id", "id"):
-        value = getattr(hit, attr, None)
-        if isinstance(value, Person):
-            return value
-        if isinstance(value, uuid.UUID):
-            return session.get(Person, value)
-    return None
-
-
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def like_search(session: Session, text: str, limit: int) -> list[Person]:
-    """The fallback search: LIKE on number, phone, name, pinyin and initials."""
-    raw = text.strip()
-    compact = re.sub(r"[\s\-]", "", raw).upper()
-    if re.fullmatch(r"[0-9X]+", compact):
-        needle = _like(compact)
-        where = or_(
-            Person.number.like(f"%{needle}%", escape="\\"),
-            Person.phone.like(f"%{needle}%", escape="\\"),
-        )
-        exact = compact
-    elif _CJK.search(raw):
-        where, exact = Person.name.like(f"%{_like(raw)}%", escape="\\"), raw
-    elif re.fullmatch(r"[a-zA-Z]+", compact):
-        low = _like(compact.lower())
-        where = or_(
-            Person.name_pinyin.like(f"%|{low}%", escape="\\"),
-            Person.name_initials.like(f"%|{low}%", escape="\\"),
-            Person.english_name.ilike(f"%{low}%", escape="\\"),
-        )
-        exact = compact.lower()
-    else:
-        where = or_(
-            Person.number.like(f"%{_like(compact)}%", escape="\\"),
-            Person.english_name.ilike(f"%{_like(raw)}%", escape="\\"),
-        )
-        exact = compact
-    rows = session.scalars(select(Person).where(where).limit(limit * 5)).all()
-
-    def rank(p: Person) -> tuple[int, str]:
-        hit = exact in (p.number, p.name, p.phone) or f"|{exact}|" in (
-            p.name_pinyin + p.name_initials
-        )
-        return (0 if hit else 1, p.name_pinyin or p.name)
-
-    return sorted(rows, key=rank)[:limit]
 
 
 # --- plain data ----------------------------------------------------------------------------

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
 from cli.params import parse_rooms
 from registry.db.models import Employer, House, Jurisdiction, Venue
 from registry.identity.ids import mask
-from registry.matching.checks import subtree
 from registry.places import employers, houses, jurisdictions, venues
 
 LEVEL_NAMES = {
@@ -62,11 +60,7 @@ def jurisdiction_add(
 def jurisdiction_list(app: App, under: str | None, as_json: bool) -> None:
     """列出辖区树。"""
     with app.sessions.begin() as session:
-        query = select(Jurisdiction).order_by(Jurisdiction.path)
-        codes = subtree(session, under)
-        if codes is not None:
-            query = query.where(Jurisdiction.code.in_(codes))
-        rows = [jurisdiction_data(j) for j in session.scalars(query)]
+        rows = [jurisdiction_data(j) for j in jurisdictions.list_jurisdictions(session, under)]
     emit(
         as_json,
         {"jurisdictions": rows},
@@ -137,11 +131,7 @@ def venue_add(
 def venue_list(app: App, code: str | None, as_json: bool) -> None:
     """列出场所。"""
     with app.sessions.begin() as session:
-        query = select(Venue).order_by(Venue.jurisdiction_code, Venue.name)
-        codes = subtree(session, code)
-        if codes is not None:
-            query = query.where(Venue.jurisdiction_code.in_(codes))
-        rows = [venue_data(v, venues.venue_rooms(session, v.id)) for v in session.scalars(query)]
+        rows = [venue_data(v, rooms) for v, rooms in venues.list_venues(session, code)]
     emit(
         as_json,
         {"venues": rows},

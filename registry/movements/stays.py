@@ -24,7 +24,7 @@ from registry.matching.person_rules import Facts
 from registry.people import registration
 from registry.people.registration import Identity, Registration
 from registry.places.jurisdictions import city_code
-from registry.places.venues import resolve_venue, venue_rooms
+from registry.places.venues import venue_by_ref, venue_rooms
 from registry.privacy import access, journal
 
 
@@ -72,23 +72,25 @@ def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -
     and the matchings run once over all guests, so a batch costs a few statements, not a few
     per guest. A refusal names the arrival and leaves nothing written.
     """
-    ctx = access.require(session, ctx, "stay.write")
     now = ctx.now()
     plans = []
     for i, arrival in enumerate(arrivals):
         with _naming(i, len(arrivals)):
             plans.append(_checked(session, ctx, arrival, now))
+    venues = {plan.venue.id: plan.venue for plan in plans}.values()
+    ctx = access.require(session, ctx, "stay.write", venues=venues)
     registration.prefetch(session, (key for plan in plans for key in plan.keys))
-    done = []
+    done, entries = [], []
     with deferred(session):
         for i, plan in enumerate(plans):
             with _naming(i, len(arrivals)):
-                done.append(_arrive(session, ctx, plan, now))
+                done.append(_arrive(session, ctx, plan, now, entries))
     session.flush()
     guests = {reg.person.id: result for result in done for reg in result.guests}
     scope = checks.Scope(persons=set(guests))
     for finding in checks.refresh(session, ctx, scope, new=_created(done)):
         guests.get(finding.person_id, done[0]).findings.append(finding)  # type: ignore[arg-type]
+    journal.record_all(session, ctx, entries)
     return done
 
 
@@ -118,7 +120,7 @@ class _Plan:
 def _checked(session: Session, ctx: Context, arrival: Arrival, now: datetime) -> _Plan:
     if not arrival.guests:
         raise InvalidInput("a check-in needs at least one guest")
-    venue = resolve_venue(session, arrival.venue)
+    venue = venue_by_ref(session, arrival.venue)  # in scope: checked once by check_in_many
     if venue.kind != "hotel":
         raise Refused(f"{venue.name} is a {venue.kind}, not a hotel: guests check in at hotels")
     room = arrival.room.strip()
@@ -136,14 +138,18 @@ def _checked(session: Session, ctx: Context, arrival: Arrival, now: datetime) ->
     return _Plan(arrival, venue, room, keys, city, in_force)
 
 
-def _arrive(session: Session, ctx: Context, plan: _Plan, now: datetime) -> CheckIn:
-    """Register the party of one arrival and open a stay for each guest."""
+def _arrive(
+    session: Session, ctx: Context, plan: _Plan, now: datetime, entries: list[journal.Entry]
+) -> CheckIn:
+    """Register the party of one arrival and open a stay for each guest; the journal events
+    go to ``entries``."""
     venue, room = plan.venue, plan.room
     party = uuid.uuid4()
     registrations: list[Registration] = []
     stays: list[Stay] = []
     for identity in plan.arrival.guests:
-        reg = registration.register(session, ctx, identity, city=plan.city)
+        reg = registration.identify(session, ctx, identity, city=plan.city)
+        entries.extend([reg.entry] if reg.entry else [])
         open_here = (
             None
             if reg.created
@@ -177,18 +183,18 @@ def _arrive(session: Session, ctx: Context, plan: _Plan, now: datetime) -> Check
             reported_at=now,
         )
         insert_now(session, stay)
-        journal.record(
-            session,
-            ctx,
-            "stay.checked_in",
-            "stay",
-            stay.id,
-            person_id=reg.person.id,
-            jurisdiction=venue.jurisdiction_code,
-            venue=venue.id,
-            room=room,
-            capture=reg.capture,
-            party=party,
+        entries.append(
+            journal.entry(
+                "stay.checked_in",
+                "stay",
+                stay.id,
+                person_id=reg.person.id,
+                jurisdiction=venue.jurisdiction_code,
+                venue=venue.id,
+                room=room,
+                capture=reg.capture,
+                party=party,
+            )
         )
         registrations.append(reg)
         stays.append(stay)
@@ -230,10 +236,10 @@ def check_out(
     at: datetime | None = None,
 ) -> CheckOut:
     """Close the open stays of a room (the whole party) or of one guest."""
-    ctx = access.require(session, ctx, "stay.write")
     if (room is None) == (number is None):
         raise InvalidInput("check out either a room or one guest's ID number")
-    venue = resolve_venue(session, venue_ref)
+    venue = venue_by_ref(session, venue_ref)
+    ctx = access.require(session, ctx, "stay.write", venue=venue)
     when = at or ctx.now()
     if when > ctx.now():
         raise InvalidInput("a check-out cannot be in the future")
@@ -250,20 +256,22 @@ def check_out(
         if not stays:
             raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
     guests = {s.person_id: session.get_one(Person, s.person_id) for s in stays}
+    entries = []
     for stay in stays:
         if when < stay.checked_in_at:
             raise InvalidInput("the check-out time is before the check-in")
         stay.checked_out_at = when
-        journal.record(
-            session,
-            ctx,
-            "stay.checked_out",
-            "stay",
-            stay.id,
-            person_id=stay.person_id,
-            jurisdiction=stay.jurisdiction_code,
-            at=when,
+        entries.append(
+            journal.entry(
+                "stay.checked_out",
+                "stay",
+                stay.id,
+                person_id=stay.person_id,
+                jurisdiction=stay.jurisdiction_code,
+                at=when,
+            )
         )
     session.flush()
     found = checks.refresh(session, ctx, checks.Scope(persons={s.person_id for s in stays}))
+    journal.record_all(session, ctx, entries)
     return CheckOut(venue, stays, found, guests)

@@ -63,6 +63,7 @@ class Registration:
     created: bool
     warnings: list[str]
     findings: list[Finding] = field(default_factory=list)
+    entry: journal.Entry | None = None  # the journal event, for the use case to hand over
 
 
 def categorize(idn: IdNumber, city_code: str | None) -> str:
@@ -126,7 +127,23 @@ def prefetch(session: Session, keys: Iterable[str]) -> None:
 def register(
     session: Session, ctx: Context, identity: Identity, *, city: str | None = None
 ) -> Registration:
-    """Find or create the person of an identity and record the document it came with."""
+    """Find or create the person of an identity and record the document it came with;
+    journaled (``identify`` leaves the journal event to its caller)."""
+    reg = identify(session, ctx, identity, city=city)
+    journal.record_all(session, ctx, [reg.entry] if reg.entry else [])
+    return reg
+
+
+def identify(
+    session: Session, ctx: Context, identity: Identity, *, city: str | None = None
+) -> Registration:
+    """Find or create the person of an identity and record the document it came with.
+
+    The step of a larger use case (a check-in): the journal event comes back as
+    ``Registration.entry`` for the use case to hand over with its own. Raises
+    ``InvalidNumber``/``InvalidInput`` (bad identity) and ``Refused`` (typed data under a
+    registered number with another name).
+    """
     idn, warnings = _validate(identity)
     locks.hold(session, "document:" + idn.key)
     access.present(session, idn.key)
@@ -154,9 +171,7 @@ def register(
     if inspect(document).transient:
         document.created_at = now
         insert_now(session, *((person, document) if created else (document,)))
-    journal.record(
-        session,
-        ctx,
+    entry = journal.entry(
         "person.registered" if created else "person.identified",
         "person",
         person.id,
@@ -166,7 +181,8 @@ def register(
         doc_type=idn.doc_type.value,
         warnings=warnings or None,
     )
-    return Registration(person, document, "chip" if chip else "manual", created, warnings)
+    capture = "chip" if chip else "manual"
+    return Registration(person, document, capture, created, warnings, entry=entry)
 
 
 def _new_person(identity: Identity, idn: IdNumber, category: str, now: object) -> Person:

@@ -3,12 +3,14 @@ grid) and the city a code belongs to."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.cache import per_transaction
 from registry.db.models import Jurisdiction
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.matching import checks
 from registry.privacy import access, journal
 
 LEVELS = ("city", "district", "station", "community", "grid")
@@ -71,3 +73,13 @@ def city_code(session: Session, code: str) -> str:
     return get_jurisdiction(session, code).path.strip("/").split("/")[0]
 
 
+
+
+def list_jurisdictions(session: Session, under: str | None = None) -> list[Jurisdiction]:
+    """The jurisdiction tree in path order, or the subtree of ``under`` (``NotFound`` when
+    it is not registered)."""
+    query = select(Jurisdiction).order_by(Jurisdiction.path)
+    codes = checks.subtree(session, under)
+    if codes is not None:
+        query = query.where(Jurisdiction.code.in_(codes))
+    return list(session.scalars(query))

@@ -17,6 +17,7 @@ from registry.context import Context
 from registry.db.cache import per_transaction
 from registry.db.models import Room, Venue
 from registry.errors import Ambiguous, InvalidInput, NotFound
+from registry.matching import checks
 from registry.places.common import by_ref_id
 from registry.places.jurisdictions import get_jurisdiction
 from registry.privacy import access, journal
@@ -133,3 +134,13 @@ def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
 
 
 
+
+
+def list_venues(session: Session, under: str | None = None) -> list[tuple[Venue, list[str]]]:
+    """Venues by jurisdiction and name, each with its room numbers; only the subtree of
+    ``under`` when given (``NotFound`` when it is not registered)."""
+    query = select(Venue).order_by(Venue.jurisdiction_code, Venue.name)
+    codes = checks.subtree(session, under)
+    if codes is not None:
+        query = query.where(Venue.jurisdiction_code.in_(codes))
+    return [(v, venue_rooms(session, v.id)) for v in session.scalars(query)]

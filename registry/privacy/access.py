@@ -19,7 +19,7 @@ Every refusal is audited (``audit.note``, kept even though the caller rolls back
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -146,10 +146,16 @@ def require(
     *,
     jurisdiction: str | None = None,
     venue: Venue | None = None,
+    venues: Iterable[Venue] = (),
     house: House | None = None,
     person: Person | None = None,
 ) -> Context:
-    """Refuse (and audit) unless the acting user may do ``action`` on the given records."""
+    """Refuse (and audit) unless the acting user may do ``action`` on the given records.
+
+    The one permission check of a use case, at its start: the role's action, then the scope
+    of each record named (``OutOfScope``, audited as a durable refusal). Returns the acting
+    context (``acting``).
+    """
     ctx = acting(session, ctx)
     p = ctx.principal
     if p.unrestricted:
@@ -160,8 +166,8 @@ def require(
         raise refuse(
             session, ctx, "jurisdiction", f"may not act in {jurisdiction}", where=jurisdiction
         )
-    if venue is not None:
-        check_venue(session, ctx, venue)
+    for each in (venue, *venues) if venue is not None else venues:
+        check_venue(session, ctx, each)
     if house is not None:
         check_house(session, ctx, house)
     if person is not None:

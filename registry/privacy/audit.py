@@ -78,21 +78,38 @@ def note(
     """Audit an act done through ``session``; written when its transaction commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown audit kind {kind}")
+    unit.hand_note(session, _note(ctx, kind, action, persons, purpose, durable, detail))
+
+
+def note_writes(
+    session: Session, ctx: Context, writes: Iterable[tuple[str, uuid.UUID | None, dict[str, Any]]]
+) -> None:
+    """``note`` of kind ``write`` for each (action, person id, detail) of a use case at once."""
+    for action, person, detail in writes:
+        unit.hand_note(session, _note(ctx, "write", action, (person,), None, False, detail))
+
+
+def _note(
+    ctx: Context,
+    kind: str,
+    action: str,
+    persons: Iterable[uuid.UUID | Person | None],
+    purpose: str | None,
+    durable: bool,
+    detail: dict[str, Any],
+) -> Note:
     ids = sorted({p.id if isinstance(p, Person) else p for p in persons if p is not None}, key=str)
-    unit.hand_note(
-        session,
-        Note(
-            ctx.now(),
-            ctx.actor[:64],
-            ctx.principal.role,
-            ctx.terminal,
-            kind,
-            action[:48],
-            (purpose or None) and purpose.strip()[:300],
-            canonical(detail),
-            ids,
-            durable,
-        ),
+    return Note(
+        ctx.now(),
+        ctx.actor[:64],
+        ctx.principal.role,
+        ctx.terminal,
+        kind,
+        action[:48],
+        (purpose or None) and purpose.strip()[:300],
+        canonical(detail),
+        ids,
+        durable,
     )
 
 

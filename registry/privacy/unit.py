@@ -84,7 +84,7 @@ def write_events(session: Session) -> int:
     if found is None or not found.events:
         return 0
     rows, found.events = found.events, []
-    session.execute(insert(Event), rows)
+    session.execute(insert(Event.__table__), rows)  # Core: one executemany, NULLs kept
     return len(rows)
 
 

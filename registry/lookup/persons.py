@@ -1,0 +1,73 @@
+"""What a user reads about persons: a person's file and a search, scope-checked and audited.
+
+``person_file`` is ``laiqu person show`` (and the service's look-up): the person, their
+documents, where they are registered now and their open findings. ``search_persons`` runs the
+indexed search tiers (``registry.lookup.search``) and keeps the persons the user may see,
+audited as one read with them as subjects; a search text made of digits is audited masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.context import Context
+from registry.db.models import Document, Finding, Person
+from registry.identity.ids import mask
+from registry.lookup import records, search
+from registry.lookup.records import Interval
+
+
+@dataclass(frozen=True)
+class PersonFile:
+    """A person as ``person show`` prints them."""
+
+    person: Person
+    documents: list[Document]
+    current: list[Interval]  # stays, residences and jobs without an end
+    findings: list[Finding]  # open, oldest first
+
+
+def person_file(
+    session: Session, ctx: Context, number: str, *, reveal_reason: str | None = None
+) -> PersonFile:
+    """The file of the person with this document number; audited as a read, or as a reveal
+    when ``reveal_reason`` is given (``records.read_person``).
+
+    Raises ``InvalidInput`` (no number, empty reason), ``NotFound``, ``OutOfScope``.
+    """
+    person = records.read_person(session, ctx, number, reveal_reason=reveal_reason)
+    documents = session.scalars(
+        select(Document).where(Document.person_id == person.id).order_by(Document.created_at)
+    )
+    findings = session.scalars(
+        select(Finding)
+        .where(Finding.person_id == person.id, Finding.resolved_at.is_(None))
+        .order_by(Finding.found_at)
+    )
+    current = [i for i in records.history(session, person.id) if i.end is None]
+    return PersonFile(person, list(documents), current, list(findings))
+
+
+def shown_query(text: str) -> str:
+    """A search text as it may be shown or audited: digits (numbers, phones) masked."""
+    return text if not text.strip()[:1].isdigit() else mask(text)
+
+
+def search_persons(
+    session: Session, ctx: Context, text: str, limit: int
+) -> list[tuple[Person, str]]:
+    """Persons matching ``text`` (best first, at most ``limit``) with how each matched
+    (``search.TIERS``), only those the user may see; audited as ``person.searched``."""
+    hits = [h for h in search.search(session, text, limit) if h.kind == "person"]
+    ids = [h.id for h in hits]
+    rows = session.scalars(select(Person).where(Person.id.in_(ids))) if ids else []
+    by_id = {p.id: p for p in rows}
+    found = [(by_id[h.id], h.match) for h in hits if h.id in by_id][:limit]
+    shown = records.screen(
+        session, ctx, [p for p, _ in found], "person.searched", query=shown_query(text)
+    )
+    keep = {p.id for p in shown}
+    return [(p, how) for p, how in found if p.id in keep]
