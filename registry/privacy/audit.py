@@ -51,7 +51,8 @@ class Note:
     durable: bool = False
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON holds it: ids and instants as text."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -60,7 +61,7 @@ def _plain(value: Any) -> Any:
 
 
 def canonical(detail: dict[str, Any]) -> str:
-    clean = {k: _plain(v) for k, v in detail.items() if v is not None}
+    clean = {k: plain(v) for k, v in detail.items() if v is not None}
     return json.dumps(clean, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 

@@ -45,7 +45,7 @@ def entry(
     **detail: Any,
 ) -> Entry:
     """An ``Entry``; details that are None are left out."""
-    clean = {k: _plain(v) for k, v in detail.items() if v is not None}
+    clean = {k: audit.plain(v) for k, v in detail.items() if v is not None}
     return Entry(action, subject_kind, subject_id, person_id, jurisdiction, clean)
 
 
@@ -100,11 +100,3 @@ def record(
             )
         ],
     )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
