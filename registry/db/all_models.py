@@ -3,6 +3,7 @@
 from registry.db import (
     access_models,  # noqa: F401
     models,  # noqa: F401
+    reference_models,  # noqa: F401
     retention_models,  # noqa: F401
     rules_models,  # noqa: F401
     sync_models,  # noqa: F401

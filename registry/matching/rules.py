@@ -22,8 +22,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.db.cache import per_transaction
+from registry.db import refcache
 from registry.db.models import Jurisdiction, Person, Residence
+from registry.db.refcache import reference
 from registry.db.rules_models import RuleRow
 from registry.errors import InvalidInput, NotFound
 from registry.privacy import access, journal
@@ -90,14 +91,14 @@ assert set(LIMITS) == {f.name for f in fields(RuleSet)} - {"day", "origin"}
 _ROWS = "laiqu.rules.rows"  # session.info: jurisdiction code -> rule rows of its chain
 _SETS = "laiqu.rules.sets"  # session.info: (code, day) -> RuleSet
 _CHAINS = "laiqu.rules.chains"  # session.info: code -> the node and its ancestors
-# Rules may change between transactions: these caches live for one transaction at most.
+# Reference data: cached per process while the reference version stands (registry.db.refcache).
 
 
 def chain(session: Session, code: str) -> list[str]:
     """The node and its ancestors, nearest first (just the code for an unknown node)."""
     if not code:
         return []
-    chains: dict[str, list[str]] = per_transaction(session, _CHAINS)
+    chains: dict[str, list[str]] = reference(session, _CHAINS)
     if code not in chains:
         node = session.get(Jurisdiction, code)
         chains[code] = [code] if node is None else node.path.strip("/").split("/")[::-1]
@@ -108,7 +109,7 @@ Row = tuple[str, str, int | None, date, datetime]
 
 
 def _rows(session: Session, code: str) -> list[Row]:
-    cache: dict[str, list[Row]] = per_transaction(session, _ROWS)
+    cache: dict[str, list[Row]] = reference(session, _ROWS)
     if code not in cache:
         codes = chain(session, code)
         cache[code] = (
@@ -132,7 +133,7 @@ def _rows(session: Session, code: str) -> list[Row]:
 
 def effective(session: Session, jurisdiction_code: str, day: date) -> RuleSet:
     """The rules in force in a jurisdiction on a day: at most one small query per node."""
-    sets: dict[tuple[str, date], RuleSet] = per_transaction(session, _SETS)
+    sets: dict[tuple[str, date], RuleSet] = reference(session, _SETS)
     key = (jurisdiction_code, day)
     if key in sets:
         return sets[key]
@@ -202,8 +203,7 @@ def set_rule(
         note=(note or "").strip()[:200] or None,
     )
     session.add(row)
-    session.info.pop(_ROWS, None)
-    session.info.pop(_SETS, None)
+    refcache.writing(session)
     journal.record(
         session,
         ctx,

@@ -7,8 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db import refcache
 from registry.db.cache import per_transaction
 from registry.db.models import Jurisdiction
+from registry.db.refcache import reference
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.matching import checks
 from registry.privacy import access, journal
@@ -35,6 +37,7 @@ def add_jurisdiction(
         path = f"{up.path}{code}/"
     elif level != "city":
         raise InvalidInput(f"a {level} needs a parent jurisdiction")
+    refcache.writing(session)
     node = Jurisdiction(code=code, name=name, level=level, parent_code=parent, path=path)
     session.add(node)
     journal.record(
@@ -51,6 +54,7 @@ def add_jurisdiction(
 
 
 _NODES = "laiqu.places.nodes"  # session.info: strong references to the nodes looked up
+_CITIES = "laiqu.places.cities"  # reference data: code -> the code of its city
 
 
 def get_jurisdiction(session: Session, code: str) -> Jurisdiction:
@@ -69,8 +73,12 @@ def city_of(session: Session, code: str) -> Jurisdiction:
 
 
 def city_code(session: Session, code: str) -> str:
-    """The code of the city a jurisdiction belongs to (one look-up: it is in the path)."""
-    return get_jurisdiction(session, code).path.strip("/").split("/")[0]
+    """The code of the city a jurisdiction belongs to (it is in the path; cached per
+    process as reference data). Raises ``NotFound`` for an unregistered code."""
+    cities: dict[str, str] = reference(session, _CITIES)
+    if code not in cities:
+        cities[code] = get_jurisdiction(session, code).path.strip("/").split("/")[0]
+    return cities[code]
 
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.db.cache import per_transaction
+from registry.db import refcache
 from registry.db.models import Room, Venue
+from registry.db.refcache import reference
 from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.matching import checks
 from registry.places.common import by_ref_id
@@ -55,6 +56,7 @@ def add_venue(
         raise InvalidInput("a venue needs a name")
     get_jurisdiction(session, jurisdiction)
     access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
+    refcache.writing(session)
     venue = Venue(
         id=uuid.uuid4(),
         name=name.strip(),
@@ -105,7 +107,7 @@ def venue_by_ref(session: Session, ref: str) -> Venue:
 
 def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
     """The venue's room numbers, read once per transaction (a batch checks many in)."""
-    rooms: dict[uuid.UUID, list[str]] = per_transaction(session, _ROOMS)
+    rooms: dict[uuid.UUID, list[str]] = reference(session, _ROOMS)
     if venue_id not in rooms:
         query = select(Room.number).where(Room.venue_id == venue_id)
         rooms[venue_id] = list(session.scalars(query))

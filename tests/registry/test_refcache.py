@@ -1,0 +1,87 @@
+"""Reference data cached per process and invalidated by the reference version (issue #16)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Engine, Uuid, bindparam, event, text
+
+from registry.db import refcache
+from registry.matching import rules
+from registry.movements import stays
+from registry.places import venues
+from tests.registry.city import DISTRICT, build, rid, typed
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    refcache.clear()
+    yield
+    refcache.clear()
+
+
+@contextmanager
+def selects(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(_c: object, _cur: object, sql: str, *_rest: object) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            seen.append(" ".join(sql.split())[:120])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_second_check_in_reads_no_reference_data(sf, ctx, engine):
+    city = build(sf, ctx)
+    with sf.begin() as s:
+        stays.check_in(s, ctx, city.hotel, "101", [typed(rid(seq="401"), "甲")])
+    with selects(engine) as seen, sf.begin() as s:
+        stays.check_in(s, ctx, city.hotel, "102", [typed(rid(seq="402"), "乙")])
+    reference = [q for q in seen if " FROM rooms" in q or " FROM rules" in q]
+    assert reference == [], seen
+    assert any("reference_version" in q for q in seen)
+
+
+def test_a_write_elsewhere_invalidates_the_cache(sf, ctx, engine):
+    city = build(sf, ctx)
+    with sf.begin() as s:
+        assert "909" not in venues.venue_rooms(s, venues.venue_by_ref(s, city.hotel).id)
+    with sf() as s:
+        venue = venues.venue_by_ref(s, city.hotel).id
+    insert = text("INSERT INTO rooms (id, venue_id, number) VALUES (:id, :venue, '909')")
+    insert = insert.bindparams(bindparam("id", type_=Uuid), bindparam("venue", type_=Uuid))
+    with engine.begin() as conn:  # another writer, not even through the registry
+        conn.execute(insert, {"id": uuid.uuid4(), "venue": venue})
+    with sf.begin() as s:
+        assert "909" in venues.venue_rooms(s, venue)
+
+
+def test_a_rolled_back_rule_never_reaches_the_cache(sf, ctx):
+    build(sf, ctx)
+    day = ctx.today()
+    with sf.begin() as s:
+        before = rules.effective(s, DISTRICT, day).domestic_alert_minutes
+    with pytest.raises(RuntimeError), sf.begin() as s:
+        rules.set_rule(s, ctx, DISTRICT, "domestic_alert_minutes", before + 5)
+        assert rules.effective(s, DISTRICT, day).domestic_alert_minutes == before + 5
+        raise RuntimeError("the coordinator changes their mind")
+    with sf.begin() as s:
+        assert rules.effective(s, DISTRICT, day).domestic_alert_minutes == before
+
+
+def test_a_committed_rule_is_seen_at_once(sf, ctx):
+    build(sf, ctx)
+    day = ctx.today()
+    with sf.begin() as s:
+        before = rules.effective(s, DISTRICT, day).domestic_alert_minutes
+    with sf.begin() as s:
+        rules.set_rule(s, ctx, DISTRICT, "domestic_alert_minutes", before + 7)
+    with sf.begin() as s:
+        assert rules.effective(s, DISTRICT, day).domestic_alert_minutes == before + 7
