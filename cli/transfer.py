@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import sys
-import uuid
 from pathlib import Path
 
 import click
@@ -13,8 +11,6 @@ from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, note
 from registry.exchange import csvexport, csvfiles, csvimport
-from registry.places.jurisdictions import city_code
-from registry.privacy import access, audit, journal
 
 ENCODING_HELP = "文件编码；默认先按 UTF-8（可带 BOM）读，不行再按 GB18030（兼容 GBK）读。"
 
@@ -59,31 +55,25 @@ def _import_command(kind: str, label: str) -> click.Command:
         except csvfiles.CsvError as exc:
             raise Refusal(f"无法读取 {path.name}：{exc}。") from None
         note(f"{path.name}：{len(rows)} 行，编码 {used}")
-        with app.sessions.begin() as session:
-            home = city_code(session, city) if city else None
-            with click.progressbar(
+        try:
+            with app.sessions.begin() as session, click.progressbar(
                 rows, label=f"导入{label}", file=sys.stderr
             ) as progress:
-                outcome = csvimport.import_rows(session, app.ctx, kind, progress, home)
-            bad = outcome.rejected
+                outcome = csvimport.import_file(
+                    session, app.ctx, kind, progress, file_name=path.name, city=city,
+                    skip_bad=skip_bad,
+                )
+        except csvimport.RowsRejected as exc:
+            bad = exc.outcome.rejected
             for row, reason in bad[:50]:
                 note(f"第 {row.line} 行：{reason}")
-            if bad and not skip_bad:
-                session.rollback()
-                raise Refusal(
-                    f"{len(bad)} 行有误（第一处在第 {bad[0][0].line} 行），未导入任何记录："
-                    "请改正后重新导入，或加 --skip-bad 跳过有误的行。"
-                )
-            journal.record(
-                session,
-                app.ctx,
-                f"import.{kind}",
-                "import",
-                None,
-                rows=outcome.imported,
-                rejected=len(bad),
-                file=path.name,
-            )
+            raise Refusal(
+                f"{len(bad)} 行有误（第一处在第 {bad[0][0].line} 行），未导入任何记录："
+                "请改正后重新导入，或加 --skip-bad 跳过有误的行。"
+            ) from None
+        bad = outcome.rejected
+        for row, reason in bad[:50]:
+            note(f"第 {row.line} 行：{reason}")
         target = None
         if bad:
             target = rejects or path.with_name(path.stem + ".rejects.csv")
@@ -148,39 +138,21 @@ def _export_command(kind: str, label: str) -> click.Command:
     def command(
         app: App, out: Path, full_ids: bool, code: str | None, encoding: str, as_json: bool
     ) -> None:
-        count = 0
-        touched: list[uuid.UUID] = []
-        with app.sessions.begin() as session:
-            ctx = access.require(session, app.ctx, "export")
-            if full_ids:
-                access.require(session, ctx, "person.reveal")
-            header, rows = csvexport.export_rows(
-                session, kind, reveal=full_ids, jurisdiction=code, touched=touched
-            )
-            try:
-                handle = out.open("w", encoding=encoding, newline="", errors="strict")
-            except LookupError:
-                raise click.BadParameter(
-                    f"不认识的编码 {encoding}", param_hint="--encoding"
-                ) from None
-            except OSError as exc:
-                raise Refusal(f"无法写入 {out}：{exc.strerror}。") from None
-            with handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                for row in rows:
-                    writer.writerow(row)
-                    count += 1
-            audit.note(
-                session,
-                ctx,
-                "export",
-                f"export.{kind}",
-                persons=touched,
-                rows=count,
-                full_ids=full_ids,
-                jurisdiction=code,
-            )
+        part = out.with_name(out.name + ".part")  # the file appears whole, or not at all
+        try:
+            handle = part.open("w", encoding=encoding, newline="", errors="strict")
+        except LookupError:
+            raise click.BadParameter(f"不认识的编码 {encoding}", param_hint="--encoding") from None
+        except OSError as exc:
+            raise Refusal(f"无法写入 {out}：{exc.strerror}。") from None
+        try:
+            with handle, app.sessions.begin() as session:
+                count = csvexport.export_file(
+                    session, app.ctx, kind, handle, full_ids=full_ids, jurisdiction=code
+                )
+            part.replace(out)
+        finally:
+            part.unlink(missing_ok=True)
         data = {"kind": kind, "file": str(out), "rows": count, "masked": not full_ids}
         emit(
             as_json,

@@ -5,9 +5,10 @@ core, never the reverse. Use cases are functions taking a ``Session`` and a ``Co
 caller owns the transaction (``with session_factory.begin() as session: ...``), so a refused
 request leaves the database as it was.
 
-Modules: ``ids`` (document numbers), ``cards`` (the CardRead value type drivers return),
-``people``, ``places``, ``stays``, ``residences``, ``employment`` (use cases), ``matching``
-(findings), ``queries`` (read side), ``rules`` (per-jurisdiction deadlines and thresholds),
-``permits`` (residence permits), ``studies`` (study records), ``overdue`` (cancel or extend
-overdue residences), ``db`` (models, engine, schema).
+Subpackages, by domain (each ``__init__`` says what it owns and may import; the order is
+a contract checked by import-linter, see ``pyproject.toml``): ``identity`` and ``db`` at the
+bottom, then ``privacy``, ``matching``, ``people``, ``places``, ``movements`` and ``permits``,
+and on top ``sync``, ``exchange``, ``retention``, ``lookup`` and ``accounts``. Two modules
+stand beside them and import nothing of the registry: ``errors`` and ``context``;
+``messages`` (the Chinese wording of the core's messages) imports nothing either.
 """

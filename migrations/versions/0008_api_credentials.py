@@ -1,4 +1,5 @@
-"""API credentials of registry users (argon2 password hashes, revocable device tokens) for the station service (issue #15). Placeholder until filled.
+"""API credentials of registry users (argon2 password hashes, revocable device tokens) for
+the station service (issue #15). Placeholder until filled.
 
 Revision ID: 0008
 Revises: 0007

@@ -1,4 +1,5 @@
-"""Database roles of a station: the service's own role, SELECT-only logins, policies that trust nothing the client sets (issue #15). Placeholder until filled.
+"""Database roles of a station: the service's own role, SELECT-only logins, policies that
+trust nothing the client sets (issue #15). Placeholder until filled.
 
 Revision ID: 0009
 Revises: 0008

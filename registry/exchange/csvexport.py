@@ -3,18 +3,20 @@ and audited with the persons in the file."""
 
 from __future__ import annotations
 
+import csv
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from registry.context import Context
 from registry.db.models import Employer, House, Person
 from registry.exchange.csvfiles import neutralise
 from registry.identity.ids import mask
-from registry.privacy import access
+from registry.privacy import access, audit
 
 
 def export_rows(
@@ -154,3 +156,44 @@ def _plain(value: object) -> object:
     return value
 
 
+
+
+def export_file(
+    session: Session,
+    ctx: Context,
+    kind: str,
+    stream: TextIO,
+    *,
+    full_ids: bool = False,
+    jurisdiction: str | None = None,
+) -> int:
+    """The use case ``laiqu export KIND --out FILE``: the rows the user may see written to
+    ``stream`` as CSV (header first), numbers masked unless ``full_ids`` (which needs the
+    reveal permission); audited as an export with every person in the file.
+
+    Returns the number of rows written. Raises ``OutOfScope`` and ``NotFound``.
+    """
+    ctx = access.require(session, ctx, "export")
+    if full_ids:
+        access.require(session, ctx, "person.reveal")
+    touched: list[uuid.UUID] = []
+    header, rows = export_rows(
+        session, kind, reveal=full_ids, jurisdiction=jurisdiction, touched=touched
+    )
+    writer = csv.writer(stream)
+    writer.writerow(header)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    audit.note(
+        session,
+        ctx,
+        "export",
+        f"export.{kind}",
+        persons=touched,
+        rows=count,
+        full_ids=full_ids,
+        jurisdiction=jurisdiction,
+    )
+    return count

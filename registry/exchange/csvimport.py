@@ -10,12 +10,14 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.errors import RegistryError
+from registry.errors import InvalidInput, RegistryError
 from registry.exchange.csvfiles import CsvError, Row, check_row, parse_day, parse_flag, parse_int
 from registry.identity.codes import ETHNICITIES
 from registry.messages import phrase
 from registry.people import registration
 from registry.places import employers, houses
+from registry.places.jurisdictions import city_code
+from registry.privacy import access, journal
 
 GENDERS = {"男": "1", "女": "2", "1": "1", "2": "2", "0": "0", "9": "9", "": None}
 
@@ -119,3 +121,54 @@ def import_rows(
     return outcome
 
 
+
+
+# The permission an import of each kind needs (the rows' own use cases check their scope).
+ACTIONS = {"persons": "person.write", "houses": "house.add", "employers": "place.write"}
+
+
+class RowsRejected(InvalidInput):
+    """Some rows cannot be imported and bad rows were not to be skipped: nothing is kept.
+
+    ``outcome`` holds what was rejected (line and Chinese reason each); the caller's
+    transaction must end in a rollback (raising this from inside it does).
+    """
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        super().__init__(f"{len(outcome.rejected)} rows of the file are rejected")
+
+
+def import_file(
+    session: Session,
+    ctx: Context,
+    kind: str,
+    rows: Iterable[Row],
+    *,
+    file_name: str,
+    city: str | None = None,
+    skip_bad: bool = False,
+) -> Outcome:
+    """The use case ``laiqu import KIND FILE``: permission checked once, then every checked
+    row through its use case (``import_rows``), then one journal event for the file.
+
+    ``city``: a jurisdiction code whose city makes a person local. Raises ``OutOfScope``,
+    ``NotFound`` (unknown city), and ``RowsRejected`` when a row is bad and ``skip_bad`` is
+    not set (all or nothing).
+    """
+    ctx = access.require(session, ctx, ACTIONS[kind])
+    home = city_code(session, city) if city else None
+    outcome = import_rows(session, ctx, kind, rows, home)
+    if outcome.rejected and not skip_bad:
+        raise RowsRejected(outcome)
+    journal.record(
+        session,
+        ctx,
+        f"import.{kind}",
+        "import",
+        None,
+        rows=outcome.imported,
+        rejected=len(outcome.rejected),
+        file=file_name,
+    )
+    return outcome

@@ -1,4 +1,5 @@
-"""The audit log's use cases: who viewed a person, and verifying the chain, as a user (admin only)."""
+"""The audit log's use cases: who viewed a person, and verifying the chain, as a user
+(admin only)."""
 
 from __future__ import annotations
 

@@ -56,11 +56,11 @@ class Plan:
     waiting: int = 0  # due residences kept because they overlap a kept one
     samples: list[Sample] = field(default_factory=list)
     executed: bool = False
-    # Internal: the rows to act on.
-    _stays: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict, repr=False)
-    _residences: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict, repr=False)
-    _employments: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict, repr=False)
-    _gone: set[uuid.UUID] = field(default_factory=set, repr=False)
+    # The rows to act on (record id -> person id) and the persons to forget.
+    due_stays: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict, repr=False)
+    due_residences: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict, repr=False)
+    due_employments: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict, repr=False)
+    gone_persons: set[uuid.UUID] = field(default_factory=set, repr=False)
 
     def total(self, kind: str) -> int:
         return sum(self.counts.get(kind, {}).values())
@@ -177,8 +177,8 @@ def _overlapping(session: Session, due: dict[uuid.UUID, uuid.UUID]) -> set[uuid.
 
 def _remaining(session: Session, persons: set[uuid.UUID], plan: Plan) -> set[uuid.UUID]:
     """Persons among ``persons`` that keep a record after the purge."""
-    due = Counter(plan._stays.values()) + Counter(plan._residences.values())
-    due += Counter(plan._employments.values())
+    due = Counter(plan.due_stays.values()) + Counter(plan.due_residences.values())
+    due += Counter(plan.due_employments.values())
     keep: set[uuid.UUID] = set()
     for chunk in chunks(persons):
         totals: Counter[uuid.UUID] = Counter()
@@ -214,8 +214,8 @@ def plan(
             Jurisdiction.path.startswith(node.path, autoescape=True)
         )
     result = Plan(ctx.today(), jurisdiction)
-    targets = {"stays": result._stays, "residences": result._residences}
-    targets["employments"] = result._employments
+    targets = {"stays": result.due_stays, "residences": result.due_residences}
+    targets["employments"] = result.due_employments
     ended: dict[uuid.UUID, tuple[str, str, date]] = {}
     for model, kind in ((Stay, "stays"), (Residence, "residences"), (Employment, "employments")):
         for rid, pid, code, day, held in _due(session, ctx, model, kind, codes):
@@ -224,32 +224,32 @@ def plan(
                 continue
             targets[kind][rid] = pid
             ended[rid] = (kind, code, day)
-    waiting = _overlapping(session, result._residences)
+    waiting = _overlapping(session, result.due_residences)
     for rid in waiting:
-        del result._residences[rid]
+        del result.due_residences[rid]
     result.waiting = len(waiting)
     for kind, rows in targets.items():
         per_code: Counter[str] = Counter(ended[rid][1] for rid in rows)
         result.counts[kind] = dict(per_code)
     persons = set().union(*(set(t.values()) for t in targets.values()))
-    result._gone = persons - _remaining(session, persons, result)
-    result.persons_anonymised = len(result._gone & referenced(result))
-    result.persons_deleted = len(result._gone) - result.persons_anonymised
-    result.placeholders = len(referenced(result) - result._gone)
+    result.gone_persons = persons - _remaining(session, persons, result)
+    result.persons_anonymised = len(result.gone_persons & referenced(result))
+    result.persons_deleted = len(result.gone_persons) - result.persons_anonymised
+    result.placeholders = len(referenced(result) - result.gone_persons)
     result.samples = _samples(session, result, ended, samples)
     return result
 
 
 def referenced(plan: Plan) -> set[uuid.UUID]:
     """Persons whose due stays or residences stay on as anonymous rows."""
-    return set(plan._stays.values()) | set(plan._residences.values())
+    return set(plan.due_stays.values()) | set(plan.due_residences.values())
 
 
 def _samples(
     session: Session, plan: Plan, ended: dict[uuid.UUID, tuple[str, str, date]], n: int
 ) -> list[Sample]:
     picked: list[tuple[uuid.UUID, uuid.UUID]] = []
-    for rows in (plan._stays, plan._residences, plan._employments):
+    for rows in (plan.due_stays, plan.due_residences, plan.due_employments):
         picked += sorted(rows.items(), key=lambda item: (ended[item[0]][2], str(item[0])))[:n]
     numbers = (
         dict(

@@ -67,7 +67,7 @@ def purge(
     referenced = planning.referenced(result)
     # One placeholder per person who keeps other records: created before any row points to it.
     placeholder: dict[uuid.UUID, uuid.UUID] = {}
-    kept_persons = referenced - result._gone
+    kept_persons = referenced - result.gone_persons
     for chunk in chunks(kept_persons):
         for person in session.scalars(select(Person).where(Person.id.in_(chunk))):
             new = _anonymous(uuid.uuid4(), person, now)
@@ -78,7 +78,7 @@ def purge(
     def target(pid: uuid.UUID) -> uuid.UUID:
         return placeholder.get(pid, pid)
 
-    if result._stays:
+    if result.due_stays:
         session.execute(
             update(Stay),
             [
@@ -89,18 +89,18 @@ def purge(
                     "party_id": sid,
                     "document_id": None,
                 }
-                for sid, pid in result._stays.items()
+                for sid, pid in result.due_stays.items()
             ],
         )
-    if result._residences:
+    if result.due_residences:
         session.execute(
             update(Residence),
             [
                 {"id": rid, "person_id": target(pid), "document_id": None, "end_reason": None}
-                for rid, pid in result._residences.items()
+                for rid, pid in result.due_residences.items()
             ],
         )
-    for chunk in chunks(result._employments):
+    for chunk in chunks(result.due_employments):
         session.execute(delete(Employment).where(Employment.id.in_(chunk)))
     result.findings_cleared = _clear_findings(session, result, placeholder, now)
     result.documents_deleted = _forget_persons(session, result, referenced, now)
@@ -147,15 +147,15 @@ def _clear_findings(
     """Findings of purged subjects and forgotten persons: no detail, resolved, person moved."""
     cleared = 0
     moves: dict[uuid.UUID | None, list[uuid.UUID]] = defaultdict(list)
-    for rows in (plan._stays, plan._residences):
+    for rows in (plan.due_stays, plan.due_residences):
         for sid, pid in rows.items():
             moves[placeholder.get(pid, pid)].append(sid)
-    moves[None] += list(plan._employments)
+    moves[None] += list(plan.due_employments)
     for new_person, subjects in moves.items():
         for chunk in chunks(subjects):
             cleared += _clear(session, Finding.subject_id.in_(chunk), now, new_person, True)
-    deleted = plan._gone - planning.referenced(plan)
-    for chunk in chunks(plan._gone):
+    deleted = plan.gone_persons - planning.referenced(plan)
+    for chunk in chunks(plan.gone_persons):
         still = [p for p in chunk if p not in deleted]
         if still:
             cleared += _clear(session, Finding.person_id.in_(still), now, None, False)
@@ -181,7 +181,7 @@ def _clear(session: Session, where: Any, now: Any, person: Any, move: bool) -> i
 def _forget_persons(session: Session, plan: Plan, referenced: set[uuid.UUID], now: Any) -> int:
     """Delete the documents of persons with nothing kept; anonymise or delete the persons."""
     documents = 0
-    for chunk in chunks(plan._gone):
+    for chunk in chunks(plan.gone_persons):
         docs = select(Document.id).where(Document.person_id.in_(chunk))
         session.execute(update(Stay).where(Stay.document_id.in_(docs)).values(document_id=None))
         session.execute(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registry.db.access_models import AuditEntry
-from registry.exchange import csvexport
+from registry.db.models import Person
+from registry.exchange import csvexport, csvimport
+from registry.exchange.csvfiles import Row
 from registry.matching import checks, rules
 from registry.movements import stays
 from registry.privacy import access, audit, auditing
@@ -88,3 +90,16 @@ def test_a_report_is_audited_and_scoped(sf, ctx):
     with sf() as s:
         kinds = list(s.scalars(select(AuditEntry.action).where(AuditEntry.actor == analyst.actor)))
     assert "report.monthly" in kinds and "refused.jurisdiction" in kinds
+
+
+def test_an_analyst_imports_nothing_and_the_refusal_is_audited(sf, ctx):
+    build(sf, ctx)
+    analyst = as_user(sf, ctx, "ana", "analyst")
+    with sf() as s:
+        before = s.scalar(select(func.count()).select_from(Person))
+    row = Row(2, {"id_number": rid(seq="501"), "name": "测试"}, [], 0)
+    with pytest.raises(OutOfScope), sf.begin() as s:
+        csvimport.import_file(s, analyst, "persons", [row], file_name="p.csv")
+    with sf() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == before
+    assert refusals(sf) == ["refused.role"]
