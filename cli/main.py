@@ -116,14 +116,10 @@ def _bootstrap_admin(app: App) -> str | None:
     """Register the identity running ``init`` as admin while the registry has no user."""
     from registry.accounts import users
     from registry.db.engine import session_factory
-    from registry.privacy import access
 
     login = app.login()
     with session_factory(app.engine).begin() as session:
-        if access.users_exist(session):
-            return None
-        users.add_user(session, app.ctx, login, "admin", name="初始化管理员")
-    return login
+        return login if users.bootstrap_admin(session, app.ctx, login) else None
 
 
 def _register_commands() -> None:

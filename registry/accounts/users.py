@@ -15,7 +15,7 @@ from registry.db.models import (
     Jurisdiction,
 )
 from registry.errors import InvalidInput, NotFound, Refused
-from registry.privacy.access import PLACE_ROLES, ROLES, VENUE_ROLES, require
+from registry.privacy.access import PLACE_ROLES, ROLES, VENUE_ROLES, require, users_exist
 
 _LOGIN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -110,3 +110,12 @@ def create_login(session: Session, ctx: Context, login: str, password: str | Non
     return True
 
 
+
+
+def bootstrap_admin(session: Session, ctx: Context, login: str) -> bool:
+    """Register ``login`` (the identity running ``laiqu init``) as the first admin while the
+    registry has no user at all; False when users exist already (nothing done)."""
+    if users_exist(session):
+        return False
+    add_user(session, ctx, login, "admin", name="初始化管理员")
+    return True

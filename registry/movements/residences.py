@@ -15,8 +15,8 @@ from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.ids import mask
 from registry.matching import checks, rules
 from registry.people.find import find_person
-from registry.people.registration import Identity, Registration, register
-from registry.places.houses import resolve_house
+from registry.people.registration import Identity, Registration, identify
+from registry.places.houses import house_by_ref, resolve_house
 from registry.places.jurisdictions import city_code
 from registry.privacy import access, journal
 
@@ -49,8 +49,8 @@ def move_in(
     planned_end: date | None = None,
 ) -> MoveIn:
     """Register a residence from ``on``; late reports and overcrowding come back as findings."""
-    ctx = access.require(session, ctx, "residence.write")
-    house = resolve_house(session, house_ref)
+    house = house_by_ref(session, house_ref)
+    ctx = access.require(session, ctx, "residence.write", house=house)
     day = on or ctx.today()
     _not_future(ctx, day, "move-in")
     if relation not in RELATIONS:
@@ -59,7 +59,7 @@ def move_in(
         raise InvalidInput(f"reporter must be one of {', '.join(REPORTERS)}")
     if planned_end is not None and planned_end <= day:
         raise InvalidInput("the planned end must be after the move-in day")
-    reg = register(session, ctx, identity, city=city_code(session, house.jurisdiction_code))
+    reg = identify(session, ctx, identity, city=city_code(session, house.jurisdiction_code))
     overlapping = session.scalar(
         select(Residence).where(
             Residence.person_id == reg.person.id,
@@ -93,9 +93,7 @@ def move_in(
         ),
     )
     session.add(residence)
-    journal.record(
-        session,
-        ctx,
+    moved_in = journal.entry(
         "residence.moved_in",
         "residence",
         residence.id,
@@ -110,6 +108,7 @@ def move_in(
     found = checks.refresh(
         session, ctx, checks.Scope(persons={reg.person.id}, houses={house.id})
     )
+    journal.record_all(session, ctx, [e for e in (reg.entry, moved_in) if e is not None])
     return MoveIn(house, reg, residence, found)
 
 

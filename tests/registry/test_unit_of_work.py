@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 from registry.db.access_models import AuditEntry
 from registry.db.models import Event, Person
 from registry.errors import InvalidInput
-from registry.movements import stays
+from registry.movements import residences, stays
 from registry.privacy import journal, unit
 from tests.registry.city import build, rid, typed
 
@@ -138,3 +138,11 @@ def test_a_refused_check_in_leaves_no_event(sf, ctx):
     with sf() as s:
         assert s.scalar(select(func.count()).select_from(Person)) == persons
         assert s.scalar(select(func.count()).select_from(Event)) == events
+
+
+def test_a_move_in_enters_each_module_once(sf, ctx):
+    city = build(sf, ctx)
+    with sf.begin() as s, context_path() as path:
+        residences.move_in(s, ctx, city.house, typed(rid(seq="341"), "钱七"))
+    assert path[0] == "movements.residences"
+    assert visits(path).most_common(1)[0][1] == 1, path
