@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from drivers.errors import (
     ReaderNotFound,
     card_error,
 )
+from drivers.events import PollingReader, ReaderEvent
 from drivers.layouts import decode_text
 from registry.cards import CardRead
 
@@ -47,12 +47,13 @@ def reader_names() -> list[str]:
         raise ReaderNotFound(f"无法连接 pcscd（PC/SC 服务未运行？）: {exc}") from exc
 
 
-class PcscReader:
+class PcscReader(PollingReader):
     """A PC/SC reader: ``pcsc://`` (first) or ``pcsc://<name>`` (exact or prefix)."""
 
     def __init__(self, name: str | None = None, *, poll: float = 0.2,
                  reader_id: str | None = None,
-                 on_error: Callable[[ReaderError], None] | None = None) -> None:
+                 on_error: Callable[[ReaderError], None] | None = None,
+                 on_event: Callable[[ReaderEvent], None] | None = None) -> None:
         names = reader_names()
         if not names:
             raise ReaderNotFound("pcscd 正在运行，但没有列出任何 PC/SC 读卡器")
@@ -65,6 +66,7 @@ class PcscReader:
         self.name = match[0]
         self.reader_id = reader_id or f"pcsc://{self.name}"
         self.poll, self.on_error = poll, on_error or (lambda exc: log.warning("%s", exc))
+        self.on_event = on_event
         self._armed, self._closed = True, False
 
     def _reader(self) -> Any:
@@ -130,6 +132,12 @@ class PcscReader:
 
     def poll_once(self) -> CardRead | None:
         """The card newly presented since the last read, else None (read once per card)."""
+        try:
+            return self._poll_card()
+        except PCSC_ERRORS as exc:  # pcscd gone, reader removed, context lost
+            raise ReaderDisconnected(f"PC/SC 读卡器 {self.name} 出错: {exc}") from exc
+
+    def _poll_card(self) -> CardRead | None:
         connection = self._connect()
         if connection is None:
             self._armed = True
@@ -146,31 +154,6 @@ class PcscReader:
             return card
         finally:
             self._release(connection)
-
-    def read(self, timeout: float | None = None) -> CardRead | None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._closed:
-            try:
-                card = self.poll_once()
-            except PCSC_ERRORS as exc:
-                raise ReaderDisconnected(f"PC/SC 读卡器 {self.name} 出错: {exc}") from exc
-            if card is not None:
-                return card
-            if deadline is not None and time.monotonic() >= deadline:
-                return None
-            time.sleep(self.poll)
-        return None
-
-    def watch(self) -> Iterator[CardRead]:
-        while not self._closed:
-            try:
-                card = self.read(timeout=1.0)
-            except ReaderError as exc:
-                self.on_error(exc)
-                time.sleep(self.poll)
-                continue
-            if card is not None:
-                yield card
 
     def close(self) -> None:
         self._closed = True
