@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import serial.tools.list_ports
@@ -30,12 +31,13 @@ MAX_WORKERS = 16
 
 
 def candidate_ports(extra: Iterable[str] = (), system: bool = True) -> list[str]:
-    """Ports to probe, in order: the environment, ``extra``, then the system's ports."""
+    """Ports to probe, in order: the environment, ``extra``, then the system's ports (USB
+    bridges and CDC-ACM first: that is where readers are; then what ``list_ports`` adds)."""
     ports = [p for p in os.environ.get(ENV_PORTS, "").split(os.pathsep) if p.strip()]
     ports += [p for p in extra if p.strip()]
     if system:
-        ports += [port.device for port in serial.tools.list_ports.comports()]
         ports += sorted(glob.glob("/dev/ttyUSB*")) + sorted(glob.glob("/dev/ttyACM*"))
+        ports += [port.device for port in serial.tools.list_ports.comports()]
     unique, seen = [], set()
     for port in ports:
         key = os.path.realpath(port) if port.startswith("/") else port
@@ -45,37 +47,46 @@ def candidate_ports(extra: Iterable[str] = (), system: bool = True) -> list[str]
     return unique
 
 
-def probe_port(device: str, bauds: Sequence[int] = f.BAUDS,
-               budget: float = PROBE_BUDGET) -> int | str:
-    """The baud at which a reader answers on ``device``, else why not (Chinese, short)."""
+def probe_port(device: str, bauds: Sequence[int] = f.BAUDS, budget: float = PROBE_BUDGET,
+               stop: threading.Event | None = None) -> int | str:
+    """The baud at which a reader answers on ``device``, else why not (Chinese, short).
+    ``stop`` ends the probe before its next rate (another port already answered)."""
     try:
         port = open_port(device, bauds[0])
     except ReaderNotFound as exc:
         cause = exc.__cause__
         return f"无法打开：{getattr(cause, 'strerror', None) or cause or exc}"
     try:
-        return probe(port, device, tuple(bauds), budget=budget, command=PROBE)
-    except ReaderDisconnected:
-        return "读写出错"
-    except ReaderError:
+        for baud in bauds:
+            if stop is not None and stop.is_set():
+                return "未探测完"
+            try:
+                return probe(port, device, (baud,), budget=budget, command=PROBE)
+            except ReaderDisconnected:
+                return "读写出错"
+            except ReaderError:
+                continue
         return "无应答"
     finally:
         port.close()
 
 
 def _probe_all(ports: Sequence[str], bauds: Sequence[int],
-               budget: float) -> Iterable[tuple[str, int | str]]:
-    """(port, result of ``probe_port``) in the order of ``ports``, probed in parallel."""
+               budget: float) -> Iterator[tuple[str, int | str]]:
+    """(port, result of ``probe_port``) in the order of ``ports``, probed in parallel; when
+    the caller stops early, the other probes end after their current rate, before return
+    (a probe left running would share a port with whoever opens it next)."""
     if not ports:
         return
-    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(ports)),
-                              thread_name_prefix="laiqu-probe")
-    try:
-        futures = [pool.submit(probe_port, port, bauds, budget) for port in ports]
-        for port, future in zip(ports, futures, strict=True):
-            yield port, future.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(ports)),
+                            thread_name_prefix="laiqu-probe") as pool:
+        futures = [pool.submit(probe_port, port, bauds, budget, stop) for port in ports]
+        try:
+            for port, future in zip(ports, futures, strict=True):
+                yield port, future.result()
+        finally:
+            stop.set()
 
 
 def find_reader(extra: Iterable[str] = (), *, system: bool = True,
@@ -85,10 +96,14 @@ def find_reader(extra: Iterable[str] = (), *, system: bool = True,
     ``ReaderNotFound`` naming what was tried and what to do."""
     ports = candidate_ports(extra, system)
     tried: list[str] = []
-    for port, result in _probe_all(ports, bauds, budget):
-        if isinstance(result, int):
-            return port, result
-        tried.append(f"{port}（{result}）")
+    probes = _probe_all(ports, bauds, budget)
+    try:
+        for port, result in probes:
+            if isinstance(result, int):
+                return port, result
+            tried.append(f"{port}（{result}）")
+    finally:
+        probes.close()  # stop and wait for the probes still running
     rates = "/".join(str(b) for b in bauds)
     where = "pyserial 列出的串口、/dev/ttyUSB*、/dev/ttyACM*" if system else "指定的串口"
     hint = ("请检查：读卡器的 USB 线和电源是否接好、指示灯是否亮；当前用户能否读写串口"
