@@ -62,12 +62,13 @@ def _open_serial(url: str) -> CardReader:
     options = _serial_options(query)
     if parts.scheme == "serial" and target.strip("/") == AUTO:
         from drivers.discover import find_reader
+        from drivers.frames import BAUDS
 
         fixed = options.get("baud")
         target, options["baud"] = find_reader(
-            (p for p in query.get("ports", "").split(",") if p),
+            [p for p in query.get("ports", "").split(",") if p],
             system=_flag(query.get("scan", "1")),
-            **({"bauds": (fixed,)} if isinstance(fixed, int) else {}))
+            bauds=(fixed,) if isinstance(fixed, int) else BAUDS)
     return SerialReader(target, **options)  # type: ignore[arg-type]
 
 

@@ -128,7 +128,7 @@ class PollingReader:
             card = self.poll_once()
         except OUTAGE as exc:
             self._drop()
-            if self._outage is None:
+            if self._outage is None and not self._closed:  # closing is no unplug
                 self._outage = exc
                 self._last_trouble = None
                 self._emit(event_for(exc))

@@ -23,6 +23,7 @@ from drivers.errors import (
     FrameError,
     NoCard,
     ReaderError,
+    ReadTimeout,
     SamFault,
     SelectFailed,
 )
@@ -91,7 +92,7 @@ class SerialReader(PollingReader):
         sam = self._port()
         message = sam.read_base(self.fingerprints)
         extras = dict[str, str]()
-        if self.append_address and (text := sam.read_append_address()):
+        if self.append_address and (text := self._append_address(sam)):
             extras["append_address"] = text
         card = decode_text(message.text, photo=message.photo or None,
                            fingerprints=message.fingerprints, reader_id=self.reader_id,
@@ -99,6 +100,15 @@ class SerialReader(PollingReader):
         if extras:
             card = replace(card, extras=MappingProxyType({**card.extras, **extras}))
         return card
+
+    def _append_address(self, sam: SamPort) -> str | None:
+        """The optional 30 03 after a good base read: its trouble must not cost the card
+        (a read-once reader would not give it again), so it is logged and skipped."""
+        try:
+            return sam.read_append_address()
+        except (FrameError, ReadTimeout) as exc:
+            log.warning("append address unreadable on %s: %s", self.url, exc)
+            return None
 
     def read_card(self) -> CardRead:
         """One find → select → read cycle on the card in the field (no read-once logic)."""

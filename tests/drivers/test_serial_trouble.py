@@ -111,6 +111,18 @@ def test_only_an_answer_of_the_wrong_shape_is_a_clear_error():
         os.close(slave)
 
 
+def test_bad_append_address_answer_does_not_cost_the_card(emulator, deck, caplog):
+    index = next(i for i, entry in enumerate(deck) if entry.append_address)
+    emulator.configure(corrupt_next="append")
+    with SerialReader(emulator.port, poll=0.05, append_address=True) as reader:
+        emulator.present(index)
+        card = reader.read(timeout=10)
+    assert card is not None and card.number == deck[index].card.number
+    assert "append_address" not in card.extras
+    assert "append address unreadable" in caplog.text
+    assert deck[index].card.number not in caplog.text
+
+
 def test_watch_reports_each_trouble_once_and_goes_on(emulator, deck):
     events: list[ReaderEvent] = []
     cards: list[str] = []
