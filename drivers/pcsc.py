@@ -16,6 +16,7 @@ from typing import Any
 
 from smartcard.Exceptions import CardConnectionException, NoCardException, SmartcardException
 from smartcard.pcsc.PCSCExceptions import BaseSCardException
+from smartcard.scard import SCARD_W_RESET_CARD
 from smartcard.System import readers as list_pcsc_readers
 
 from drivers import frames as f
@@ -35,8 +36,14 @@ from registry.cards import CardRead
 log = logging.getLogger(__name__)
 PCSC_ERRORS = (SmartcardException, BaseSCardException)  # pcscd gone, context lost, …
 
+RESET_CARD = SCARD_W_RESET_CARD & 0xFFFFFFFF  # another connection reset the card
 GUID = [0x00, 0x36, 0x00, 0x00, 0x08]
 SAM_PAGES = 6  # 4 + 256 + 1024 bytes in 256-byte pages: 252+256+256+256+4 of photo
+
+
+class CardWasReset(Exception):  # an internal signal: never leaves this module
+    """Another application (or connection) reset the card under us: not a removal; PC/SC
+    wants a reconnect, which the next poll does."""
 
 
 def reader_names() -> list[str]:
@@ -86,6 +93,8 @@ class PcscReader(PollingReader):
                 more, sw1, sw2 = connection.transmit([0x00, 0xC0, 0x00, 0x00, sw2])
                 data += more
         except CardConnectionException as exc:
+            if getattr(exc, "hresult", -1) & 0xFFFFFFFF == RESET_CARD:
+                raise CardWasReset from exc
             raise CardMoved(f"读卡失败：证件被移开 ({exc})") from exc
         if (sw1, sw2) != (0x90, 0x00):
             raise card_error(sw1, sw2)
@@ -116,6 +125,8 @@ class PcscReader(PollingReader):
             return None
         try:
             return self.transmit(connection, GUID).hex().upper()
+        except CardWasReset:
+            return None  # there, but being reset: ask again
         finally:
             self._release(connection)
 
@@ -147,6 +158,8 @@ class PcscReader(PollingReader):
                 return None
             try:
                 card = self._read_connected(connection)
+            except CardWasReset:
+                return None  # read on the next poll, over a fresh connection
             except NoSamData:
                 self._armed = False  # reported once per presentation
                 raise

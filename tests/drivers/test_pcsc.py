@@ -175,9 +175,10 @@ def test_watch_reports_no_sam_data_once_per_presentation(reader, deck):
         assert [e.kind for e in events] == [EventKind.NO_SAM_DATA]
         assert deck[2].card.chip_serial in events[0].message
     finally:
-        card.remove()
-        reader.close()
+        reader.close()  # stop polling before the card goes: no exchange is cut by vpcd
         thread.join(timeout=5)
+        card.remove()
+    assert not thread.is_alive()
 
 
 def test_sam_reader_reads_every_field_once_per_presentation(reader, deck):
