@@ -1,7 +1,9 @@
 """``laiqu reader``: find, read and watch ID-card readers, and run the shipped emulator.
 
-Thin over ``drivers``: every command opens a reader by URL (``serial://…``, ``pcsc://…``,
-``emulator://…``). ``--json`` prints one JSON document per card with the number masked.
+Thin over ``drivers``: every command opens a reader by URL (``serial://…``, ``serial://auto``,
+``pcsc://…``, ``emulator://…``). ``--json`` prints one JSON document per card with the number
+masked. Reader trouble while watching (card moved, bad frame, timeout, unplug, replug) is
+printed once per occurrence on stderr, from the driver's ``ReaderEvent``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 import click
 
 from drivers import open_reader
-from drivers.errors import ReaderError
+from drivers.errors import NoSamData, ReaderError
+from drivers.events import EventKind, ReaderEvent
 from registry.identity.cards import CardRead, CardReader
 from registry.identity.codes import ethnicity_name, gender_name
 
@@ -102,8 +105,12 @@ def reader() -> None:
 @reader.command("list")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 def list_command(as_json: bool) -> None:
-    """列出本机的读卡器：逐个串口发送状态查询（11 FF），以及 pcscd 中的 PC/SC 读卡器。"""
-    from drivers.serialreader import list_readers
+    """列出本机的读卡器：逐个串口发送读SAM编号命令（12 FF），以及 pcscd 中的 PC/SC 读卡器。
+
+    串口包括 pyserial 列出的串口、/dev/ttyUSB*、/dev/ttyACM* 和环境变量 LAIQU_SERIAL_PORTS
+    中的路径。
+    """
+    from drivers.discover import list_readers
 
     found = [
         {"url": f"serial://{port}?baud={baud}", "kind": "serial"} for port, baud in list_readers()
@@ -140,10 +147,16 @@ def list_command(as_json: bool) -> None:
 def read_command(
     url: str, timeout: float, photo_out: Path | None, photo_decoder: str | None, as_json: bool
 ) -> None:
-    """读一张证件：URL 如 serial:///dev/ttyUSB0、pcsc://、emulator://。"""
+    """读一张证件：URL 如 serial:///dev/ttyUSB0、serial://auto、pcsc://、emulator://。
+
+    不带 SAM 模块的 PC/SC 读卡器只能读出芯片序列号：输出芯片序列号并说明原因。
+    """
     with _opened(url) as rd:
         try:
             card = rd.read(timeout)
+        except NoSamData as exc:
+            _show_chip_serial(exc, as_json)
+            return
         except ReaderError as exc:
             raise click.ClickException(str(exc)) from exc
     if card is None:
@@ -160,19 +173,41 @@ def read_command(
     _show(card, as_json)
 
 
+EVENT_LABELS = {
+    EventKind.UNPLUGGED: "读卡器断开",
+    EventKind.REPLUGGED: "读卡器恢复",
+    EventKind.CARD_MOVED: "请重新放置证件",
+    EventKind.NO_SAM_DATA: "只读到芯片序列号",
+}
+
+
+def _show_chip_serial(error: NoSamData, as_json: bool) -> None:
+    """A PC/SC reader without SAM: the chip serial it did read (not personal data)."""
+    if as_json:
+        click.echo(json.dumps({"chip_serial": error.chip_serial, "sam_data": False,
+                               "note": NoSamData.default}, ensure_ascii=False))
+    else:
+        click.echo(f"芯片序列号 {error.chip_serial or '-'}")
+        click.echo(f"提示：{NoSamData.default}", err=True)
+
+
 @reader.command("watch")
 @click.argument("url")
 @click.option("--count", type=int, default=None, help="读到这么多张证件后退出。")
 @click.option("--json", "as_json", is_flag=True, help="每张证件一行 JSON（证件号码脱敏）。")
 def watch_command(url: str, count: int | None, as_json: bool) -> None:
-    """连续读卡：每张放上的证件只输出一次；Ctrl-C 退出。"""
+    """连续读卡：每张放上的证件只输出一次；Ctrl-C 退出。
 
-    def report(error: ReaderError) -> None:
-        click.echo(f"提示：{error}", err=True)
+    读卡器的问题（证件被移动、数据帧错误、超时、拔出）每次只提示一次，读卡不中断；
+    读卡器重新接上后提示恢复并继续读卡。
+    """
+
+    def report(event: ReaderEvent) -> None:
+        click.echo(f"{EVENT_LABELS.get(event.kind, '提示')}：{event.message}", err=True)
 
     with _opened(url) as rd:
-        if hasattr(rd, "on_error"):
-            rd.on_error = report
+        if hasattr(rd, "on_event"):
+            rd.on_event = report
         seen = 0
         try:
             for card in rd.watch():

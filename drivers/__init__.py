@@ -4,6 +4,9 @@
   ``loop://``, ``rfc2217://``…): GA 467 SAM frames. Without ``baud`` the rate is probed
   (115200 first); ``probe=0`` skips the status check at open; ``fingerprints=1`` reads
   30 10; ``append=1`` also reads the latest append address; ``poll=SECONDS``.
+- ``serial://auto``: the first serial port where a GA 467 reader answers (``drivers.discover``:
+  pyserial's port list, ``/dev/ttyUSB*``, ``/dev/ttyACM*``, the paths in ``$LAIQU_SERIAL_PORTS``
+  and ``ports=A,B``; ``scan=0`` probes only those given).
 - ``pcsc://`` (first reader) or ``pcsc://<reader name>``: through pcscd with pyscard.
 - ``emulator://`` or ``emulator://default?cards=FILE&swipe=1.0&baud=115200`` (or
   ``emulator:///path/deck.json``): the shipped emulator on a pty in this process, read
@@ -21,7 +24,8 @@ from drivers.errors import ReaderError, ReaderNotFound, UnknownScheme
 from registry.identity.cards import CardReader
 
 PYSERIAL_SCHEMES = ("socket", "loop", "rfc2217", "spy", "alt", "hwgrep", "cp2110")
-_OURS = ("baud", "probe", "fingerprints", "append", "poll", "id")
+_OURS = ("baud", "probe", "fingerprints", "append", "poll", "id", "ports", "scan")
+AUTO = "auto"
 
 
 def _flag(value: str | None) -> bool:
@@ -55,7 +59,17 @@ def _open_serial(url: str) -> CardReader:
         target = f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{rest}" if rest else "")
     if not target:
         raise ReaderNotFound(f"读卡器地址 {url} 没有给出串口")
-    return SerialReader(target, **_serial_options(query))  # type: ignore[arg-type]
+    options = _serial_options(query)
+    if parts.scheme == "serial" and target.strip("/") == AUTO:
+        from drivers.discover import find_reader
+        from drivers.frames import BAUDS
+
+        fixed = options.get("baud")
+        target, options["baud"] = find_reader(
+            [p for p in query.get("ports", "").split(",") if p],
+            system=_flag(query.get("scan", "1")),
+            bauds=(fixed,) if isinstance(fixed, int) else BAUDS)
+    return SerialReader(target, **options)  # type: ignore[arg-type]
 
 
 def _open_pcsc(url: str) -> CardReader:

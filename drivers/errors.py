@@ -59,6 +59,13 @@ class BadLength(FrameError):
     default = "数据帧长度错误"
 
 
+class UnexpectedAnswer(FrameError):
+    """Well-formed frames arrived, but none fits the command sent (status or length): a late
+    answer to an earlier command, or a reader speaking another dialect."""
+
+    default = "读卡器的应答与所发命令不符"
+
+
 class BadLayout(FrameError):
     """The frame was fine but the card data inside does not follow a known layout."""
 
@@ -162,6 +169,8 @@ class NoSamData(ReaderError):
     default = "此读卡器只能读取芯片序列号，不能读取证件信息（需要带SAM模块的读卡器）"
 
     def __init__(self, message: str | None = None, chip_serial: str | None = None) -> None:
+        if message is None and chip_serial:
+            message = f"{self.default}；芯片序列号 {chip_serial}"
         super().__init__(message)
         self.chip_serial = chip_serial
 

@@ -110,7 +110,7 @@ def preamble_tail(buffer: bytes) -> int:
 
 
 def find_frame(buffer: bytes, min_len: int = 3, max_len: int = MAX_LEN) -> tuple[bytes | None, int]:
-    """Find the next complete frame candidate in ``buffer``.
+    """Find the next complete frame candidate in ``buffer`` (``scan`` also resynchronises).
 
     Returns ``(frame, consumed)``: the raw frame (checksum *not* verified) and how many bytes
     of ``buffer`` it and any garbage before it take; ``(None, consumed)`` when no complete frame
@@ -132,6 +132,78 @@ def find_frame(buffer: bytes, min_len: int = 3, max_len: int = MAX_LEN) -> tuple
         if len(buffer) < end:
             return None, index
         return bytes(buffer[index:end]), end
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What ``scan`` found: a verified frame, the bytes it used, and what it dropped."""
+
+    frame: bytes | None  # a complete frame whose LEN and CHK are right, else None (wait)
+    consumed: int  # bytes of the buffer to delete: the frame and everything before it
+    dropped: tuple[FrameError, ...] = ()  # cut or corrupt frames skipped (``raw`` kept)
+
+
+_WAIT, _FRAME, _BAD, _SKIP = range(4)
+
+
+def _preambles(buffer: bytes) -> list[int]:
+    starts, index = [], buffer.find(PREAMBLE)
+    while index >= 0:
+        starts.append(index)
+        index = buffer.find(PREAMBLE, index + 1)
+    return starts
+
+
+def scan(buffer: bytes, min_len: int = 4, max_len: int = MAX_LEN, final: bool = False) -> Scan:
+    """Find the next verified frame in a byte stream, resynchronising on every preamble.
+
+    A reader may stop an answer half-way and send another (GA 467 SW3 41 when the card leaves
+    the field, protocol doc §1.5/§1.7), so a frame's LEN is a claim, not a promise: when a
+    later preamble ``AA AA AA 96 69`` inside the claimed span starts a complete frame whose
+    checksum is right, the earlier frame was cut and is dropped (``BadLength``) — the answer
+    is not lost waiting for bytes that never come. A complete frame with a wrong CHK is
+    dropped (``BadChecksum``) and the scan goes on from its next byte. While a later frame
+    inside the span is still incomplete, the scan waits; ``final=True`` (the deadline has
+    passed) gives up on incomplete frames instead. Garbage before a preamble is consumed.
+    The 8-bit XOR checksum is weak: a cut frame whose bytes run up to a later preamble that
+    has not arrived yet can pass it by chance (1 in 256); nothing in the framing tells.
+    """
+    starts = _preambles(buffer)
+    verdicts: list[tuple[int, int]] = [(_SKIP, 0)] * len(starts)  # (kind, frame's index)
+    ends: list[int] = [0] * len(starts)
+    for k in range(len(starts) - 1, -1, -1):  # a frame's verdict depends on later ones only
+        at = starts[k]
+        if len(buffer) < at + HEADER:
+            verdicts[k] = (_BAD if final else _WAIT, k)
+            continue
+        length = int.from_bytes(buffer[at + 5:at + 7], "big")
+        if not min_len <= length <= max_len:
+            continue  # an impossible LEN: this preamble was data, not a frame
+        ends[k] = end = at + HEADER + length
+        inner = next((verdicts[m] for m in range(k + 1, len(starts))
+                      if starts[m] < end and verdicts[m][0] in (_FRAME, _WAIT)), None)
+        if inner is not None:
+            verdicts[k] = inner if inner[0] == _FRAME else (_WAIT, k)
+        elif end > len(buffer):
+            verdicts[k] = (_BAD if final else _WAIT, k)
+        else:
+            good = checksum(buffer[at + 5:end - 1]) == buffer[end - 1]
+            verdicts[k] = (_FRAME if good else _BAD, k)
+    dropped: list[FrameError] = []
+    for k, at in enumerate(starts):
+        kind, which = verdicts[k]
+        if kind == _WAIT:
+            return Scan(None, at, tuple(dropped))
+        if kind == _FRAME:
+            if which != k:
+                dropped.append(BadLength("数据帧不完整（被截断）", raw=buffer[at:starts[which]]))
+            start, end = starts[which], ends[which]
+            return Scan(bytes(buffer[start:end]), end, tuple(dropped))
+        if kind == _BAD and ends[k]:
+            raw = bytes(buffer[at:min(ends[k], len(buffer))])
+            dropped.append(BadLength("数据帧不完整（被截断）", raw=raw) if ends[k] > len(buffer)
+                           else BadChecksum(raw=raw))
+    return Scan(None, len(buffer) - (0 if final else preamble_tail(buffer)), tuple(dropped))
 
 
 def verify(frame: bytes, min_len: int = 3) -> bytes:

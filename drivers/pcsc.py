@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from smartcard.Exceptions import CardConnectionException, NoCardException, SmartcardException
 from smartcard.pcsc.PCSCExceptions import BaseSCardException
+from smartcard.scard import SCARD_W_RESET_CARD
 from smartcard.System import readers as list_pcsc_readers
 
 from drivers import frames as f
@@ -29,14 +29,21 @@ from drivers.errors import (
     ReaderNotFound,
     card_error,
 )
+from drivers.events import PollingReader, ReaderEvent
 from drivers.layouts import decode_text
 from registry.identity.cards import CardRead
 
 log = logging.getLogger(__name__)
 PCSC_ERRORS = (SmartcardException, BaseSCardException)  # pcscd gone, context lost, …
 
+RESET_CARD = SCARD_W_RESET_CARD & 0xFFFFFFFF  # another connection reset the card
 GUID = [0x00, 0x36, 0x00, 0x00, 0x08]
 SAM_PAGES = 6  # 4 + 256 + 1024 bytes in 256-byte pages: 252+256+256+256+4 of photo
+
+
+class CardWasReset(Exception):  # an internal signal: never leaves this module
+    """Another application (or connection) reset the card under us: not a removal; PC/SC
+    wants a reconnect, which the next poll does."""
 
 
 def reader_names() -> list[str]:
@@ -47,12 +54,13 @@ def reader_names() -> list[str]:
         raise ReaderNotFound(f"无法连接 pcscd（PC/SC 服务未运行？）: {exc}") from exc
 
 
-class PcscReader:
+class PcscReader(PollingReader):
     """A PC/SC reader: ``pcsc://`` (first) or ``pcsc://<name>`` (exact or prefix)."""
 
     def __init__(self, name: str | None = None, *, poll: float = 0.2,
                  reader_id: str | None = None,
-                 on_error: Callable[[ReaderError], None] | None = None) -> None:
+                 on_error: Callable[[ReaderError], None] | None = None,
+                 on_event: Callable[[ReaderEvent], None] | None = None) -> None:
         names = reader_names()
         if not names:
             raise ReaderNotFound("pcscd 正在运行，但没有列出任何 PC/SC 读卡器")
@@ -65,6 +73,7 @@ class PcscReader:
         self.name = match[0]
         self.reader_id = reader_id or f"pcsc://{self.name}"
         self.poll, self.on_error = poll, on_error or (lambda exc: log.warning("%s", exc))
+        self.on_event = on_event
         self._armed, self._closed = True, False
 
     def _reader(self) -> Any:
@@ -84,6 +93,8 @@ class PcscReader:
                 more, sw1, sw2 = connection.transmit([0x00, 0xC0, 0x00, 0x00, sw2])
                 data += more
         except CardConnectionException as exc:
+            if getattr(exc, "hresult", -1) & 0xFFFFFFFF == RESET_CARD:
+                raise CardWasReset from exc
             raise CardMoved(f"读卡失败：证件被移开 ({exc})") from exc
         if (sw1, sw2) != (0x90, 0x00):
             raise card_error(sw1, sw2)
@@ -114,6 +125,8 @@ class PcscReader:
             return None
         try:
             return self.transmit(connection, GUID).hex().upper()
+        except CardWasReset:
+            return None  # there, but being reset: ask again
         finally:
             self._release(connection)
 
@@ -130,6 +143,12 @@ class PcscReader:
 
     def poll_once(self) -> CardRead | None:
         """The card newly presented since the last read, else None (read once per card)."""
+        try:
+            return self._poll_card()
+        except PCSC_ERRORS as exc:  # pcscd gone, reader removed, context lost
+            raise ReaderDisconnected(f"PC/SC 读卡器 {self.name} 出错: {exc}") from exc
+
+    def _poll_card(self) -> CardRead | None:
         connection = self._connect()
         if connection is None:
             self._armed = True
@@ -139,6 +158,8 @@ class PcscReader:
                 return None
             try:
                 card = self._read_connected(connection)
+            except CardWasReset:
+                return None  # read on the next poll, over a fresh connection
             except NoSamData:
                 self._armed = False  # reported once per presentation
                 raise
@@ -146,31 +167,6 @@ class PcscReader:
             return card
         finally:
             self._release(connection)
-
-    def read(self, timeout: float | None = None) -> CardRead | None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._closed:
-            try:
-                card = self.poll_once()
-            except PCSC_ERRORS as exc:
-                raise ReaderDisconnected(f"PC/SC 读卡器 {self.name} 出错: {exc}") from exc
-            if card is not None:
-                return card
-            if deadline is not None and time.monotonic() >= deadline:
-                return None
-            time.sleep(self.poll)
-        return None
-
-    def watch(self) -> Iterator[CardRead]:
-        while not self._closed:
-            try:
-                card = self.read(timeout=1.0)
-            except ReaderError as exc:
-                self.on_error(exc)
-                time.sleep(self.poll)
-                continue
-            if card is not None:
-                yield card
 
     def close(self) -> None:
         self._closed = True

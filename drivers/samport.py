@@ -1,16 +1,20 @@
-"""GA 467 commands over one pyserial port: deadlines per command, baud probing, discovery.
+"""GA 467 commands over one pyserial port: deadlines per command, answer matching, baud probing.
 
 ``SamPort`` speaks the command set of protocol doc §1.4 with a deadline per command (never a
-fixed read size: USB bridges deliver frames in chunks), sliding past garbage and bad frames.
+fixed read size: USB bridges deliver frames in chunks, §1.9). Incoming bytes go through
+``frames.scan``, which resynchronises on the next preamble after a cut or corrupt frame, and
+each verified frame is checked against the command sent (``answers.mismatch``, §1.5/§1.6): a
+late answer to an earlier command is discarded and the wait goes on until the deadline.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import serial
-import serial.tools.list_ports
 
+from drivers import answers
 from drivers import frames as f
 from drivers.errors import (
     FrameError,
@@ -19,6 +23,8 @@ from drivers.errors import (
     ReaderError,
     ReaderNotFound,
     ReadTimeout,
+    StatusError,
+    UnexpectedAnswer,
     sam_error,
 )
 
@@ -29,6 +35,8 @@ try:  # termios errors (EIO on an unplugged tty) are not OSError subclasses
                                                     termios.error)
 except ImportError:  # pragma: no cover - Windows
     PORT_ERRORS = (serial.SerialException, OSError)
+
+log = logging.getLogger(__name__)
 
 # Seconds the SAM may think before answering (host code of §1.8), plus the wire time of the
 # longest answer at the current baud, doubled.
@@ -50,6 +58,7 @@ class SamPort:
 
     def __init__(self, port: serial.SerialBase, name: str) -> None:
         self.port, self.name = port, name
+        self.discarded = 0  # answers that fitted no command sent (late ones), for diagnostics
 
     def transact(self, cmd: int, para: int, data: bytes = b"",
                  budget: float | None = None) -> f.Response:
@@ -59,32 +68,44 @@ class SamPort:
         try:
             self.port.reset_input_buffer()
             self.port.write(f.build_request(cmd, para, data))
-            response = self._receive(time.monotonic() + budget, cmd, para, budget)
+            response = self._receive(time.monotonic() + budget, (cmd, para), budget)
         except PORT_ERRORS as exc:
             raise ReaderDisconnected(f"读卡器 {self.name} 已断开: {exc}") from exc
         if not response.ok:
             raise sam_error(response.sw3, response.sw1, response.sw2)
         return response
 
-    def _receive(self, deadline: float, cmd: int, para: int, budget: float) -> f.Response:
+    def _receive(self, deadline: float, command: tuple[int, int], budget: float) -> f.Response:
         buffer = bytearray()
-        last_error: FrameError | None = None
-        while (remaining := deadline - time.monotonic()) > 0:
-            self.port.timeout = remaining
-            buffer += self.port.read(max(1, self.port.in_waiting))
+        problems: list[FrameError] = []  # frames cut or corrupt on the way
+        stale: list[str] = []  # why the well-formed frames that came did not fit
+        final = False
+        while not final:
+            remaining = deadline - time.monotonic()
+            final = remaining <= 0
+            if not final:
+                self.port.timeout = remaining
+                buffer += self.port.read(max(1, self.port.in_waiting))
             while True:
-                frame, consumed = f.find_frame(bytes(buffer), min_len=4)
-                if frame is None:
-                    del buffer[:consumed]
+                found = f.scan(bytes(buffer), min_len=4, final=final)
+                problems += found.dropped
+                del buffer[:found.consumed]
+                if found.frame is None:
                     break
-                try:
-                    return f.decode_response(frame)
-                except FrameError as exc:  # garbage that looked like a frame: slide one byte
-                    last_error = exc
-                    del buffer[:consumed - len(frame) + 1]
-        if last_error is not None:
-            raise last_error
-        raise ReadTimeout(f"读卡器 {self.name} 在 {budget:.2f} 秒内未应答命令 {cmd:02X} {para:02X}")
+                response = f.decode_response(found.frame)
+                reason = answers.mismatch(command, response)
+                if reason is None:
+                    return response
+                self.discarded += 1
+                stale.append(reason)
+                log.debug("%s: discarded an answer that does not fit %s: %s", self.name,
+                          answers.describe(command), reason)
+        name = answers.describe(command)
+        if problems:
+            raise problems[-1]
+        if stale:
+            raise UnexpectedAnswer(f"读卡器 {self.name} 的应答与{name}命令不符：{stale[-1]}")
+        raise ReadTimeout(f"读卡器 {self.name} 在 {budget:.2f} 秒内未应答{name}命令")
 
     # The command set, protocol doc §1.4.
     def reset(self) -> None:
@@ -127,35 +148,24 @@ def open_port(url: str, baud: int) -> serial.SerialBase:
 
 
 def probe(port: serial.SerialBase, name: str, bauds: tuple[int, ...] = f.BAUDS,
-          budget: float = 0.5) -> int:
-    """The baud at which a reader answers the status command (11 FF); 115200 first."""
+          budget: float = 0.5, command: tuple[int, int] = f.STATUS) -> int:
+    """The baud at which a reader answers ``command`` (status 11 FF); 115200 first (§1.2).
+
+    Any answer that fits the command is proof of a reader, a failure code included (a SAM
+    whose self-test failed still answers, at the right rate)."""
     sam = SamPort(port, name)
+    longest = BUDGETS.get(command, (1.0, 11))[1]
     for baud in bauds:
         port.baudrate = baud
         try:
-            sam.status(budget=budget + 2 * wire_time(11, baud))
+            sam.transact(*command, budget=budget + 2 * wire_time(longest, baud))
             return baud
         except ReaderDisconnected:
             raise
+        except StatusError:
+            return baud
         except ReaderError:
             continue
     tried = "/".join(str(b) for b in bauds)
-    raise ReaderNotFound(f"{name} 上没有读卡器应答状态查询 (11 FF)，已尝试波特率 {tried}")
-
-
-def list_readers(ports: list[str] | None = None, budget: float = 0.5) -> list[tuple[str, int]]:
-    """(port, baud) of every serial port where a GA 467 reader answers 11 FF."""
-    found = []
-    for device in ports if ports is not None else [p.device for p in
-                                                   serial.tools.list_ports.comports()]:
-        try:
-            port = open_port(device, f.BAUDS[0])
-        except ReaderNotFound:
-            continue
-        try:
-            found.append((device, probe(port, device, budget=budget)))
-        except ReaderError:
-            pass
-        finally:
-            port.close()
-    return found
+    raise ReaderNotFound(f"{name} 上没有读卡器应答{answers.describe(command)}命令，"
+                         f"已尝试波特率 {tried}")

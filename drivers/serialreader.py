@@ -1,48 +1,52 @@
 """The GA 467 ``CardReader`` on a serial line: find → select → read once per presentation.
 
-Recovers from unplug/replug without a restart; card-level errors (card moved: SW3 41) reach
-the caller and the card is read again on its next presentation. The command layer is
-``drivers.samport``.
+The read cycle follows protocol doc §1.7. Recovers from unplug/replug without a restart;
+card-level errors (card moved: SW3 41) reach the caller of ``read`` (``watch`` reports them
+as ``ReaderEvent`` and goes on) and the card is read again on its next presentation. The
+command layer is ``drivers.samport``, the polling loop ``drivers.events.PollingReader``,
+``serial://auto`` discovery ``drivers.discover``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 
 from drivers import frames as f
+from drivers.discover import list_readers
 from drivers.errors import (
     CardMoved,
     FrameError,
     NoCard,
-    ReaderDisconnected,
     ReaderError,
-    ReaderNotFound,
     ReadTimeout,
     SamFault,
     SelectFailed,
 )
+from drivers.events import PollingReader, ReaderEvent
 from drivers.layouts import decode_text
-from drivers.samport import SamPort, list_readers, open_port, probe, wire_time
+from drivers.samport import PORT_ERRORS, SamPort, open_port, probe, wire_time
 from registry.identity.cards import CardRead
 
 log = logging.getLogger(__name__)
 
 
-class SerialReader:
+class SerialReader(PollingReader):
     """A desk reader on a serial line: one ``CardRead`` per card presentation."""
 
     def __init__(self, url: str, *, baud: int | None = None, reader_id: str | None = None,
                  fingerprints: bool = False, append_address: bool = False,
                  poll: float = 0.2, probe_baud: bool = True,
-                 on_error: Callable[[ReaderError], None] | None = None) -> None:
+                 on_error: Callable[[ReaderError], None] | None = None,
+                 on_event: Callable[[ReaderEvent], None] | None = None) -> None:
         self.url, self.fingerprints, self.append_address = url, fingerprints, append_address
         self.reader_id = reader_id or url
         self.poll, self.on_error = poll, on_error or self._log_error
+        self.on_event = on_event
         self.baud = baud
         self.sam_id: str | None = None
         self._armed = True  # a found card will be read (False after a read until the card left)
@@ -80,14 +84,15 @@ class SerialReader:
 
     def _drop(self) -> None:
         if self._sam is not None:
-            self._sam.port.close()
+            with contextlib.suppress(*PORT_ERRORS):  # closing a vanished tty may fail too
+                self._sam.port.close()
             self._sam = None
 
     def _read_selected(self) -> CardRead:
         sam = self._port()
         message = sam.read_base(self.fingerprints)
         extras = dict[str, str]()
-        if self.append_address and (text := sam.read_append_address()):
+        if self.append_address and (text := self._append_address(sam)):
             extras["append_address"] = text
         card = decode_text(message.text, photo=message.photo or None,
                            fingerprints=message.fingerprints, reader_id=self.reader_id,
@@ -95,6 +100,15 @@ class SerialReader:
         if extras:
             card = replace(card, extras=MappingProxyType({**card.extras, **extras}))
         return card
+
+    def _append_address(self, sam: SamPort) -> str | None:
+        """The optional 30 03 after a good base read: its trouble must not cost the card
+        (a read-once reader would not give it again), so it is logged and skipped."""
+        try:
+            return sam.read_append_address()
+        except (FrameError, ReadTimeout) as exc:
+            log.warning("append address unreadable on %s: %s", self.url, exc)
+            return None
 
     def read_card(self) -> CardRead:
         """One find → select → read cycle on the card in the field (no read-once logic)."""
@@ -137,41 +151,6 @@ class SerialReader:
         except ReaderError:
             return False
         return False
-
-    def read(self, timeout: float | None = None) -> CardRead | None:
-        """Wait up to ``timeout`` seconds for a newly presented card (None: wait forever)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        outage: ReaderError | None = None
-        while not self._closed:
-            try:
-                card = self.poll_once()
-                outage = None
-                if card is not None:
-                    return card
-            except (ReaderDisconnected, ReaderNotFound) as exc:
-                self._drop()
-                if outage is None:
-                    self.on_error(exc)
-                outage = exc
-            except ReadTimeout as exc:
-                self.on_error(exc)
-            if deadline is not None and time.monotonic() >= deadline:
-                if outage is not None:
-                    raise outage
-                return None
-            time.sleep(self.poll)
-        return None
-
-    def watch(self) -> Iterator[CardRead]:
-        """Yield each presented card once; errors go to ``on_error`` and the loop goes on."""
-        while not self._closed:
-            try:
-                card = self.read(timeout=1.0)
-            except ReaderError as exc:
-                self.on_error(exc)
-                continue
-            if card is not None:
-                yield card
 
     def close(self) -> None:
         self._closed = True

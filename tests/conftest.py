@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-sys.path.insert(0, str(Path(__file__).parent))
+# The helper modules (dbtools, pgserver) by their bare names; appended, never first, so that
+# ``tests/registry`` cannot shadow the ``registry`` package of the checkout.
+sys.path.append(str(Path(__file__).parent))
 
 from dbtools import ENGINES, NOW, _drop_pg, _fresh_pg
 from pgserver import PgServer

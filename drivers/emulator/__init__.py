@@ -4,7 +4,9 @@
   (all four card types, 长期 and expired cards, ethnicity 97/98, fingerprints).
 - ``sam``: the GA 467 reader as a pure state machine (bytes in, frames out), with the
   switches of ``SamOptions``: ``read_once``, ``move_next_read`` (SW3 41), ``select_fails``
-  (81), ``sam_fault`` (0x60 cleared by a 10 FF reset, 0x66 permanent), ``hung``, ``latency``.
+  (81), ``sam_fault`` (0x60 cleared by a 10 FF reset, 0x66 permanent), ``hung``, ``latency``
+  (longer than the host's deadline: a late answer), ``cut_next_read`` (an answer cut off and
+  followed by SW3 41), ``corrupt_next`` (a wrong checksum), ``silent`` (no answers at all).
 - ``ptyserver``: that reader on a kernel pseudo-terminal with wire timing at the configured
   baud, chunked delivery, and a JSON-lines control channel.
 - ``vpcd``: a card for pcscd's vpcd driver (``vsmartcard-vpcd``, localhost:35963).

@@ -164,10 +164,10 @@ class PtyServer:
             while True:
                 fds = [control_in] + ([self.master] if self.master is not None else [])
                 timeout = self._autoswipe()
-                if self.sam._buffer:
+                if self.sam.pending:
                     timeout = min(timeout or self.idle_gap, self.idle_gap)
                 ready, _, _ = select.select(fds, [], [], timeout)
-                if not ready and self.sam._buffer and (reply := self.sam.flush_partial()):
+                if not ready and self.sam.pending and (reply := self.sam.flush_partial()):
                     self._send(reply)
                 if self.master is not None and self.master in ready:
                     self._receive()

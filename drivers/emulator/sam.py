@@ -31,6 +31,12 @@ class SamOptions:
     sam_fault: int | None = None  # 0x60 (cleared by reset 10 FF) or 0x66 (permanent)
     hung: bool = False  # chip hang: find fails until a SAM reset
     latency: dict[str, float] = field(default_factory=dict)  # extra seconds per command name
+    # (a latency longer than the host's deadline makes a late answer: it arrives after the
+    # host has sent its next command, as from a slow SAM)
+    cut_next_read: int = 0  # the next read answer stops after N bytes, a SW3 41 frame follows
+    # and the card leaves the field (moved while the answer was on the wire)
+    corrupt_next: str | None = None  # the next answer to this command name has a wrong CHK
+    silent: bool = False  # the module answers nothing (a hung reader; timeouts on the host)
 
 
 class Phase(enum.Enum):
@@ -84,6 +90,9 @@ class SamEmulator:
     def feed(self, data: bytes) -> list[Reply]:
         """Take received bytes; return the answers to every complete request in them."""
         self._buffer += data
+        if self.options.silent:
+            self._buffer.clear()
+            return []
         replies: list[Reply] = []
         while True:
             index = self._buffer.find(f.PREAMBLE)
@@ -105,6 +114,11 @@ class SamEmulator:
             del self._buffer[:end]
             replies.append(self.handle(frame))
 
+    @property
+    def pending(self) -> bool:
+        """Whether bytes of an unfinished frame are waiting."""
+        return bool(self._buffer)
+
     def flush_partial(self) -> Reply | None:
         """Called after an idle gap: a started frame that never completed is a length error."""
         if self._buffer.startswith(f.PREAMBLE):
@@ -114,6 +128,14 @@ class SamEmulator:
         return None
 
     def handle(self, frame: bytes) -> Reply:
+        reply = self._handle(frame)
+        if reply.command == self.options.corrupt_next:
+            self.options.corrupt_next = None
+            wrong = bytes([reply.frame[-1] ^ 0xFF])
+            reply = Reply(reply.frame[:-1] + wrong, reply.command, reply.new_baud)
+        return reply
+
+    def _handle(self, frame: bytes) -> Reply:
         try:
             request = f.decode_request(frame)
         except BadChecksum:
@@ -180,9 +202,14 @@ class SamEmulator:
         card = self.card.card
         message = f.BaseMessage(encode_text(card), card.photo or bytes(f.PHOTO_LEN),
                                 card.fingerprints if with_fp else None)
+        answer = self._ok(name, f.encode_base(message, with_fp=with_fp))
+        if self.options.cut_next_read > 0:
+            cut, self.options.cut_next_read = self.options.cut_next_read, 0
+            self.remove()
+            return Reply(answer.frame[:cut] + f.build_response(0x41), name)
         self.phase, self.read_done = Phase.READ, True
         self.reads += 1
-        return self._ok(name, f.encode_base(message, with_fp=with_fp))
+        return answer
 
     def _read(self, _data: bytes) -> Reply:
         return self._read_common("read", with_fp=False)

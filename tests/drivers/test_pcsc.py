@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import replace
 
 import pytest
+from click.testing import CliRunner
 
+from cli.reader import reader as reader_cli
 from drivers import errors
+from drivers.events import EventKind
 
 smartcard = pytest.importorskip("smartcard", reason="pyscard is not installed")
 
@@ -139,6 +144,41 @@ def test_plain_reader_gives_only_the_chip_serial(reader, deck):
         assert reader.read(timeout=0.5) is None  # reported once per presentation
     finally:
         card.remove()
+
+
+def test_cli_read_on_a_plain_reader_prints_the_chip_serial(reader, deck):
+    card = _insert(deck[1], sam=False, reader=reader)
+    try:
+        url = f"pcsc://{reader.name}"
+        result = CliRunner().invoke(reader_cli, ["read", url, "--timeout", "5"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == f"芯片序列号 {deck[1].card.chip_serial}\n"
+        assert "不能读取证件信息" in result.stderr
+        as_json = CliRunner().invoke(reader_cli, ["read", url, "--timeout", "5", "--json"])
+        assert as_json.exit_code == 0, as_json.output
+        data = json.loads(as_json.stdout)
+        assert data["chip_serial"] == deck[1].card.chip_serial and data["sam_data"] is False
+        assert deck[1].card.number not in result.output + as_json.output
+    finally:
+        card.remove()
+
+
+def test_watch_reports_no_sam_data_once_per_presentation(reader, deck):
+    events = []
+    reader.on_event = events.append
+    thread = threading.Thread(target=lambda: list(reader.watch()), daemon=True)
+    thread.start()
+    card = _insert(deck[2], sam=False, reader=reader)
+    try:
+        _wait("the event", lambda: events, timeout=10)
+        time.sleep(0.5)  # ten more polls with the card on the reader
+        assert [e.kind for e in events] == [EventKind.NO_SAM_DATA]
+        assert deck[2].card.chip_serial in events[0].message
+    finally:
+        reader.close()  # stop polling before the card goes: no exchange is cut by vpcd
+        thread.join(timeout=5)
+        card.remove()
+    assert not thread.is_alive()
 
 
 def test_sam_reader_reads_every_field_once_per_presentation(reader, deck):
