@@ -244,8 +244,11 @@ def check_person(session: Session, ctx: Context, person: Person) -> None:
 
 
 def subtree(p: Principal) -> Any:
-    """The jurisdiction codes of the principal's subtree (a subquery)."""
-    return select(Jurisdiction.code).where(Jurisdiction.path.like(f"{p.path or '/'}%"))
+    """The jurisdiction codes of the principal's subtree (a subquery); the path is escaped, so
+    a code's characters are never LIKE wildcards."""
+    return select(Jurisdiction.code).where(
+        Jurisdiction.path.startswith(p.path or "/", autoescape=True)
+    )
 
 
 def places_clause(p: Principal, column: Any) -> ColumnElement[bool]:
@@ -312,18 +315,6 @@ def principal_for(session: Session, login: str) -> Principal:
     raise NotFound(f"user {login} is not a registry user or is disabled")
 
 
-# --- managing users (admin) -----------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
 def sees_every_person(session: Session) -> bool:
     """Whether row-level security cannot hide a person from this session: an unrestricted
     principal, or SQLite (which has none). Scoped logins read persons one card at a time."""
@@ -334,13 +325,9 @@ def sees_every_person(session: Session) -> bool:
 
 
 def present(session: Session, id_key: str) -> None:
-    """Tell PostgreSQL's row-level security which person a desk is looking up by number.
-
-    A scoped login may read a person it is shown the card of (exact ``doc_type:number``),
-    not browse others. A no-op for unrestricted users and on SQLite.
-    """
-    if not sees_every_person(session):
-        session.execute(text("SELECT set_config('laiqu.presented', :key, true)"), {"key": id_key})
+    """Formerly told PostgreSQL's row-level security which person a desk was looking up
+    (``laiqu.presented``). Since migration 0009 no policy trusts a setting the client can set
+    and desks have no database login: a no-op, kept for its callers."""
 
 
 T = TypeVar("T")
@@ -352,5 +339,3 @@ def guard(session: Session, check: Callable[[Session, Context, T], None], record
     if ctx is not None and not ctx.principal.unrestricted:
         check(session, ctx, record)
     return record
-
-
