@@ -73,10 +73,21 @@ class App:
         return os_account()
 
     def identify(self) -> Context:
-        """The context acting as the registry user of this identity."""
+        """The context acting as the registry user of this identity.
+
+        A read-only database login (``laiqu_reader``, migration 0009) is refused: every read
+        of the command line is audited, and such a login cannot write the audit log.
+        """
         login = self.login()
         with db_engine.session_factory(self.engine)() as session:
             principal = access.principal_for(session, login)
+            if self.engine.dialect.name == "postgresql" and not session.scalar(
+                text("SELECT has_table_privilege('audit_log', 'INSERT')")
+            ):
+                raise Refusal(
+                    f"数据库登录 {login} 是只读的（laiqu_reader）：只能用 SQL 查询本辖区的数据。"
+                    "laiqu 命令的每次查看都要记入审计日志，请通过派出所服务使用。"
+                )
         return self.ctx.acting_as(principal)
 
     def ensure_audit_key(self) -> None:

@@ -83,6 +83,7 @@ IN_SCOPE = "laiqu_in_my_scope(jurisdiction_code)"
 REGISTERED = "laiqu_my_role() IN ('coordinator', 'analyst')"
 # What a read-only login may SELECT, and the rows it sees.
 READABLE: dict[str, str] = {
+    "alembic_version": "true",  # which revision: the command line checks it first
     "jurisdictions": REGISTERED,
     "rules": REGISTERED,
     "registry_users": "login = session_user",

@@ -364,9 +364,9 @@ def verify(conn: Connection, *, legacy: bool = False) -> Verdict:
     return Verdict(True, count, head=prev)
 
 
-def rechain(conn: Connection, key: bytes) -> None:
-    """Re-hash every entry with ``key`` and move the head (migration 0009, as the owner: the
-    append-only triggers are set aside for it)."""
+def rechain(conn: Connection, key: bytes | None) -> None:
+    """Re-hash every entry with ``key`` (None: unkeyed, as before 0009) and move the head
+    (migration 0009, as the owner: the append-only triggers are set aside for it)."""
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
