@@ -190,13 +190,13 @@ DOWN = [
 
 
 def upgrade() -> None:
-    from registry.privacy import auditkey
+    from registry.privacy import auditing
 
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         for statement in UP:
             op.execute(statement)
-    auditkey.rekey_legacy(bind)
+    auditing.rekey_legacy(bind)
 
 
 def downgrade() -> None:

@@ -164,9 +164,7 @@ def _key(conn: Connection) -> str:
     return str(info["laiqu.audit.key"])
 
 
-def append(
-    conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None
-) -> int:
+def append(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None) -> int:
     """Chain ``notes`` after the head (locked first: concurrent writers queue, never fork).
 
     ``known`` maps person ids to their ``id_key`` where the caller has them at hand.

@@ -6,14 +6,14 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.access_models import AuditEntry
 from registry.db.models import Person
 from registry.privacy import auditkey
-from registry.privacy.audit import GENESIS, Verdict, Viewed, note, verify, who_viewed
+from registry.privacy.audit import GENESIS, Verdict, Viewed, note, rechain, verify, who_viewed
 
 
 def who_viewed_number(session: Session, ctx: Context, number: str) -> tuple[str, list[Viewed]]:
@@ -121,3 +121,26 @@ def _against(conn: Connection, checkpoint: dict[str, Any]) -> Verdict:
     if at != fields["head"]:
         return Verdict(False, verdict.entries, f"entry {wanted} is not the checkpoint's", wanted)
     return verdict
+
+
+def rekey_legacy(conn: Connection) -> int:
+    """Re-key an existing unkeyed chain with the key file (created if missing); entries done.
+
+    Refused (``AuditKeyError``) when the unkeyed chain does not verify: re-keying would
+    launder a tampering.
+    """
+    count = conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    if not count:
+        return 0
+    path = auditkey.key_path(conn.engine.url)
+    if path is not None:
+        auditkey.create_key(path)
+    key = auditkey.read_key(path) if path is not None else auditkey.PROCESS_KEY
+    verdict = verify(conn, legacy=True)
+    if not verdict.ok:
+        raise auditkey.AuditKeyError(
+            f"the audit log does not verify before re-keying: {verdict.problem}"
+        )
+    rechain(conn, key)
+    conn.connection.info[auditkey.INFO] = key
+    return int(count)

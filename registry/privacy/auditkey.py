@@ -13,8 +13,8 @@ empty chain). A key file readable by group or others, or missing while the chain
 entries, is refused (``AuditKeyError``): appending with a new key would hide nothing but
 would break the chain for every later verification.
 
-``rekey_legacy`` (migration 0009) re-keys a chain written before keys (plain SHA-256) once it
-verified.
+``registry.privacy.auditing.rekey_legacy`` (migration 0009) re-keys a chain written before
+keys (plain SHA-256) once it verified.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from sqlalchemy.engine import URL
 
 from registry.db.access_models import AuditEntry
@@ -36,8 +36,8 @@ from registry.errors import Refused
 
 ENV_KEY_FILE = "LAIQU_AUDIT_KEY_FILE"
 SYSTEM_KEY = Path("/etc/laiqu/audit.key")
-_INFO = "laiqu.audit.chainkey"  # DB-API connection info: the key, read once per connection
-_PROCESS_KEY = secrets.token_bytes(32)  # in-memory SQLite databases
+INFO = "laiqu.audit.chainkey"  # DB-API connection info: the key, read once per connection
+PROCESS_KEY = secrets.token_bytes(32)  # in-memory SQLite databases
 
 
 class AuditKeyError(Refused):
@@ -106,15 +106,15 @@ def chain_key(conn: Connection) -> bytes:
     A missing key file is created only while the chain is empty.
     """
     info = conn.connection.info
-    if _INFO not in info:
+    if INFO not in info:
         path = key_path(conn.engine.url)
         if path is None:
-            info[_INFO] = _PROCESS_KEY
+            info[INFO] = PROCESS_KEY
         else:
             if not path.exists() and not _chain_has_entries(conn):
                 create_key(path)
-            info[_INFO] = read_key(path)
-    return bytes(info[_INFO])
+            info[INFO] = read_key(path)
+    return bytes(info[INFO])
 
 
 def _chain_has_entries(conn: Connection) -> bool:
@@ -136,26 +136,3 @@ def sign(key: bytes, fields: dict[str, Any]) -> str:
     sub = hmac.new(key, b"laiqu audit checkpoint", hashlib.sha256).digest()
     body = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hmac.new(sub, body.encode(), hashlib.sha256).hexdigest()
-
-
-def rekey_legacy(conn: Connection) -> int:
-    """Re-key an existing unkeyed chain with the key file (created if missing); entries done.
-
-    Refused (``AuditKeyError``) when the unkeyed chain does not verify: re-keying would
-    launder a tampering.
-    """
-    count = conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
-    if not count:
-        return 0
-    from registry.privacy import audit
-
-    path = key_path(conn.engine.url)
-    if path is not None:
-        create_key(path)
-    key = read_key(path) if path is not None else _PROCESS_KEY
-    verdict = audit.verify(conn, legacy=True)
-    if not verdict.ok:
-        raise AuditKeyError(f"the audit log does not verify before re-keying: {verdict.problem}")
-    audit.rechain(conn, key)
-    conn.connection.info[_INFO] = key
-    return int(count)
