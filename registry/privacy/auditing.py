@@ -126,7 +126,8 @@ def _against(conn: Connection, checkpoint: dict[str, Any]) -> Verdict:
 def rekey_legacy(conn: Connection) -> int:
     """Re-key an existing unkeyed chain with the key file (created if missing); entries done.
 
-    Refused (``AuditKeyError``) when the unkeyed chain does not verify: re-keying would
+    Nothing to do for an empty chain or one already keyed (an upgrade after a downgrade).
+    Refused (``AuditKeyError``) when the unkeyed chain does not verify either: re-keying would
     launder a tampering.
     """
     count = conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
@@ -136,11 +137,13 @@ def rekey_legacy(conn: Connection) -> int:
     if path is not None:
         auditkey.create_key(path)
     key = auditkey.read_key(path) if path is not None else auditkey.PROCESS_KEY
+    conn.connection.info[auditkey.INFO] = key
+    if verify(conn).ok:
+        return 0
     verdict = verify(conn, legacy=True)
     if not verdict.ok:
         raise auditkey.AuditKeyError(
             f"the audit log does not verify before re-keying: {verdict.problem}"
         )
     rechain(conn, key)
-    conn.connection.info[auditkey.INFO] = key
     return int(count)

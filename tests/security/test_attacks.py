@@ -238,3 +238,27 @@ def test_a_wildcard_code_left_in_old_data_matches_no_sibling(db_url, sf, ctx, ci
         with psql(db_url, "coord_wild") as conn:
             for table in ("persons", "venues", "stays", "houses"):
                 assert rows(conn, f"SELECT count(*) FROM {table}") == [(0,)], table
+
+
+def test_0009_downgrades_to_the_0005_roles_and_upgrades_again(pg_url, engine, sf, ctx, city):
+    """Round trip; the upgrade also takes an old desk login out of ``laiqu_user``."""
+    from alembic import command
+
+    from registry.db.schema import alembic_config, upgrade
+
+    command.downgrade(alembic_config(engine), "0008")
+    with engine.connect() as conn:
+        policies = conn.scalars(sa.text("SELECT policyname FROM pg_policies")).all()
+        assert "persons_scope" in policies and "persons_reader" not in policies
+        assert conn.scalar(sa.text("SELECT has_table_privilege('laiqu_user', 'stays', 'UPDATE')"))
+    desk = legacy_desk_login(sf, ctx, city.hotel)
+    upgrade(engine)
+    with engine.connect() as conn:
+        policies = conn.scalars(sa.text("SELECT policyname FROM pg_policies")).all()
+        assert "persons_reader" in policies and "persons_scope" not in policies
+        assert not conn.scalar(
+            sa.text("SELECT has_table_privilege('laiqu_user', 'stays', 'UPDATE')")
+        )
+        assert not conn.scalar(
+            sa.text("SELECT pg_has_role(:d, 'laiqu_user', 'MEMBER')"), {"d": desk}
+        )
