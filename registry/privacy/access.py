@@ -316,12 +316,11 @@ def principal_for(session: Session, login: str) -> Principal:
 
 
 def sees_every_person(session: Session) -> bool:
-    """Whether row-level security cannot hide a person from this session: an unrestricted
-    principal, or SQLite (which has none). Scoped logins read persons one card at a time."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    ctx: Context | None = session.info.get(KEY)
-    return ctx is None or ctx.principal.unrestricted
+    """Whether row-level security cannot hide a person from this session: always, since
+    migration 0009. SQLite has none; on PostgreSQL only the read-only ``laiqu_reader`` logins
+    are scoped by it, and they cannot register anyone (no INSERT, and the command line refuses
+    them); the service, admins and the owner see every row and the core scopes the user."""
+    return True
 
 
 def present(session: Session, id_key: str) -> None:
