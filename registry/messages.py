@@ -1,4 +1,5 @@
-"""The Chinese wording of the core's messages, for every adapter (command line, station service, desk page).
+"""The Chinese wording of the core's messages, for every adapter (command line, station
+service, desk page).
 
 The core raises errors with stable English messages (registry.errors); each adapter shows a
 user the Chinese sentence found here, with what to do. A message with no wording here is shown

@@ -96,7 +96,10 @@ def test_coordinator_is_held_to_its_subtree(sf, ctx):
     assert len(refusals(sf)) == 4
     with sf.begin() as s:
         found = records.screen(
-            s, coord, [find.person_by_number(s, inside), find.person_by_number(s, outside)], "test.list"
+            s,
+            coord,
+            [find.person_by_number(s, inside), find.person_by_number(s, outside)],
+            "test.list",
         )
         assert [p.name for p in found] == ["张三"]
 

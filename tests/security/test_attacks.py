@@ -262,3 +262,30 @@ def test_0009_downgrades_to_the_0005_roles_and_upgrades_again(pg_url, engine, sf
         assert not conn.scalar(
             sa.text("SELECT pg_has_role(:d, 'laiqu_user', 'MEMBER')"), {"d": desk}
         )
+
+
+def test_the_command_line_refuses_a_wildcard_code_in_chinese(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))
+    from laiqu_helpers import Laiqu
+
+    run = Laiqu(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    run("init")
+    run("jurisdiction", "add", "420100", "武汉市", "--level", "city")
+    run("jurisdiction", "add", "420102", "江岸区", "--level", "district", "--parent", "420100")
+    refused = run(
+        "jurisdiction",
+        "add",
+        "4201020_",
+        "某所",
+        "--level",
+        "station",
+        "--parent",
+        "420102",
+        ok=False,
+    )
+    assert refused.exit_code == 1
+    assert "辖区代码“4201020_”不是有效的派出所代码" in refused.stderr
+    assert "Traceback" not in refused.output
