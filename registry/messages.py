@@ -47,8 +47,8 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^the audit key file (\S+) cannot be read", "审计密钥文件 {0} 无法读取"),
         (
-            r"^the audit key file (\S+) is readable by others",
-            "审计密钥文件 {0} 其他用户也能读取：请运行 chmod 600 {0}",
+            r"^the audit key file (\S+) is open to others",
+            "审计密钥文件 {0} 其他用户也能读取或改写：请运行 chmod 600 {0}",
         ),
         (
             r"^the audit key file (\S+) is not a key",

@@ -29,11 +29,21 @@ Roles (cluster-wide, created if missing; the grants are per database):
   of it (they keep no database privilege at all).
 
 SECURITY DEFINER functions (``search_path`` fixed to ``pg_catalog, public, pg_temp``) take
-no login argument: they answer for ``session_user`` only; EXECUTE is revoked from PUBLIC
-and granted to ``laiqu_reader`` (``laiqu_users_exist()`` stays public).
+no login argument: they answer for the calling login only. Inside such a function
+``current_user`` is its owner, so they read ``session_user``, the login that connected (a
+``SET ROLE`` to ``laiqu_reader`` or ``laiqu_user`` finds no registry user: nothing). EXECUTE
+is revoked from PUBLIC and granted to ``laiqu_reader`` (``laiqu_users_exist()`` stays public).
+0005's ``laiqu_user_role(who)``, ``laiqu_in_scope(who, …)`` … are dropped.
 
-The audit chain's key is no longer in the database (``registry.privacy.audit``: a key file);
-an existing chain keyed by nothing is re-keyed here after it verified (refused otherwise).
+The audit chain's key is no longer in the database (``registry.privacy.auditkey``: a key
+file); an existing unkeyed chain is re-keyed here once it verified (refused otherwise). The
+``audit_key`` table keeps only the key of the subjects' number hashes (who-viewed), readable
+by the owner and ``laiqu_service`` alone.
+
+Deployment: ``laiqu init`` as the owner; ``ALTER ROLE laiqu_service LOGIN PASSWORD …`` (or
+``CREATE ROLE svc LOGIN IN ROLE laiqu_service``) for the service; the service and the admins'
+command line share one key file (``LAIQU_AUDIT_KEY_FILE`` or ``/etc/laiqu/audit.key``; mode
+0600, or 0640 for their group).
 
 Revision ID: 0009
 Revises: 0008
@@ -51,7 +61,6 @@ branch_labels = None
 depends_on = None
 
 PATH = "SET search_path = pg_catalog, public, pg_temp"
-SCOPED = ("coordinator", "analyst")
 FUNCTIONS = {
     "laiqu_my_role()": f"""CREATE FUNCTION laiqu_my_role() RETURNS text LANGUAGE sql STABLE
     SECURITY DEFINER {PATH} AS

@@ -9,8 +9,9 @@ Where the key lives (``key_path``), first match:
 
 An in-memory SQLite database gets a key of the process. The file holds 64 hex digits (32
 random bytes), mode 0600, created with ``O_EXCL`` (``laiqu init``, or the first entry of an
-empty chain). A key file readable by group or others, or missing while the chain already has
-entries, is refused (``AuditKeyError``): appending with a new key would hide nothing but
+empty chain); a station may make it 0640 for a group of the service and the admins. A key
+file others may read, a group may write, or missing while the chain already has entries, is
+refused (``AuditKeyError``): appending with a new key would hide nothing but
 would break the chain for every later verification.
 
 ``registry.privacy.auditing.rekey_legacy`` (migration 0009) re-keys a chain written before
@@ -68,8 +69,8 @@ def read_key(path: Path) -> bytes:
         raise AuditKeyError(f"the audit key file {path} is missing") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise AuditKeyError(f"the audit key file {path} cannot be read") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise AuditKeyError(f"the audit key file {path} is readable by others (chmod 600)")
+    if mode & (stat.S_IWGRP | stat.S_IRWXO):
+        raise AuditKeyError(f"the audit key file {path} is open to others (chmod 600)")
     try:
         key = bytes.fromhex(text)
     except ValueError:
