@@ -65,10 +65,12 @@ FUNCTIONS = {
     "laiqu_my_role()": f"""CREATE FUNCTION laiqu_my_role() RETURNS text LANGUAGE sql STABLE
     SECURITY DEFINER {PATH} AS
     $$ SELECT role FROM registry_users WHERE login = session_user AND active $$""",
-    # The subtree path of a coordinator's or analyst's jurisdiction ('/': the whole registry).
+    # The subtree path of a coordinator's or analyst's jurisdiction: '/' (the whole registry)
+    # only for a user without one; a jurisdiction that is not there gives NULL (nothing).
     "laiqu_my_path()": f"""CREATE FUNCTION laiqu_my_path() RETURNS text LANGUAGE sql STABLE
     SECURITY DEFINER {PATH} AS
-    $$ SELECT coalesce(j.path, '/') FROM registry_users u
+    $$ SELECT CASE WHEN u.jurisdiction_code IS NULL THEN '/' ELSE j.path END
+       FROM registry_users u
        LEFT JOIN jurisdictions j ON j.code = u.jurisdiction_code
        WHERE u.login = session_user AND u.active AND u.role IN ('coordinator', 'analyst') $$""",
     # A prefix comparison, not LIKE: a code's characters are never a pattern.

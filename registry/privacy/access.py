@@ -290,11 +290,14 @@ def persons_clause(session: Session, p: Principal, column: Any) -> ColumnElement
 
 
 def load(session: Session, login: str) -> Principal | None:
-    """The active registry user with this login as a principal (None: not registered)."""
+    """The active registry user with this login as a principal (None: not registered, disabled,
+    or scoped to a jurisdiction that is not there)."""
     user = session.scalar(select(RegistryUser).where(RegistryUser.login == login))
     if user is None or not user.active:
         return None
     path = _path(session, user.jurisdiction_code) if user.jurisdiction_code else None
+    if user.jurisdiction_code and path is None:
+        return None  # its jurisdiction is gone: no scope rather than the whole registry
     return Principal(login, user.role, user.jurisdiction_code, path, user.venue_id)
 
 

@@ -289,3 +289,24 @@ def test_the_command_line_refuses_a_wildcard_code_in_chinese(tmp_path):
     assert refused.exit_code == 1
     assert "辖区代码“4201020_”不是有效的派出所代码" in refused.stderr
     assert "Traceback" not in refused.output
+
+
+def test_a_coordinator_whose_jurisdiction_is_gone_sees_nothing(db_url, sf, ctx, city, engine):
+    from registry.accounts import users
+    from registry.errors import NotFound
+
+    with sf.begin() as s:
+        users.add_user(s, ctx, "coord_gone", "coordinator", jurisdiction=STATION)
+        if db_url.startswith("postgresql"):
+            users.create_login(s, ctx, "coord_gone", None)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE registry_users SET jurisdiction_code = '999999999' WHERE login = :l"),
+            {"l": "coord_gone"},
+        )
+    with sf() as s, pytest.raises(NotFound):
+        access.principal_for(s, "coord_gone")
+    if db_url.startswith("postgresql"):
+        with psql(db_url, "coord_gone") as conn:
+            for table in ("persons", "venues", "stays", "houses", "findings"):
+                assert rows(conn, f"SELECT count(*) FROM {table}") == [(0,)], table
