@@ -7,8 +7,8 @@ is bound to that user's role and scope, so the core refuses what lies outside it
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -65,18 +65,38 @@ class App:
         return self._sessions
 
     def login(self) -> str:
-        """The identity: ``current_user`` on PostgreSQL, the local account on SQLite."""
+        """The identity: ``current_user`` on PostgreSQL, the OS account of the process on
+        SQLite (``os_account``: the real uid, not the environment)."""
         if self.engine.dialect.name == "postgresql":
             with self.engine.connect() as conn:
                 return str(conn.execute(text("SELECT current_user")).scalar_one())
-        return self.ctx.actor
+        return os_account()
 
     def identify(self) -> Context:
-        """The context acting as the registry user of this identity."""
+        """The context acting as the registry user of this identity.
+
+        A read-only database login (``laiqu_reader``, migration 0009) is refused: every read
+        of the command line is audited, and such a login cannot write the audit log.
+        """
         login = self.login()
         with db_engine.session_factory(self.engine)() as session:
             principal = access.principal_for(session, login)
+            if self.engine.dialect.name == "postgresql" and not session.scalar(
+                text("SELECT has_table_privilege('audit_log', 'INSERT')")
+            ):
+                raise Refusal(
+                    f"数据库登录 {login} 是只读的（laiqu_reader）：只能用 SQL 查询本辖区的数据。"
+                    "laiqu 命令的每次查看都要记入审计日志，请通过派出所服务使用。"
+                )
         return self.ctx.acting_as(principal)
+
+    def ensure_audit_key(self) -> None:
+        """Create the audit chain's key file if missing (``laiqu init``) and say where it is."""
+        from registry.privacy import auditkey
+
+        path = auditkey.ensure_key(self.engine.url)
+        if path is not None:
+            click.echo(f"审计密钥文件：{path}（权限 600；请单独备份，勿与数据库放在同一备份中）")
 
     def _check_initialised(self) -> None:
         url = make_url(self.url)
@@ -100,15 +120,22 @@ class App:
             self._sessions = None
 
 
+def os_account() -> str:
+    """The operating-system account the process runs as (its real uid), never $LOGNAME or
+    $USER, which anybody sets: on SQLite this is the registry identity."""
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid without a passwd entry (a container)
+        return f"uid{os.getuid()}"
+
+
 def make_context() -> Context:
-    """Who acts and from where: the OS user, and $LAIQU_TERMINAL or the host name.
+    """Who acts and from where: the OS account (``os_account``), and $LAIQU_TERMINAL or the
+    host name.
 
     ``LAIQU_NOW`` (an ISO 8601 instant with zone) fixes the clock for tests and replays.
     """
-    try:
-        actor = getpass.getuser()
-    except (KeyError, OSError):
-        actor = f"uid{os.getuid()}"
+    actor = os_account()
     terminal = os.environ.get("LAIQU_TERMINAL") or socket.gethostname()
     now = os.environ.get("LAIQU_NOW")
     fixed = datetime.fromisoformat(now) if now else None

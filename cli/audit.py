@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
 from cli.app import App
@@ -79,30 +83,92 @@ def who_viewed(app: App, number: str, as_json: bool) -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="同时与 laiqu audit checkpoint 写下的检查点核对：发现链尾被截断或整条链被重算。",
+)
 @json_option
 @click.pass_obj
-def verify(app: App, as_json: bool) -> None:
+def verify(app: App, checkpoint_file: Path | None, as_json: bool) -> None:
     """逐条核对审计日志的哈希链：发现被删除、篡改或截断的记录时报错（退出码 1）。"""
+    checkpoint = _read_checkpoint(checkpoint_file) if checkpoint_file else None
     with app.sessions.begin() as session:
-        verdict = auditing.verify_as(session, app.ctx)
+        verdict = (
+            auditing.verify_checkpoint(session, app.ctx, checkpoint)
+            if checkpoint is not None
+            else auditing.verify_as(session, app.ctx)
+        )
     if not verdict.ok:
         raise Refusal(
-            f"审计日志已被篡改：{_problem(verdict)}（已核对 {verdict.entries} 条完好记录）。"
-            "请立即保全数据库并报告。"
+            f"审计日志已被篡改：{_problem(verdict, checkpoint)}"
+            f"（已核对 {verdict.entries} 条完好记录）。请立即保全数据库并报告。"
         )
+    against = f"，与检查点（{checkpoint['entries']} 条）相符" if checkpoint else ""
     emit(
         as_json,
-        {"ok": True, "entries": verdict.entries},
-        lambda: f"审计日志完好：共 {verdict.entries} 条记录，哈希链连续。",
+        {"ok": True, "entries": verdict.entries, "checkpoint": checkpoint is not None},
+        lambda: f"审计日志完好：共 {verdict.entries} 条记录，哈希链连续{against}。",
     )
 
 
-def _problem(verdict: audit.Verdict) -> str:
+@audit_group.command("checkpoint")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="检查点文件（JSON）；请存放在数据库服务器之外。",
+)
+@json_option
+@click.pass_obj
+def checkpoint(app: App, out: Path, as_json: bool) -> None:
+    """核对审计日志后写下带签名的检查点（记录条数、链头哈希、时间）。
+
+    日后用 laiqu audit verify --checkpoint FILE 核对，可发现被删除的链尾或被重算的整条链。
+    """
+    with app.sessions.begin() as session:
+        verdict, signed = auditing.make_checkpoint(session, app.ctx)
+    if signed is None:
+        raise Refusal(
+            f"审计日志已被篡改，不能写检查点：{_problem(verdict, None)}。请立即保全数据库并报告。"
+        )
+    out.write_text(json.dumps(signed, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    emit(
+        as_json,
+        {"file": str(out), "entries": signed["entries"], "head": signed["head"]},
+        lambda: f"检查点已写入 {out}：共 {signed['entries']} 条记录，链头 {signed['head'][:16]}…",
+    )
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Refusal(f"无法读取检查点文件 {path}：不是 laiqu audit checkpoint 写的文件。") from exc
+    if not isinstance(data, dict):
+        raise Refusal(f"无法读取检查点文件 {path}：不是 laiqu audit checkpoint 写的文件。")
+    return data
+
+
+def _problem(verdict: audit.Verdict, checkpoint: dict[str, Any] | None) -> str:
     text = verdict.problem or ""
+    if "signature is wrong" in text:
+        return "检查点文件的签名不对（文件被改动，或不是本数据库、本密钥写下的）"
+    if "were cut off" in text and checkpoint is not None:
+        return (
+            f"第 {verdict.seq} 条起的记录被删除（检查点 {checkpoint.get('at')} 时共有 "
+            f"{checkpoint.get('entries')} 条），链头也被改写过"
+        )
+    if "is not the checkpoint's" in text:
+        return f"第 {verdict.seq} 条记录与检查点不符（哈希链被删改后重新计算过）"
     if "is missing" in text:
         return f"第 {verdict.seq} 条记录缺失（被删除）"
     if "does not follow" in text:
         return f"第 {verdict.seq} 条记录与前一条不衔接"
     if "was altered" in text:
-        return f"第 {verdict.seq} 条记录的内容被改动"
+        return f"第 {verdict.seq} 条记录的内容被改动或伪造（哈希与审计密钥不符）"
     return f"链尾与链头不符，第 {verdict.seq} 条起的记录被截断"

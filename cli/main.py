@@ -100,6 +100,7 @@ def init(app: App, station: bool) -> None:
         ) from exc
     version = "、".join(heads(app.engine))
     click.echo(f"数据库已就绪：{app.shown_url}（版本 {version}）")
+    app.ensure_audit_key()
     admin = _bootstrap_admin(app)
     if admin:
         click.echo(f"已将 {admin} 登记为管理员（admin）：用 laiqu user add 添加其他用户。")

@@ -35,6 +35,29 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "{0} 不是来去系统的用户或已被停用：请管理员运行 laiqu user add",
         ),
         (r"^user (\S+) already exists", "用户 {0} 已经存在"),
+        (
+            r"^a (desk|intermediary) user has no database login",
+            "前台（desk）和中介（intermediary）用户不能有数据库登录：现场设备只通过派出所服务"
+            "接入，请为该用户签发 API 凭据",
+        ),
+        (
+            r"^the audit key file (\S+) is missing",
+            "审计密钥文件 {0} 不存在，而审计日志已有记录：不能换用新密钥。请从备份恢复该文件，"
+            "或用 LAIQU_AUDIT_KEY_FILE 指明它的位置",
+        ),
+        (r"^the audit key file (\S+) cannot be read", "审计密钥文件 {0} 无法读取"),
+        (
+            r"^the audit key file (\S+) is open to others",
+            "审计密钥文件 {0} 其他用户也能读取或改写：请运行 chmod 600 {0}",
+        ),
+        (
+            r"^the audit key file (\S+) is not a key",
+            "审计密钥文件 {0} 的内容不是密钥（应为 64 个十六进制字符）",
+        ),
+        (
+            r"^the audit log does not verify before re-keying: (.+)",
+            "审计日志在改用密钥文件之前核对失败（{0}）：请保全数据库并报告，暂不能升级",
+        ),
         (r"^user (\S+) is already disabled", "用户 {0} 已被停用"),
         (r"^user (\S+) is not registered", "用户 {0} 尚未登记"),
         (r"^role must be one of (.+), not (.+)", "角色只能是 {0}（收到 {1}）"),
@@ -56,6 +79,19 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"^jurisdiction (\S+) already exists",
             "辖区 {0} 已经存在",
         ),
+        *[
+            (
+                rf"^jurisdiction code '(.*)' is not a {level} code",
+                f"辖区代码“{{0}}”不是有效的{name}代码：应为 {shape}（不能含 _、%、/ 等符号）",
+            )
+            for level, name, shape in [
+                ("city", "市级", "4 位或 6 位数字（GB/T 2260，如 4403 或 440300）"),
+                ("district", "区县级", "6 位数字（GB/T 2260，如 440304）"),
+                ("station", "派出所", "8 到 12 位数字（如 440304001）"),
+                ("community", "社区", "10 到 12 位数字（如 44030400101）"),
+                ("grid", "网格", "1 到 16 位数字或大写字母（如 G01）"),
+            ]
+        ],
         (
             r"^level must be one of (.+), not (.+)",
             "级别只能是 {0}（收到 {1}）",
@@ -187,5 +223,3 @@ def phrase(message: str) -> str:
         if found:
             return template.format(*found.groups())
     return message
-
-

@@ -1,5 +1,5 @@
-"""Registry users (the identities that act: database logins, OS accounts, later API credentials):
-adding, disabling and listing them, admin only."""
+"""Registry users (the identities that act: database logins, OS accounts, later API
+credentials): adding, disabling and listing them, and read-only database logins; admin only."""
 
 from __future__ import annotations
 
@@ -87,17 +87,31 @@ def list_users(session: Session, ctx: Context) -> list[RegistryUser]:
     return list(session.scalars(select(RegistryUser).order_by(RegistryUser.login)))
 
 
-def create_login(session: Session, ctx: Context, login: str, password: str | None) -> bool:
-    """On PostgreSQL, create the login role (if missing) and grant it ``laiqu_user``.
+# The database group a login of each role joins (migration 0009); desks and intermediaries
+# have none: they reach the station service with API credentials.
+LOGIN_GROUPS = {"admin": "laiqu_service", "coordinator": "laiqu_reader", "analyst": "laiqu_reader"}
 
-    Returns False on SQLite, where the identity is the local account. The acting login
-    needs CREATEROLE.
+
+def create_login(session: Session, ctx: Context, login: str, password: str | None) -> bool:
+    """On PostgreSQL, create the login role (if missing) of a registered user and grant it
+    its group: ``laiqu_service`` for an admin, read-only ``laiqu_reader`` for a coordinator or
+    an analyst.
+
+    Returns False on SQLite, where the identity is the local account. Refused for desk and
+    intermediary users (no database login: API credentials of the station service), and
+    ``NotFound`` for a login no user has. The acting login needs CREATEROLE.
     """
     require(session, ctx, "user.admin")
     if session.get_bind().dialect.name != "postgresql":
         return False
     if not _LOGIN.match(login):
         raise InvalidInput("a database login is lower-case letters, digits and _")
+    user = session.scalar(select(RegistryUser).where(RegistryUser.login == login))
+    if user is None:
+        raise NotFound(f"user {login} is not registered")
+    group = LOGIN_GROUPS.get(user.role)
+    if group is None:
+        raise Refused(f"a {user.role} user has no database login: it uses API credentials")
     conn = session.connection()
     exists_already = conn.exec_driver_sql(
         "SELECT 1 FROM pg_roles WHERE rolname = %(login)s", {"login": login}
@@ -106,7 +120,7 @@ def create_login(session: Session, ctx: Context, login: str, password: str | Non
         conn.exec_driver_sql(f'CREATE ROLE "{login}" LOGIN')
     if password:
         conn.exec_driver_sql(f'ALTER ROLE "{login}" PASSWORD %(pw)s', {"pw": password})
-    conn.exec_driver_sql(f'GRANT laiqu_user TO "{login}"')
+    conn.exec_driver_sql(f'GRANT {group} TO "{login}"')
     return True
 
 

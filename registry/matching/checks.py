@@ -166,7 +166,7 @@ def subtree(session: Session, jurisdiction: str | None) -> Select[tuple[str]] | 
     node = session.get(Jurisdiction, jurisdiction)
     if node is None:
         raise NotFound(f"jurisdiction {jurisdiction} is not registered")
-    return select(Jurisdiction.code).where(Jurisdiction.path.like(node.path + "%"))
+    return select(Jurisdiction.code).where(Jurisdiction.path.startswith(node.path, autoescape=True))
 
 
 def batch_scope(session: Session, jurisdiction: str | None) -> Scope:

@@ -288,7 +288,8 @@ def coordinators_needed(session: Session, ctx: Context, jurisdiction_code: str) 
     if node is None:
         raise NotFound(f"jurisdiction {jurisdiction_code} is not registered")
     today = ctx.today()
-    codes = select(Jurisdiction.code).where(Jurisdiction.path.like(node.path + "%"))
+    under = Jurisdiction.path.startswith(node.path, autoescape=True)
+    codes = select(Jurisdiction.code).where(under)
     floating = session.scalar(
         select(func.count(func.distinct(Residence.person_id)))
         .join(Person, Person.id == Residence.person_id)

@@ -176,7 +176,8 @@ def eligibility(
         for code, label in OPTIONAL:
             conditions.append(Condition(code, label, False, False, None, "无本市居住登记"))
         return Eligibility(person, day, None, conditions, None)
-    codes = select(Jurisdiction.code).where(Jurisdiction.path.like(node.path + "%"))
+    under = Jurisdiction.path.startswith(node.path, autoescape=True)
+    codes = select(Jurisdiction.code).where(under)
     in_force = rules.effective(session, node.code, day)
     months = in_force.permit_residence_months
 

@@ -203,7 +203,8 @@ def endorse(session: Session, ctx: Context, number: str, *, on: date | None = No
             f"permit {permit.number} can be endorsed from {first} to {last}, not yet on {day}"
         )
     city = get_jurisdiction(session, permit.city_code)
-    codes = select(Jurisdiction.code).where(Jurisdiction.path.like(city.path + "%"))
+    under = Jurisdiction.path.startswith(city.path, autoescape=True)
+    codes = select(Jurisdiction.code).where(under)
     home = session.scalars(
         select(ResidenceRow)
         .where(
@@ -287,7 +288,8 @@ def _listed(
     )
     if jurisdiction is not None:
         node = get_jurisdiction(session, jurisdiction)
-        codes = select(Jurisdiction.code).where(Jurisdiction.path.like(node.path + "%"))
+        under = Jurisdiction.path.startswith(node.path, autoescape=True)
+        codes = select(Jurisdiction.code).where(under)
         query = query.where(Permit.jurisdiction_code.in_(codes))
     today = ctx.today()
     return [status_of(p, person, today) for p, person in session.execute(query)]

@@ -1,7 +1,9 @@
-"""The jurisdiction tree (GA/T 380 / GB/T 2260 codes: city, district, police station, community,
-grid) and the city a code belongs to."""
+"""The jurisdiction tree (GA/T 380 / GB/T 2260 codes: city, district, police station,
+community, grid), the shape of each level's codes, and the city a code belongs to."""
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,17 +18,47 @@ from registry.matching import checks
 from registry.privacy import access, journal
 
 LEVELS = ("city", "district", "station", "community", "grid")
+# The codes of each level: GB/T 2260 division codes (a city as its 4-digit prefix or in full),
+# township/police-station codes of 8–12 digits (GA/T 380 and the statistical division codes
+# extend the district's 6), communities 10–12; grids are assigned locally (digits or capital
+# letters, e.g. G01). Never a LIKE wildcard, a path separator or a space.
+CODE_PATTERNS = {
+    "city": re.compile(r"\d{4}|\d{6}"),
+    "district": re.compile(r"\d{6}"),
+    "station": re.compile(r"\d{8,12}"),
+    "community": re.compile(r"\d{10,12}"),
+    "grid": re.compile(r"[0-9A-Z]{1,16}"),
+}
+CODE_SHAPES = {
+    "city": "4 or 6 digits",
+    "district": "6 digits",
+    "station": "8 to 12 digits",
+    "community": "10 to 12 digits",
+    "grid": "1 to 16 digits or capital letters",
+}
+
+
+def check_code(code: str, level: str) -> None:
+    """``InvalidInput`` unless ``code`` has the shape of a ``level`` code (``CODE_PATTERNS``)."""
+    if not CODE_PATTERNS[level].fullmatch(code):
+        raise InvalidInput(
+            f"jurisdiction code {code!r} is not a {level} code ({CODE_SHAPES[level]})"
+        )
 
 
 def add_jurisdiction(
     session: Session, ctx: Context, code: str, name: str, level: str, parent: str | None = None
 ) -> Jurisdiction:
+    """Add a node under ``parent`` (a city: none). ``InvalidInput`` for an unknown level, a
+    code not of the level's shape (``check_code``) or a level not below the parent's;
+    ``Refused`` when the code exists; ``NotFound`` for an unknown parent."""
     code, name = code.strip(), name.strip()
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     if not code or not name:
         raise InvalidInput("a jurisdiction needs a code and a name")
     access.require(session, ctx, "place.write" if parent else "place.root", jurisdiction=parent)
+    check_code(code, level)
     if session.get(Jurisdiction, code) is not None:
         raise Refused(f"jurisdiction {code} already exists")
     path = f"/{code}/"

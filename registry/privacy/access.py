@@ -250,8 +250,11 @@ def check_person(session: Session, ctx: Context, person: Person) -> None:
 
 
 def subtree(p: Principal) -> Any:
-    """The jurisdiction codes of the principal's subtree (a subquery)."""
-    return select(Jurisdiction.code).where(Jurisdiction.path.like(f"{p.path or '/'}%"))
+    """The jurisdiction codes of the principal's subtree (a subquery); the path is escaped, so
+    a code's characters are never LIKE wildcards."""
+    return select(Jurisdiction.code).where(
+        Jurisdiction.path.startswith(p.path or "/", autoescape=True)
+    )
 
 
 def places_clause(p: Principal, column: Any) -> ColumnElement[bool]:
@@ -293,11 +296,14 @@ def persons_clause(session: Session, p: Principal, column: Any) -> ColumnElement
 
 
 def load(session: Session, login: str) -> Principal | None:
-    """The active registry user with this login as a principal (None: not registered)."""
+    """The active registry user with this login as a principal (None: not registered, disabled,
+    or scoped to a jurisdiction that is not there)."""
     user = session.scalar(select(RegistryUser).where(RegistryUser.login == login))
     if user is None or not user.active:
         return None
     path = _path(session, user.jurisdiction_code) if user.jurisdiction_code else None
+    if user.jurisdiction_code and path is None:
+        return None  # its jurisdiction is gone: no scope rather than the whole registry
     return Principal(login, user.role, user.jurisdiction_code, path, user.venue_id)
 
 
@@ -318,35 +324,18 @@ def principal_for(session: Session, login: str) -> Principal:
     raise NotFound(f"user {login} is not a registry user or is disabled")
 
 
-# --- managing users (admin) -----------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
 def sees_every_person(session: Session) -> bool:
-    """Whether row-level security cannot hide a person from this session: an unrestricted
-    principal, or SQLite (which has none). Scoped logins read persons one card at a time."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    ctx: Context | None = session.info.get(KEY)
-    return ctx is None or ctx.principal.unrestricted
+    """Whether row-level security cannot hide a person from this session: always, since
+    migration 0009. SQLite has none; on PostgreSQL only the read-only ``laiqu_reader`` logins
+    are scoped by it, and they cannot register anyone (no INSERT, and the command line refuses
+    them); the service, admins and the owner see every row and the core scopes the user."""
+    return True
 
 
 def present(session: Session, id_key: str) -> None:
-    """Tell PostgreSQL's row-level security which person a desk is looking up by number.
-
-    A scoped login may read a person it is shown the card of (exact ``doc_type:number``),
-    not browse others. A no-op for unrestricted users and on SQLite.
-    """
-    if not sees_every_person(session):
-        session.execute(text("SELECT set_config('laiqu.presented', :key, true)"), {"key": id_key})
+    """Formerly told PostgreSQL's row-level security which person a desk was looking up
+    (``laiqu.presented``). Since migration 0009 no policy trusts a setting the client can set
+    and desks have no database login: a no-op, kept for its callers."""
 
 
 T = TypeVar("T")
@@ -358,5 +347,3 @@ def guard(session: Session, check: Callable[[Session, Context, T], None], record
     if ctx is not None and not ctx.principal.unrestricted:
         check(session, ctx, record)
     return record
-
-

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, event, insert, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from registry.context import Context
 from registry.db.access_models import AuditEntry, AuditHead, AuditKey, AuditSubject
 from registry.db.cache import per_transaction
 from registry.db.models import Person
-from registry.privacy import unit
+from registry.privacy import auditkey, unit
 
 KNOWN = "laiqu.audit.known"  # per transaction: person id -> id_key
 GENESIS = "0" * 64
@@ -134,8 +134,11 @@ def entry_hash(
     purpose: str | None,
     detail: str,
     subjects: list[tuple[str, str | None]],
+    *,
+    key: bytes | None,
 ) -> str:
-    """SHA-256 over the previous hash and the entry's canonical form."""
+    """HMAC-SHA-256 (``key``; None: the unkeyed SHA-256 of before 0009) over the previous
+    hash and the entry's canonical form."""
     body = json.dumps(
         [
             seq,
@@ -152,7 +155,7 @@ def entry_hash(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256((prev + body).encode()).hexdigest()
+    return auditkey.legacy_seal(prev, body) if key is None else auditkey.seal(key, prev, body)
 
 
 def subject_hash(key: str, id_key: str) -> str:
@@ -179,9 +182,7 @@ def _key(conn: Connection) -> str:
     return str(info["laiqu.audit.key"])
 
 
-def append(
-    conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None
-) -> int:
+def append(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None) -> int:
     """Chain ``notes`` after the head (locked first: concurrent writers queue, never fork).
 
     ``known`` maps person ids to their ``id_key`` where the caller has them at hand.
@@ -190,6 +191,7 @@ def append(
         return 0
     seq, prev = conn.execute(_LOCK_HEAD).one()
     key = _key(conn)
+    chain = auditkey.chain_key(conn)
     keys: dict[uuid.UUID, str] = dict(known or {})
     wanted = {p for n in notes for p in n.persons} - keys.keys()
     for chunk in _chunks(sorted(wanted, key=str)):
@@ -211,6 +213,7 @@ def append(
             n.purpose,
             n.detail,
             [(str(p), h) for p, h in subj],
+            key=chain,
         )
         entries.append(
             {
@@ -319,48 +322,54 @@ class Verdict:
     entries: int
     problem: str | None = None  # what is wrong, naming the first bad sequence number
     seq: int | None = None
+    head: str = GENESIS  # the hash of the last good entry
 
 
-def verify(conn: Connection) -> Verdict:
-    """Walk the chain: contiguous sequence numbers, each hash recomputed, the head matching."""
-    prev, expected, count = GENESIS, 1, 0
+Subjects = list[tuple[str, str | None]]
+
+
+def _walk(conn: Connection) -> Iterator[tuple[Any, Subjects]]:
+    """Every entry in order, with its subjects, CHUNK entries a statement."""
     last = 0
     while True:
         rows = conn.execute(
             select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(CHUNK)
         ).all()
         if not rows:
-            break
-        seqs = [r.seq for r in rows]
-        subjects: dict[int, list[tuple[str, str | None]]] = {}
+            return
+        subjects: dict[int, Subjects] = {}
         for s in conn.execute(
-            select(AuditSubject).where(AuditSubject.seq.between(seqs[0], seqs[-1]))
+            select(AuditSubject).where(AuditSubject.seq.between(rows[0].seq, rows[-1].seq))
         ):
             subjects.setdefault(s.seq, []).append((str(s.person_id), s.id_hash))
         for r in rows:
-            if r.seq != expected:
-                return Verdict(False, count, f"entry {expected} is missing", expected)
-            if r.prev_hash != prev:
-                return Verdict(
-                    False, count, f"entry {r.seq} does not follow its predecessor", r.seq
-                )
-            again = entry_hash(
-                prev,
-                r.seq,
-                r.at,
-                r.actor,
-                r.role,
-                r.terminal,
-                r.kind,
-                r.action,
-                r.purpose,
-                r.detail,
-                subjects.get(r.seq, []),
+            yield r, subjects.get(r.seq, [])
+        last = rows[-1].seq
+
+
+def _again(r: Any, prev: str, subjects: Subjects, key: bytes | None) -> str:
+    fields = (r.actor, r.role, r.terminal, r.kind, r.action, r.purpose, r.detail)
+    return entry_hash(prev, r.seq, r.at, *fields, subjects, key=key)
+
+
+def verify(conn: Connection, *, legacy: bool = False) -> Verdict:
+    """Walk the chain: contiguous sequence numbers, each keyed hash recomputed (the key file,
+    ``auditkey``; ``legacy``: unkeyed, before 0009), the head matching.
+
+    An entry forged or re-hashed by someone without the key is "altered".
+    """
+    key = None if legacy else auditkey.chain_key(conn)
+    prev, expected, count = GENESIS, 1, 0
+    for r, subjects in _walk(conn):
+        if r.seq != expected:
+            return Verdict(False, count, f"entry {expected} is missing", expected, prev)
+        if r.prev_hash != prev:
+            return Verdict(
+                False, count, f"entry {r.seq} does not follow its predecessor", r.seq, prev
             )
-            if again != r.hash:
-                return Verdict(False, count, f"entry {r.seq} was altered", r.seq)
-            prev, expected, count = r.hash, expected + 1, count + 1
-        last = seqs[-1]
+        if _again(r, prev, subjects, key) != r.hash:
+            return Verdict(False, count, f"entry {r.seq} was altered", r.seq, prev)
+        prev, expected, count = r.hash, expected + 1, count + 1
     head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
     if head.seq != count or head.hash != prev:
         return Verdict(
@@ -368,9 +377,36 @@ def verify(conn: Connection) -> Verdict:
             count,
             f"the chain ends at entry {count} but the head names entry {head.seq}",
             count + 1,
+            prev,
         )
-    return Verdict(True, count)
+    return Verdict(True, count, head=prev)
 
 
-
-
+def rechain(conn: Connection, key: bytes | None) -> None:
+    """Re-hash every entry with ``key`` (None: unkeyed, as before 0009) and move the head
+    (migration 0009, as the owner: the append-only triggers are set aside for it)."""
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+    else:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
+    prev, seq, changes = GENESIS, 0, []
+    for r, subjects in list(_walk(conn)):
+        digest = _again(r, prev, subjects, key)
+        changes.append({"s": r.seq, "p": prev, "h": digest})
+        prev, seq = digest, r.seq
+    for chunk in _chunks(changes):
+        conn.execute(
+            update(AuditEntry)
+            .where(AuditEntry.seq == bindparam("s"))
+            .values(prev_hash=bindparam("p"), hash=bindparam("h")),
+            chunk,
+        )
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    if postgres:
+        conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+    else:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+        )

@@ -74,7 +74,7 @@ def on_time(
     nodes = {
         j.code: j
         for j in session.scalars(
-            select(Jurisdiction).where(Jurisdiction.path.like(f"{root.path}%"))
+            select(Jurisdiction).where(Jurisdiction.path.startswith(root.path, autoescape=True))
         )
     }
     start, end = ctx.start_of(first), ctx.end_of(last)
