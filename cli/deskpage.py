@@ -63,8 +63,12 @@ def desk(app: App, venue: str | None, reader_url: str | None, station: str | Non
     click.echo(f"{front.venue_name} 前台页面：http://127.0.0.1:{port}/ （Ctrl-C 退出）", err=True)
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     try:
-        uvicorn.run(create_app(front), host="127.0.0.1", port=port, log_level="warning",
-                    access_log=False, timeout_graceful_shutdown=3)
+        server: uvicorn.Server | None = None
+        page = create_app(front, lambda: server is not None and server.should_exit)
+        server = uvicorn.Server(uvicorn.Config(
+            page, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+            timeout_graceful_shutdown=3))
+        server.run()
     finally:
         loop.stop()
         if front.push is not None:

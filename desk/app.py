@@ -8,6 +8,7 @@ reader's state changes (a card, an unplug), at the latest after ``LONG_POLL`` se
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -24,10 +25,12 @@ from drivers.errors import ReaderError
 from registry.errors import RegistryError
 
 LONG_POLL = 10.0
+POLL_SLICE = 0.5
 STATIC = resources.files("desk") / "static"
 
 
-def create_app(desk: Desk) -> FastAPI:
+def create_app(desk: Desk, stopping: Callable[[], bool] = lambda: False) -> FastAPI:
+    """The page's app; ``stopping`` tells a long poll that the server is shutting down."""
     app = FastAPI(title="来去 前台", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.desk = desk
     static_dir = str(STATIC)
@@ -51,8 +54,11 @@ def create_app(desk: Desk) -> FastAPI:
 
     @app.get("/api/state")
     async def state(after: int = -1) -> dict[str, Any]:
-        if after >= 0:
-            await run_in_threadpool(desk.loop.wait, after, LONG_POLL)
+        deadline = time.monotonic() + LONG_POLL
+        # In short slices, so that a shutdown never waits for a pending poll.
+        while after >= 0 and not stopping() and time.monotonic() < deadline:
+            if await run_in_threadpool(desk.loop.wait, after, POLL_SLICE) > after:
+                break
         return desk.state()
 
     @app.get("/api/staying/{token}")

@@ -55,13 +55,13 @@ def upload_state(session: Session, ctx: Context, venue_id: str) -> dict[str, Any
     return {
         "waiting": s.waiting,
         "rejected": s.counts.get("rejected", 0),
-        "oldest_minutes": int(age.total_seconds() // 60) if age else None,
+        "oldest_minutes": int(age.total_seconds() // 60) if age is not None else None,
         "last_error": s.last_error,
         "last_success": _local(last_ok, ctx),
         "today": {"stays": total, "reached": reached, "on_time": on_time,
                   "rate": round(100 * on_time / total) if total else None},
         "due_soon": [
-            {"room": d.room, "masked": d.masked, "late": d.deadline <= now} for d in due[:5]
+            {"room": d.room, "masked": d.masked, "late": d.deadline <= now} for d in due[:3]
         ],
     }
 

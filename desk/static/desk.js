@@ -139,7 +139,9 @@ async function refreshHouse() {
   sel.innerHTML = rooms.map((r) => `<option value="${esc(r.number)}">${esc(r.number)} 房` +
     (r.occupied ? `（在住 ${r.guests.length} 人）` : "（空房）") + "</option>").join("");
   const vacant = rooms.find((r) => !r.occupied);
-  sel.value = keep && rooms.some((r) => r.number === keep) ? keep : (vacant ? vacant.number : "");
+  // Keep the clerk's pick while that room is free; else offer the first free room.
+  const kept = rooms.find((r) => r.number === keep && !r.occupied);
+  sel.value = kept ? keep : (vacant ? vacant.number : (rooms[0] ? rooms[0].number : ""));
   const rows = [];
   let count = 0;
   for (const r of rooms) {
