@@ -13,6 +13,7 @@ import click
 from cli.app import App
 
 DEFAULT_PORT = 8517
+QUICK_POLL = 0.05
 
 
 @click.command("desk")
@@ -52,7 +53,7 @@ def desk(app: App, venue: str | None, reader_url: str | None, station: str | Non
     if not venue or not reader_url:
         raise click.UsageError("第一次使用请给出 --venue 旅馆 和 --reader 读卡器地址。")
     sessions = app.sessions
-    loop = ReaderLoop(reader_url)
+    loop = ReaderLoop(quick_polls(reader_url))
     front = Desk(sessions, app.ctx, venue, loop, decoder=load_decoder(photo_decoder))
     config.save(path, {"venue": venue, "reader": reader_url, "station": station, "port": port})
     if station:
@@ -73,6 +74,15 @@ def desk(app: App, venue: str | None, reader_url: str | None, station: str | Non
         loop.stop()
         if front.push is not None:
             front.push.stop()
+
+
+def quick_polls(url: str) -> str:
+    """A serial reader polled every 50 ms unless the URL says otherwise: the card is on the
+    page about as soon as its frames are through (a find costs ~2 ms of wire time)."""
+    scheme = url.split(":", 1)[0].lower()
+    if "poll=" in url or scheme not in ("serial", "emulator") and not url.startswith("/"):
+        return url
+    return url + ("&" if "?" in url else "?") + f"poll={QUICK_POLL}"
 
 
 COMMANDS = [desk]

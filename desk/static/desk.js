@@ -63,7 +63,7 @@ function showCard(c) {
   card.classList.toggle("expired", c.expired);
   card.classList.add("fresh");
   card.dataset.seq = c.seq;
-  card.dataset.shownAt = String(performance.now());
+  card.dataset.shownAt = String(performance.timeOrigin + performance.now()); // epoch ms (bench)
 }
 
 async function onSwipe(c) {
