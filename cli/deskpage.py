@@ -80,7 +80,7 @@ def quick_polls(url: str) -> str:
     """A serial reader polled every 50 ms unless the URL says otherwise: the card is on the
     page about as soon as its frames are through (a find costs ~2 ms of wire time)."""
     scheme = url.split(":", 1)[0].lower()
-    if "poll=" in url or scheme not in ("serial", "emulator") and not url.startswith("/"):
+    if "poll=" in url or (scheme not in ("serial", "emulator") and not url.startswith("/")):
         return url
     return url + ("&" if "?" in url else "?") + f"poll={QUICK_POLL}"
 
