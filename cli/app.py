@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.errors import Refusal
+from cli.errors import BUSY, Refusal
 from registry.context import Context
 from registry.db import engine as db_engine
 from registry.privacy import access
@@ -107,6 +107,8 @@ class App:
             revision = heads(self.engine)
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "连接失败"
+            if "locked" in reason.lower() or "busy" in reason.lower():
+                raise Refusal(BUSY) from exc
             raise Refusal(
                 f"无法连接数据库 {self.shown_url}：{reason}。请检查 --db 或 LAIQU_DATABASE_URL。"
             ) from exc

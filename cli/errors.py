@@ -23,6 +23,7 @@ from registry.messages import phrase
 from registry.privacy.access import OutOfScope
 
 CORE_MODULES = ("registry", "drivers")
+BUSY = "数据库正忙：本机其他程序一直在写入，等待后仍未轮到。未做任何更改，请稍后重试。"
 
 
 
@@ -62,6 +63,14 @@ def _reader_error() -> type[BaseException] | None:
     return ReaderError
 
 
+def _sqlite_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked": a writer that waited and never got its turn."""
+    from sqlalchemy.exc import OperationalError
+
+    reason = str(getattr(exc, "orig", "")).lower()
+    return isinstance(exc, OperationalError) and ("locked" in reason or "busy" in reason)
+
+
 def translate(exc: BaseException) -> Refusal | None:
     """A ``ClickException`` for a refusal of the core, None for anything else (a bug)."""
     reader_error = _reader_error()
@@ -75,6 +84,8 @@ def translate(exc: BaseException) -> Refusal | None:
         )
         detail = phrase(str(exc)).rstrip("。")
         return Refusal(f"{lead}：{detail}。{hint}。")
+    if _sqlite_busy(exc):
+        return Refusal(BUSY)
     if isinstance(exc, ValueError) and _passes_through_core(exc.__traceback__):
         return Refusal(f"输入有误：{phrase(str(exc)).rstrip('。')}。请修改后重试。")
     return None

@@ -50,6 +50,7 @@ class SerialReader(PollingReader):
         self.baud = baud
         self.sam_id: str | None = None
         self._armed = True  # a found card will be read (False after a read until the card left)
+        self.card_present: bool | None = None  # what the last find said (None: not known yet)
         self._closed = False
         self._sam: SamPort | None = None
         self._connect(probe_baud or baud is None)
@@ -124,11 +125,13 @@ class SerialReader(PollingReader):
             sam.find()
         except NoCard:
             self._armed = True
+            self.card_present = False
             return None
         except SamFault as exc:
             if exc.code == 0x60:
                 sam.reset()  # self-test failure: a SAM reset is the host's only lever
             raise
+        self.card_present = True
         if not self._armed:
             return None
         try:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import random
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 ENV_URL = "LAIQU_DATABASE_URL"
+BUSY_WAIT = 120.0  # seconds a SQLite writer waits its turn in all before giving up
+log = logging.getLogger(__name__)
 
 
 def default_url() -> str:
@@ -50,7 +56,31 @@ def _sqlite_begin(conn: Any) -> None:
     fails at once with "database is locked", busy_timeout or not): a desk would lose its
     check-in to its own upload thread. Begun as the writer, it waits its turn instead.
     """
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    begin_waiting(conn)
+
+
+def begin_waiting(conn: Any, wait: float = BUSY_WAIT) -> None:
+    """``BEGIN IMMEDIATE``, waiting for the write lock up to ``wait`` seconds in all.
+
+    SQLite's busy handler sleeps in growing steps and is not fair: with eight processes
+    writing one desk file, one of them can miss its turn for longer than ``busy_timeout`` and
+    get "database is locked". Such a refusal (nothing was begun) is tried again until ``wait``
+    has passed; the wait is logged once, in Chinese, as what it is: a busy database.
+    """
+    deadline = time.monotonic() + wait
+    said = False
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            reason = str(exc.orig).lower()
+            if ("locked" not in reason and "busy" not in reason) or time.monotonic() > deadline:
+                raise
+            if not said:
+                said = True
+                log.warning("数据库正忙（本机其他程序正在写入），正在排队等待…")
+            time.sleep(random.uniform(0.005, 0.05))
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -1,0 +1,254 @@
+// The desk page: reader state by long poll, party of guests, check-in on Enter, the house.
+"use strict";
+const $ = (id) => document.getElementById(id);
+let version = -1;
+let lastSeq = 0;
+let party = []; // {token, name, masked, manual} or {number, name, masked, manual}
+let rooms = [];
+let busyTimer = null;
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;",
+    '"': "&quot;", "'": "&#39;"}[c]));
+}
+
+async function api(path, body) {
+  clearTimeout(busyTimer);
+  busyTimer = setTimeout(() => { $("busy").hidden = false; }, 1000);
+  try {
+    const opts = body === undefined ? {} : {method: "POST", body: JSON.stringify(body),
+      headers: {"Content-Type": "application/json"}};
+    const res = await fetch(path, opts);
+    const data = await res.json();
+    if (!res.ok) throw new Error(data.error || "请求失败");
+    return data;
+  } finally {
+    clearTimeout(busyTimer);
+    $("busy").hidden = true;
+  }
+}
+
+function showResult(text, ok) {
+  const r = $("result");
+  r.hidden = false;
+  r.className = "result " + (ok ? "ok" : "err");
+  r.innerHTML = text;
+}
+
+function readerState(st) {
+  const el = $("reader-state");
+  if (!st.reader.connected) {
+    el.className = "state down"; el.textContent = "读卡器：未连接";
+  } else if (st.reader.card_present) {
+    el.className = "state present"; el.textContent = "读卡器：已连接，证件在读卡区";
+  } else {
+    el.className = "state ok"; el.textContent = "读卡器：已连接，请刷卡";
+  }
+  el.dataset.connected = st.reader.connected ? "1" : "0";
+}
+
+function showCard(c) {
+  $("card-name").textContent = c.name;
+  $("card-gender").textContent = c.gender;
+  $("card-birth").textContent = c.birth_date;
+  $("card-type").textContent = c.doc_type;
+  $("card-number").textContent = c.masked;
+  $("card-valid").textContent = (c.valid_from || "") + " 至 " + c.valid_to +
+    (c.expired ? "（已过期）" : "");
+  $("card-at").textContent = c.read_at;
+  $("photo").innerHTML = c.photo === "decoded"
+    ? `<img alt="证件照片" src="/api/photo/${encodeURIComponent(c.token)}">`
+    : (c.photo === "raw" ? "照片（未解码）" : "无照片");
+  const card = $("card");
+  card.classList.toggle("expired", c.expired);
+  card.classList.add("fresh");
+  card.dataset.seq = c.seq;
+  card.dataset.shownAt = String(performance.timeOrigin + performance.now()); // epoch ms (bench)
+}
+
+async function onSwipe(c) {
+  showCard(c);
+  if (!party.some((g) => g.token === c.token)) {
+    party.push({token: c.token, name: c.name, masked: c.masked, manual: false});
+    renderParty();
+  }
+  $("staying").hidden = true;
+  try {
+    const s = await api("/api/staying/" + encodeURIComponent(c.token));
+    if (s.staying) {
+      party = party.filter((g) => g.token !== c.token);
+      renderParty();
+      const box = $("staying");
+      box.hidden = false;
+      box.innerHTML = `${esc(c.name)} 已在 ${esc(s.staying.room)} 房入住。
+        <button type="button" id="staying-out" data-stay="${esc(s.staying.stay_id)}">为其办理退房</button>`;
+      $("staying-out").onclick = () => checkout({stay_id: s.staying.stay_id});
+    }
+  } catch (e) { /* the state poll keeps going */ }
+  $("checkin").focus();
+}
+
+function renderParty() {
+  const ol = $("party");
+  if (!party.length) { ol.innerHTML = '<li class="empty">尚无旅客：请刷卡，或手工录入</li>'; return; }
+  ol.innerHTML = party.map((g, i) => `<li>${esc(g.name)} ${esc(g.masked)}` +
+    (g.manual ? '<span class="tag manual">手工</span>' : '<span class="tag">读卡</span>') +
+    ` <button type="button" class="small" data-drop="${i}">移除</button></li>`).join("");
+  ol.querySelectorAll("[data-drop]").forEach((b) => {
+    b.onclick = () => { party.splice(Number(b.dataset.drop), 1); renderParty(); };
+  });
+}
+
+function renderNotices(list) {
+  $("notices").innerHTML = list.slice().reverse().map((n) =>
+    `<li data-kind="${esc(n.kind)}">${esc(n.at)} ${esc(n.message)}</li>`).join("");
+}
+
+async function pollState() {
+  for (;;) {
+    try {
+      const st = await fetch(`/api/state?after=${version}`).then((r) => r.json());
+      version = st.version;
+      $("venue").textContent = st.venue + " 前台";
+      readerState(st);
+      renderNotices(st.notices);
+      if (st.card && st.card.seq > lastSeq) {
+        const first = !window.__started; // a card read before the page opened: shown, not added
+        lastSeq = st.card.seq;
+        if (!first) onSwipe(st.card); else showCard(st.card);
+      }
+      window.__started = true;
+    } catch (e) {
+      $("reader-state").className = "state unknown";
+      $("reader-state").textContent = "与前台程序的连接中断，正在重试…";
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function guestLine(g) {
+  return `${esc(g.name)} ${esc(g.masked)}` + (g.capture === "手工"
+    ? '<span class="tag manual">手工</span>' : "");
+}
+
+async function refreshHouse() {
+  const h = await api("/api/house");
+  rooms = h.rooms;
+  const sel = $("room");
+  const keep = sel.value;
+  sel.innerHTML = rooms.map((r) => `<option value="${esc(r.number)}">${esc(r.number)} 房` +
+    (r.occupied ? `（在住 ${r.guests.length} 人）` : "（空房）") + "</option>").join("");
+  const vacant = rooms.find((r) => !r.occupied);
+  // Keep the clerk's pick while that room is free; else offer the first free room.
+  const kept = rooms.find((r) => r.number === keep && !r.occupied);
+  sel.value = kept ? keep : (vacant ? vacant.number : (rooms[0] ? rooms[0].number : ""));
+  const rows = [];
+  let count = 0;
+  for (const r of rooms) {
+    if (!r.occupied) continue;
+    r.guests.forEach((g, i) => {
+      count += 1;
+      rows.push(`<tr data-room="${esc(r.number)}"><td>${i ? "" : esc(r.number)}</td>` +
+        `<td>${guestLine(g)}</td><td>${esc(g.checked_in_at)}</td><td>` +
+        `<button type="button" class="small" data-out="${esc(g.stay_id)}">退房</button>` +
+        (i ? "" : ` <button type="button" class="small" data-room-out="${esc(r.number)}">整间退房</button>`) +
+        "</td></tr>");
+    });
+  }
+  $("rooms").querySelector("tbody").innerHTML = rows.join("") ||
+    '<tr class="vacant"><td colspan="4">目前没有在住旅客</td></tr>';
+  $("house-count").textContent = `共 ${count} 人`;
+  document.querySelectorAll("[data-out]").forEach((b) => {
+    b.onclick = () => checkout({stay_id: b.dataset.out});
+  });
+  document.querySelectorAll("[data-room-out]").forEach((b) => {
+    b.onclick = () => checkout({room: b.dataset.roomOut});
+  });
+  $("arrivals").innerHTML = h.arrivals.map((g) => `<li>${esc(g.checked_in_at)} ${esc(g.room)} 房 ` +
+    `${guestLine(g)} <a href="/api/slip/${esc(g.stay_id)}.pdf" target="_blank">登记单</a></li>`).join("") ||
+    "<li class=\"empty\">暂无</li>";
+  $("departures").innerHTML = h.departures.map((g) => `<li>${esc(g.checked_out_at)} ${esc(g.room)} 房 ` +
+    `${guestLine(g)}</li>`).join("") || "<li class=\"empty\">暂无</li>";
+  $("findings").innerHTML = h.findings.map((f) => `<li class="finding ${esc(f.severity)}">` +
+    `${esc(f.label)}` + (f.who ? `：${esc(f.who)}` : "") + "</li>").join("") ||
+    "<li class=\"empty\">暂无问题</li>";
+}
+
+async function refreshUpload() {
+  const u = await api("/api/upload");
+  const rate = u.today.rate === null ? "今日暂无入住" :
+    `${u.today.rate}%（${u.today.on_time}/${u.today.stays}）`;
+  const items = [
+    ["派出所", u.station ? "已配置，后台自动上报" : "未配置（离线，可导出上报文件）"],
+    ["待上报", u.waiting ? `${u.waiting} 条，最早已等待 ${u.oldest_minutes} 分钟` : "全部已上报"],
+    ["最近成功", u.last_success || "尚无"],
+    ["今日按时上报率", rate],
+  ];
+  if (u.rejected) items.push(["被拒绝", `${u.rejected} 条`]);
+  if (u.last_error || u.push_error) items.push(["上次错误", u.push_error || u.last_error]);
+  for (const d of u.due_soon) items.push(["时限提醒", `${d.room} 房 ${d.masked} ` +
+    (d.late ? "已超过上报时限" : "即将超过上报时限")]);
+  $("upload").innerHTML = items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("");
+}
+
+async function refreshAll() {
+  try { await refreshHouse(); } catch (e) { showResult(esc(e.message), false); }
+  try { await refreshUpload(); } catch (e) { /* shown on the next refresh */ }
+}
+
+async function checkin(ev) {
+  ev.preventDefault();
+  if (!party.length) { showResult("请先刷身份证或手工录入旅客。", false); return; }
+  const body = {room: $("room").value, expected: $("expected").value || null,
+    guests: party.map((g) => g.token ? {token: g.token} : {number: g.number, name: g.name})};
+  try {
+    const r = await api("/api/checkin", body);
+    const lines = [esc(r.message)].concat(r.guests.map((g) => `${esc(g.name)} ${esc(g.masked)}（${esc(g.capture)}${g.created ? "，新登记" : ""}）`));
+    for (const w of r.warnings) lines.push("注意：" + esc(w));
+    for (const f of r.findings) lines.push(`发现的问题：${esc(f.label)}` + (f.who ? `（${esc(f.who)}）` : ""));
+    lines.push(`<a id="slip-link" href="${esc(r.slip)}" target="_blank">打印登记单（PDF）</a>`);
+    showResult(lines.join("\n"), true);
+    party = []; renderParty();
+    $("card").classList.remove("fresh");
+  } catch (e) { showResult(esc(e.message), false); }
+  refreshAll();
+}
+
+async function checkout(body) {
+  try {
+    const r = await api("/api/checkout", body);
+    const lines = [esc(r.message)];
+    for (const f of r.findings) lines.push(`发现的问题：${esc(f.label)}`);
+    showResult(lines.join("\n"), true);
+    $("staying").hidden = true;
+  } catch (e) { showResult(esc(e.message), false); }
+  refreshAll();
+}
+
+function addManual(ev) {
+  ev.preventDefault();
+  const number = $("manual-number").value.trim().toUpperCase();
+  const name = $("manual-name").value.trim();
+  if (!number || !name) { showResult("手工录入需要证件号码和姓名。", false); return; }
+  const masked = number.length > 10 ? number.slice(0, 6) + "*".repeat(number.length - 10) + number.slice(-4) : number;
+  party.push({number, name, masked, manual: true});
+  $("manual-number").value = ""; $("manual-name").value = "";
+  renderParty();
+  $("checkin").focus();
+}
+
+$("checkin-form").addEventListener("submit", checkin);
+$("manual-form").addEventListener("submit", addManual);
+$("clear").onclick = () => { party = []; renderParty(); $("result").hidden = true; };
+document.addEventListener("keydown", (ev) => {
+  // Swipe + Enter alone: Enter anywhere outside a text field checks the party in.
+  const t = ev.target;
+  if (ev.key === "Enter" && !(t instanceof HTMLInputElement) && !(t instanceof HTMLButtonElement)
+      && !(t instanceof HTMLSelectElement) && !(t instanceof HTMLTextAreaElement)) {
+    checkin(ev);
+  }
+});
+refreshAll();
+setInterval(refreshUpload, 5000);
+pollState();
+$("checkin").focus();
