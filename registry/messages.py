@@ -1,4 +1,5 @@
-"""The Chinese wording of the core's messages, for every adapter (command line, station service, desk page).
+"""The Chinese wording of the core's messages, for every adapter (command line, station
+service, desk page).
 
 The core raises errors with stable English messages (registry.errors); each adapter shows a
 user the Chinese sentence found here, with what to do. A message with no wording here is shown
@@ -34,6 +35,13 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "{0} 不是来去系统的用户或已被停用：请管理员运行 laiqu user add",
         ),
         (r"^user (\S+) already exists", "用户 {0} 已经存在"),
+        (r"^a password needs at least (\d+) characters", "密码至少需要 {0} 个字符"),
+        (r"^a device needs a name of at most 64 characters", "设备名称不能为空，最多 64 个字符"),
+        (
+            r"^device (.+) of (\S+) already has a token",
+            "用户 {1} 的设备“{0}”已有令牌：请先用 laiqu user revoke-token 吊销",
+        ),
+        (r"^device (.+) of (\S+) holds no token", "用户 {1} 的设备“{0}”没有有效令牌"),
         (r"^user (\S+) is already disabled", "用户 {0} 已被停用"),
         (r"^user (\S+) is not registered", "用户 {0} 尚未登记"),
         (r"^role must be one of (.+), not (.+)", "角色只能是 {0}（收到 {1}）"),

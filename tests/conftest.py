@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parent))
+import checkout  # noqa: F401, I001  (this checkout's registry, not tests/registry: see there)
 
 from dbtools import ENGINES, NOW, _drop_pg, _fresh_pg
 from pgserver import PgServer
