@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from cli.app import App
+from cli.app import App, NotInitialised, heads
 from cli.errors import Refusal
 
 DEFAULT_PORT = 8443
@@ -70,7 +70,7 @@ def serve(
     """
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert 和 --tls-key 必须同时给出。")
-    app.sessions  # noqa: B018  (refuses an uninitialised or unreachable database up front)
+    _check_database(app)
     import uvicorn
 
     from service.app import create_app
@@ -88,6 +88,20 @@ def serve(
         )
     except OSError as exc:
         raise Refusal(f"无法在 {host}:{port} 上启动服务：{exc.strerror or exc}。") from exc
+
+
+def _check_database(app: App) -> None:
+    """Refuse an unreachable or uninitialised database before listening. The service acts as
+    each caller; whoever starts it need not be a registry user."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        revision = heads(app.engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "连接失败"
+        raise Refusal(f"无法连接数据库 {app.shown_url}：{reason}。请检查 --db。") from exc
+    if not revision:
+        raise NotInitialised(app.shown_url)
 
 
 COMMANDS = [serve]

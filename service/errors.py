@@ -3,9 +3,10 @@
 Status by cause: 400 invalid input (bad number, bad date), 401 no or bad credential, 403 out of
 the caller's scope, 404 not found, 409 refused by the registry's state or ambiguous, 413 body
 too large (``service.limits``), 422 request validation (pydantic, rewritten in Chinese with
-the field), 500 anything unexpected (a generic message; the detail only in the server's log,
-scrubbed of ID numbers by ``service.logs``). The core's English messages are worded by
-``registry.messages.phrase``; the transaction was rolled back before any of these is sent.
+the field), 503 database unavailable or busy (with ``Retry-After``), 500 anything unexpected
+(a generic message; the detail only in the server's log, scrubbed of ID numbers by
+``service.logs``). The core's English messages are worded by ``registry.messages.phrase``;
+the transaction was rolled back before any of these is sent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -51,7 +53,7 @@ CORE: list[tuple[type[RegistryError], int, str, str]] = [
 HTTP_CODES = {
     400: ("bad_request", "请求格式不正确"),
     401: ("unauthorized", "请先登录"),
-    404: ("not_found", "没有这个地址"),
+    404: ("no_route", "没有这个地址"),
     405: ("method_not_allowed", "此地址不支持这种请求方法"),
     413: ("too_large", "请求体太大"),
 }
@@ -130,12 +132,24 @@ def _unauthorized(_request: Request, _exc: Exception) -> JSONResponse:
     return problem(401, "unauthorized", AUTH_FAILED, headers=CHALLENGE)
 
 
+BUSY = "派出所数据库暂时不可用或繁忙，未做任何更改。请稍后重试（前台会自动重试）。"
+RETRY_AFTER_SECONDS = 5
+
+
+def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    """The database is down, locked or aborted the transaction (deadlock, serialization):
+    nothing was written; the caller retries (``Retry-After``)."""
+    log.warning("database unavailable: %s", str(getattr(exc, "orig", exc)).splitlines()[:1])
+    return problem(503, "unavailable", BUSY, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app`` and the last-resort guard around it."""
     app.add_exception_handler(RegistryError, _core)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Unauthorized, _unauthorized)
+    app.add_exception_handler(OperationalError, _busy)
     app.add_middleware(Shield)
 
 

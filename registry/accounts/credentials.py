@@ -12,6 +12,7 @@ credential, never a database login).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -30,9 +31,13 @@ from registry.privacy import access, audit
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "lq_"
 _HASHER = PasswordHasher()
-# Verified against when the login has no password, so a wrong login costs what a wrong
-# password does (no timing hint of which logins exist).
-_DUMMY = _HASHER.hash("laiqu-no-such-password")
+
+
+@functools.cache
+def _dummy() -> str:
+    """Verified against when the login has no password, so a wrong login costs what a wrong
+    password does (no timing hint of which logins exist); made on first use, not at import."""
+    return _HASHER.hash("laiqu-no-such-password")
 
 
 def _user(session: Session, login: str) -> RegistryUser:
@@ -133,7 +138,7 @@ def by_password(session: Session, login: str, password: str) -> Principal | None
     """
     stored = session.get(ApiPassword, login) if len(login) <= 64 else None
     try:
-        _HASHER.verify(stored.hash if stored else _DUMMY, password)
+        _HASHER.verify(stored.hash if stored else _dummy(), password)
     except (VerificationError, InvalidHashError):
         return None
     if stored is None:
