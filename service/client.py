@@ -4,7 +4,9 @@
 Basic (login and password) or a device token, and maps the answers onto the push's errors:
 a network error, a timeout, 429, 502–504 become ``StationUnreachable`` (retried with the
 outbox back-off, at least the ``Retry-After`` the station sent); 404 for the venue becomes
-``UnknownVenue``; 401, 403, 413 and other refusals become ``StationRefused`` with the
+``UnknownVenue``; a batch over the station's body limit (413) is sent again in halves, in
+order (each half applied once, the ledger keeps a resend harmless); 401, 403, a single item
+over the limit and other refusals become ``StationRefused`` with the
 station's Chinese message. TLS is verified (``ca_file`` for a station's own CA).
 """
 
@@ -96,6 +98,9 @@ class HttpStation:
         except httpx.TransportError as exc:  # connect, read, write, timeouts, protocol
             raise StationUnreachable(f"无法连接派出所服务：{type(exc).__name__} {exc}") from exc
         status = response.status_code
+        if status == 413 and len(items) > 1:  # over the station's body limit: halve, in order
+            half = len(items) // 2
+            return self.send(venue, items[:half], ctx) + self.send(venue, items[half:], ctx)
         if status in RETRYABLE or status >= 500:
             raise StationUnreachable(
                 _message(response), retry_after=retry_after(response.headers.get("Retry-After"))

@@ -23,11 +23,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 
-from world import STATION, add_other_hotel, build  # noqa: E402
+from world import STATION, add_other_hotel, build
 
-from registry.accounts import credentials, users  # noqa: E402
-from registry.context import Context  # noqa: E402
-from registry.db.engine import make_engine, session_factory  # noqa: E402
+from registry.accounts import credentials, users
+from registry.context import Context
+from registry.db.engine import make_engine, session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "desk-secret-1"
@@ -54,9 +54,7 @@ class Server:
 
     def client(self, user: str | None = "clerk", **kw: object) -> httpx.Client:
         auth = httpx.BasicAuth(user, PASSWORD) if user else None
-        return httpx.Client(
-            base_url=self.url, auth=auth, timeout=30, verify=self.ca or True, **kw
-        )
+        return httpx.Client(base_url=self.url, auth=auth, timeout=30, verify=self.ca or True, **kw)
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -133,7 +131,8 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
-def sqlite_station(sqlite_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "station.sqlite"
+def desk_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A front desk's own SQLite file (it queues every registration for upload)."""
+    path = tmp_path / "desk.sqlite"
     shutil.copy(sqlite_template, path)
     return f"sqlite:///{path}"

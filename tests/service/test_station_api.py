@@ -107,10 +107,10 @@ def test_refusals_are_chinese_json_and_change_nothing(server):
 
 
 def test_disabled_user_and_revoked_token_are_refused_next_request(server):
+    from conftest import ADMIN
+
     from registry.accounts import credentials, users
     from registry.db.engine import session_factory
-
-    from conftest import ADMIN
 
     bearer = {"Authorization": f"Bearer {server.token}"}
     with httpx.Client(base_url=server.url, headers=bearer) as device:
