@@ -44,7 +44,9 @@ def _basic(value: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     login, sep, password = text.partition(":")
-    return (login, password) if sep and login else None
+    if not sep or not login or len(login) > 64 or any(ord(c) < 32 for c in text):
+        return None  # no registry login holds a control character (nor may a NUL reach SQL)
+    return login, password
 
 
 def _check(session: Session, header: str) -> tuple[Principal, str | None, str, str | None]:

@@ -13,6 +13,7 @@ station's Chinese message. TLS is verified (``ca_file`` for a station's own CA).
 from __future__ import annotations
 
 import email.utils
+import ssl
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,7 +86,7 @@ class HttpStation:
             base_url=base_url.rstrip("/"),
             headers=headers,
             auth=auth,
-            verify=ca_file or True,
+            verify=ssl.create_default_context(cafile=ca_file) if ca_file else True,
             timeout=timeout,
             transport=transport,
         )

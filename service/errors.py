@@ -87,6 +87,7 @@ REASONS = {
     "too_short": "至少需要一项",
     "too_long": "项数太多",
     "extra_forbidden": "不认识的字段",
+    "value_error": "含有不允许的字符（如控制字符）或格式不正确",
     "bool_parsing": "应为 true 或 false",
     "bool_type": "应为 true 或 false",
 }

@@ -9,14 +9,41 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from registry.db.models import Finding, Person
 from registry.identity.ids import mask
 from registry.matching.codes import CODES
 from registry.people.registration import TypedIdentity
+
+
+def plain_text(value: str) -> str:
+    """Refuse what no registry field may hold: NUL and other control characters (PostgreSQL
+    cannot store NUL) and unpaired surrogates (not UTF-8)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not UTF-8 text") from None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(plain_text)]
+
+
+def _walk(value: Any) -> None:
+    if isinstance(value, str):
+        plain_text(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _walk(k)
+            _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            _walk(v)
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -33,16 +60,16 @@ class Strict(BaseModel):
 class GuestIn(Strict):
     """A person typed in at a desk (the service takes no chip data it cannot verify)."""
 
-    id_number: str = Field(min_length=1, max_length=40, description="证件号码")
-    name: str = Field(min_length=1, max_length=100, description="姓名")
-    doc_type: str | None = Field(None, max_length=20, description="证件类型，默认按号码判断")
+    id_number: Text = Field(min_length=1, max_length=40, description="证件号码")
+    name: Text = Field(min_length=1, max_length=100, description="姓名")
+    doc_type: Text | None = Field(None, max_length=20, description="证件类型，默认按号码判断")
     gender: Literal["1", "2"] | None = None
     birth_date: date | None = None
-    ethnicity: str | None = Field(None, max_length=2)
-    nationality: str | None = Field(None, max_length=3)
-    english_name: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, max_length=20)
-    hukou_address: str | None = Field(None, max_length=200)
+    ethnicity: Text | None = Field(None, max_length=2)
+    nationality: Text | None = Field(None, max_length=3)
+    english_name: Text | None = Field(None, max_length=100)
+    phone: Text | None = Field(None, max_length=20)
+    hukou_address: Text | None = Field(None, max_length=200)
     valid_to: date | None = None
 
     def identity(self) -> TypedIdentity:
@@ -142,8 +169,8 @@ class UploadItem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     id: uuid.UUID
-    table: str = Field(max_length=32)
-    op: str = Field(max_length=16)
+    table: Text = Field(max_length=32)
+    op: Text = Field(max_length=16)
     record: uuid.UUID
     data: dict[str, Any]
 
@@ -151,6 +178,13 @@ class UploadItem(BaseModel):
 class Batch(Strict):
     venue: dict[str, Any] = Field(description="发送场所：id、name、kind、jurisdiction")
     items: list[UploadItem] = Field(max_length=5000)
+
+    @model_validator(mode="after")
+    def _plain(self) -> Batch:
+        _walk(self.venue)
+        for item in self.items:
+            _walk(item.data)
+        return self
 
 
 class ItemResult(BaseModel):
@@ -169,8 +203,8 @@ class BatchResult(BaseModel):
 
 
 class CheckInIn(Strict):
-    venue: str = Field(min_length=1, max_length=200, description="场所编号或名称")
-    room: str = Field(min_length=1, max_length=20)
+    venue: Text = Field(min_length=1, max_length=200, description="场所编号或名称")
+    room: Text = Field(min_length=1, max_length=20)
     guests: list[GuestIn] = Field(min_length=1, max_length=20)
     expected_checkout: date | None = None
 
@@ -191,9 +225,9 @@ class CheckInOut(BaseModel):
 
 
 class CheckOutIn(Strict):
-    venue: str = Field(min_length=1, max_length=200)
-    room: str | None = Field(None, min_length=1, max_length=20)
-    id_number: str | None = Field(None, min_length=1, max_length=40)
+    venue: Text = Field(min_length=1, max_length=200)
+    room: Text | None = Field(None, min_length=1, max_length=20)
+    id_number: Text | None = Field(None, min_length=1, max_length=40)
 
 
 class StayOut(BaseModel):
@@ -214,7 +248,7 @@ class CheckOutOut(BaseModel):
 
 
 class MoveInIn(Strict):
-    house: str = Field(min_length=1, max_length=200, description="房屋编号或门牌编码")
+    house: Text = Field(min_length=1, max_length=200, description="房屋编号或门牌编码")
     guest: GuestIn
     on: date | None = None
     relation: Literal["tenant", "co-tenant", "family", "dormitory", "owner"] = "tenant"
@@ -240,10 +274,10 @@ class MoveInOut(BaseModel):
 
 
 class MoveOutIn(Strict):
-    house: str = Field(min_length=1, max_length=200)
-    id_number: str = Field(min_length=1, max_length=40)
+    house: Text = Field(min_length=1, max_length=200)
+    id_number: Text = Field(min_length=1, max_length=40)
     on: date | None = None
-    reason: str | None = Field(None, max_length=200)
+    reason: Text | None = Field(None, max_length=200)
 
 
 class MoveOutOut(BaseModel):
@@ -259,13 +293,13 @@ class MoveOutOut(BaseModel):
 
 class JobIn(Strict):
     action: Literal["start", "end"]
-    employer: str = Field(min_length=1, max_length=200, description="单位编号或名称")
-    id_number: str = Field(min_length=1, max_length=40)
-    name: str | None = Field(None, max_length=100)
+    employer: Text = Field(min_length=1, max_length=200, description="单位编号或名称")
+    id_number: Text = Field(min_length=1, max_length=40)
+    name: Text | None = Field(None, max_length=100)
     on: date | None = None
-    post: str | None = Field(None, max_length=100)
-    jurisdiction: str | None = Field(None, max_length=32, description="未登记单位的辖区")
-    reason: str | None = Field(None, max_length=200)
+    post: Text | None = Field(None, max_length=100)
+    jurisdiction: Text | None = Field(None, max_length=32, description="未登记单位的辖区")
+    reason: Text | None = Field(None, max_length=200)
 
 
 class JobOut(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.matching import checks
-from service.schemas import FindingOut, Findings
+from service.schemas import FindingOut, Findings, Text
 from service.unit import Caller, run
 
 router = APIRouter(tags=["比对问题"])
@@ -20,8 +20,8 @@ router = APIRouter(tags=["比对问题"])
 def findings(
     request: Request,
     ctx: Caller,
-    jurisdiction: Annotated[str | None, Query(max_length=32, description="辖区代码")] = None,
-    code: Annotated[str | None, Query(max_length=32, description="问题代码")] = None,
+    jurisdiction: Annotated[Text | None, Query(max_length=32, description="辖区代码")] = None,
+    code: Annotated[Text | None, Query(max_length=32, description="问题代码")] = None,
 ) -> Findings:
     """未处理的比对问题（人证、人房、人岗），可按辖区和问题代码筛选。"""
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.lookup import finder, records
-from service.schemas import PersonOut, SearchHit, SearchOut
+from service.schemas import PersonOut, SearchHit, SearchOut, Text
 from service.unit import Caller, run
 
 router = APIRouter(tags=["查询"])
@@ -20,7 +20,7 @@ router = APIRouter(tags=["查询"])
 def person(
     request: Request,
     ctx: Caller,
-    number: Annotated[str, Query(min_length=1, max_length=40, description="证件号码")],
+    number: Annotated[Text, Query(min_length=1, max_length=40, description="证件号码")],
 ) -> PersonOut:
     """按证件号码查一个人（证件号码、电话脱敏；查询记入审计日志）。"""
     return run(request, ctx, lambda s, c: PersonOut.of(records.read_person(s, c, number)))
@@ -30,7 +30,7 @@ def person(
 def search(
     request: Request,
     ctx: Caller,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="号码片段、姓名、拼音")],
+    q: Annotated[Text, Query(min_length=1, max_length=100, description="号码片段、姓名、拼音")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
     """查找人员：证件号码（全部或部分）、姓名、拼音、首字母、电话。只返回权限范围内的人员。"""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from registry.errors import InvalidInput
+from service.schemas import Text
 from service.unit import Caller, run
 
 router = APIRouter(tags=["报表"])
@@ -24,7 +25,7 @@ def monthly(
     request: Request,
     ctx: Caller,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="统计月份 YYYY-MM")],
-    jurisdiction: Annotated[str, Query(min_length=1, max_length=32, description="辖区代码")],
+    jurisdiction: Annotated[Text, Query(min_length=1, max_length=32, description="辖区代码")],
 ) -> Response:
     """生成辖区某月的流动人口居住登记月报（PDF，不含任何身份号码）。"""
     from reports.content import build_monthly

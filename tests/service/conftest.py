@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -32,6 +33,11 @@ from registry.db.engine import make_engine, session_factory
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "desk-secret-1"
 ADMIN = Context("tester", "test-setup")
+TOKENS: dict[str, str] = {}  # database URL -> coord's token
+
+
+def trust(ca: str | None) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=ca) if ca else True
 
 
 def free_port() -> int:
@@ -49,19 +55,21 @@ class Server:
     hotel: str
     other_hotel: str
     token: str
+    tokens: dict[str, str] = field(default_factory=dict)
     ca: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def client(self, user: str | None = "clerk", **kw: object) -> httpx.Client:
         auth = httpx.BasicAuth(user, PASSWORD) if user else None
-        return httpx.Client(base_url=self.url, auth=auth, timeout=30, verify=self.ca or True, **kw)
+        return httpx.Client(base_url=self.url, auth=auth, timeout=30, verify=trust(self.ca), **kw)
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 def prepare_station(db_url: str) -> tuple[str, str, str]:
-    """The city, the two hotels and the users; (hotel id, other hotel id, clerk's token)."""
+    """The city, the two hotels and the users; (hotel id, other hotel id, clerk's token).
+    ``coord`` gets a token too (``coord.token`` in the station directory)."""
     engine = make_engine(db_url)
     sf = session_factory(engine)
     hotel = build(sf, ADMIN)
@@ -73,6 +81,7 @@ def prepare_station(db_url: str) -> tuple[str, str, str]:
         for login in ("clerk", "other", "coord"):
             credentials.set_password(s, ADMIN, login, PASSWORD)
         token = credentials.issue_token(s, ADMIN, "clerk", "前台1号机")
+        TOKENS[db_url] = credentials.issue_token(s, ADMIN, "coord", "协管员电脑")
     engine.dispose()
     return hotel, other, token
 
@@ -102,7 +111,7 @@ def start(
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{url}/api/v1/openapi.json", verify=ca or True, timeout=2).is_success:
+            if httpx.get(f"{url}/api/v1/openapi.json", verify=trust(ca), timeout=2).is_success:
                 return url, process
         except httpx.TransportError:
             pass
@@ -126,7 +135,9 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
     hotel, other, token = prepare_station(db_url)
     log = tmp_path / "server.log"
     url, process = start(db_url, log, args=("--max-body", "65536"))
-    yield Server(url, db_url, log, process, hotel, other, token)
+    yield Server(
+        url, db_url, log, process, hotel, other, token, {"clerk": token, "coord": TOKENS[db_url]}
+    )
     stop(process)
 
 
