@@ -20,7 +20,7 @@ from registry.identity.cards import CardRead
 from registry.identity.ids import DocType, mask, ric_check_digit
 from registry.movements import employment, residences, stays
 from registry.people import registration
-from registry.places import houses, jurisdictions, venues
+from registry.places import employers, houses, jurisdictions, venues
 
 CITY = "310100"
 JURISDICTIONS = [  # code, name, level, parent
@@ -106,7 +106,7 @@ def build_city(sessions: sessionmaker[Session], ctx: Context) -> City:
                 rooms=2,
             )
             house_ids[plate] = str(house.id)
-        employers = {}
+        employer_ids = {}
         for short, name, code, grid, headcount in [
             ("快递", "徐汇迅达快递服务有限公司", "91310104MA1FL0001", "310104010102", 2),
             ("餐饮", "长宁华阳餐饮管理有限公司", "91310105MA1GB0002", "310105010101", 1),
@@ -120,8 +120,8 @@ def build_city(sessions: sessionmaker[Session], ctx: Context) -> City:
                 headcount=headcount,
                 industry="H" if short == "餐饮" else "G",
             )
-            employers[short] = str(changed.record.id)
-    return City(house_ids, employers)
+            employer_ids[short] = str(changed.record.id)
+    return City(house_ids, employer_ids)
 
 
 Swipe = Callable[[int | CardRead], CardRead]

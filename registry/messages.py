@@ -35,6 +35,10 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "{0} 不是来去系统的用户或已被停用：请管理员运行 laiqu user add",
         ),
         (r"^user (\S+) already exists", "用户 {0} 已经存在"),
+        (
+            r"^check out either a room or one guest's ID number",
+            "退房请给出房间号或一位旅客的证件号码（二者选一）",
+        ),
         (r"^a password needs at least (\d+) characters", "密码至少需要 {0} 个字符"),
         (r"^a device needs a name of at most 64 characters", "设备名称不能为空，最多 64 个字符"),
         (

@@ -17,6 +17,7 @@ from registry.db.models import Finding, Person
 from registry.identity.ids import mask
 from registry.matching.codes import CODES
 from registry.people.registration import TypedIdentity
+from service.logs import scrub
 
 
 def plain_text(value: str) -> str:
@@ -145,7 +146,7 @@ class FindingOut(BaseModel):
             subject_kind=f.subject_kind,
             subject_id=f.subject_id,
             person_id=f.person_id,
-            detail=f.detail,
+            detail=scrub(f.detail or ""),
             found_at=f.found_at,
             resolved_at=f.resolved_at,
         )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from registry.context import Context
 from registry.errors import InvalidInput
 from registry.movements import stays
+from service.logs import scrub
 from service.schemas import (
     CheckInIn,
     CheckInOut,
@@ -47,7 +48,7 @@ def check_in(request: Request, ctx: Caller, body: CheckInIn) -> CheckInOut:
                     stay_id=stay.id,
                     capture=reg.capture,
                     created=reg.created,
-                    warnings=reg.warnings,
+                    warnings=[scrub(w) for w in reg.warnings],
                 )
                 for reg, stay in zip(done.guests, done.stays, strict=True)
             ],

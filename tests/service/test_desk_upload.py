@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from conftest import PASSWORD, ROOT, laiqu_env
 from dbtools import NOW
+from servicekit import PASSWORD, ROOT, laiqu_env
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from world import HOTEL, build, count, guests, snapshot_desk, snapshot_station

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import schemathesis
 import trustme
-from conftest import PASSWORD, prepare_station, start, stop, trust
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -19,6 +18,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from servicekit import PASSWORD, prepare_station, start, stop, trust
 from world import HOTEL, rid
 
 from service.logs import scrub

@@ -107,7 +107,7 @@ def test_refusals_are_chinese_json_and_change_nothing(server):
 
 
 def test_disabled_user_and_revoked_token_are_refused_next_request(server):
-    from conftest import ADMIN
+    from servicekit import ADMIN
 
     from registry.accounts import credentials, users
     from registry.db.engine import session_factory
