@@ -88,6 +88,18 @@ def test_push_over_http_loses_nothing_and_duplicates_nothing(server, desk):
     assert [r[1:] for r in b["stays"]] == [r[1:] for r in a["stays"]]
     st.dispose()
     assert "Traceback" not in server.log_text()
+    # one more day at the desk: the upload's round trip, with a device token
+    guests(sf, CTX, hotel, 20, start=100)
+    station = HttpStation(server.url, token=server.token)
+    try:
+        timed = push(sf, station, CTX.at(NOW + timedelta(hours=1)), batch=200)
+    finally:
+        station.close()
+    assert timed.rejected == 0 and timed.batches == 1 and _states(desk) == {"accepted"}
+    print(
+        f"\nupload over HTTP: {timed.sent} items (20 check-ins) in one batch, "
+        f"{timed.seconds * 1000:.0f} ms round trip ({timed.sent / timed.seconds:.0f} items/s)"
+    )
 
 
 def test_busy_station_retry_after_is_honoured(desk):

@@ -38,6 +38,9 @@ def test_desk_day_over_http(server):
         assert {f["code"] for f in body["findings"]} >= {"PC-MANUAL"}
         seen = desk.get("/api/v1/persons", params={"number": GUEST["id_number"]})
         assert seen.status_code == 200 and seen.json()["name"] == "李四"
+        with server.client("other") as stranger:  # another hotel's desk: not its guest
+            hidden = stranger.get("/api/v1/persons", params={"number": GUEST["id_number"]})
+            assert hidden.status_code == 403 and "无权查看此人员" in hidden.json()["message"]
         found = desk.get("/api/v1/search", params={"q": GUEST["id_number"][-6:]})
         assert found.status_code == 200 and found.json()["count"] >= 1
         out = desk.post("/api/v1/checkouts", json={"venue": HOTEL, "room": "101"})
