@@ -142,7 +142,10 @@ def day_at_the_desks(
 
     h1, h2, h3 = city.houses.values()
     landlord = swipe(1)
-    step("房东刷卡登记", lambda s: _registered(registration.register_person(s, ctx, landlord, city=CITY)))
+    step(
+        "房东刷卡登记",
+        lambda s: _registered(registration.register_person(s, ctx, landlord, city=CITY)),
+    )
     step(
         "房东登记到两处房屋",
         lambda s: "\n".join(

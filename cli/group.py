@@ -94,7 +94,9 @@ def guest_of(row: csvfiles.Row, seen: dict[str, int]) -> tuple[str, TypedIdentit
     except RegistryError as exc:
         raise csvfiles.CsvError(phrase(str(exc)).replace(*DOC_HINT)) from None
     if (first := seen.setdefault(number.key, row.line)) != row.line:
-        raise csvfiles.CsvError(f"证件号码 {number.masked} 与第 {first} 行重复：每位旅客只能登记一次")
+        raise csvfiles.CsvError(
+            f"证件号码 {number.masked} 与第 {first} 行重复：每位旅客只能登记一次"
+        )
     nationality = v.get("nationality") or None  # a passport needs it
     return v["room"], TypedIdentity(
         number=v["id_number"], name=v["name"], doc_type=doc, nationality=nationality

@@ -243,8 +243,8 @@ def _query_shown(text: str) -> str:
 
 
 def search(session: Session, text: str, limit: int) -> list[tuple[Person, str | None]]:
-    """Persons matching ``text`` and how they matched; ``registry.lookup.search`` (indexed) when that
-    module exists, else plain LIKE queries."""
+    """Persons matching ``text`` and how they matched; ``registry.lookup.search`` (indexed)
+    when that module exists, else plain LIKE queries."""
     if importlib.util.find_spec("registry.lookup.search") is not None:
         from registry.lookup import search
 

@@ -63,9 +63,10 @@ def serve(
 ) -> None:
     """派出所服务：/api/v1 HTTP 接口（OpenAPI 文档在 /api/v1/openapi.json）。
 
-    前台经此上报（laiqu sync push --to https://主机:端口）。每个请求都要用
-    laiqu user password 设置的密码或 laiqu user token 签发的令牌登录，
-    按用户的角色和辖区授权，并记入审计日志。
+    前台经此上报：laiqu sync push --to https://主机:端口。
+
+    每个请求都要登录（服务密码或设备令牌），按用户的角色和辖区授权，并记入审计日志。
+
     请用 --db 指定已初始化的派出所数据库；对外提供服务时请给出 --tls-cert 和 --tls-key。
     """
     if (tls_cert is None) != (tls_key is None):

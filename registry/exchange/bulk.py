@@ -237,8 +237,9 @@ def person_columns() -> tuple[str, ...]:
 def person_tuple(row: Mapping[str, Any], columns: Sequence[str], now: datetime) -> tuple[Any, ...]:
     """One persons row in ``columns`` order, with derived columns filled in.
 
-    ``number`` and ``doc_type`` are required and must already be normalised (``registry.identity.ids``);
-    ``id_key``, pinyin forms, ``number_rev`` and timestamps are derived when absent.
+    ``number`` and ``doc_type`` are required and must already be normalised
+    (``registry.identity.ids``); ``id_key``, pinyin forms, ``number_rev`` and timestamps are
+    derived when absent.
     """
     values = dict(row)
     number, doc_type = values["number"], values["doc_type"]

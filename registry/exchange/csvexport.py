@@ -1,4 +1,5 @@
-"""Exporting persons, houses and employers to CSV within the caller's scope, masked, formula-safe, and audited with the persons in the file."""
+"""Exporting persons, houses and employers to CSV within the caller's scope, masked, formula-safe,
+and audited with the persons in the file."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Importing persons, houses and employers from checked CSV rows through the registry's use cases, all or nothing or skipping bad rows."""
+"""Importing persons, houses and employers from checked CSV rows through the registry's use cases,
+all or nothing or skipping bad rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Residence permits (居住证暂行条例, 2016) once issued: status, the yearly endorsement window, issue, endorse, show, and the due and suspended lists."""
+"""Residence permits (居住证暂行条例, 2016) once issued: status, the yearly endorsement window,
+issue, endorse, show, and the due and suspended lists."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What the place use cases share: the change they report, id references and the scope guard of a resolver."""
+"""What the place use cases share: the change they report, id references and the scope guard of a
+resolver."""
 
 from __future__ import annotations
 

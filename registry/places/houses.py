@@ -1,4 +1,5 @@
-"""Houses (出租屋 and other dwellings): registration, updates and the resolver a scoped user is checked at."""
+"""Houses (出租屋 and other dwellings): registration, updates and the resolver a scoped user is
+checked at."""
 
 from __future__ import annotations
 

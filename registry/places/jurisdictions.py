@@ -1,4 +1,5 @@
-"""The jurisdiction tree (GA/T 380 / GB/T 2260 codes: city, district, police station, community, grid) and the city a code belongs to."""
+"""The jurisdiction tree (GA/T 380 / GB/T 2260 codes: city, district, police station, community,
+grid) and the city a code belongs to."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""How long each kind of record is kept (PIPL Art 19): the retention rules in force for a jurisdiction on a day."""
+"""How long each kind of record is kept (PIPL Art 19): the retention rules in force for a
+jurisdiction on a day."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What a purge would remove: the records past their retention period, minus held persons, with samples to show before anything is deleted."""
+"""What a purge would remove: the records past their retention period, minus held persons, with
+samples to show before anything is deleted."""
 
 from __future__ import annotations
 

@@ -132,7 +132,9 @@ def fuzz_db(sqlite_template, tmp_path_factory):
 )
 def test_importing_rows_never_raises(fuzz_db, kind: str, cells: list[list[str]]) -> None:
     header = list(csvfiles.REQUIRED[kind]) + ["birth_date", "capacity", "headcount"][:1]
-    text = "\n".join(",".join(csvfiles.neutralise(c).replace(",", "，") for c in row) for row in cells)
+    text = "\n".join(
+        ",".join(csvfiles.neutralise(c).replace(",", "，") for c in row) for row in cells
+    )
     before = table_counts(fuzz_db)
     try:
         _, rows = csvfiles.read_rows(",".join(header) + "\n" + text, kind)

@@ -81,7 +81,9 @@ def test_typed_name_must_match_the_registry(engine, sf, ctx):
 def test_foreign_and_hmt_categories(sf, ctx):
     build(sf, ctx)
     with sf.begin() as s:
-        hmt = registration.register_person(s, ctx, typed(rid("810000", "19940823", "002"), "陈大文"))
+        hmt = registration.register_person(
+            s, ctx, typed(rid("810000", "19940823", "002"), "陈大文")
+        )
         foreign = registration.register_person(
             s, ctx, typed("E12345678", "JOHN SMITH", doc_type="passport", nationality="usa")
         )

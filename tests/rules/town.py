@@ -56,7 +56,9 @@ def build(sf: sessionmaker[Session], ctx: Context) -> Town:
         )
         elsewhere = houses.add_house(s, ctx, "天河路1号", OTHER_CITY, filing="GZ-1")
         body = "91440300MA5F00001"
-        emp = employers.add_employer(s, ctx, "百花电子厂", body + uscc.calc_check_digit(body), STATION)
+        emp = employers.add_employer(
+            s, ctx, "百花电子厂", body + uscc.calc_check_digit(body), STATION
+        )
         return Town(
             str(hotel.id), str(house.id), str(filed.id), str(elsewhere.id), str(emp.record.id)
         )
