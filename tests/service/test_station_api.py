@@ -87,9 +87,19 @@ def test_refusals_are_chinese_json_and_change_nothing(server):
             "/api/v1/checkouts", json={"venue": HOTEL, "id_number": GUEST["id_number"]}
         )
         assert unknown.status_code == 404 and "尚未登记" in unknown.json()["message"]
+        first = desk.post(
+            "/api/v1/checkins", json={"venue": HOTEL, "room": "102", "guests": [MATE]}
+        )
+        assert first.status_code == 201
+        before = table_counts(engine)  # the check-in above is the only write
+        twice = desk.post(
+            "/api/v1/checkins", json={"venue": HOTEL, "room": "103", "guests": [MATE]}
+        )
+        assert twice.status_code == 409 and twice.json()["code"] == "refused"
+        assert "请先退房" in twice.json()["message"]
         findings = desk.get("/api/v1/findings")  # a desk reads no findings list
         assert findings.status_code == 403
-        texts = [elsewhere.text, bad.text, missing.text, unknown.text]
+        texts = [elsewhere.text, bad.text, missing.text, unknown.text, twice.text]
     with httpx.Client(base_url=server.url) as anonymous:
         nobody = anonymous.get("/api/v1/findings")
         assert nobody.status_code == 401 and "Basic" in nobody.headers["www-authenticate"]
@@ -105,7 +115,7 @@ def test_refusals_are_chinese_json_and_change_nothing(server):
     assert {"refused.venue", "auth.failed"} <= actions
     engine.dispose()
     for text in texts:
-        _no_full_numbers(text, GUEST["id_number"])
+        _no_full_numbers(text, GUEST["id_number"], MATE["id_number"])
     assert "Traceback" not in server.log_text()
 
 
