@@ -5,8 +5,7 @@ employers with valid credit codes, persons with valid-checksum ID numbers (resid
 many provinces plus locals, some Hong Kong/Macao/Taiwan permits and 2023 foreign permanent
 resident numbers), Chinese names (polyphonic surnames such as 曾, 单, 仇 included; pinyin from
 ``registry.identity.names.forms``), phones, documents, a year of hotel stays, residences and
-employments
-with open and closed valid-time intervals. A sprinkle of late reports, over-capacity and
+employments with open and closed valid-time intervals. A sprinkle of late reports, over-capacity and
 unfiled houses, expired documents, manual captures and unregistered employers gives the
 matchings something to find. Journal ``events`` rows are optional (``--events``).
 

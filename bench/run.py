@@ -5,13 +5,13 @@
     python bench/run.py --scale --engines postgresql       # 10 M persons (not run in CI)
 
 Measures (performance.md §5): ID look-up (B2), name/pinyin/initials/address search (B3),
-check-ins through ``registry.movements.stays.check_in_many`` (B1: one desk; several desks at once,
-one
-check-in per transaction and ``--batch`` per transaction) and bulk import (B4). A is our code, B the
-raw DB-API driver doing the same work; each measure runs A B B A for ``--rounds`` rounds and
-reports p50/p95/p99 of both and the ratio of medians. Results go to ``bench/results/`` as
-JSON and a Markdown table, with the machine and versions. PostgreSQL is the throw-away server
-of ``tests/pgserver.py`` (fsync and synchronous_commit off: commit latency is not measured).
+check-ins through ``registry.movements.stays.check_in_many`` (B1: one desk; several desks at
+once, one check-in per transaction and ``--batch`` per transaction) and bulk import (B4). A is
+our code, B the raw DB-API driver doing the same work; each measure runs A B B A for
+``--rounds`` rounds and reports p50/p95/p99 of both and the ratio of medians. Results go to
+``bench/results/`` as JSON and a Markdown table, with the machine and versions. PostgreSQL is
+the throw-away server of ``tests/pgserver.py`` (fsync and synchronous_commit off: commit latency
+is not measured).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -34,6 +35,7 @@ from cli.params import (
     swipe,
     typed_identity,
 )
+from cli.station import open_station, station_options
 from registry.context import Context
 from registry.db.models import Person, Stay
 from registry.identity.cards import CardRead
@@ -202,7 +204,8 @@ def checkout_result(session: Session, done: stays.CheckOut) -> tuple[dict[str, A
     "--station",
     envvar="LAIQU_STATION_URL",
     metavar="URL",
-    help="派出所数据库地址：给出时在后台自动上报（默认读取 LAIQU_STATION_URL）。",
+    help="派出所服务地址（https://…，管理员也可给数据库地址）：给出时在后台自动上报"
+    "（默认读取 LAIQU_STATION_URL）。",
 )
 @click.option(
     "--push-every",
@@ -212,6 +215,7 @@ def checkout_result(session: Session, done: stays.CheckOut) -> tuple[dict[str, A
     metavar="SECONDS",
     help="后台上报的间隔秒数。",
 )
+@station_options
 @json_option
 @click.pass_obj
 def frontdesk(
@@ -221,6 +225,9 @@ def frontdesk(
     count: int | None,
     station: str | None,
     push_every: float,
+    station_user: str | None,
+    token_file: Path | None,
+    ca_file: Path | None,
     as_json: bool,
 ) -> None:
     """小旅馆前台循环：刷证件 → 输入房间号 → 回车，即完成入住。
@@ -235,9 +242,10 @@ def frontdesk(
     log: list[dict[str, Any]] = []
     say = note if as_json else click.echo
     swipes = 0
+    target = open_station(app, station, station_user, token_file, ca_file) if station else None
     uploads = (
-        BackgroundPush(app.sessions, station, app.ctx, venue_id, push_every).start()
-        if station
+        BackgroundPush(app.sessions, target, app.ctx, venue_id, push_every).start()
+        if target is not None
         else None
     )
     try:
@@ -256,6 +264,8 @@ def frontdesk(
     finally:
         if uploads is not None:
             uploads.stop()
+        if target is not None and not isinstance(target, str):
+            target.close()
     ins = sum(1 for e in log if e["action"] == "checkin")
     summary = f"本次共办理入住 {ins} 次、退房 {len(log) - ins} 次。"
     data: dict[str, Any] = {"venue": {"id": venue_id, "name": venue_name}, "actions": log}

@@ -124,9 +124,11 @@ def _bootstrap_admin(app: App) -> str | None:
 
 
 def _register_commands() -> None:
-    from cli import demo, desk, deskpage, findings, group, housing, people, places, transfer
+    from cli import demo, desk, deskpage, findings, group, housing, people, places, serve, transfer
 
-    for module in (places, people, desk, deskpage, group, housing, findings, transfer, demo):
+    for module in (
+        places, people, desk, deskpage, group, housing, findings, transfer, demo, serve
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
     for module_name, group_name in OPTIONAL_GROUPS.items():

@@ -13,10 +13,11 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import cell, emit, joined, json_option, table
+from cli.station import open_station, station_options
 from registry.errors import NotFound
 from registry.messages import phrase
 from registry.sync import files, outbox, rates
-from registry.sync.push import BATCH, PushReport, push
+from registry.sync.push import BATCH, PushReport, StationRefused, push
 from registry.sync.station import UnknownVenue
 
 STATES = {"pending": "待上报", "sent": "已发送待确认", "accepted": "已接收", "rejected": "被拒收"}
@@ -49,7 +50,11 @@ def sync() -> None:
 
 @sync.command("push")
 @click.option(
-    "--to", "url", required=True, metavar="URL", help="派出所数据库地址（SQLAlchemy URL）。"
+    "--to",
+    "url",
+    required=True,
+    metavar="URL",
+    help="派出所服务地址（https://主机:端口）；管理员也可直接给出派出所数据库地址。",
 )
 @click.option("--venue", metavar="V", help=VENUE_HELP)
 @click.option(
@@ -67,23 +72,43 @@ def sync() -> None:
     metavar="SECONDS",
     help="连接失败时按退避间隔重试的最长秒数（0 为不重试）。",
 )
+@station_options
 @json_option
 @click.pass_obj
 def push_command(
-    app: App, url: str, venue: str | None, batch: int, retry_for: float, as_json: bool
+    app: App,
+    url: str,
+    venue: str | None,
+    batch: int,
+    retry_for: float,
+    station_user: str | None,
+    token_file: Path | None,
+    ca_file: Path | None,
+    as_json: bool,
 ) -> None:
-    """把待上报的记录分批推送到派出所；重复推送不会重复登记。"""
+    """把待上报的记录分批推送到派出所；重复推送不会重复登记。
+
+    经派出所服务（https://…）上报时用 --user（密码取自 LAIQU_STATION_PASSWORD）或
+    --token-file 登录；派出所繁忙（429/503）或网络中断时按退避间隔重试。
+    """
+    sessions = app.sessions
+    station = open_station(app, url, station_user, token_file, ca_file)
     try:
-        report = push(app.sessions, url, app.ctx, venue_ref=venue, batch=batch, retry_for=retry_for)
+        report = push(sessions, station, app.ctx, venue_ref=venue, batch=batch, retry_for=retry_for)
     except UnknownVenue as exc:
         raise Refusal("派出所尚未登记本场所：请先在派出所登记同名场所后再上报。") from exc
+    except StationRefused as exc:
+        raise Refusal(f"派出所拒收本批上报（{exc}）。记录仍保存在本机，待处理后再上报。") from exc
+    finally:
+        if not isinstance(station, str):
+            station.close()
     with app.sessions() as session:
         left = outbox.summary(session)
     data = _push_data(report, left)
     emit(as_json, data, lambda: _push_text(report, left))
     if left.waiting and report.errors:
         raise Refusal(
-            f"无法连接派出所数据库（{report.errors[-1]}）：还有 {left.waiting} 条待上报，"
+            f"无法连接派出所（{report.errors[-1]}）：还有 {left.waiting} 条待上报，"
             "已保存在本机，稍后会自动重试。"
         )
 

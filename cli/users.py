@@ -1,4 +1,5 @@
-"""``user add|list|disable``: who may use the registry, with which role and scope (admin)."""
+"""``user add|list|disable|password|token|revoke-token``: who may use the registry, with which
+role and scope, and their credentials for the station service (admin)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, table
-from registry.accounts import users
+from registry.accounts import credentials, users
 from registry.db.access_models import RegistryUser
 from registry.privacy import access
 
@@ -115,6 +116,53 @@ def user_disable(app: App, login: str) -> None:
     with app.sessions.begin() as session:
         users.disable_user(session, app.ctx, login)
     click.echo(f"已停用用户 {login}。")
+
+
+@user.command("password")
+@click.argument("login")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="从标准输入读取密码（一行），用于脚本；否则在终端提示输入两次。",
+)
+@click.pass_obj
+def user_password(app: App, login: str, password_stdin: bool) -> None:
+    """设置用户访问派出所服务的密码（HTTP Basic 登录；只保存 argon2 散列）。"""
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            "新密码", hide_input=True, confirmation_prompt="再输入一次", err=True
+        )
+    with app.sessions.begin() as session:
+        credentials.set_password(session, app.ctx, login, password)
+    click.echo(f"已设置用户 {login} 的服务密码。")
+
+
+@user.command("token")
+@click.argument("login")
+@click.option("--device", required=True, metavar="NAME", help="设备名称，例如 前台1号机。")
+@click.pass_obj
+def user_token(app: App, login: str, device: str) -> None:
+    """为用户的一台设备签发访问令牌（只显示这一次，库中只存其散列）。"""
+    with app.sessions.begin() as session:
+        token = credentials.issue_token(session, app.ctx, login, device)
+    click.echo(
+        f"已为用户 {login} 的设备“{device.strip()}”签发令牌（只显示这一次，请妥善保存）：",
+        err=True,
+    )
+    click.echo(token)
+
+
+@user.command("revoke-token")
+@click.argument("login")
+@click.option("--device", required=True, metavar="NAME", help="要吊销令牌的设备名称。")
+@click.pass_obj
+def user_revoke_token(app: App, login: str, device: str) -> None:
+    """吊销用户某台设备的访问令牌：从下一次请求起拒绝。"""
+    with app.sessions.begin() as session:
+        count = credentials.revoke_token(session, app.ctx, login, device)
+    click.echo(f"已吊销用户 {login} 设备“{device.strip()}”的 {count} 个令牌。")
 
 
 def _data(u: RegistryUser) -> dict[str, object]:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine
 
 import registry.db.all_models  # noqa: F401  (registers every table on the metadata)
 from registry.db.base import Base, UTCDateTime
-from registry.db.engine import resolve_url
+from registry.db.engine import normalise, resolve_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -36,7 +36,7 @@ def include_object(
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
     if engine is None:
-        engine = create_engine(resolve_url(config.get_main_option("sqlalchemy.url")))
+        engine = create_engine(normalise(resolve_url(config.get_main_option("sqlalchemy.url"))))
     return engine
 
 

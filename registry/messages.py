@@ -58,6 +58,17 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"^the audit log does not verify before re-keying: (.+)",
             "审计日志在改用密钥文件之前核对失败（{0}）：请保全数据库并报告，暂不能升级",
         ),
+        (
+            r"^check out either a room or one guest's ID number",
+            "退房请给出房间号或一位旅客的证件号码（二者选一）",
+        ),
+        (r"^a password needs at least (\d+) characters", "密码至少需要 {0} 个字符"),
+        (r"^a device needs a name of at most 64 characters", "设备名称不能为空，最多 64 个字符"),
+        (
+            r"^device (.+) of (\S+) already has a token",
+            "用户 {1} 的设备“{0}”已有令牌：请先用 laiqu user revoke-token 吊销",
+        ),
+        (r"^device (.+) of (\S+) holds no token", "用户 {1} 的设备“{0}”没有有效令牌"),
         (r"^user (\S+) is already disabled", "用户 {0} 已被停用"),
         (r"^user (\S+) is not registered", "用户 {0} 尚未登记"),
         (r"^role must be one of (.+), not (.+)", "角色只能是 {0}（收到 {1}）"),

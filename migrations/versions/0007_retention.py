@@ -1,8 +1,7 @@
 """Retention of stays, residences and employments: legal holds (issue #8).
 
-The retention periods are rules (``retention_*_years`` in ``registry.matching.rules``), stored in
-the
-``rules`` table of 0002; this revision adds only the holds that keep a person out of a purge.
+The retention periods are rules (``retention_*_years`` in ``registry.matching.rules``), stored
+in the ``rules`` table of 0002; this revision adds only the holds that keep a person out of a purge.
 
 Revision ID: 0007
 Revises: 0006

@@ -1,5 +1,5 @@
-"""Registry users (the identities that act: database logins, OS accounts, later API
-credentials): adding, disabling and listing them, and read-only database logins; admin only."""
+"""Registry users (the identities that act: database logins, OS accounts; API credentials in
+``credentials``): adding, disabling and listing them, and read-only database logins; admin only."""
 
 from __future__ import annotations
 

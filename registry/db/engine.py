@@ -83,9 +83,24 @@ def begin_waiting(conn: Any, wait: float = BUSY_WAIT) -> None:
             time.sleep(random.uniform(0.005, 0.05))
 
 
+def normalise(url: str) -> str:
+    """``postgresql://…`` (no driver named) as ``postgresql+psycopg2://…``.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql`` URL to psycopg 3, while the project installs
+    psycopg2 (pyproject.toml): a URL typed as ``--db postgresql://user@host/db`` must work.
+    ``postgres://`` (libpq's short scheme) is accepted the same way.
+    """
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg2://" + url.removeprefix(bare)
+    return url
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout."""
-    url = resolve_url(url)
+    """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A PostgreSQL URL without a driver uses psycopg2 (``normalise``)."""
+    url = normalise(resolve_url(url))
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)

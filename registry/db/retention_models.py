@@ -1,8 +1,8 @@
 """Tables of issue #8's retention: legal holds that stop a purge.
 
-The retention periods themselves are rules (``registry.matching.rules``: ``retention_*_years``), set
-per
-jurisdiction with an effective day like every other rule; only what rules cannot say lives here.
+The retention periods themselves are rules (``registry.matching.rules``:
+``retention_*_years``), set per jurisdiction with an effective day like every other rule; only
+what rules cannot say lives here.
 """
 
 from __future__ import annotations

@@ -238,8 +238,8 @@ def person_tuple(row: Mapping[str, Any], columns: Sequence[str], now: datetime) 
     """One persons row in ``columns`` order, with derived columns filled in.
 
     ``number`` and ``doc_type`` are required and must already be normalised
-    (``registry.identity.ids``);
-    ``id_key``, pinyin forms, ``number_rev`` and timestamps are derived when absent.
+    (``registry.identity.ids``); ``id_key``, pinyin forms, ``number_rev`` and timestamps are
+    derived when absent.
     """
     values = dict(row)
     number, doc_type = values["number"], values["doc_type"]

@@ -8,6 +8,7 @@ audited as one read with them as subjects; a search text made of digits is audit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -51,16 +52,22 @@ def person_file(
     return PersonFile(person, list(documents), current, list(findings))
 
 
+_DIGITS = re.compile(r"[0-9Xx]{6,}")
+
+
 def shown_query(text: str) -> str:
-    """A search text as it may be shown or audited: digits (numbers, phones) masked."""
-    return text if not text.strip()[:1].isdigit() else mask(text)
+    """A search text as it may be shown or audited: runs of 6 or more digits (numbers,
+    phones) masked wherever they stand, at most 100 characters."""
+    return _DIGITS.sub(lambda m: mask(m.group(0)), text.strip())[:100]
 
 
 def search_persons(
-    session: Session, ctx: Context, text: str, limit: int
+    session: Session, ctx: Context, text: str, limit: int = search.DEFAULT_LIMIT
 ) -> list[tuple[Person, str]]:
     """Persons matching ``text`` (best first, at most ``limit``) with how each matched
-    (``search.TIERS``), only those the user may see; audited as ``person.searched``."""
+    (``search.TIERS``), only those the user may see; audited as ``person.searched``.
+
+    Raises ``OutOfScope`` for a role that may not read persons (analyst), audited."""
     hits = [h for h in search.search(session, text, limit) if h.kind == "person"]
     ids = [h.id for h in hits]
     rows = session.scalars(select(Person).where(Person.id.in_(ids))) if ids else []

@@ -12,16 +12,29 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.context import Context
 from registry.errors import RegistryError
-from registry.sync.push import push
+from registry.sync.push import Transport, push
 
 
 class BackgroundPush:
     """Push every ``every`` seconds until stopped; the last outcome is kept for display."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], url: str, ctx: Context, venue: str, every: float
+        self,
+        sessions: sessionmaker[Session],
+        station: str | Transport,
+        ctx: Context,
+        venue: str,
+        every: float,
     ) -> None:
-        self.sessions, self.url, self.ctx, self.venue, self.every = sessions, url, ctx, venue, every
+        """``station``: a database URL or a transport (e.g. the HTTP client of
+        ``service.client``), kept open across pushes."""
+        self.sessions, self.url, self.ctx, self.venue, self.every = (
+            sessions,
+            station,
+            ctx,
+            venue,
+            every,
+        )
         self.last_error: str | None = None
         self.pushed = 0
         self.notices: list[str] = []

@@ -1,9 +1,13 @@
-"""Push the desk's outbox to the station registry over a database connection.
+"""Push the desk's outbox to the station: over HTTP to the station service, or (an admin's
+tool) straight into the station's database.
 
 One batch at a time: the desk marks the items sent and commits, the station applies them in
 one transaction (ledger included), the desk records each item's outcome. A failure anywhere
 leaves the items to be resent; the ledger makes the resend harmless. Bounded batches keep a
-station transaction short; a failed batch waits a back-off (1 s doubling to 5 min) per item.
+station transaction short; a failed batch waits a back-off (1 s doubling to 5 min) per item,
+or longer when the station asked for it (``StationUnreachable.retry_after``, HTTP
+Retry-After). How a batch travels is a ``Transport``: ``DatabaseTransport`` here, the HTTP
+client in the adapters (``service.client``), so the core imports no web library.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,13 +29,56 @@ from registry.db.models import Event, Venue
 from registry.db.sync_models import OutboxItem
 from registry.errors import InvalidInput, NotFound, RegistryError
 from registry.sync import outbox, payload
-from registry.sync.station import apply_batch
+from registry.sync.station import Result, apply_batch
 
 BATCH = 200
 
 
 class StationUnreachable(RegistryError):
-    """The station could not be reached or failed mid-batch; the items will be resent."""
+    """The station could not be reached or failed mid-batch; the items will be resent
+    (not before ``retry_after`` seconds when the station said so)."""
+
+    def __init__(self, message: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StationRefused(RegistryError):
+    """The station refused the batch as a whole (credential, scope, size): resending the
+    same will not help; the items stay queued until someone fixes the cause."""
+
+
+class Transport(Protocol):
+    """How a batch reaches the station and its results come back."""
+
+    def send(
+        self, venue: dict[str, Any], items: list[dict[str, Any]], ctx: Context
+    ) -> list[Result]:
+        """The station's result per item, in order; raises ``StationUnreachable`` (retry
+        later), ``StationRefused`` or ``UnknownVenue``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class DatabaseTransport:
+    """Straight into the station's database (``apply_batch`` in one station transaction)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine, self.sessions = station_sessions(url)
+
+    def send(
+        self, venue: dict[str, Any], items: list[dict[str, Any]], ctx: Context
+    ) -> list[Result]:
+        try:
+            with self.sessions.begin() as st:
+                return apply_batch(st, venue, items, ctx.now())
+        except (SQLAlchemyError, OSError) as exc:
+            self.engine.dispose()
+            raise StationUnreachable(f"the station did not take the batch: {_reason(exc)}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 @dataclass
@@ -120,7 +167,7 @@ def station_sessions(url: str) -> tuple[Engine, sessionmaker[Session]]:
 
 def push_once(
     desk: sessionmaker[Session],
-    station: sessionmaker[Session],
+    station: Transport,
     venue_ref: str | None,
     ctx: Context,
     report: PushReport,
@@ -137,12 +184,10 @@ def push_once(
         return 0
     ids = [uuid.UUID(i["id"]) for i in items]
     try:
-        with station.begin() as st:
-            results = apply_batch(st, identity, items, ctx.now())
-    except (SQLAlchemyError, OSError) as exc:
-        with desk.begin() as session:
-            outbox.failed(session, ids, _reason(exc), datetime.now(UTC))
-        raise StationUnreachable(f"the station did not take the batch: {_reason(exc)}") from exc
+        results = station.send(identity, items, ctx)
+    except (StationUnreachable, StationRefused) as exc:
+        _failed(desk, ids, exc)
+        raise
     except NotFound:
         with desk.begin() as session:
             outbox.failed(session, ids, "venue not registered at the station", now)
@@ -160,6 +205,25 @@ def push_once(
     return len(items)
 
 
+def _failed(desk: sessionmaker[Session], ids: list[uuid.UUID], exc: RegistryError) -> None:
+    """Back to pending with the back-off, at least the station's Retry-After."""
+    now = datetime.now(UTC)
+    with desk.begin() as session:
+        outbox.failed(session, ids, str(exc), now)
+        wait = getattr(exc, "retry_after", None)
+        if wait:
+            later = now + timedelta(seconds=min(float(wait), 3600.0))
+            session.execute(
+                update(OutboxItem)
+                .where(
+                    OutboxItem.id.in_(ids),
+                    OutboxItem.state == "pending",
+                    OutboxItem.next_attempt_at < later,
+                )
+                .values(next_attempt_at=later)
+            )
+
+
 def _reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:250]
@@ -167,7 +231,7 @@ def _reason(exc: BaseException) -> str:
 
 def push(
     desk: sessionmaker[Session],
-    station_url: str,
+    station: str | Transport,
     ctx: Context,
     *,
     venue_ref: str | None = None,
@@ -175,25 +239,29 @@ def push(
     retry_for: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PushReport:
-    """Push until nothing is due; retry with back-off for up to ``retry_for`` seconds."""
+    """Push until nothing is due; retry with back-off for up to ``retry_for`` seconds.
+
+    ``station``: a database URL (``DatabaseTransport``, closed at the end) or a transport
+    (the caller's, left open). Raises ``StationRefused`` and ``UnknownVenue`` at once.
+    """
     report = PushReport()
     started = time.monotonic()
-    engine, station = station_sessions(station_url)
+    transport = DatabaseTransport(station) if isinstance(station, str) else station
     try:
         while True:
             try:
-                if push_once(desk, station, venue_ref, ctx, report, batch):
+                if push_once(desk, transport, venue_ref, ctx, report, batch):
                     continue
             except StationUnreachable as exc:
                 report.errors.append(str(exc))
-                engine.dispose()
             wait = _next_due(desk)
             elapsed = time.monotonic() - started
             if wait is None or elapsed + wait > retry_for:
                 break
             sleep(max(0.05, wait))
     finally:
-        engine.dispose()
+        if transport is not station:
+            transport.close()
         report.seconds = time.monotonic() - started
     return report
 

@@ -1,0 +1,108 @@
+"""``laiqu serve``: the station service (``service.app``) under uvicorn.
+
+The web stack is imported only when the command runs: ``laiqu --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.app import App, NotInitialised, heads
+from cli.errors import Refusal
+
+DEFAULT_PORT = 8443
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="监听端口。",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="TLS 证书（PEM）；与 --tls-key 一起给出时以 HTTPS 提供服务。",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="TLS 私钥（PEM）。",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(1024),
+    default=1 << 20,
+    show_default=True,
+    metavar="BYTES",
+    help="请求体大小上限（字节），超过的请求答复 413。",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+    help="日志级别（日志中的证件号码一律脱敏）。",
+)
+@click.pass_obj
+def serve(
+    app: App,
+    host: str,
+    port: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    max_body: int,
+    log_level: str,
+) -> None:
+    """派出所服务：/api/v1 HTTP 接口（OpenAPI 文档在 /api/v1/openapi.json）。
+
+    前台经此上报：laiqu sync push --to https://主机:端口。
+
+    每个请求都要登录（服务密码或设备令牌），按用户的角色和辖区授权，并记入审计日志。
+
+    请用 --db 指定已初始化的派出所数据库；对外提供服务时请给出 --tls-cert 和 --tls-key。
+    """
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert 和 --tls-key 必须同时给出。")
+    _check_database(app)
+    import uvicorn
+
+    from service.app import create_app
+    from service.logs import log_config
+
+    try:
+        uvicorn.run(
+            create_app(app.url, max_body=max_body),
+            host=host,
+            port=port,
+            ssl_certfile=str(tls_cert) if tls_cert else None,
+            ssl_keyfile=str(tls_key) if tls_key else None,
+            log_config=log_config(log_level),
+            server_header=False,
+        )
+    except OSError as exc:
+        raise Refusal(f"无法在 {host}:{port} 上启动服务：{exc.strerror or exc}。") from exc
+
+
+def _check_database(app: App) -> None:
+    """Refuse an unreachable or uninitialised database before listening. The service acts as
+    each caller; whoever starts it need not be a registry user."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        revision = heads(app.engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "连接失败"
+        raise Refusal(f"无法连接数据库 {app.shown_url}：{reason}。请检查 --db。") from exc
+    if not revision:
+        raise NotInitialised(app.shown_url)
+
+
+COMMANDS = [serve]

@@ -1,0 +1,179 @@
+"""A desk pushes its outbox to the station service over HTTP: everything arrives once, also
+when an answer is lost and the batch is sent again; a busy station's Retry-After is kept;
+pushing straight into the station's database is an admin's tool only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from dbtools import NOW
+from servicekit import PASSWORD, ROOT, laiqu_env
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from world import HOTEL, build, count, guests, snapshot_desk, snapshot_station
+
+from registry.context import Context
+from registry.db.engine import make_engine, session_factory
+from registry.db.models import Stay, Venue
+from registry.db.sync_models import LedgerEntry, OutboxItem
+from registry.sync.background import BackgroundPush
+from registry.sync.push import push
+from service.client import HttpStation
+
+CTX = Context("clerk", "desk-1", NOW)
+
+
+class LoseFirstAnswer(httpx.BaseTransport):
+    """The first batch reaches the station and is applied, but its answer never comes back."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.calls = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        response = self.inner.handle_request(request)
+        if self.calls == 1:
+            response.read()
+            response.close()
+            raise httpx.ReadError("connection lost before the answer", request=request)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def desk(desk_url):
+    engine = make_engine(desk_url)
+    yield engine
+    engine.dispose()
+
+
+def _states(engine) -> set[str]:
+    with Session(engine) as s:
+        return set(s.scalars(select(OutboxItem.state)))
+
+
+def test_push_over_http_loses_nothing_and_duplicates_nothing(server, desk):
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 12)
+    queued = count(desk, "outbox")
+    flaky = LoseFirstAnswer()
+    station = HttpStation(server.url, user="clerk", password=PASSWORD, transport=flaky)
+    try:
+        report = push(sf, station, CTX.at(NOW + timedelta(minutes=5)), batch=10, retry_for=30)
+    finally:
+        station.close()
+    assert flaky.calls >= 2 and len(report.errors) == 1
+    assert report.duplicates >= 1  # the first batch came again: the ledger answered it
+    assert _states(desk) == {"accepted"} and report.rejected == 0
+    st = make_engine(server.db_url)
+    with Session(st) as s:
+        venue = s.scalar(select(Venue.id).where(Venue.name == HOTEL))
+        ledger = s.scalar(select(func.count()).select_from(LedgerEntry))
+        stays = s.scalar(select(func.count()).select_from(Stay))
+    assert ledger == queued  # every item once (heartbeats included in both)
+    assert stays == count(desk, "stays") == 12
+    a, b = snapshot_desk(desk), snapshot_station(st, venue)
+    b["events"] = [e for e in b["events"] if not e[4].startswith("user.")]  # the set-up's
+    for table in ("persons", "documents", "events"):
+        assert b[table] == a[table], table
+    assert [r[1:] for r in b["stays"]] == [r[1:] for r in a["stays"]]
+    st.dispose()
+    assert "Traceback" not in server.log_text()
+    # one more day at the desk: the upload's round trip, with a device token
+    guests(sf, CTX, hotel, 20, start=100)
+    station = HttpStation(server.url, token=server.token)
+    try:
+        timed = push(sf, station, CTX.at(NOW + timedelta(hours=1)), batch=200)
+    finally:
+        station.close()
+    assert timed.rejected == 0 and timed.batches == 1 and _states(desk) == {"accepted"}
+    print(
+        f"\nupload over HTTP: {timed.sent} items (20 check-ins) in one batch, "
+        f"{timed.seconds * 1000:.0f} ms round trip ({timed.sent / timed.seconds:.0f} items/s)"
+    )
+
+
+def test_busy_station_retry_after_is_honoured(desk):
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 2)
+    busy = httpx.MockTransport(
+        lambda request: httpx.Response(
+            503, headers={"Retry-After": "120"}, json={"code": "unavailable", "message": "忙"}
+        )
+    )
+    station = HttpStation("http://station.invalid", token="lq_x", transport=busy)
+    before = datetime.now(UTC)
+    report = push(sf, station, CTX, retry_for=0)
+    assert report.sent == 0 and "503" in report.errors[0]
+    with Session(desk) as s:
+        due = s.scalars(select(OutboxItem.next_attempt_at)).all()
+    assert due and all(d >= before + timedelta(seconds=119) for d in due)
+
+
+def test_cli_push_and_frontdesk_transport(server, desk, desk_url):
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 3)
+    env = laiqu_env(desk_url, LAIQU_STATION_PASSWORD=PASSWORD)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "sync",
+            "push",
+            "--to",
+            server.url,
+            "--user",
+            "clerk",
+            "--json",
+        ],
+        env=env,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["waiting"] == 0 and data["rejected"] == 0 and data["sent"] > 0
+    # the frontdesk's background thread with the same transport
+    guests(sf, CTX, hotel, 2, start=50)
+    station = HttpStation(server.url, token=server.token)
+    uploads = BackgroundPush(sf, station, CTX, hotel, every=0.2).start()
+    uploads.stop()
+    station.close()
+    assert uploads.last_error is None and uploads.pushed > 0
+    assert _states(desk) == {"accepted"}
+    # straight into the station's database: only for an admin of that registry
+    direct = subprocess.run(
+        [sys.executable, "-m", "cli.main", "sync", "push", "--to", server.db_url],
+        env=env,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert direct.returncode == 1 and "只限派出所管理员" in direct.stderr
+    no_credential = subprocess.run(
+        [sys.executable, "-m", "cli.main", "sync", "push", "--to", server.url],
+        env=laiqu_env(desk_url),
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert no_credential.returncode == 1 and "凭据" in no_credential.stderr
