@@ -14,12 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.errors import BUSY, Refusal
+from registry.accounts import users
 from registry.context import Context
 from registry.db import engine as db_engine
 from registry.privacy import access
@@ -68,8 +69,8 @@ class App:
         """The identity: ``current_user`` on PostgreSQL, the OS account of the process on
         SQLite (``os_account``: the real uid, not the environment)."""
         if self.engine.dialect.name == "postgresql":
-            with self.engine.connect() as conn:
-                return str(conn.execute(text("SELECT current_user")).scalar_one())
+            with db_engine.session_factory(self.engine)() as session:
+                return users.database_login(session)
         return os_account()
 
     def identify(self) -> Context:
@@ -81,9 +82,7 @@ class App:
         login = self.login()
         with db_engine.session_factory(self.engine)() as session:
             principal = access.principal_for(session, login)
-            if self.engine.dialect.name == "postgresql" and not session.scalar(
-                text("SELECT has_table_privilege('audit_log', 'INSERT')")
-            ):
+            if not users.writes_audit(session):
                 raise Refusal(
                     f"数据库登录 {login} 是只读的（laiqu_reader）：只能用 SQL 查询本辖区的数据。"
                     "laiqu 命令的每次查看都要记入审计日志，请通过派出所服务使用。"

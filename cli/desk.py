@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cli.app import App
@@ -37,9 +36,9 @@ from cli.params import (
 )
 from cli.station import open_station, station_options
 from registry.context import Context
-from registry.db.models import Person, Stay
 from registry.identity.cards import CardRead
-from registry.identity.ids import mask, parse
+from registry.identity.ids import mask
+from registry.lookup import desk as desk_view
 from registry.movements import stays
 from registry.people.find import find_person
 from registry.people.registration import Identity, Registration, TypedIdentity
@@ -304,22 +303,26 @@ def queue_lines(session: Session, ctx: Context) -> list[str]:
 def _serve(app: App, venue_id: str, card: CardRead, say: Any) -> dict[str, Any] | None:
     """One guest at the desk: check in (room typed) or, if staying here, check out."""
     say(f"读卡：{card.name} {card.masked_number}")
-    try:
+    try:  # short transactions: none is open while the clerk answers
         with app.sessions.begin() as session:
-            staying = _open_stay(session, venue_id, card)
-            if staying is not None:
-                if not click.confirm(
-                    f"已在 {staying.room} 房入住，办理退房？", default=True, err=True
-                ):
-                    return None
+            staying = desk_view.open_stay_by_number(
+                session, app.ctx, venue_id, card.number, card.doc_type.value
+            )
+            room = staying.room if staying is not None else None
+        if room is not None:
+            if not click.confirm(f"已在 {room} 房入住，办理退房？", default=True, err=True):
+                return None
+            with app.sessions.begin() as session:
                 out = stays.check_out(session, app.ctx, venue_id, number=card.number)
                 data, text = checkout_result(session, out)
-                say(text)
-                return {"action": "checkout", **data}
-            room = click.prompt("房间号", err=True).strip()
+            say(text)
+            return {"action": "checkout", **data}
+        room = click.prompt("房间号", err=True).strip()
+        with app.sessions.begin() as session:
             done = stays.check_in(session, app.ctx, venue_id, room, [card])
-            say(checkin_text(done))
-            return {"action": "checkin", **checkin_data(done)}
+            data = checkin_data(done)
+        say(checkin_text(done))
+        return {"action": "checkin", **data}
     except click.Abort:
         raise
     except Exception as exc:
@@ -329,19 +332,6 @@ def _serve(app: App, venue_id: str, card: CardRead, say: Any) -> dict[str, Any] 
         note(f"错误：{translated.message}")
         note("请拿开证件后重新刷卡。")
         return None
-
-
-def _open_stay(session: Session, venue_id: str, card: CardRead) -> Stay | None:
-    key = parse(card.number, card.doc_type).key
-    return session.scalar(
-        select(Stay)
-        .join(Person, Person.id == Stay.person_id)
-        .where(
-            Person.id_key == key,
-            Stay.venue_id == resolve_venue(session, venue_id).id,
-            Stay.checked_out_at.is_(None),
-        )
-    )
 
 
 COMMANDS = [checkin, checkout, frontdesk]

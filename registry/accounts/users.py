@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from registry.context import Context
@@ -133,3 +133,18 @@ def bootstrap_admin(session: Session, ctx: Context, login: str) -> bool:
         return False
     add_user(session, ctx, login, "admin", name="初始化管理员")
     return True
+
+
+def database_login(session: Session) -> str:
+    """The PostgreSQL login of the session (``current_user``): the identity of a command run
+    straight against a station database (an admin, or a read-only login)."""
+    return str(session.scalar(text("SELECT current_user")))
+
+
+def writes_audit(session: Session) -> bool:
+    """Whether this session may append to the audit log; a read-only login
+    (``laiqu_reader``, migration 0009) may not, so it cannot use the audited use cases.
+    Always true on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT has_table_privilege('audit_log', 'INSERT')")))

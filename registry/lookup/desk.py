@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from registry.context import Context
 from registry.db.models import Finding, Person, Stay, Venue
 from registry.errors import NotFound
+from registry.identity.ids import parse
 from registry.lookup.records import guests_at
 from registry.places import venues
 from registry.privacy import access, audit
@@ -128,6 +129,24 @@ def open_stay_of(
         select(Stay).where(
             Stay.venue_id == venue.id,
             Stay.person_id == person_id,
+            Stay.checked_out_at.is_(None),
+        )
+    )
+
+
+def open_stay_by_number(
+    session: Session, ctx: Context, venue_ref: str, number: str, doc_type: str | None = None
+) -> Stay | None:
+    """The open stay at this venue of whoever holds this document (a swipe at the terminal
+    desk: check out if staying). Raises ``InvalidNumber`` for a malformed number."""
+    ctx = access.acting(session, ctx)
+    venue = venues.resolve_venue(session, venue_ref)
+    return session.scalar(
+        select(Stay)
+        .join(Person, Person.id == Stay.person_id)
+        .where(
+            Person.id_key == parse(number, doc_type).key,
+            Stay.venue_id == venue.id,
             Stay.checked_out_at.is_(None),
         )
     )
