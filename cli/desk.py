@@ -35,6 +35,7 @@ from cli.params import (
     typed_identity,
 )
 from cli.station import open_station, station_options
+from drivers.errors import ReaderError
 from registry.context import Context
 from registry.identity.cards import CardRead
 from registry.identity.ids import mask
@@ -249,9 +250,15 @@ def frontdesk(
     )
     try:
         with reader_at(reader_url) as reader:
+            # Reader trouble (card moved, bad frame, unplug, replug) is shown once, and the
+            # desk goes on waiting: an unplugged reader is picked up again when it is back.
+            reader.on_event = lambda event: note(f"读卡器：{event.message}")
             try:
                 while count is None or swipes < count:
-                    card = reader.read(1.0)
+                    try:
+                        card = reader.read(1.0)
+                    except ReaderError:
+                        continue  # an outage, already shown once; wait for the replug
                     if card is not None:
                         swipes += 1
                         entry = _serve(app, venue_id, card, say)

@@ -22,6 +22,7 @@ from registry.context import Context
 from registry.db.models import Person, Stay
 from registry.db.sync_models import CaptureOff, OutboxItem
 from registry.identity.ids import mask
+from registry.matching import rules
 
 OPEN = ("pending", "sent")
 HEARTBEAT = "heartbeat"
@@ -152,23 +153,47 @@ class DueSoon:
     room: str
     name: str
     masked: str
-    deadline: datetime
+    deadline: datetime  # when the stay becomes late (the station's PH-LATE)
 
 
 def due_soon(session: Session, now: datetime, within: timedelta) -> list[DueSoon]:
-    """Stays still waiting in the outbox whose deadline passes before ``now + within``."""
+    """Guests in the house whose check-in is still waiting in the outbox and becomes late
+    before ``now + within``, soonest first.
+
+    Late is when the station would raise PH-LATE: the report deadline, plus the domestic
+    alert delay for domestic guests (``rules.stay_alert_after``; a domestic guest's deadline
+    is the check-in itself). Guests who have left are not listed: their records still go up
+    with the rest of the queue.
+    """
     waiting = (
         select(OutboxItem.record_id)
         .where(OutboxItem.table_name == "stays", OutboxItem.state.in_(OPEN))
         .scalar_subquery()
     )
     rows = session.execute(
-        select(Stay.id, Stay.room, Person.name, Person.number, Stay.report_deadline)
+        select(
+            Stay.id,
+            Stay.room,
+            Person.name,
+            Person.number,
+            Stay.report_deadline,
+            Person.category,
+            Stay.jurisdiction_code,
+        )
         .join(Person, Person.id == Stay.person_id)
-        .where(Stay.id.in_(waiting), Stay.report_deadline <= now + within)
-        .order_by(Stay.report_deadline)
+        .where(
+            Stay.id.in_(waiting),
+            Stay.checked_out_at.is_(None),
+            Stay.report_deadline <= now + within,
+        )
     )
-    return [DueSoon(i, room, name, mask(number), dl) for i, room, name, number, dl in rows]
+    found = []
+    for stay_id, room, name, number, deadline, category, code in rows:
+        in_force = rules.effective(session, code, deadline.date())
+        late = rules.stay_alert_after(in_force, category, deadline)
+        if late <= now + within:
+            found.append(DueSoon(stay_id, room, name, mask(number), late))
+    return sorted(found, key=lambda d: d.deadline)
 
 
 def problems(session: Session, limit: int = 20) -> list[OutboxItem]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -203,3 +204,24 @@ def test_party_checkin_says_whose_each_finding_is(laiqu: Laiqu, city) -> None:
     assert len(manual) == 2
     assert any("张三 " in line for line in manual) and any("王五 " in line for line in manual)
     assert A not in out.output and C not in out.output
+
+
+def test_frontdesk_survives_an_unplugged_reader(laiqu: Laiqu, city, emulator) -> None:
+    """Unplugged mid-session: told once, the desk waits, and the next swipe after the
+    replug checks the guest in (issue #17)."""
+    url = reader_url(emulator)
+    steps = [(0.6, emulator.unplug), (2.6, emulator.replug), (3.6, lambda: emulator.present(0))]
+    timers = [threading.Timer(delay, action) for delay, action in steps]
+    for t in timers:
+        t.start()
+    try:
+        result = laiqu(
+            "frontdesk", "--venue", "天平宾馆", "--reader", url, "--count", "1", input="103\n"
+        )
+    finally:
+        for t in timers:
+            t.join()
+    assert result.exit_code == 0, result.output
+    assert "已入住：天平宾馆 103 房" in result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.startswith("读卡器：")]
+    assert len(lines) == 2, lines  # the unplug once, the replug once

@@ -71,9 +71,10 @@ def test_status_shows_pending_age_and_deadlines(desk_url):
     shown = run(desk_url, "sync", "status")
     assert shown.exit_code == 0, shown.output
     assert "待上报" in shown.output and "最早一条待上报已等待" in shown.output
-    assert "临近或已过上报时限" in shown.output  # domestic guests: immediately
+    assert "临近或已过上报时限" in shown.output  # the guests' check-ins are long overdue now
     data = json.loads(run(desk_url, "sync", "status", "--json").stdout)
-    assert data["waiting"] == count(desk, "outbox") and len(data["due_soon"]) == 2
+    # Guest 0 has left (every third checks out): only the guest still in the house is listed.
+    assert data["waiting"] == count(desk, "outbox") and len(data["due_soon"]) == 1
     assert data["oldest_age_seconds"] is not None
     desk.dispose()
 
@@ -135,3 +136,20 @@ def test_on_time_rate_per_venue_station_and_jurisdiction(desk_url, db_url, sf):
     section = next(x for x in report.sections if x.title == TITLE)
     assert section.tables[0].rows[0][5] == "75.0%"
     assert report.on_time is not None and report.on_time.total.on_time == 6
+
+
+def test_a_domestic_guest_is_late_only_after_the_alert_delay(desk_url):
+    from datetime import timedelta
+
+    from registry.sync import outbox
+
+    desk = make_engine(desk_url)
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 2, start=1)  # guests 1 and 2 stay; nobody checks out
+    with sf() as s:
+        now = CTX.now()
+        assert outbox.due_soon(s, now, timedelta(0)) == []  # just checked in: not late yet
+        soon = outbox.due_soon(s, now, timedelta(minutes=31))
+        assert len(soon) == 2 and all(d.deadline > now for d in soon)
+    desk.dispose()
