@@ -68,7 +68,7 @@ def group_text(done: list[stays.CheckIn]) -> str:
 
 
 @click.command("checkin-group")
-@click.option("--venue", required=True, metavar="V", help="旅馆编号或名称。")
+@click.option("--venue", required=True, metavar="V", help="旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。")
 @click.option("--until", "expected", type=DAY, help="预计退房日期 YYYY-MM-DD（全团相同）。")
 @json_option
 @click.argument(

@@ -120,8 +120,8 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "场所“{0}”尚未登记",
         ),
         (
-            r"^(\d+) venues are named '(.+)'; use the venue's id",
-            "有 {0} 个场所都叫“{1}”，请改用场所编号",
+            r"^(\d+) venues are named '(.+)': (.+); name one as",
+            "有 {0} 个场所都叫“{1}”：{2}；请写成“名称@辖区代码”，或给出场所编号的前 8 位",
         ),
         (
             r"^house '(.+)' is not registered",

@@ -7,10 +7,11 @@ where a reference becomes a record, so they are where a scoped user is refused
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
@@ -94,15 +95,34 @@ def resolve_venue(session: Session, ref: str) -> Venue:
 
 
 def venue_by_ref(session: Session, ref: str) -> Venue:
+    """A venue by its id, the first 8 or more characters of its id, its exact name, or
+    ``NAME@JURISDICTION`` when several venues share a name (no scope check: see
+    ``resolve_venue``). Raises ``NotFound`` and ``Ambiguous`` (naming the candidates)."""
+    ref = ref.strip()
     found = by_ref_id(session, Venue, ref)
     if isinstance(found, Venue):
         return found
-    matches = session.scalars(select(Venue).where(Venue.name == ref.strip())).all()
+    name, _, code = ref.partition("@")
+    query = select(Venue).where(Venue.name == name.strip())
+    if code:
+        query = query.where(Venue.jurisdiction_code == code.strip())
+    matches = list(session.scalars(query))
+    if not matches and _SHORT_ID.fullmatch(ref):
+        short = ref.lower().replace("-", "")
+        prefixed = select(Venue).where(cast(Venue.id, String).like(short[:8] + "%"))
+        matches = [v for v in session.scalars(prefixed) if v.id.hex.startswith(short)]
     if not matches:
         raise NotFound(f"venue {ref!r} is not registered")
     if len(matches) > 1:
-        raise Ambiguous(f"{len(matches)} venues are named {ref!r}; use the venue's id")
+        named = ", ".join(f"{v.name}@{v.jurisdiction_code} ({v.id.hex[:8]})" for v in matches)
+        raise Ambiguous(
+            f"{len(matches)} venues are named {name.strip()!r}: {named}; "
+            "name one as NAME@JURISDICTION or by the first 8 characters of its id"
+        )
     return matches[0]
+
+
+_SHORT_ID = re.compile(r"[0-9a-fA-F][0-9a-fA-F-]{7,35}")
 
 
 def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
