@@ -27,6 +27,7 @@ from cli.output import (
 )
 from cli.params import (
     DAY,
+    HOTEL_HELP,
     INSTANT,
     identity_options,
     pop_identity,
@@ -60,7 +61,7 @@ def _co_guest(session: Session, spec: str) -> TypedIdentity:
 
 
 @click.command("checkin")
-@click.option("--venue", required=True, metavar="V", help="旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。")
+@click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
 @click.option("--room", required=True, metavar="R", help="房间号。")
 @identity_options
 @click.option(
@@ -150,7 +151,7 @@ def named(guests: Iterable[Registration]) -> dict[uuid.UUID, str]:
 
 
 @click.command("checkout")
-@click.option("--venue", required=True, metavar="V", help="旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。")
+@click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
 @click.option("--room", metavar="R", help="按房间退房（同住旅客一起）。")
 @click.option("--id", "number", metavar="IDNO", help="按证件号码为一位旅客退房。")
 @click.option("--at", "at", type=INSTANT, help="退房时间（ISO 8601，默认现在）。")
@@ -195,7 +196,7 @@ def checkout_result(session: Session, done: stays.CheckOut) -> tuple[dict[str, A
 
 
 @click.command("frontdesk")
-@click.option("--venue", required=True, metavar="V", help="旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。")
+@click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
 @click.option("--reader", "reader_url", required=True, metavar="URL", help="读卡器地址。")
 @click.option(
     "--count", type=click.IntRange(1), help="刷卡这么多次后退出（默认一直运行，Ctrl-C 退出）。"

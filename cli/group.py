@@ -17,7 +17,7 @@ from cli.app import App
 from cli.desk import checkin_data, named
 from cli.errors import Refusal, translate
 from cli.output import CAPTURES, emit, findings_text, joined, json_option, note
-from cli.params import DAY
+from cli.params import DAY, HOTEL_HELP
 from registry.errors import RegistryError
 from registry.exchange import csvfiles, rooming
 from registry.identity.ids import mask
@@ -68,7 +68,7 @@ def group_text(done: list[stays.CheckIn]) -> str:
 
 
 @click.command("checkin-group")
-@click.option("--venue", required=True, metavar="V", help="旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。")
+@click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
 @click.option("--until", "expected", type=DAY, help="预计退房日期 YYYY-MM-DD（全团相同）。")
 @json_option
 @click.argument(

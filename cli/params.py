@@ -210,3 +210,5 @@ def swipe(reader: CardReader, timeout: float, prompt: str = "请刷身份证…"
         raise Refusal(f"{timeout:g} 秒内没有读到证件：请把证件放在读卡器上后重试。")
     note(f"已读卡：{card.name} {card.masked_number}")
     return card
+
+HOTEL_HELP = "旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。"
