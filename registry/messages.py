@@ -36,6 +36,14 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^user (\S+) already exists", "用户 {0} 已经存在"),
         (
+            r"^a name may not hold a run of digits",
+            "姓名中不能有连续的数字：请检查是否把证件号码或电话填进了姓名",
+        ),
+        (
+            r"^a name may not hold control or format characters",
+            "姓名中不能有控制字符或格式字符（如文字方向控制符）：请重新输入姓名",
+        ),
+        (
             r"^a (desk|intermediary) user has no database login",
             "前台（desk）和中介（intermediary）用户不能有数据库登录：现场设备只通过派出所服务"
             "接入，请为该用户签发 API 凭据",

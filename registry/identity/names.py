@@ -11,6 +11,8 @@ pypinyin reads 曾 as "ceng" and 单 as "dan" by default; a caller on the phone 
 from __future__ import annotations
 
 import itertools
+import re
+import unicodedata
 
 MAX_COMBINATIONS = 16
 
@@ -35,3 +37,20 @@ def forms(name: str) -> tuple[str, str]:
         full.append("".join(combo))
         initials.append("".join(s[0] for s in combo))
     return "|" + "|".join(sorted(set(full))) + "|", "|" + "|".join(sorted(set(initials))) + "|"
+
+
+_DIGIT_RUN = re.compile(r"\d{4,}")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a person's name, or None.
+
+    A name holds letters, spaces and the marks of names (·, -, ', .), never a run of four or
+    more digits (a number typed into the wrong field would be shown in full wherever names
+    are) nor format or control characters (bidirectional overrides garble every list).
+    """
+    if _DIGIT_RUN.search(unicodedata.normalize("NFKC", name)):
+        return "digits"
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        return "control"
+    return None

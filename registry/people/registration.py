@@ -51,6 +51,7 @@ _BY_KEY = select(Person).where(Person.id_key == bindparam("key"))
 _BY_KEYS = select(Person).where(Person.id_key.in_(bindparam("keys", expanding=True)))
 BY_KEY = "laiqu.people.by_key"  # per transaction: id_key -> Person, or None when known absent
 CHUNK = 1000
+NAME_PROBLEMS = {"digits": "a run of digits", "control": "control or format characters"}
 
 
 @dataclass
@@ -94,6 +95,8 @@ def _validate(identity: Identity) -> tuple[IdNumber, list[str]]:
         raise InvalidInput("a name is needed")
     if len(identity.name) > 100:
         raise InvalidInput("the name is longer than 100 characters")
+    if (why := names.name_problem(identity.name)) is not None:
+        raise InvalidInput(f"a name may not hold {NAME_PROBLEMS[why]}")
     if identity.gender is not None and identity.gender not in GENDERS:
         raise InvalidInput(f"gender code must be one of {', '.join(GENDERS)}")
     if identity.ethnicity is not None and identity.ethnicity not in ETHNICITIES:

@@ -33,7 +33,8 @@ def big_csv(path: Path, rows: int, region: str = "510107", seq_from: int = 0) ->
     for i in range(rows):
         born = day + timedelta(days=i // 400)
         first17 = f"{region}{born:%Y%m%d}{(seq_from + i % 400) % 1000:03d}"
-        lines.append(f"{first17 + ric_check_digit(first17)},测试{i},1380000{i % 10000:04d}")
+        name = "测试" + chr(0x4E00 + i % 20000)  # names hold no digits
+        lines.append(f"{first17 + ric_check_digit(first17)},{name},1380000{i % 10000:04d}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
