@@ -1,0 +1,505 @@
+"""The station's intake of desk uploads (issue #16), against raw COPY of the same rows.
+
+    python -m bench.intake --desks 4 --seconds 60     # a throw-away PostgreSQL (tests/pgserver)
+    python -m bench.intake --quick                    # a few seconds, for the tests
+
+A: ``desks`` processes, each a front desk with its own SQLite file and hotel, check in
+first-time guests (``stays.check_in_many``, ``--per-commit`` a transaction) and push their
+outbox with the existing push (``push.push_once``: ``station.apply_batch`` on the station's
+PostgreSQL, batches of ``--batch`` items) for ``--seconds``. Each desk fills its outbox before
+the clock starts and tops it up when it runs low (that time is reported, not counted as
+intake). B: as many processes INSERT the same rows (person, document, stay, two events and a
+ledger row per item) with COPY, one transaction per batch of the same size, for
+``--raw-seconds``. Reported: check-ins per second accepted at the station (all desks, wall
+time), p50/p99 batch latency, statements per check-in at the station (a cursor hook on the
+station engine), the RSS of the processes running ``apply_batch`` at start and end, and the
+ratio A/B. A desk that fails is reported with its error; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import multiprocessing as mp
+import queue
+import resource
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from registry.context import Context  # noqa: E402
+from registry.db.engine import make_engine, session_factory  # noqa: E402
+from registry.db.models import Venue  # noqa: E402
+from registry.db.schema import upgrade  # noqa: E402
+from registry.db.sync_models import OutboxItem  # noqa: E402
+from registry.exchange import bulk  # noqa: E402
+from registry.identity.ids import ric_check_digit  # noqa: E402
+from registry.movements.stays import Arrival, check_in_many  # noqa: E402
+from registry.people.registration import TypedIdentity  # noqa: E402
+from registry.places import jurisdictions, venues  # noqa: E402
+from registry.sync.push import PushReport, push_once  # noqa: E402
+from registry.sync.station import become_station  # noqa: E402
+
+CITY, DISTRICT, STATION = "4303", "430302", "430302001"
+ROOMS = [str(r) for r in range(101, 141)]
+GUEST = "测试客"
+GRACE = 60.0  # seconds a desk may overrun its window (a batch, the final count) before it is
+# given up on
+
+
+def number(desk: int, i: int, salt: int = 0) -> str:
+    """A valid resident number unique to (desk, i): the birth day carries the desk."""
+    born = date(1930, 1, 1) + timedelta(days=(desk + 16 * salt) % 64 * 500 + i // 1000)
+    first17 = f"430302{born:%Y%m%d}{i % 1000:03d}"
+    return first17 + ric_check_digit(first17)
+
+
+def hotel_name(desk: int) -> str:
+    return f"测试旅馆{desk:02d}"
+
+
+def build_city(sf: sessionmaker[Session], desks: Sequence[int]) -> None:
+    ctx = Context("bench")
+    with sf.begin() as s:
+        jurisdictions.add_jurisdiction(s, ctx, CITY, "邵阳市", "city")
+        jurisdictions.add_jurisdiction(s, ctx, DISTRICT, "双清区", "district", CITY)
+        jurisdictions.add_jurisdiction(s, ctx, STATION, "测试派出所", "station", DISTRICT)
+        for d in desks:
+            venues.add_venue(s, ctx, hotel_name(d), "hotel", STATION, rooms=ROOMS)
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now, in MB (Linux /proc)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return float("nan")
+
+
+# ------------------------------------------------------------------------------ A: the intake
+
+
+@dataclass(frozen=True)
+class DeskJob:
+    desk: int
+    desk_url: str
+    station_url: str
+    start_at: float  # time.time() at which every desk starts pushing
+    seconds: float
+    prefill: int
+    per_commit: int
+    batch: int
+    salt: int
+
+
+def _desk(job: DeskJob, out: Any) -> None:
+    """One desk process: fill the outbox, push until the window closes, report."""
+    try:
+        out.put(("ok", job.desk, _desk_run(job)))
+    except BaseException as exc:
+        out.put(("error", job.desk, f"{type(exc).__name__}: {str(exc)[:300]}"))
+
+
+def _desk_run(job: DeskJob) -> dict[str, Any]:
+    desk = make_engine(job.desk_url)
+    station = make_engine(job.station_url)
+    statements = [0]
+
+    @event.listens_for(station, "before_cursor_execute")
+    def _count(*_args: Any) -> None:
+        statements[0] += 1
+
+    dsf, ssf = session_factory(desk), session_factory(station)
+    ctx = Context(actor=f"clerk{job.desk}", terminal=f"desk-{job.desk}")
+    made = [0]
+
+    def check_in(n: int) -> None:
+        with dsf.begin() as s:
+            hotel = s.scalar(select(Venue.id).where(Venue.name == hotel_name(job.desk)))
+            arrivals = [
+                Arrival(
+                    str(hotel),
+                    ROOMS[(made[0] + k) % len(ROOMS)],
+                    [TypedIdentity(number=number(job.desk, made[0] + k, job.salt), name=GUEST)],
+                )
+                for k in range(n)
+            ]
+            check_in_many(s, ctx, arrivals)
+        made[0] += n
+
+    check_in(1)  # warm-up (connections, statement caches): one check-in, its five items
+    push_once(dsf, ssf, None, ctx, PushReport(), 5)
+    for _ in range(0, job.prefill, job.per_commit):
+        check_in(job.per_commit)
+    time.sleep(max(0.0, min(job.start_at - time.time(), GRACE)))
+    rss_start, statements[0] = rss_mb(), 0
+    report, latencies, desk_s = PushReport(), [], 0.0
+    wall_start, start = time.time(), time.perf_counter()
+    stop = start + job.seconds
+    while time.perf_counter() < stop:
+        with dsf() as s:
+            waiting = s.scalar(
+                select(sa.func.count()).where(OutboxItem.state.in_(("pending", "sent")))
+            )
+        if (waiting or 0) < job.batch:
+            t = time.perf_counter()
+            check_in(job.per_commit)
+            desk_s += time.perf_counter() - t
+            continue
+        t = time.perf_counter()
+        push_once(dsf, ssf, None, ctx, report, job.batch)
+        latencies.append((time.perf_counter() - t) * 1000)
+    end = time.perf_counter()
+    with dsf() as s:
+        stays = s.scalar(
+            select(sa.func.count()).where(
+                OutboxItem.table_name == "stays",
+                OutboxItem.state == "accepted",
+                OutboxItem.done_at.is_not(None),
+            )
+        )
+    result = {
+        "start": wall_start,
+        "seconds": end - start,
+        "checkins": int(stays or 0) - 1,  # the warm-up batch carried one stay
+        "rejected": report.rejected,
+        "items": report.sent,
+        "latencies": latencies,
+        "statements": statements[0],
+        "desk_seconds": desk_s,
+        "rss_start": rss_start,
+        "rss_end": rss_mb(),
+    }
+    desk.dispose()
+    station.dispose()
+    return result
+
+
+def run_intake(args: argparse.Namespace, station_url: str, desk_urls: list[str]) -> dict:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    start_at = time.time() + args.startup
+    jobs = [
+        DeskJob(i, url, station_url, start_at, args.seconds, args.prefill, args.per_commit,
+                args.batch, args.salt)
+        for i, url in enumerate(desk_urls)
+    ]
+    procs = [ctx.Process(target=_desk, args=(job, out), daemon=True) for job in jobs]
+    for p in procs:
+        p.start()
+    return _collect(procs, out, start_at + args.seconds + GRACE)
+
+
+def _collect(procs: list[Any], out: Any, deadline: float) -> dict[str, Any]:
+    """Every desk's report or error; a desk that dies silently or overruns is counted failed."""
+    done: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+    while len(done) + len(errors) < len(procs):
+        left = deadline - time.time()
+        if left <= 0:
+            break
+        try:
+            kind, desk, data = out.get(timeout=min(left, 1.0))
+        except queue.Empty:
+            for i, p in enumerate(procs):
+                if i not in done and i not in errors and not p.is_alive() and p.exitcode:
+                    errors[i] = f"the process exited with code {p.exitcode}"
+            continue
+        (done if kind == "ok" else errors)[desk] = data
+    for i, p in enumerate(procs):
+        p.join(timeout=5)
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=5)
+            errors.setdefault(i, "did not finish in time: terminated")
+        elif i not in done:
+            errors.setdefault(i, f"no report (exit code {p.exitcode})")
+    return {"desks": done, "errors": errors}
+
+
+# -------------------------------------------------------------------------------- B: raw COPY
+
+
+def _raw_columns() -> dict[str, tuple[str, ...]]:
+    return {
+        "persons": tuple(bulk.person_columns()),
+        "documents": ("id", "person_id", "doc_type", "number", "long_term", "capture",
+                      "created_at"),
+        "stays": ("id", "person_id", "venue_id", "room", "jurisdiction_code", "party_id",
+                  "checked_in_at", "capture", "document_id", "registered_by", "terminal",
+                  "report_deadline", "reported_at"),
+        "events": ("id", "occurred_at", "actor", "terminal", "action", "subject_kind",
+                   "subject_id", "person_id", "jurisdiction_code", "detail"),
+        "sync_ledger": ("venue_id", "item_id", "kind", "desk_id", "station_id", "result",
+                        "applied_at"),
+    }
+
+
+def _raw_rows(cols: dict[str, tuple[str, ...]], venue: uuid.UUID, num: str, room: str
+              ) -> dict[str, list[tuple[Any, ...]]]:
+    now = datetime.now(UTC)
+    pid, did, sid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    person = bulk.person_tuple({"number": num, "doc_type": "resident", "name": GUEST,
+                                "category": "floating", "id": pid}, list(cols["persons"]), now)
+    events = [
+        (uuid.uuid4(), now, "clerk", "desk", "person.registered", "person", pid, pid, None,
+         json.dumps({"capture": "manual"})),
+        (uuid.uuid4(), now, "clerk", "desk", "stay.checked_in", "stay", sid, pid, STATION,
+         json.dumps({"room": room, "venue": str(venue)})),
+    ]
+    ledger = [
+        (venue, uuid.uuid4(), kind, uuid.uuid4(), station, "accepted", now)
+        for kind, station in (("persons", pid), ("documents", did), ("stays", sid),
+                              ("events", events[0][0]), ("events", events[1][0]))
+    ]
+    return {
+        "persons": [person],
+        "documents": [(did, pid, "resident", num, False, "manual", now)],
+        "stays": [(sid, pid, venue, room, STATION, uuid.uuid4(), now, "manual", did, "clerk",
+                   "desk", now, now)],
+        "events": events,
+        "sync_ledger": ledger,
+    }
+
+
+def _csv(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    return value
+
+
+def _raw_desk(desk: int, url: str, venue: str, seconds: float, start_at: float, checkins: int,
+              salt: int, out: Any) -> None:
+    try:
+        engine = make_engine(url)
+        raw = engine.raw_connection()
+        cur = raw.cursor()
+        cols = _raw_columns()
+        latencies, made, serial = [], 0, 10**6
+        wall_start, start = time.time(), time.perf_counter()
+        warm = True  # the first batch loads what the first use loads (pinyin tables)
+        while warm or time.perf_counter() < start + seconds:
+            if not warm and not latencies:
+                time.sleep(max(0.0, min(start_at - time.time(), GRACE)))
+                wall_start, start = time.time(), time.perf_counter()
+            t = time.perf_counter()
+            rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in cols}
+            for k in range(checkins):
+                one = _raw_rows(cols, uuid.UUID(venue), number(desk, serial + k, salt),
+                                ROOMS[k % len(ROOMS)])
+                for table, r in one.items():
+                    rows[table] += r
+            for table, table_rows in rows.items():
+                buf = io.StringIO()
+                writer = csv.writer(buf)
+                for r in table_rows:
+                    writer.writerow([_csv(v) for v in r])
+                buf.seek(0)
+                cur.copy_expert(
+                    f"COPY {table} ({', '.join(cols[table])}) FROM STDIN WITH (FORMAT csv)", buf
+                )
+            raw.commit()
+            serial += checkins
+            if warm:
+                warm = False
+                continue
+            made += checkins
+            latencies.append((time.perf_counter() - t) * 1000)
+        out.put(("ok", desk, {"start": wall_start,
+                              "seconds": time.perf_counter() - start, "checkins": made,
+                              "latencies": latencies}))
+        raw.close()
+        engine.dispose()
+    except BaseException as exc:
+        out.put(("error", desk, f"{type(exc).__name__}: {str(exc)[:300]}"))
+
+
+def run_raw(args: argparse.Namespace, station_url: str, hotels: list[str]) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    start_at = time.time() + min(args.startup, 5.0)
+    checkins = max(1, args.batch // 5)
+    procs = [
+        ctx.Process(target=_raw_desk, daemon=True,
+                    args=(i, station_url, hotels[i], args.raw_seconds, start_at, checkins,
+                          args.salt, out))
+        for i in range(len(hotels))
+    ]
+    for p in procs:
+        p.start()
+    return _collect(procs, out, start_at + args.raw_seconds + GRACE)
+
+
+# ------------------------------------------------------------------------------------ report
+
+
+def _pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * len(xs)))]
+
+
+def summarize(run: dict[str, Any]) -> dict[str, Any]:
+    desks = run["desks"].values()
+    checkins = sum(d["checkins"] for d in desks)
+    if desks:
+        wall = max(d["start"] + d["seconds"] for d in desks) - min(d["start"] for d in desks)
+    else:
+        wall = float("nan")
+    lat = [x for d in desks for x in d["latencies"]]
+    out = {
+        "checkins": checkins,
+        "wall_s": wall,
+        "rate": checkins / wall if desks and wall > 0 else 0.0,
+        "batches": len(lat),
+        "p50_ms": statistics.median(lat) if lat else float("nan"),
+        "p99_ms": _pct(lat, 0.99),
+        "failed": len(run["errors"]),
+        "errors": {str(k): v for k, v in run["errors"].items()},
+    }
+    if desks and "statements" in next(iter(desks)):
+        out["statements_per_checkin"] = sum(d["statements"] for d in desks) / max(1, checkins)
+        out["rejected_items"] = sum(d["rejected"] for d in desks)
+        out["desk_seconds"] = sum(d["desk_seconds"] for d in desks)
+        out["rss_start_mb"] = max(d["rss_start"] for d in desks)
+        out["rss_end_mb"] = max(d["rss_end"] for d in desks)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--desks", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--raw-seconds", type=float, default=None,
+                        help="seconds of the raw COPY baseline (default: a third of --seconds)")
+    parser.add_argument("--batch", type=int, default=200, help="upload items per batch")
+    parser.add_argument("--per-commit", type=int, default=40, help="check-ins per desk commit")
+    parser.add_argument("--prefill", type=int, default=None,
+                        help="check-ins queued per desk before the clock starts")
+    parser.add_argument("--url", help="an empty or migrated station database (PostgreSQL); "
+                        "default: a throw-away server")
+    parser.add_argument("--salt", type=int, default=0, help="vary the ID numbers between runs")
+    parser.add_argument("--startup", type=float, default=None,
+                        help="seconds the desks get to start and fill their outbox")
+    parser.add_argument("--json", help="write the figures to this file as well")
+    parser.add_argument("--quick", action="store_true", help="2 desks, 3 s: for the tests")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.desks, args.seconds, args.prefill = 2, 3.0, args.prefill or 40
+        args.raw_seconds = args.raw_seconds or 1.0
+    args.raw_seconds = args.raw_seconds or max(1.0, args.seconds / 3)
+    args.prefill = args.prefill if args.prefill is not None else 400
+    args.startup = args.startup or 8.0 + args.prefill / 100
+
+    server = None
+    url = args.url
+    if url is None:
+        from pgserver import PgServer
+
+        server = PgServer().start()
+        url = server.url()
+    try:
+        figures = run_all(args, url)
+    finally:
+        if server is not None:
+            server.stop()
+    print(render(args, figures))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
+    return 0
+
+
+def run_all(args: argparse.Namespace, url: str) -> dict[str, Any]:
+    import tempfile
+
+    engine = make_engine(url)
+    upgrade(engine)
+    sf = session_factory(engine)
+    desks = list(range(args.desks))
+    with sf.begin() as s:
+        become_station(s)
+        have = s.scalar(select(sa.func.count()).select_from(Venue))
+    if not have:
+        build_city(sf, desks)
+    with sf() as s:
+        hotels = [str(s.scalar(select(Venue.id).where(Venue.name == hotel_name(d))))
+                  for d in desks]
+    with engine.connect() as c:
+        env = {
+            "server": c.execute(sa.text("SHOW server_version")).scalar(),
+            "synchronous_commit": c.execute(sa.text("SHOW synchronous_commit")).scalar(),
+            "fsync": c.execute(sa.text("SHOW fsync")).scalar(),
+        }
+    engine.dispose()
+    with tempfile.TemporaryDirectory(prefix="laiqu-intake-") as tmp:
+        template = Path(tmp) / "desk.sqlite"
+        urls = []
+        for d in desks:
+            path = Path(tmp) / f"desk{d}.sqlite"
+            if d == 0:
+                first = make_engine(f"sqlite:///{template}")
+                upgrade(first)
+                first.dispose()  # checkpoints the WAL into the file copied below
+            path.write_bytes(template.read_bytes())
+            desk = make_engine(f"sqlite:///{path}")
+            build_city(session_factory(desk), [d])
+            desk.dispose()
+            urls.append(f"sqlite:///{path}")
+        a = summarize(run_intake(args, url, urls))
+    b = summarize(run_raw(args, url, hotels))
+    ratio = a["rate"] / b["rate"] if b["rate"] else float("nan")
+    return {"env": env, "intake": a, "raw": b, "ratio": ratio,
+            "desks": args.desks, "seconds": args.seconds, "batch": args.batch}
+
+
+def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
+    a, b, env = f["intake"], f["raw"], f["env"]
+    lines = [
+        f"station intake: {args.desks} desks, {args.seconds:g} s, batches of {args.batch} "
+        f"items ({args.batch // 5} check-ins), PostgreSQL {env['server']} "
+        f"(fsync={env['fsync']}, synchronous_commit={env['synchronous_commit']})",
+        f"  A laiqu  push → apply_batch: {a['rate']:8.1f} check-ins/s sustained "
+        f"({a['checkins']} in {a['wall_s']:.1f} s), batch p50 {a['p50_ms']:.1f} ms, "
+        f"p99 {a['p99_ms']:.1f} ms, {a['batches']} batches",
+        f"    statements per check-in at the station: {a.get('statements_per_checkin', 0):.2f}; "
+        f"rejected items: {a.get('rejected_items', 0)}; desk top-up time "
+        f"{a.get('desk_seconds', 0):.1f} s (not intake)",
+        f"    RSS of the processes running apply_batch: start {a.get('rss_start_mb', 0):.0f} MB,"
+        f" end {a.get('rss_end_mb', 0):.0f} MB (max over desks)",
+        f"  B raw COPY of the same rows:  {b['rate']:8.1f} check-ins/s "
+        f"({b['checkins']} in {b['wall_s']:.1f} s), batch p50 {b['p50_ms']:.1f} ms, "
+        f"p99 {b['p99_ms']:.1f} ms",
+        f"  ratio A/B (check-ins/s): {f['ratio']:.3f}",
+        f"  failed desks: A {a['failed']}, B {b['failed']}",
+    ]
+    for side, s in (("A", a), ("B", b)):
+        for desk, error in s["errors"].items():
+            lines.append(f"    {side} desk {desk}: {error}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
