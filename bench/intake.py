@@ -38,7 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+# Appended, not prepended: tests/registry/ is a package too and must not shadow the core.
+sys.path.append(str(ROOT / "tests"))
 
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
@@ -59,15 +60,17 @@ from registry.sync.station import become_station  # noqa: E402
 
 CITY, DISTRICT, STATION = "4303", "430302", "430302001"
 ROOMS = [str(r) for r in range(101, 141)]
+RAW_REGION = "430304"  # the raw baseline's guests: never the same numbers as the desks'
 GUEST = "测试客"
 GRACE = 60.0  # seconds a desk may overrun its window (a batch, the final count) before it is
 # given up on
 
 
-def number(desk: int, i: int, salt: int = 0) -> str:
-    """A valid resident number unique to (desk, i): the birth day carries the desk."""
+def number(desk: int, i: int, salt: int = 0, region: str = "430302") -> str:
+    """A valid resident number unique to (region, desk, i < 500,000): the birth day carries
+    the desk."""
     born = date(1930, 1, 1) + timedelta(days=(desk + 16 * salt) % 64 * 500 + i // 1000)
-    first17 = f"430302{born:%Y%m%d}{i % 1000:03d}"
+    first17 = f"{region}{born:%Y%m%d}{i % 1000:03d}"
     return first17 + ric_check_digit(first17)
 
 
@@ -297,7 +300,7 @@ def _raw_desk(desk: int, url: str, venue: str, seconds: float, start_at: float, 
         raw = engine.raw_connection()
         cur = raw.cursor()
         cols = _raw_columns()
-        latencies, made, serial = [], 0, 10**6
+        latencies, made, serial = [], 0, 0
         wall_start, start = time.time(), time.perf_counter()
         warm = True  # the first batch loads what the first use loads (pinyin tables)
         while warm or time.perf_counter() < start + seconds:
@@ -307,7 +310,7 @@ def _raw_desk(desk: int, url: str, venue: str, seconds: float, start_at: float, 
             t = time.perf_counter()
             rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in cols}
             for k in range(checkins):
-                one = _raw_rows(cols, uuid.UUID(venue), number(desk, serial + k, salt),
+                one = _raw_rows(cols, uuid.UUID(venue), number(desk, serial + k, salt, RAW_REGION),
                                 ROOMS[k % len(ROOMS)])
                 for table, r in one.items():
                     rows[table] += r
@@ -452,6 +455,7 @@ def run_all(args: argparse.Namespace, url: str) -> dict[str, Any]:
             "server": c.execute(sa.text("SHOW server_version")).scalar(),
             "synchronous_commit": c.execute(sa.text("SHOW synchronous_commit")).scalar(),
             "fsync": c.execute(sa.text("SHOW fsync")).scalar(),
+            "core": str(Path(sys.modules["registry"].__file__ or "").parent),
         }
     engine.dispose()
     with tempfile.TemporaryDirectory(prefix="laiqu-intake-") as tmp:
@@ -480,7 +484,8 @@ def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
     lines = [
         f"station intake: {args.desks} desks, {args.seconds:g} s, batches of {args.batch} "
         f"items ({args.batch // 5} check-ins), PostgreSQL {env['server']} "
-        f"(fsync={env['fsync']}, synchronous_commit={env['synchronous_commit']})",
+        f"(fsync={env['fsync']}, synchronous_commit={env['synchronous_commit']}), "
+        f"core {env['core']}",
         f"  A laiqu  push → apply_batch: {a['rate']:8.1f} check-ins/s sustained "
         f"({a['checkins']} in {a['wall_s']:.1f} s), batch p50 {a['p50_ms']:.1f} ms, "
         f"p99 {a['p99_ms']:.1f} ms, {a['batches']} batches",
