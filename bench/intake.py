@@ -105,7 +105,7 @@ class DeskJob:
     desk: int
     desk_url: str
     station_url: str
-    start_at: float  # time.time() at which every desk starts pushing
+    startup: float  # seconds a desk may take to start and fill its outbox
     seconds: float
     prefill: int
     per_commit: int
@@ -113,15 +113,16 @@ class DeskJob:
     salt: int
 
 
-def _desk(job: DeskJob, out: Any) -> None:
-    """One desk process: fill the outbox, push until the window closes, report."""
+def _desk(job: DeskJob, out: Any, go: Any) -> None:
+    """One desk process: fill the outbox, say it is ready, push from ``go`` until the window
+    closes, report."""
     try:
-        out.put(("ok", job.desk, _desk_run(job)))
+        out.put(("ok", job.desk, _desk_run(job, out, go)))
     except BaseException as exc:
         out.put(("error", job.desk, f"{type(exc).__name__}: {str(exc)[:300]}"))
 
 
-def _desk_run(job: DeskJob) -> dict[str, Any]:
+def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
     desk = make_engine(job.desk_url)
     station = make_engine(job.station_url)
     statements = [0]
@@ -152,7 +153,9 @@ def _desk_run(job: DeskJob) -> dict[str, Any]:
     push_once(dsf, ssf, None, ctx, PushReport(), 5)
     for _ in range(0, job.prefill, job.per_commit):
         check_in(job.per_commit)
-    time.sleep(max(0.0, min(job.start_at - time.time(), GRACE)))
+    out.put(("ready", job.desk, None))
+    if not go.wait(timeout=job.startup + GRACE):
+        raise TimeoutError("the other desks were not ready in time")
     rss_start, statements[0] = rss_mb(), 0
     report, latencies, desk_s = PushReport(), [], 0.0
     wall_start, start = time.time(), time.perf_counter()
@@ -198,23 +201,44 @@ def _desk_run(job: DeskJob) -> dict[str, Any]:
 
 def run_intake(args: argparse.Namespace, station_url: str, desk_urls: list[str]) -> dict:
     ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    start_at = time.time() + args.startup
+    out, go = ctx.Queue(), ctx.Event()
     jobs = [
-        DeskJob(i, url, station_url, start_at, args.seconds, args.prefill, args.per_commit,
+        DeskJob(i, url, station_url, args.startup, args.seconds, args.prefill, args.per_commit,
                 args.batch, args.salt)
         for i, url in enumerate(desk_urls)
     ]
-    procs = [ctx.Process(target=_desk, args=(job, out), daemon=True) for job in jobs]
+    procs = [ctx.Process(target=_desk, args=(job, out, go), daemon=True) for job in jobs]
     for p in procs:
         p.start()
-    return _collect(procs, out, start_at + args.seconds + GRACE)
+    early = _ready(procs, out, time.time() + args.startup)
+    go.set()  # every desk filled its outbox (or the startup time is over): the clock starts
+    return _collect(procs, out, time.time() + args.seconds + GRACE, early)
 
 
-def _collect(procs: list[Any], out: Any, deadline: float) -> dict[str, Any]:
+def _ready(procs: list[Any], out: Any, deadline: float) -> dict[int, str]:
+    """Wait (bounded) until every desk is ready; the errors of desks that failed before."""
+    ready: set[int] = set()
+    errors: dict[int, str] = {}
+    while len(ready) + len(errors) < len(procs) and time.time() < deadline:
+        try:
+            kind, desk, data = out.get(timeout=1.0)
+        except queue.Empty:
+            if all(not p.is_alive() for p in procs):
+                break
+            continue
+        if kind == "ready":
+            ready.add(desk)
+        else:
+            errors[desk] = str(data)
+    return errors
+
+
+def _collect(
+    procs: list[Any], out: Any, deadline: float, failed: dict[int, str] | None = None
+) -> dict[str, Any]:
     """Every desk's report or error; a desk that dies silently or overruns is counted failed."""
     done: dict[int, Any] = {}
-    errors: dict[int, str] = {}
+    errors: dict[int, str] = dict(failed or {})
     while len(done) + len(errors) < len(procs):
         left = deadline - time.time()
         if left <= 0:
@@ -226,7 +250,8 @@ def _collect(procs: list[Any], out: Any, deadline: float) -> dict[str, Any]:
                 if i not in done and i not in errors and not p.is_alive() and p.exitcode:
                     errors[i] = f"the process exited with code {p.exitcode}"
             continue
-        (done if kind == "ok" else errors)[desk] = data
+        if kind != "ready":  # a desk ready after the others had started
+            (done if kind == "ok" else errors)[desk] = data
     for i, p in enumerate(procs):
         p.join(timeout=5)
         if p.is_alive():
@@ -414,8 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.desks, args.seconds, args.prefill = 2, 3.0, args.prefill or 40
         args.raw_seconds = args.raw_seconds or 1.0
     args.raw_seconds = args.raw_seconds or max(1.0, args.seconds / 3)
-    args.prefill = args.prefill if args.prefill is not None else 400
-    args.startup = args.startup or 8.0 + args.prefill / 100
+    # enough that the desks need not check guests in while the clock runs (that is desk work)
+    if args.prefill is None:
+        args.prefill = int(600 * args.seconds / args.desks)
+    args.startup = args.startup or 60.0 + args.prefill * args.desks / 100
 
     server = None
     url = args.url
