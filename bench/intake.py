@@ -55,6 +55,7 @@ from registry.identity.ids import ric_check_digit  # noqa: E402
 from registry.movements.stays import Arrival, check_in_many  # noqa: E402
 from registry.people.registration import TypedIdentity  # noqa: E402
 from registry.places import jurisdictions, venues  # noqa: E402
+from registry.sync import push as push_module  # noqa: E402
 from registry.sync.push import PushReport, push_once  # noqa: E402
 from registry.sync.station import become_station  # noqa: E402
 
@@ -158,6 +159,17 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
         raise TimeoutError("the other desks were not ready in time")
     rss_start, statements[0] = rss_mb(), 0
     report, latencies, desk_s = PushReport(), [], 0.0
+    applied: list[tuple[float, float]] = []  # apply_batch inside each push: wall, CPU seconds
+    real_apply = push_module.apply_batch
+
+    def timed_apply(*args: Any, **kwargs: Any) -> Any:
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            return real_apply(*args, **kwargs)
+        finally:
+            applied.append((time.perf_counter() - t, time.process_time() - c))
+
+    push_module.apply_batch = timed_apply  # the station's share of a push, measured
     wall_start, start = time.time(), time.perf_counter()
     stop = start + job.seconds
     while time.perf_counter() < stop:
@@ -189,6 +201,8 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
         "rejected": report.rejected,
         "items": report.sent,
         "latencies": latencies,
+        "apply_ms": [w * 1000 for w, _ in applied],
+        "apply_cpu_s": sum(c for _, c in applied),
         "statements": statements[0],
         "desk_seconds": desk_s,
         "rss_start": rss_start,
@@ -325,18 +339,14 @@ def _raw_desk(desk: int, url: str, venue: str, seconds: float, start_at: float, 
         raw = engine.raw_connection()
         cur = raw.cursor()
         cols = _raw_columns()
-        latencies, made, serial = [], 0, 0
-        wall_start, start = time.time(), time.perf_counter()
-        warm = True  # the first batch loads what the first use loads (pinyin tables)
-        while warm or time.perf_counter() < start + seconds:
-            if not warm and not latencies:
-                time.sleep(max(0.0, min(start_at - time.time(), GRACE)))
-                wall_start, start = time.time(), time.perf_counter()
-            t = time.perf_counter()
+        serial = [0]
+
+        def one_batch() -> None:
+            """One transaction: the rows of ``checkins`` check-ins, a COPY per table."""
             rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in cols}
             for k in range(checkins):
-                one = _raw_rows(cols, uuid.UUID(venue), number(desk, serial + k, salt, RAW_REGION),
-                                ROOMS[k % len(ROOMS)])
+                num = number(desk, serial[0] + k, salt, RAW_REGION)
+                one = _raw_rows(cols, uuid.UUID(venue), num, ROOMS[k % len(ROOMS)])
                 for table, r in one.items():
                     rows[table] += r
             for table, table_rows in rows.items():
@@ -349,15 +359,20 @@ def _raw_desk(desk: int, url: str, venue: str, seconds: float, start_at: float, 
                     f"COPY {table} ({', '.join(cols[table])}) FROM STDIN WITH (FORMAT csv)", buf
                 )
             raw.commit()
-            serial += checkins
-            if warm:
-                warm = False
-                continue
+            serial[0] += checkins
+
+        one_batch()  # warm-up: the first batch loads what a first use loads (pinyin tables)
+        time.sleep(max(0.0, min(start_at - time.time(), GRACE)))
+        latencies, made = [], 0
+        wall_start, start = time.time(), time.perf_counter()
+        while time.perf_counter() < start + seconds:
+            t = time.perf_counter()
+            one_batch()
             made += checkins
             latencies.append((time.perf_counter() - t) * 1000)
-        out.put(("ok", desk, {"start": wall_start,
-                              "seconds": time.perf_counter() - start, "checkins": made,
-                              "latencies": latencies}))
+        report = {"start": wall_start, "seconds": time.perf_counter() - start,
+                  "checkins": made, "latencies": latencies}
+        out.put(("ok", desk, report))
         raw.close()
         engine.dispose()
     except BaseException as exc:
@@ -414,6 +429,11 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
         out["desk_seconds"] = sum(d["desk_seconds"] for d in desks)
         out["rss_start_mb"] = max(d["rss_start"] for d in desks)
         out["rss_end_mb"] = max(d["rss_end"] for d in desks)
+        apply_ms = [x for d in desks for x in d["apply_ms"]]
+        out["apply_p50_ms"] = statistics.median(apply_ms) if apply_ms else float("nan")
+        out["apply_cpu_ms_per_checkin"] = (
+            1000 * sum(d["apply_cpu_s"] for d in desks) / max(1, checkins)
+        )
     return out
 
 
@@ -519,6 +539,9 @@ def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
         f"    statements per check-in at the station: {a.get('statements_per_checkin', 0):.2f}; "
         f"rejected items: {a.get('rejected_items', 0)}; desk top-up time "
         f"{a.get('desk_seconds', 0):.1f} s (not intake)",
+        f"    of which apply_batch (the station): p50 {a.get('apply_p50_ms', 0):.1f} ms a "
+        f"batch, {a.get('apply_cpu_ms_per_checkin', 0):.2f} ms of client CPU a check-in "
+        "(the rest of a push is the desk's: claim, payload, settle)",
         f"    RSS of the processes running apply_batch: start {a.get('rss_start_mb', 0):.0f} MB,"
         f" end {a.get('rss_end_mb', 0):.0f} MB (max over desks)",
         f"  B raw COPY of the same rows:  {b['rate']:8.1f} check-ins/s "

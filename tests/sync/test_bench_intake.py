@@ -29,7 +29,16 @@ def test_a_quick_intake_run_reports_every_figure(pg_server, pg_template, tmp_pat
     assert a["failed"] == 0 and b["failed"] == 0, (a["errors"], b["errors"])
     assert a["checkins"] > 0 and b["checkins"] > 0 and a["batches"] > 0
     assert a["rejected_items"] == 0
-    for key in ("rate", "p50_ms", "p99_ms", "statements_per_checkin", "rss_start_mb", "rss_end_mb"):
+    for key in (
+        "rate",
+        "p50_ms",
+        "p99_ms",
+        "statements_per_checkin",
+        "rss_start_mb",
+        "rss_end_mb",
+        "apply_p50_ms",
+        "apply_cpu_ms_per_checkin",
+    ):
         assert a[key] > 0, key
     assert figures["ratio"] > 0
 
