@@ -1,10 +1,13 @@
 """The station applies a desk's upload batch through the core use cases, exactly once.
 
-Each item is looked up in the ledger (venue + item id) first: an item already applied
-returns its recorded outcome and changes nothing. A new item runs the use case it stands for
+The ledger (venue + item id) is read once for the batch: an item already applied returns its
+recorded outcome and changes nothing. The check-ins among the new items go together through
+``registry.sync.intake`` (one ``check_in_many``); what it does not cover, or a batch it
+refuses, goes item by item as described here. A new item runs the use case it stands for
 (``stays.check_in``/``check_out``, ``residences.move_in``/``move_out``,
-``people.register``/``correct_person``) at the desk's instant, inside a savepoint: a refusal
-rejects that item only, with the reason the desk is shown. The station's matchings run on
+``employment.start_job``/``end_job``, ``people.register``/``correct_person``) at the desk's
+instant, inside a savepoint: a refusal rejects that item only, with the reason the desk is
+shown. The station's matchings run on
 every applied item, and the findings they open go back to the desk as a notice. The ledger row
 is written in the same transaction as the change, so "applied" and "remembered" cannot part.
 
