@@ -25,6 +25,7 @@ import json
 import multiprocessing as mp
 import queue
 import resource
+import shutil
 import statistics
 import sys
 import time
@@ -36,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if __package__ in (None, ""):
-    sys.path.insert(0, str(ROOT))
+if sys.path[:1] != [str(ROOT)]:
+    sys.path.insert(0, str(ROOT))  # this checkout's core, in the desk processes too
 # Appended, not prepended: tests/registry/ is a package too and must not shadow the core.
 sys.path.append(str(ROOT / "tests"))
 
@@ -515,6 +516,9 @@ def run_all(args: argparse.Namespace, url: str) -> dict[str, Any]:
                 upgrade(first)
                 first.dispose()  # checkpoints the WAL into the file copied below
             path.write_bytes(template.read_bytes())
+            key = Path(f"{template}.audit-key")  # the audit chain's key travels with its file
+            if key.exists():
+                shutil.copy2(key, f"{path}.audit-key")
             desk = make_engine(f"sqlite:///{path}")
             build_city(session_factory(desk), [d])
             desk.dispose()

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.context import Context
 from registry.db.models import Event, Finding, Person, Stay, Venue
@@ -179,10 +180,10 @@ def check_ins(
     """Apply the batch's check-ins with one ``check_in_many``; their ledger rows."""
     latest = max(a.at for a in arrivals if a.at is not None)
     done = stays.check_in_many(session, Context("sync", None, latest), arrivals)
+    reported(session, [stay for result in done for stay in result.stays], received_at)
     rows = []
     for g, result in zip(guests, done, strict=True):
         reg, stay = result.guests[0], result.stays[0]
-        stay.reported_at = max(received_at, stay.checked_in_at)  # when it reached the station
         on: dict[int, list[Finding]] = {id(g.stay): []}
         registered_by = g.person if g.person is not None and reg.created else g.document
         for f in result.findings:
@@ -200,6 +201,25 @@ def check_ins(
                     ledger_row(venue, item, received_at, station_id, None, on.get(id(item), []))
                 )
     return rows
+
+
+def reported(session: Session, written: Sequence[Stay], received_at: datetime) -> None:
+    """A stay is reported when it reached the station (never before its check-in): one
+    UPDATE for the batch, after the matchings ran as the item path runs them."""
+    if not written:
+        return
+    session.execute(
+        update(Stay)
+        .where(Stay.id.in_([s.id for s in written]))
+        .values(
+            reported_at=case(
+                (Stay.checked_in_at > received_at, Stay.checked_in_at), else_=received_at
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for stay in written:
+        set_committed_value(stay, "reported_at", max(received_at, stay.checked_in_at))
 
 
 def fast(

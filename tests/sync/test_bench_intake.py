@@ -4,6 +4,9 @@ desk that dies is reported, not waited for."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -11,17 +14,27 @@ from pathlib import Path
 import pytest
 from dbtools import _drop_pg, _fresh_pg
 
-from bench import intake
 from bench.checkins import Hotel, _city_rate
 
 pytestmark = pytest.mark.postgres
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_quick_intake_run_reports_every_figure(pg_server, pg_template, tmp_path: Path) -> None:
     name, url = _fresh_pg(pg_server, pg_template)
     try:
         out = tmp_path / "intake.json"
-        assert intake.main(["--quick", "--url", url, "--json", str(out)]) == 0
+        args = ["--quick", "--url", url, "--json", str(out)]
+        run = subprocess.run(
+            [sys.executable, "-m", "bench.intake", *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "check-ins/s" in run.stdout
     finally:
         _drop_pg(pg_server, name)
     figures = json.loads(out.read_text())
