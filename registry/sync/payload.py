@@ -45,6 +45,10 @@ MODELS: dict[str, type[Base]] = {
 
 def row_dict(obj: Base) -> dict[str, Any]:
     """Every column of a row as JSON-ready values (bytes as base64)."""
+    return _row_dict(obj)
+
+
+def _row_dict(obj: Base) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in obj.__table__.columns:
         value = getattr(obj, column.key)
@@ -140,6 +144,14 @@ def build(session: Session, items: Sequence[OutboxItem]) -> list[dict[str, Any]]
     )
     houses = _load(session, House, {r.house_id for r in rows.get("residences", {}).values()})
     employers = _load(session, Employer, {j.employer_id for j in jobs.values()})
+    dicts: dict[int, dict[str, Any]] = {}
+
+    def row_dict(obj: Base) -> dict[str, Any]:  # a row goes with several items: built once
+        found = dicts.get(id(obj))
+        if found is None:
+            found = dicts[id(obj)] = _row_dict(obj)
+        return found
+
     out = []
     for item in items:
         data: dict[str, Any] = {}
