@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if sys.path[:1] != [str(ROOT)]:
     sys.path.insert(0, str(ROOT))  # this checkout's core, in the desk processes too
-# Appended, not prepended: tests/registry/ is a package too and must not shadow the core.
+# Appended, not prepended: nothing under tests/ may shadow the core.
 sys.path.append(str(ROOT / "tests"))
 
 import sqlalchemy as sa  # noqa: E402
