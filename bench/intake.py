@@ -19,20 +19,14 @@ ratio A/B. A desk that fails is reported with its error; every wait is bounded.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import multiprocessing as mp
-import queue
-import resource
 import shutil
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,38 +40,31 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from bench.intake_common import (  # noqa: E402
+    CITY,
+    DISTRICT,
+    GRACE,
+    GUEST,
+    ROOMS,
+    STATION,
+    collect,
+    hotel_name,
+    number,
+    ready,
+    rss_mb,
+)
+from bench.intake_raw import run_raw  # noqa: E402
 from registry.context import Context  # noqa: E402
 from registry.db.engine import make_engine, session_factory  # noqa: E402
 from registry.db.models import Venue  # noqa: E402
 from registry.db.schema import upgrade  # noqa: E402
 from registry.db.sync_models import OutboxItem  # noqa: E402
-from registry.exchange import bulk  # noqa: E402
-from registry.identity.ids import ric_check_digit  # noqa: E402
 from registry.movements.stays import Arrival, check_in_many  # noqa: E402
 from registry.people.registration import TypedIdentity  # noqa: E402
 from registry.places import jurisdictions, venues  # noqa: E402
 from registry.sync import push as push_module  # noqa: E402
 from registry.sync.push import PushReport, push_once  # noqa: E402
 from registry.sync.station import become_station  # noqa: E402
-
-CITY, DISTRICT, STATION = "4303", "430302", "430302001"
-ROOMS = [str(r) for r in range(101, 141)]
-RAW_REGION = "430304"  # the raw baseline's guests: never the same numbers as the desks'
-GUEST = "测试客"
-GRACE = 60.0  # seconds a desk may overrun its window (a batch, the final count) before it is
-# given up on
-
-
-def number(desk: int, i: int, salt: int = 0, region: str = "430302") -> str:
-    """A valid resident number unique to (region, desk, i < 500,000): the birth day carries
-    the desk."""
-    born = date(1930, 1, 1) + timedelta(days=(desk + 16 * salt) % 64 * 500 + i // 1000)
-    first17 = f"{region}{born:%Y%m%d}{i % 1000:03d}"
-    return first17 + ric_check_digit(first17)
-
-
-def hotel_name(desk: int) -> str:
-    return f"测试旅馆{desk:02d}"
 
 
 def build_city(sf: sessionmaker[Session], desks: Sequence[int]) -> None:
@@ -88,15 +75,6 @@ def build_city(sf: sessionmaker[Session], desks: Sequence[int]) -> None:
         jurisdictions.add_jurisdiction(s, ctx, STATION, "测试派出所", "station", DISTRICT)
         for d in desks:
             venues.add_venue(s, ctx, hotel_name(d), "hotel", STATION, rooms=ROOMS)
-
-
-def rss_mb() -> float:
-    """Resident set size of this process now, in MB (Linux /proc)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-        return pages * resource.getpagesize() / 2**20
-    except OSError:
-        return float("nan")
 
 
 # ------------------------------------------------------------------------------ A: the intake
@@ -225,175 +203,9 @@ def run_intake(args: argparse.Namespace, station_url: str, desk_urls: list[str])
     procs = [ctx.Process(target=_desk, args=(job, out, go), daemon=True) for job in jobs]
     for p in procs:
         p.start()
-    early = _ready(procs, out, time.time() + args.startup)
+    early = ready(procs, out, time.time() + args.startup)
     go.set()  # every desk filled its outbox (or the startup time is over): the clock starts
-    return _collect(procs, out, time.time() + args.seconds + GRACE, early)
-
-
-def _ready(procs: list[Any], out: Any, deadline: float) -> dict[int, str]:
-    """Wait (bounded) until every desk is ready; the errors of desks that failed before."""
-    ready: set[int] = set()
-    errors: dict[int, str] = {}
-    while len(ready) + len(errors) < len(procs) and time.time() < deadline:
-        try:
-            kind, desk, data = out.get(timeout=1.0)
-        except queue.Empty:
-            if all(not p.is_alive() for p in procs):
-                break
-            continue
-        if kind == "ready":
-            ready.add(desk)
-        else:
-            errors[desk] = str(data)
-    return errors
-
-
-def _collect(
-    procs: list[Any], out: Any, deadline: float, failed: dict[int, str] | None = None
-) -> dict[str, Any]:
-    """Every desk's report or error; a desk that dies silently or overruns is counted failed."""
-    done: dict[int, Any] = {}
-    errors: dict[int, str] = dict(failed or {})
-    while len(done) + len(errors) < len(procs):
-        left = deadline - time.time()
-        if left <= 0:
-            break
-        try:
-            kind, desk, data = out.get(timeout=min(left, 1.0))
-        except queue.Empty:
-            for i, p in enumerate(procs):
-                if i not in done and i not in errors and not p.is_alive() and p.exitcode:
-                    errors[i] = f"the process exited with code {p.exitcode}"
-            continue
-        if kind != "ready":  # a desk ready after the others had started
-            (done if kind == "ok" else errors)[desk] = data
-    for i, p in enumerate(procs):
-        p.join(timeout=5)
-        if p.is_alive():
-            p.terminate()
-            p.join(timeout=5)
-            errors.setdefault(i, "did not finish in time: terminated")
-        elif i not in done:
-            errors.setdefault(i, f"no report (exit code {p.exitcode})")
-    return {"desks": done, "errors": errors}
-
-
-# -------------------------------------------------------------------------------- B: raw COPY
-
-
-def _raw_columns() -> dict[str, tuple[str, ...]]:
-    return {
-        "persons": tuple(bulk.person_columns()),
-        "documents": ("id", "person_id", "doc_type", "number", "long_term", "capture",
-                      "created_at"),
-        "stays": ("id", "person_id", "venue_id", "room", "jurisdiction_code", "party_id",
-                  "checked_in_at", "capture", "document_id", "registered_by", "terminal",
-                  "report_deadline", "reported_at"),
-        "events": ("id", "occurred_at", "actor", "terminal", "action", "subject_kind",
-                   "subject_id", "person_id", "jurisdiction_code", "detail"),
-        "sync_ledger": ("venue_id", "item_id", "kind", "desk_id", "station_id", "result",
-                        "applied_at"),
-    }
-
-
-def _raw_rows(cols: dict[str, tuple[str, ...]], venue: uuid.UUID, num: str, room: str
-              ) -> dict[str, list[tuple[Any, ...]]]:
-    now = datetime.now(UTC)
-    pid, did, sid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    person = bulk.person_tuple({"number": num, "doc_type": "resident", "name": GUEST,
-                                "category": "floating", "id": pid}, list(cols["persons"]), now)
-    events = [
-        (uuid.uuid4(), now, "clerk", "desk", "person.registered", "person", pid, pid, None,
-         json.dumps({"capture": "manual"})),
-        (uuid.uuid4(), now, "clerk", "desk", "stay.checked_in", "stay", sid, pid, STATION,
-         json.dumps({"room": room, "venue": str(venue)})),
-    ]
-    ledger = [
-        (venue, uuid.uuid4(), kind, uuid.uuid4(), station, "accepted", now)
-        for kind, station in (("persons", pid), ("documents", did), ("stays", sid),
-                              ("events", events[0][0]), ("events", events[1][0]))
-    ]
-    return {
-        "persons": [person],
-        "documents": [(did, pid, "resident", num, False, "manual", now)],
-        "stays": [(sid, pid, venue, room, STATION, uuid.uuid4(), now, "manual", did, "clerk",
-                   "desk", now, now)],
-        "events": events,
-        "sync_ledger": ledger,
-    }
-
-
-def _csv(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()
-    return value
-
-
-def _raw_desk(desk: int, url: str, venue: str, seconds: float, start_at: float, checkins: int,
-              salt: int, out: Any) -> None:
-    try:
-        engine = make_engine(url)
-        raw = engine.raw_connection()
-        cur = raw.cursor()
-        cols = _raw_columns()
-        serial = [0]
-
-        def one_batch() -> None:
-            """One transaction: the rows of ``checkins`` check-ins, a COPY per table."""
-            rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in cols}
-            for k in range(checkins):
-                num = number(desk, serial[0] + k, salt, RAW_REGION)
-                one = _raw_rows(cols, uuid.UUID(venue), num, ROOMS[k % len(ROOMS)])
-                for table, r in one.items():
-                    rows[table] += r
-            for table, table_rows in rows.items():
-                buf = io.StringIO()
-                writer = csv.writer(buf)
-                for r in table_rows:
-                    writer.writerow([_csv(v) for v in r])
-                buf.seek(0)
-                cur.copy_expert(
-                    f"COPY {table} ({', '.join(cols[table])}) FROM STDIN WITH (FORMAT csv)", buf
-                )
-            raw.commit()
-            serial[0] += checkins
-
-        one_batch()  # warm-up: the first batch loads what a first use loads (pinyin tables)
-        time.sleep(max(0.0, min(start_at - time.time(), GRACE)))
-        latencies, made = [], 0
-        wall_start, start = time.time(), time.perf_counter()
-        while time.perf_counter() < start + seconds:
-            t = time.perf_counter()
-            one_batch()
-            made += checkins
-            latencies.append((time.perf_counter() - t) * 1000)
-        report = {"start": wall_start, "seconds": time.perf_counter() - start,
-                  "checkins": made, "latencies": latencies}
-        out.put(("ok", desk, report))
-        raw.close()
-        engine.dispose()
-    except BaseException as exc:
-        out.put(("error", desk, f"{type(exc).__name__}: {str(exc)[:300]}"))
-
-
-def run_raw(args: argparse.Namespace, station_url: str, hotels: list[str]) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    start_at = time.time() + min(args.startup, 5.0)
-    checkins = max(1, args.batch // 5)
-    procs = [
-        ctx.Process(target=_raw_desk, daemon=True,
-                    args=(i, station_url, hotels[i], args.raw_seconds, start_at, checkins,
-                          args.salt, out))
-        for i in range(len(hotels))
-    ]
-    for p in procs:
-        p.start()
-    return _collect(procs, out, start_at + args.raw_seconds + GRACE)
+    return collect(procs, out, time.time() + args.seconds + GRACE, early)
 
 
 # ------------------------------------------------------------------------------------ report
