@@ -178,7 +178,7 @@ def check_ins(
     received_at: datetime,
 ) -> list[Row]:
     """Apply the batch's check-ins with one ``check_in_many``; their ledger rows."""
-    latest = max(a.at for a in arrivals if a.at is not None)
+    latest = max((a.at for a in arrivals if a.at is not None), default=None)  # None: now
     done = stays.check_in_many(session, Context("sync", None, latest), arrivals)
     reported(session, [stay for result in done for stay in result.stays], received_at)
     rows = []
