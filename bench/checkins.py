@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import queue
 import random
 import time
 import uuid
@@ -149,7 +150,20 @@ def measure_checkins(engine: Engine, sf: sessionmaker[Session], rounds: int, per
 
 def _desk(side: str, url: str, hotel: Hotel, numbers: list[str], batch: int, barrier: Any,
           out: Any) -> None:
-    """One desk process: warm up, wait for the others, check its guests in, report the span."""
+    """One desk process: warm up, wait for the others, check its guests in, report the span.
+
+    A failure (SQLite's 'database is locked' when a writer waits past the busy timeout, a lost
+    connection) is reported to the parent with its error and breaks the barrier, so the other
+    desks stop waiting for this one."""
+    try:
+        out.put(("ok", _desk_run(side, url, hotel, numbers, batch, barrier)))
+    except BaseException as exc:  # every failure goes back to the parent, none hangs it
+        barrier.abort()
+        out.put(("error", f"desk {hotel.id[:8]}: {type(exc).__name__}: {str(exc)[:200]}"))
+
+
+def _desk_run(side: str, url: str, hotel: Hotel, numbers: list[str], batch: int,
+              barrier: Any) -> tuple[float, float, int]:
     engine = make_engine(url)
     rng = random.Random(hotel.id)
     if side == "a":
@@ -171,23 +185,46 @@ def _desk(side: str, url: str, hotel: Hotel, numbers: list[str], batch: int, bar
     start = time.perf_counter()
     for chunk in chunks[1:]:
         one(chunk)
-    out.put((start, time.perf_counter(), len(numbers) - len(chunks[0])))
+    span = (start, time.perf_counter(), len(numbers) - len(chunks[0]))
     engine.dispose()
+    return span
+
+
+WAIT = 600.0  # seconds all desks together may take, at most
 
 
 def _city_rate(side: str, url: str, desks: list[Hotel], numbers: list[list[str]],
-               batch: int) -> float:
+               batch: int) -> tuple[float, list[str]]:
+    """Check-ins per second across the desks that finished, and the errors of those that
+    did not (each wait bounded: a dead desk is noticed, a stuck one terminated)."""
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(len(desks)), ctx.Queue()
-    procs = [ctx.Process(target=_desk, args=(side, url, h, nums, batch, barrier, out))
+    procs = [ctx.Process(target=_desk, args=(side, url, h, nums, batch, barrier, out),
+                         daemon=True)
              for h, nums in zip(desks, numbers, strict=True)]
     for p in procs:
         p.start()
-    spans = [out.get(timeout=600) for _ in procs]
+    spans, errors = [], []
+    deadline = time.monotonic() + WAIT
+    while len(spans) + len(errors) < len(procs) and time.monotonic() < deadline:
+        try:
+            kind, data = out.get(timeout=1.0)
+        except queue.Empty:
+            if all(not p.is_alive() for p in procs):
+                break  # nothing more can come
+            continue
+        (spans if kind == "ok" else errors).append(data)
     for p in procs:
-        p.join(timeout=60)
+        p.join(timeout=10)
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=5)
+    missing = len(procs) - len(spans) - len(errors)
+    errors += ["a desk died without a report or did not finish in time"] * missing
+    if not spans:
+        return float("nan"), errors
     wall = max(s[1] for s in spans) - min(s[0] for s in spans)
-    return sum(s[2] for s in spans) / wall
+    return sum(s[2] for s in spans) / wall, errors
 
 
 def measure_throughput(engine: Engine, sf: sessionmaker[Session], url: str, desks: int,
@@ -201,10 +238,14 @@ def measure_throughput(engine: Engine, sf: sessionmaker[Session], url: str, desk
     used: set[str] = set()
     per = max(per, batch) // batch * batch
 
+    failed: list[str] = []
+
     def rate(side: str) -> float:
         flat = fresh_numbers(engine, rng, len(chosen) * (per + batch), used)
-        return _city_rate(side, url, chosen, [flat[i::len(chosen)] for i in range(len(chosen))],
-                          batch)
+        value, errors = _city_rate(side, url, chosen,
+                                   [flat[i::len(chosen)] for i in range(len(chosen))], batch)
+        failed.extend(f"{side.upper()} {e}" for e in errors)
+        return value
 
     for _ in range(rounds):
         m.a.append(rate("a"))
@@ -215,4 +256,6 @@ def measure_throughput(engine: Engine, sf: sessionmaker[Session], url: str, desk
               f"guests each after a warm-up, {each} per commit (A: stays.check_in_many; B: the "
               "same rows INSERTed through the driver, same commits); rate = check-ins / wall "
               "time across all desks; ratio = A/B (below 1: slower than raw)")
+    if failed:
+        m.note += f"; FAILED desk runs: {len(failed)} ({'; '.join(failed[:4])})"
     return m

@@ -4,7 +4,7 @@ Jurisdictions, venues, rooms and rules change rarely and are read by every check
 process keeps what it read in ``reference(session, name)`` dictionaries, one set per database;
 the first look in a transaction reads ``reference_version`` (one primary-key SELECT) and drops
 every dictionary of that database when the version moved since they were filled. Triggers bump
-the version on any write of those tables (migration 0010), in the writer's transaction, so a
+the version on any write of those tables (migration 0011), in the writer's transaction, so a
 reader sees new reference data as soon as it sees the write committed.
 
 Only plain values go in (codes, paths, room numbers, rule rows), never ORM objects: they

@@ -1,7 +1,7 @@
 """The version of the registry's reference data (issue #16).
 
 One row: a counter that every write of jurisdictions, venues, rooms and rules bumps (triggers
-of migration 0010, whatever wrote the row). A process caches reference data
+of migration 0011, whatever wrote the row). A process caches reference data
 (``registry.db.refcache``) and keeps it while the version it read is the current one.
 """
 

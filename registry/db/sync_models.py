@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from registry.db.base import Base, UTCDateTime
 
 # Tables whose inserts and updates are queued, in the order the station applies kinds.
-TRACKED = ("persons", "documents", "stays", "residences", "events")
+TRACKED = ("persons", "documents", "stays", "residences", "employments", "events")
 STATES = ("pending", "sent", "accepted", "rejected")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -49,6 +49,22 @@ class Arrival:
     room: str
     guests: Sequence[Identity]
     expected_checkout: date | None = None
+    # Replayed arrivals (a desk's upload at the station) keep their own instant and clerk;
+    # unset, the arrival is now, by the caller's actor at the caller's terminal.
+    at: datetime | None = None
+    clerk: str | None = None
+    terminal: str | None = None
+
+    def context(self, ctx: Context) -> Context:
+        """The context this arrival is registered in (its instant, clerk and terminal)."""
+        if self.at is None and self.clerk is None and self.terminal is None:
+            return ctx
+        return replace(
+            ctx,
+            actor=(self.clerk or ctx.actor)[:64],
+            terminal=self.terminal if self.terminal is not None else ctx.terminal,
+            now_fixed=self.at if self.at is not None else ctx.now_fixed,
+        )
 
 
 def check_in(
@@ -70,13 +86,15 @@ def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -
     Each arrival gets what ``check_in`` gives it. Done together, their documents are locked
     and their persons read in one statement each, the new rows go out as one INSERT per table
     and the matchings run once over all guests, so a batch costs a few statements, not a few
-    per guest. A refusal names the arrival and leaves nothing written.
+    per guest. A refusal names the arrival and leaves nothing written. An arrival with its
+    own instant, clerk or terminal (``Arrival.at``) is registered as of then, by them; the
+    matchings run as of ``ctx``.
     """
     now = ctx.now()
     plans = []
     for i, arrival in enumerate(arrivals):
         with _naming(i, len(arrivals)):
-            plans.append(_checked(session, ctx, arrival, now))
+            plans.append(_checked(session, arrival.context(ctx), arrival, arrival.at or now))
     venues = {plan.venue.id: plan.venue for plan in plans}.values()
     ctx = access.require(session, ctx, "stay.write", venues=venues)
     registration.prefetch(session, (key for plan in plans for key in plan.keys))
@@ -84,7 +102,10 @@ def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -
     with deferred(session):
         for i, plan in enumerate(plans):
             with _naming(i, len(arrivals)):
-                done.append(_arrive(session, ctx, plan, now, entries))
+                arrival = plan.arrival
+                done.append(
+                    _arrive(session, arrival.context(ctx), plan, arrival.at or now, entries)
+                )
     session.flush()
     guests = {reg.person.id: result for result in done for reg in result.guests}
     scope = checks.Scope(persons=set(guests))

@@ -17,10 +17,20 @@ from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.db.models import Event, Finding, House, Person, Residence, Stay, Venue
+from registry.db.models import (
+    Employer,
+    Employment,
+    Event,
+    Finding,
+    House,
+    Person,
+    Residence,
+    Stay,
+    Venue,
+)
 from registry.db.sync_models import Heartbeat, LedgerEntry
 from registry.errors import NotFound, Refused
-from registry.movements import residences, stays
+from registry.movements import employment, residences, stays
 from registry.people import registration
 from registry.places.jurisdictions import city_code
 from registry.sync import outbox
@@ -28,7 +38,7 @@ from registry.sync.identity import rebuild
 from registry.sync.payload import from_dict
 
 Item = dict[str, Any]
-R = TypeVar("R", Stay, Residence)
+R = TypeVar("R", Stay, Residence, Employment)
 
 
 def mapped(session: Session, venue_id: uuid.UUID, desk_id: uuid.UUID) -> uuid.UUID | None:
@@ -186,6 +196,50 @@ def _residence_up(session: Session, venue: Venue, item: Item, _at: datetime, _v:
     return residence.id, out.findings
 
 
+def _employer_ref(data: dict[str, Any]) -> tuple[str, str]:
+    """How the station finds the desk's employer (credit code, else name), and where it is."""
+    e = from_dict(Employer, data["employer"])
+    return (e.get("uscc") or e["name"]), e["jurisdiction_code"]
+
+
+def _job_in(session: Session, venue: Venue, item: Item, _at: datetime, _v: str) -> Handled:
+    data = item["data"]
+    j = from_dict(Employment, data["employment"])
+    p = from_dict(Person, data["person"])
+    found: list[Finding] = []
+    if session.scalar(select(Person.id).where(Person.id_key == p["id_key"])) is None:
+        found = _register(session, venue, data, j["reported_at"]).findings
+    ref, jurisdiction = _employer_ref(data)
+    job = employment.start_job(
+        session,
+        _ctx(j["registered_by"], None, j["reported_at"]),
+        ref,
+        p["number"],
+        name=p["name"],
+        on=j["valid_from"],
+        post=j.get("post"),
+        jurisdiction=jurisdiction,
+    )
+    return job.employment.id, [*found, *job.findings]
+
+
+def _job_up(session: Session, venue: Venue, item: Item, at: datetime, _v: str) -> Handled:
+    j = from_dict(Employment, item["data"]["employment"])
+    job = _mapped(session, venue, item, Employment, "employment")
+    if j["valid_to"] is None or job.valid_to is not None:
+        return job.id, []
+    person = session.get_one(Person, job.person_id)
+    out = employment.end_job(
+        session,
+        _ctx(j["registered_by"], None, max(at, j["reported_at"])),
+        str(job.employer_id),
+        person.number,
+        on=j["valid_to"],
+        reason=j.get("end_reason"),
+    )
+    return job.id, out.findings
+
+
 def _event(session: Session, venue: Venue, item: Item, _at: datetime, desk_venue: str) -> Handled:
     data = item["data"]
     e = from_dict(Event, data["event"])
@@ -235,6 +289,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("stays", "update"): _stay_up,
     ("residences", "insert"): _residence_in,
     ("residences", "update"): _residence_up,
+    ("employments", "insert"): _job_in,
+    ("employments", "update"): _job_up,
     ("events", "insert"): _event,
     (outbox.HEARTBEAT, "insert"): _heartbeat,
 }

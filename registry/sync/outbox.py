@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.context import Context
 from registry.db.models import Person, Stay
@@ -55,8 +56,17 @@ def claim(
     if not_sent_at is not None:
         query = query.where(or_(OutboxItem.sent_at.is_(None), OutboxItem.sent_at != not_sent_at))
     items = list(session.scalars(query.order_by(OutboxItem.seq).limit(limit)))
-    for item in items:
-        item.state, item.sent_at, item.attempts = "sent", now, item.attempts + 1
+    if items:  # one UPDATE for the batch; the loaded rows are told what it wrote
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.seq.in_([i.seq for i in items]))
+            .values(state="sent", sent_at=now, attempts=OutboxItem.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        for item in items:
+            set_committed_value(item, "state", "sent")
+            set_committed_value(item, "sent_at", now)
+            set_committed_value(item, "attempts", item.attempts + 1)
     return items
 
 
@@ -79,19 +89,20 @@ def related(session: Session, record_ids: Iterable[uuid.UUID], before: int) -> l
 
 
 def settle(session: Session, results: Sequence[dict[str, str | None]], now: datetime) -> None:
-    """Record the station's answer per item: accepted or rejected, reason, notice."""
+    """Record the station's answer per item: accepted or rejected, reason, notice (one UPDATE
+    per distinct answer: a batch accepted without remarks is one statement)."""
+    answers: dict[tuple[str | None, str | None, str | None], list[uuid.UUID]] = {}
     for r in results:
-        session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id == uuid.UUID(str(r["id"])))
-            .values(
-                state=r["state"],
-                done_at=now,
-                reason=(r.get("reason") or None),
-                notice=(r.get("notice") or None),
-                last_error=None,
+        key = (r["state"], r.get("reason") or None, r.get("notice") or None)
+        answers.setdefault(key, []).append(uuid.UUID(str(r["id"])))
+    for (state, reason, notice), ids in answers.items():
+        for i in range(0, len(ids), 500):
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(ids[i : i + 500]))
+                .values(state=state, done_at=now, reason=reason, notice=notice, last_error=None)
+                .execution_options(synchronize_session=False)
             )
-        )
 
 
 def failed(session: Session, ids: Iterable[uuid.UUID], error: str, now: datetime) -> None:

@@ -1,9 +1,10 @@
 """Upload items built from the desk's outbox at push time: plain JSON-ready dictionaries.
 
 An item carries what the station needs to re-run the use case on its own registry: a stay
-comes with its guest's person and document, a residence with its house's address, an event
-with the key of its person. Rows are read as they are now; the item's ``op`` says which
-change it stands for (an insert is applied as the registration, an update as what changed).
+comes with its guest's person and document, a residence with its house's address, an
+employment with its employer, an event with the key of its person. Rows are read as they are
+now; the item's ``op`` says which change it stands for (an insert is applied as the
+registration, an update as what changed).
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ from sqlalchemy import Date, LargeBinary, Uuid, select
 from sqlalchemy.orm import Session
 
 from registry.db.base import Base, UTCDateTime
-from registry.db.models import Document, Event, House, Person, Residence, Stay, Venue
+from registry.db.models import (
+    Document,
+    Employer,
+    Employment,
+    Event,
+    House,
+    Person,
+    Residence,
+    Stay,
+    Venue,
+)
 from registry.db.sync_models import OutboxItem
 from registry.sync import outbox
 
@@ -27,12 +38,17 @@ MODELS: dict[str, type[Base]] = {
     "documents": Document,
     "stays": Stay,
     "residences": Residence,
+    "employments": Employment,
     "events": Event,
 }
 
 
 def row_dict(obj: Base) -> dict[str, Any]:
     """Every column of a row as JSON-ready values (bytes as base64)."""
+    return _row_dict(obj)
+
+
+def _row_dict(obj: Base) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in obj.__table__.columns:
         value = getattr(obj, column.key)
@@ -114,7 +130,7 @@ def build(session: Session, items: Sequence[OutboxItem]) -> list[dict[str, Any]]
     docs.update(_load(session, Document, need_docs))
     person_ids = {
         r.person_id
-        for t in ("documents", "stays", "residences", "events")
+        for t in ("documents", "stays", "residences", "employments", "events")
         for r in rows.get(t, {}).values()
         if r.person_id
     }
@@ -122,8 +138,20 @@ def build(session: Session, items: Sequence[OutboxItem]) -> list[dict[str, Any]]
         **_load(session, Person, person_ids - set(rows.get("persons", {}))),
         **rows.get("persons", {}),
     }
-    latest = _documents(session, set(rows.get("persons", {})))
+    jobs = rows.get("employments", {})
+    latest = _documents(
+        session, set(rows.get("persons", {})) | {j.person_id for j in jobs.values()}
+    )
     houses = _load(session, House, {r.house_id for r in rows.get("residences", {}).values()})
+    employers = _load(session, Employer, {j.employer_id for j in jobs.values()})
+    dicts: dict[int, dict[str, Any]] = {}
+
+    def row_dict(obj: Base) -> dict[str, Any]:  # a row goes with several items: built once
+        found = dicts.get(id(obj))
+        if found is None:
+            found = dicts[id(obj)] = _row_dict(obj)
+        return found
+
     out = []
     for item in items:
         data: dict[str, Any] = {}
@@ -136,6 +164,14 @@ def build(session: Session, items: Sequence[OutboxItem]) -> list[dict[str, Any]]
             elif item.table_name == "persons":
                 doc = latest.get(row.id)
                 data = {"person": row_dict(row), "document": doc and row_dict(doc)}
+            elif item.table_name == "employments":
+                doc = latest.get(row.person_id)
+                data = {
+                    "employment": row_dict(row),
+                    "person": row_dict(persons[row.person_id]),
+                    "document": doc and row_dict(doc),
+                    "employer": row_dict(employers[row.employer_id]),
+                }
             elif item.table_name == "events":
                 person = persons.get(row.person_id) if row.person_id else None
                 data = {"event": row_dict(row), "person_key": person and person.id_key}

@@ -64,8 +64,11 @@ class Transport(Protocol):
 class DatabaseTransport:
     """Straight into the station's database (``apply_batch`` in one station transaction)."""
 
-    def __init__(self, url: str) -> None:
-        self.engine, self.sessions = station_sessions(url)
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        if engine is not None:  # an engine the caller owns (and may instrument)
+            self.engine, self.sessions = engine, session_factory(engine)
+        else:
+            self.engine, self.sessions = station_sessions(url or "")
 
     def send(
         self, venue: dict[str, Any], items: list[dict[str, Any]], ctx: Context

@@ -1,10 +1,13 @@
 """The station applies a desk's upload batch through the core use cases, exactly once.
 
-Each item is looked up in the ledger (venue + item id) first: an item already applied
-returns its recorded outcome and changes nothing. A new item runs the use case it stands for
+The ledger (venue + item id) is read once for the batch: an item already applied returns its
+recorded outcome and changes nothing. The check-ins among the new items go together through
+``registry.sync.intake`` (one ``check_in_many``); what it does not cover, or a batch it
+refuses, goes item by item as described here. A new item runs the use case it stands for
 (``stays.check_in``/``check_out``, ``residences.move_in``/``move_out``,
-``people.register``/``correct_person``) at the desk's instant, inside a savepoint: a refusal
-rejects that item only, with the reason the desk is shown. The station's matchings run on
+``employment.start_job``/``end_job``, ``people.register``/``correct_person``) at the desk's
+instant, inside a savepoint: a refusal rejects that item only, with the reason the desk is
+shown. The station's matchings run on
 every applied item, and the findings they open go back to the desk as a notice. The ledger row
 is written in the same transaction as the change, so "applied" and "remembered" cannot part.
 
@@ -25,15 +28,15 @@ from sqlalchemy.orm import Session
 
 from registry.db.models import Finding, Venue
 from registry.db.sync_models import CaptureOff, LedgerEntry, OutboxItem
-from registry.errors import NotFound, Refused, RegistryError
-from registry.matching.codes import CODES
+from registry.errors import NotFound, Refused
 from registry.privacy import unit
-from registry.sync import outbox
+from registry.sync import intake, outbox
 from registry.sync.handlers import HANDLERS, mapped
 
 STATION = "station"  # the permanent sync_capture_off key of a station database
 Item = dict[str, Any]
 Result = dict[str, str | None]
+Row = intake.Row
 
 
 class UnknownVenue(NotFound):
@@ -71,28 +74,45 @@ def become_station(session: Session) -> None:
 def apply_batch(
     session: Session, venue_identity: dict[str, Any], items: Sequence[Item], received_at: datetime
 ) -> list[Result]:
-    """Apply one batch in the caller's transaction; one result per item, in order."""
+    """Apply one batch in the caller's transaction; one result per item, in order.
+
+    The ledger is read once for the whole batch; the new items go through the batched intake
+    (``registry.sync.intake``), which falls back to ``_apply`` item by item when it refuses.
+    """
     venue = find_venue(session, venue_identity)
     become_station(session)
     desk_venue = str(venue_identity.get("id"))
-    results = []
     with outbox.suspended(session), unit.without_events(session):
+        known = intake.applied(session, venue.id, items)
+        first: dict[str, Item] = {}
         for item in items:
-            results.append(_apply(session, venue, desk_venue, item, received_at))
+            if item["id"] not in known:
+                first.setdefault(item["id"], item)  # an item sent twice in one batch: once
+
+        def one(item: Item) -> Row:
+            return _apply(session, venue, desk_venue, item, received_at)
+
+        fresh = list(first.values())
+        rows = intake.apply_new(session, venue, desk_venue, fresh, received_at, one)
+    done = {str(r["item_id"]): r for r in rows}
+    results, answered = [], set()
+    for item in items:
+        again = item["id"] in known or item["id"] in answered
+        answered.add(item["id"])
+        results.append(
+            _result(item["id"], known.get(item["id"]) or done[item["id"]], duplicate=again)
+        )
     return results
 
 
 def _apply(
     session: Session, venue: Venue, desk_venue: str, item: Item, received_at: datetime
-) -> Result:
-    item_id = uuid.UUID(item["id"])
-    done = session.get(LedgerEntry, (venue.id, item_id))
-    if done is not None:
-        return _result(done, duplicate=True)
+) -> Row:
+    """One new item through its use case, in a savepoint; its ledger row (added)."""
     handler = HANDLERS.get((item["table"], "update" if item["op"] == "update" else "insert"))
-    record = uuid.UUID(item["record"])
     station_id: uuid.UUID | None = None
-    notice = reason = None
+    found: list[Finding] = []
+    reason = None
     try:
         with session.begin_nested():
             if handler is None:
@@ -100,41 +120,23 @@ def _apply(
             if item["data"].get("gone"):
                 raise Refused("the record no longer exists at the desk")
             station_id, found = handler(session, venue, item, received_at, desk_venue)
-            notice = _notice(found)
     except DBAPIError:
         raise  # the database failed, not the item: the whole batch is retried
-    except (RegistryError, ValueError, KeyError, TypeError) as exc:
+    except intake.ITEM_ERRORS as exc:
         reason = str(exc)[:300]
-    entry = LedgerEntry(
-        venue_id=venue.id,
-        item_id=item_id,
-        kind=item["table"],
-        desk_id=record,
-        station_id=station_id,
-        result="rejected" if reason else "accepted",
-        reason=reason,
-        notice=notice,
-        applied_at=received_at,
-    )
-    session.add(entry)
-    return _result(entry)
+    row = intake.ledger_row(venue, item, received_at, station_id, reason, found)
+    session.add(LedgerEntry(**row))  # later items of the batch may look it up (``mapped``)
+    return row
 
 
-def _result(entry: LedgerEntry, *, duplicate: bool = False) -> Result:
+def _result(item_id: str, row: Row, *, duplicate: bool = False) -> Result:
     return {
-        "id": str(entry.item_id),
-        "state": entry.result,
-        "reason": entry.reason,
-        "notice": entry.notice,
+        "id": str(item_id),
+        "state": row["result"],
+        "reason": row["reason"],
+        "notice": row["notice"],
         "duplicate": "1" if duplicate else None,
     }
-
-
-def _notice(found: list[Finding]) -> str | None:
-    if not found:
-        return None
-    text = "；".join(f"{f.code} {CODES[f.code].label}" for f in found if f.code in CODES)
-    return text[:500] or None
 
 
 __all__ = ["HANDLERS", "apply_batch", "find_venue", "mapped"]

@@ -113,3 +113,30 @@ def test_a_single_check_in_keeps_its_plain_message(sf, ctx):
     city = build(sf, ctx)
     with pytest.raises(InvalidInput, match=r"^room '999'"), sf.begin() as s:
         stays.check_in(s, ctx, city.hotel, "999", [typed(rid())])
+
+
+def test_an_arrival_keeps_its_own_instant_clerk_and_terminal(sf, ctx):
+    """A replayed arrival (a desk's upload at the station) is registered as of then, by them."""
+    from datetime import timedelta
+
+    city = build(sf, ctx)
+    earlier = ctx.now() - timedelta(hours=3)
+    with sf.begin() as s:
+        done = stays.check_in_many(
+            s,
+            ctx,
+            [
+                Arrival(city.hotel, "101", [typed(rid(seq="301"), "甲")], at=earlier,
+                        clerk="clerk-7", terminal="desk-7"),
+                Arrival(city.hotel, "102", [typed(rid(seq="302"), "乙")]),
+            ],
+        )
+        first, second = done[0].stays[0], done[1].stays[0]
+        assert (first.checked_in_at, first.registered_by, first.terminal) == (
+            earlier, "clerk-7", "desk-7",
+        )
+        assert first.report_deadline >= earlier and first.reported_at == earlier
+        assert done[0].guests[0].person.created_at == earlier
+        assert (second.checked_in_at, second.registered_by, second.terminal) == (
+            ctx.now(), ctx.actor, ctx.terminal,
+        )

@@ -4,8 +4,8 @@ A process caches reference data across transactions and re-reads it when this co
 Triggers bump it on every INSERT, UPDATE or DELETE of those tables, so no writer (a use case,
 a migration, a hand-written statement) can change them without invalidating the caches.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,65 @@
+"""The intake benchmark runs end to end (no figures judged: timings belong to bench runs), and a
+desk that dies is reported, not waited for."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from dbtools import _drop_pg, _fresh_pg
+
+from bench.checkins import Hotel, _city_rate
+
+pytestmark = pytest.mark.postgres
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_quick_intake_run_reports_every_figure(pg_server, pg_template, tmp_path: Path) -> None:
+    name, url = _fresh_pg(pg_server, pg_template)
+    try:
+        out = tmp_path / "intake.json"
+        args = ["--quick", "--url", url, "--json", str(out)]
+        run = subprocess.run(
+            [sys.executable, "-m", "bench.intake", *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "check-ins/s" in run.stdout
+    finally:
+        _drop_pg(pg_server, name)
+    figures = json.loads(out.read_text())
+    a, b = figures["intake"], figures["raw"]
+    assert a["failed"] == 0 and b["failed"] == 0, (a["errors"], b["errors"])
+    assert a["checkins"] > 0 and b["checkins"] > 0 and a["batches"] > 0
+    assert a["rejected_items"] == 0
+    for key in (
+        "rate",
+        "p50_ms",
+        "p99_ms",
+        "statements_per_checkin",
+        "rss_start_mb",
+        "rss_end_mb",
+        "apply_p50_ms",
+        "apply_cpu_ms_per_checkin",
+    ):
+        assert a[key] > 0, key
+    assert figures["ratio"] > 0
+
+
+def test_a_desk_that_dies_is_reported_not_waited_for(desk_url: str) -> None:
+    unknown = [Hotel(str(uuid.uuid4()), "440304001", ("101",)) for _ in range(2)]
+    started = time.monotonic()
+    rate, errors = _city_rate("a", desk_url, unknown, [["110105197001010003"]] * 2, 1)
+    assert time.monotonic() - started < 60
+    assert len(errors) == 2 and rate != rate  # NaN: no desk finished
+    assert any("NotFound" in e for e in errors), errors
