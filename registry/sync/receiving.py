@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from registry.context import Context
 from registry.privacy import access
 from registry.sync.station import Item, Result, apply_batch, find_venue
+from registry.sync.vouch import Uploader
 
 
 def receive(
@@ -32,5 +33,6 @@ def receive(
     (the user may not report for it); both leave nothing written but the refusal's audit entry.
     """
     venue = find_venue(session, venue_identity)
-    access.require(session, ctx, "person.write", venue=venue)
-    return apply_batch(session, venue_identity, items, received_at)
+    ctx = access.require(session, ctx, "person.write", venue=venue)
+    uploader = Uploader(ctx.actor, ctx.terminal, venue.jurisdiction_code)
+    return apply_batch(session, venue_identity, items, received_at, uploader)

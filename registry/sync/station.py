@@ -30,7 +30,7 @@ from registry.db.models import Finding, Venue
 from registry.db.sync_models import CaptureOff, LedgerEntry, OutboxItem
 from registry.errors import NotFound, Refused
 from registry.privacy import unit
-from registry.sync import intake, outbox
+from registry.sync import intake, outbox, vouch
 from registry.sync.handlers import HANDLERS, mapped
 
 STATION = "station"  # the permanent sync_capture_off key of a station database
@@ -72,14 +72,21 @@ def become_station(session: Session) -> None:
 
 
 def apply_batch(
-    session: Session, venue_identity: dict[str, Any], items: Sequence[Item], received_at: datetime
+    session: Session,
+    venue_identity: dict[str, Any],
+    items: Sequence[Item],
+    received_at: datetime,
+    uploader: vouch.Uploader | None = None,
 ) -> list[Result]:
     """Apply one batch in the caller's transaction; one result per item, in order.
 
     The ledger is read once for the whole batch; the new items go through the batched intake
     (``registry.sync.intake``), which falls back to ``_apply`` item by item when it refuses.
+    With an ``uploader`` (the station service's caller), who acted is the uploader and items
+    dated in the future are rejected (``registry.sync.vouch``).
     """
     venue = find_venue(session, venue_identity)
+    refused = vouch.vouch(list(items), uploader, received_at) if uploader is not None else {}
     become_station(session)
     desk_venue = str(venue_identity.get("id"))
     with outbox.suspended(session), unit.without_events(session):
@@ -92,8 +99,11 @@ def apply_batch(
         def one(item: Item) -> Row:
             return _apply(session, venue, desk_venue, item, received_at)
 
-        fresh = list(first.values())
+        fresh = [i for i in first.values() if i["id"] not in refused]
         rows = intake.apply_new(session, venue, desk_venue, fresh, received_at, one)
+        for item in first.values():  # refused before it is applied: rejected in the ledger
+            if item["id"] in refused:
+                rows.append(one({**item, "refused": refused[item["id"]]}))
     done = {str(r["item_id"]): r for r in rows}
     results, answered = [], set()
     for item in items:
@@ -115,6 +125,8 @@ def _apply(
     reason = None
     try:
         with session.begin_nested():
+            if item.get("refused"):
+                raise Refused(item["refused"])
             if handler is None:
                 raise Refused(f"unknown upload item {item['table']}/{item['op']}")
             if item["data"].get("gone"):

@@ -19,10 +19,11 @@ from world import HOTEL, build, count, guests, snapshot_desk, snapshot_station
 
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
-from registry.db.models import Stay, Venue
+from registry.db.models import Event, Stay, Venue
 from registry.db.sync_models import LedgerEntry, OutboxItem
+from registry.sync import payload
 from registry.sync.background import BackgroundPush
-from registry.sync.push import push
+from registry.sync.push import desk_venue, next_batch, push
 from service.client import HttpStation
 
 CTX = Context("clerk", "desk-1", NOW)
@@ -83,9 +84,14 @@ def test_push_over_http_loses_nothing_and_duplicates_nothing(server, desk):
     assert stays == count(desk, "stays") == 12
     a, b = snapshot_desk(desk), snapshot_station(st, venue)
     b["events"] = [e for e in b["events"] if not e[4].startswith("user.")]  # the set-up's
-    for table in ("persons", "documents", "events"):
+    for table in ("persons", "documents"):
         assert b[table] == a[table], table
-    assert [r[1:] for r in b["stays"]] == [r[1:] for r in a["stays"]]
+    # Who acted is the credential's user and device at the station, not what the desk says
+    # (registry.sync.vouch); everything else is the desk's record.
+    assert [e[:2] + e[4:] for e in b["events"]] == [e[:2] + e[4:] for e in a["events"]]
+    assert {(e[2], e[3][:4]) for e in b["events"]} == {("clerk", "api:")}
+    assert [r[1:6] + r[8:] for r in b["stays"]] == [r[1:6] + r[8:] for r in a["stays"]]
+    assert {(r[6], r[7][:4]) for r in b["stays"]} == {("clerk", "api:")}
     st.dispose()
     assert "Traceback" not in server.log_text()
     # one more day at the desk: the upload's round trip, with a device token
@@ -177,3 +183,43 @@ def test_cli_push_and_frontdesk_transport(server, desk, desk_url):
         check=False,
     )
     assert no_credential.returncode == 1 and "凭据" in no_credential.stderr
+
+
+def test_an_upload_cannot_act_in_another_name_or_date_ahead(server, desk):
+    """A desk that rewrites its items (another clerk, another terminal, a forged actor, a
+    check-in dated 2030) is the credential's user at the station, and the dated-ahead item
+    is rejected (registry.sync.vouch)."""
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 3, start=1)  # nobody checks out
+    with sf.begin() as s:
+        venue = payload.venue_identity(desk_venue(s))
+        items = next_batch(s, 200, NOW + timedelta(minutes=5))
+    future = None
+    for item in items:
+        for name, row in item["data"].items():
+            if name == "stay":
+                row.update(registered_by="coord", terminal="公安局")
+                if future is None:
+                    row["checked_in_at"] = "2030-01-01T00:00:00+00:00"
+                    future = item["id"]
+            if name == "event":
+                row.update(actor="postgres", terminal="psql", jurisdiction_code="440304002")
+    assert future is not None
+    with httpx.Client(base_url=server.url, auth=("clerk", PASSWORD), timeout=30) as client:
+        answer = client.post("/api/v1/sync/batches", json={"venue": venue, "items": items})
+    assert answer.status_code == 200, answer.text
+    states = {r["id"]: r["state"] for r in answer.json()["results"]}
+    assert states.pop(future) == "rejected"
+    assert set(states.values()) == {"accepted"}
+    st = make_engine(server.db_url)
+    with Session(st) as s:
+        actors = set(s.scalars(select(Event.actor).where(Event.actor != "tester")))
+        terminals = {t[:4] for t in s.scalars(select(Stay.terminal))}
+        clerks = set(s.scalars(select(Stay.registered_by)))
+        places = set(s.scalars(select(Event.jurisdiction_code).where(Event.actor == "clerk")))
+        ahead = Stay.checked_in_at >= datetime(2029, 1, 1, tzinfo=UTC)
+        late = s.scalar(select(func.count()).where(ahead))
+    st.dispose()
+    assert actors == {"clerk"} and clerks == {"clerk"} and terminals == {"api:"}
+    assert "440304002" not in places and late == 0

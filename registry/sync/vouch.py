@@ -1,0 +1,78 @@
+"""What the station believes of an upload: who did it comes from the credential, not the desk.
+
+A desk's upload item carries the desk's own record of who acted (``registered_by``, ``actor``,
+``terminal``) and when. Over the station service the uploader is known: the user of the
+credential and the device. Before a batch is applied, ``vouch`` rewrites every item's acting
+user and terminal to the uploader's and each event's jurisdiction to the uploading venue's, and
+refuses an item whose instants lie in the future (beyond ``SKEW`` of the station's clock): a
+desk can neither act in another's name nor date a report ahead to fake its on-time rate.
+
+Shapes: items are the upload items of ``registry.sync.payload`` (``data`` holds one row per
+table name, values as JSON text). Returns the refusal reason per item id; the items are changed
+in place. Source of the rule: issue #15 (a desk wrote events as ``postgres`` and dated a stay
+2030 through the upload route).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+SKEW = timedelta(minutes=5)  # desks' clocks drift; anything later is refused
+ACTING = {"stay": "registered_by", "residence": "registered_by", "employment": "registered_by"}
+INSTANTS = ("checked_in_at", "checked_out_at", "reported_at", "occurred_at", "created_at")
+DAYS = ("valid_from", "valid_to")
+
+
+@dataclass(frozen=True)
+class Uploader:
+    """Who sends the batch: the credential's login, its device or address, its venue."""
+
+    login: str
+    terminal: str | None
+    jurisdiction: str
+
+
+def vouch(items: list[dict[str, Any]], uploader: Uploader, received_at: datetime) -> dict[str, str]:
+    """Rewrite who acted to ``uploader`` and refuse future instants; reasons by item id."""
+    latest = received_at + SKEW
+    today = (latest + timedelta(hours=8)).date()  # the latest local day anywhere in China
+    refused: dict[str, str] = {}
+    for item in items:
+        data = item.get("data") or {}
+        for name, row in data.items():
+            if not isinstance(row, dict) or name in ("person", "document", "house", "employer"):
+                continue
+            if name in ACTING:
+                row[ACTING[name]] = uploader.login
+                row["terminal"] = uploader.terminal
+            if name == "event":
+                row["actor"] = uploader.login
+                row["terminal"] = uploader.terminal
+                row["jurisdiction_code"] = uploader.jurisdiction
+            late = _future(row, latest, today)
+            if late is not None:
+                refused[str(item.get("id"))] = f"the {name}'s {late} is in the future"
+    return refused
+
+
+def _future(row: dict[str, Any], latest: datetime, today: date) -> str | None:
+    for key in INSTANTS:
+        value = row.get(key)
+        if isinstance(value, str) and _instant(value) > latest:
+            return key
+    for key in DAYS:
+        value = row.get(key)
+        if isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) > today:
+            return key
+    return None
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 instant (naive: UTC, as the desk stores instants); unreadable: the past."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
