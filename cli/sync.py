@@ -94,7 +94,9 @@ def push_command(
     sessions = app.sessions
     station = open_station(app, url, station_user, token_file, ca_file)
     try:
-        report = push(sessions, station, app.ctx, venue_ref=venue, batch=batch, retry_for=retry_for)
+        report = push(
+            sessions, station, app.ctx, venue_ref=venue, batch=batch, retry_for=retry_for, now=True
+        )
     except UnknownVenue as exc:
         raise Refusal("派出所尚未登记本场所：请先在派出所登记同名场所后再上报。") from exc
     except StationRefused as exc:

@@ -175,13 +175,16 @@ def push_once(
     ctx: Context,
     report: PushReport,
     batch: int = BATCH,
+    *,
+    due_only: bool = True,
 ) -> int:
-    """Send one batch; the number of items sent (0: nothing due)."""
+    """Send one batch; the number of items sent (0: nothing due). ``due_only=False`` also
+    sends items still waiting out a back-off (a push the clerk asked for now)."""
     now = datetime.now(UTC)
     with desk.begin() as session:
         venue = desk_venue(session, venue_ref)
         queue_heartbeats(session, ctx, venue)
-        items = next_batch(session, batch, now)
+        items = next_batch(session, batch, now, due_only=due_only)
         identity = payload.venue_identity(venue)
     if not items:
         return 0
@@ -241,11 +244,14 @@ def push(
     batch: int = BATCH,
     retry_for: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
+    now: bool = False,
 ) -> PushReport:
     """Push until nothing is due; retry with back-off for up to ``retry_for`` seconds.
 
     ``station``: a database URL (``DatabaseTransport``, closed at the end) or a transport
-    (the caller's, left open). Raises ``StationRefused`` and ``UnknownVenue`` at once.
+    (the caller's, left open). ``now``: a push asked for by hand sends what is waiting out a
+    back-off too, until the first failure. Raises ``StationRefused`` and ``UnknownVenue`` at
+    once.
     """
     report = PushReport()
     started = time.monotonic()
@@ -253,7 +259,8 @@ def push(
     try:
         while True:
             try:
-                if push_once(desk, transport, venue_ref, ctx, report, batch):
+                eager = now and not report.errors
+                if push_once(desk, transport, venue_ref, ctx, report, batch, due_only=not eager):
                     continue
             except StationUnreachable as exc:
                 report.errors.append(str(exc))

@@ -23,7 +23,7 @@ from registry.db.models import Event, Stay, Venue
 from registry.db.sync_models import LedgerEntry, OutboxItem
 from registry.sync import payload
 from registry.sync.background import BackgroundPush
-from registry.sync.push import desk_venue, next_batch, push
+from registry.sync.push import StationRefused, desk_venue, next_batch, push
 from service.client import HttpStation
 
 CTX = Context("clerk", "desk-1", NOW)
@@ -223,3 +223,21 @@ def test_an_upload_cannot_act_in_another_name_or_date_ahead(server, desk):
     st.dispose()
     assert actors == {"clerk"} and clerks == {"clerk"} and terminals == {"api:"}
     assert "440304002" not in places and late == 0
+
+
+def test_a_push_by_hand_sends_at_once_after_a_refusal(server, desk):
+    """A wrong password puts the batch in back-off; once the clerk fixes it, a push by hand
+    sends at once instead of reporting 0 sent until the back-off ends."""
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 2, start=1)
+    wrong = HttpStation(server.url, user="clerk", password="not-the-password")
+    with pytest.raises(StationRefused):
+        push(sf, wrong, CTX.at(NOW + timedelta(minutes=5)), now=True)
+    wrong.close()
+    right = HttpStation(server.url, user="clerk", password=PASSWORD)
+    try:
+        report = push(sf, right, CTX.at(NOW + timedelta(minutes=6)), now=True)
+    finally:
+        right.close()
+    assert report.sent > 0 and report.rejected == 0 and _states(desk) == {"accepted"}
