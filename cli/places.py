@@ -217,6 +217,19 @@ def house_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
     )
 
 
+@house.command("entrust")
+@click.argument("ref", metavar="H")
+@click.option("--venue", required=True, metavar="V", help="托管房屋的租房中介（名称或编号）。")
+@json_option
+@click.pass_obj
+def house_entrust(app: App, ref: str, venue: str, as_json: bool) -> None:
+    """把房屋 H 托管给租房中介：中介的用户此后可为该房屋登记租客（协管员或管理员操作）。"""
+    with app.sessions.begin() as session:
+        row = houses.entrust(session, app.ctx, ref, venue)
+        data = {"house": row.house_id, "venue": row.venue_id, "since": row.since}
+    emit(as_json, data, lambda: f"已托管：房屋 {ref} → 中介 {venue}")
+
+
 def house_data(found: House, landlord: str | None = None) -> dict[str, Any]:
     return {
         "id": found.id,

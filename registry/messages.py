@@ -36,6 +36,11 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^user (\S+) already exists", "用户 {0} 已经存在"),
         (
+            r"^(.+) is a (\w+), not a rental intermediary",
+            "{0} 不是租房中介（类型为 {1}）：房屋只能托管给中介",
+        ),
+        (r"^the house is entrusted to (.+) already", "该房屋已托管给 {0}"),
+        (
             r"^a name may not hold a run of digits",
             "姓名中不能有连续的数字：请检查是否把证件号码或电话填进了姓名",
         ),

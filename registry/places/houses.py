@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from registry.context import Context
 from registry.db.access_models import ManagedHouse
 from registry.db.models import House
-from registry.errors import Ambiguous, InvalidInput, NotFound
+from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.matching import checks
 from registry.people.find import person_by_number
 from registry.places.common import Changed, by_ref_id, check_count, place_scope
 from registry.places.jurisdictions import get_jurisdiction
+from registry.places.venues import venue_by_ref
 from registry.privacy import access, journal
 
 HOUSE_USES = ("rental", "owner", "dormitory", "collective")
@@ -140,3 +141,31 @@ def house_by_ref(session: Session, ref: str) -> House:
     raise NotFound(f"house {ref!r} is not registered")
 
 
+
+
+def entrust(session: Session, ctx: Context, house_ref: str, venue_ref: str) -> ManagedHouse:
+    """Entrust a house to a rental intermediary (中介托管): its users may then register the
+    house's tenants. For a coordinator of the house's jurisdiction or an admin; journaled.
+
+    Raises ``NotFound`` (house or venue), ``Refused`` (the venue is no intermediary, or the
+    house is entrusted to it already) and ``OutOfScope``.
+    """
+    house = house_by_ref(session, house_ref)
+    venue = venue_by_ref(session, venue_ref)
+    ctx = access.require(session, ctx, "house.write", jurisdiction=house.jurisdiction_code)
+    if venue.kind != "intermediary":
+        raise Refused(f"{venue.name} is a {venue.kind}, not a rental intermediary")
+    if session.get(ManagedHouse, (house.id, venue.id)) is not None:
+        raise Refused(f"the house is entrusted to {venue.name} already")
+    row = ManagedHouse(house_id=house.id, venue_id=venue.id, since=ctx.now())
+    session.add(row)
+    journal.record(
+        session,
+        ctx,
+        "house.entrusted",
+        "house",
+        house.id,
+        jurisdiction=house.jurisdiction_code,
+        venue=venue.id,
+    )
+    return row

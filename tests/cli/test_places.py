@@ -94,3 +94,16 @@ def test_uninitialised_database_says_run_init(tmp_path) -> None:
     assert "已就绪" in run("init").stdout
     assert run.json("jurisdiction", "list") == {"jurisdictions": []}
     assert "已就绪" in run("init").stdout  # idempotent
+
+
+def test_a_house_is_entrusted_to_an_intermediary_once(laiqu, city) -> None:
+    agency = laiqu.json(
+        "venue", "add", "安居中介", "--kind", "intermediary", "--jurisdiction", "310104010101"
+    )
+    house = laiqu.json("house", "add", "--address", "湖南路 99 号", "--jurisdiction", "310104010101")
+    done = laiqu.json("house", "entrust", str(house["id"]), "--venue", "安居中介")
+    assert done["venue"] == agency["id"]
+    again = laiqu("house", "entrust", str(house["id"]), "--venue", "安居中介", ok=False)
+    assert again.exit_code == 1 and "该房屋已托管给 安居中介" in again.stderr
+    hotel = laiqu("house", "entrust", str(house["id"]), "--venue", "天平宾馆", ok=False)
+    assert "不是租房中介" in hotel.stderr

@@ -11,10 +11,9 @@ from sqlalchemy import select
 from world import HOTEL, STATION, rid
 
 from registry.accounts import credentials, users
-from registry.db.access_models import ManagedHouse
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Finding, House
-from registry.places import venues
+from registry.places import houses, venues
 
 GUEST = {"id_number": rid(31), "name": "周八"}
 
@@ -47,7 +46,7 @@ def _agent(db_url: str) -> tuple[str, uuid.UUID]:
         credentials.set_password(s, ADMIN, "agent", PASSWORD)
         house = s.scalar(select(House).where(House.door_plate == "BH-3-101"))
         assert house is not None
-        s.add(ManagedHouse(house_id=house.id, venue_id=agency.id, since=ADMIN.now()))
+        houses.entrust(s, ADMIN, "BH-3-101", str(agency.id))
         return "BH-3-101", house.id
 
 
