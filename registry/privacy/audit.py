@@ -382,6 +382,20 @@ def verify(conn: Connection, *, legacy: bool = False) -> Verdict:
     return Verdict(True, count, head=prev)
 
 
+def key_fits(conn: Connection) -> bool:
+    """Whether the key file in use seals the chain's last entry: a writer started with
+    another key would append entries no ``verify`` could ever pass. True for an empty chain.
+    One entry read; raises what ``auditkey.chain_key`` raises (no key file, bad mode)."""
+    last = conn.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    if last is None:
+        return True
+    subjects = [
+        (str(s.person_id), s.id_hash)
+        for s in conn.execute(select(AuditSubject).where(AuditSubject.seq == last.seq))
+    ]
+    return _again(last, last.prev_hash, subjects, auditkey.chain_key(conn)) == last.hash
+
+
 def rechain(conn: Connection, key: bytes | None) -> None:
     """Re-hash every entry with ``key`` (None: unkeyed, as before 0009) and move the head
     (migration 0009, as the owner: the append-only triggers are set aside for it)."""

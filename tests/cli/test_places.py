@@ -100,7 +100,9 @@ def test_a_house_is_entrusted_to_an_intermediary_once(laiqu, city) -> None:
     agency = laiqu.json(
         "venue", "add", "安居中介", "--kind", "intermediary", "--jurisdiction", "310104010101"
     )
-    house = laiqu.json("house", "add", "--address", "湖南路 99 号", "--jurisdiction", "310104010101")
+    house = laiqu.json(
+        "house", "add", "--address", "湖南路 99 号", "--jurisdiction", "310104010101"
+    )
     done = laiqu.json("house", "entrust", str(house["id"]), "--venue", "安居中介")
     assert done["venue"] == agency["id"]
     again = laiqu("house", "entrust", str(house["id"]), "--venue", "安居中介", ok=False)
