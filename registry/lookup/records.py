@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.models import Employer, Employment, House, Person, Residence, Stay, Venue
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, NotFound
 from registry.people import find
 from registry.places import venues
 from registry.privacy import access, audit
@@ -148,7 +148,14 @@ def read_person(
     if reveal_reason is not None and not reveal_reason.strip():
         raise InvalidInput("a reveal needs a reason")
     access.require(session, ctx, "person.read")
-    person = find.find_person(session, number)
+    try:
+        person = find.find_person(session, number)
+    except NotFound:
+        if ctx.principal.unrestricted:
+            raise
+        # A scoped user is told the same for a stranger and for nobody: whether a number is
+        # registered outside their scope is not theirs to learn (audited like a refusal).
+        raise access.refuse(session, ctx, "person", "may not read this person") from None
     if reveal_reason is None:
         audit.note(session, ctx, "read", "person.viewed", persons=(person,))
         return person

@@ -159,3 +159,16 @@ def test_oversized_bodies_are_refused(server):
             "/api/v1/checkins", json={"venue": HOTEL, "room": "102", "guests": [GUEST]}
         )
         assert fine.status_code == 201
+
+
+def test_a_desk_cannot_learn_whether_a_stranger_is_registered(server):
+    with server.client() as desk:
+        registered = desk.post(
+            "/api/v1/checkins", json={"venue": HOTEL, "room": "101", "guests": [GUEST]}
+        )
+        assert registered.status_code == 201, registered.text
+    with server.client("other") as other:
+        stranger = other.get("/api/v1/persons", params={"number": GUEST["id_number"]})
+        nobody = other.get("/api/v1/persons", params={"number": rid(99)})
+    assert stranger.status_code == nobody.status_code == 403
+    assert stranger.json()["message"] == nobody.json()["message"]
