@@ -271,6 +271,7 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"^the record no longer exists at the desk",
             "该记录在前台已不存在",
         ),
+        (r"^user (\S+) is already enabled", "用户 {0} 未被停用，无需启用"),
     ]
 ]
 

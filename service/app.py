@@ -40,7 +40,7 @@ def create_app(
         summary="流动人口与旅馆住宿登记：前台上报、入住退房、迁入迁出、从业、查询、比对问题、月报。",
         version="1",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # Swagger UI would load its scripts from a CDN: the document only
         redoc_url=None,
         lifespan=lifespan,
     )

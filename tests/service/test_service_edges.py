@@ -5,15 +5,20 @@ retried by the desk, refusals audited, no CDN documentation page."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import uuid
 
 import httpx
 import pytest
+from servicekit import ADMIN, ROOT, free_port, laiqu_env
 from world import HOTEL, rid
 
+from registry.accounts import users
 from registry.context import Context
-from registry.db.engine import make_engine
+from registry.db.engine import make_engine, session_factory
+from registry.errors import Refused
 from service.client import HttpStation
 
 GUEST = {"id_number": rid(21), "name": "赵六"}
@@ -131,3 +136,75 @@ def test_concurrent_upload_of_the_same_items_is_retry_later(server, db_url: str)
         station.send({"id": server.hotel}, [item], Context("clerk", "desk"))
     assert raised.value.retry_after == float(answer.headers["Retry-After"])
     assert "无法连接" not in str(raised.value)
+
+
+def _serve(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``laiqu serve`` expected to refuse before it listens."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(free_port()), *args],
+        env=laiqu_env(db_url),
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_no_cdn_docs_json_bodies_only_and_enabled_again(server) -> None:
+    with httpx.Client(base_url=server.url) as anonymous:
+        assert anonymous.get("/api/v1/docs").status_code == 404
+        assert anonymous.get("/api/v1/openapi.json").status_code == 200
+    with server.client() as desk:
+        form = desk.post(
+            "/api/v1/checkins", content=b"venue=x", headers={"Content-Type": "text/plain"}
+        )
+        assert form.status_code == 415 and "JSON" in form.json()["message"]
+        assert _chinese(form.json()["message"])
+        engine = make_engine(server.db_url)
+        with session_factory(engine).begin() as s:
+            users.disable_user(s, ADMIN, "clerk")
+        assert desk.get("/api/v1/search", params={"q": "张"}).status_code == 401
+        with session_factory(engine).begin() as s:
+            users.enable_user(s, ADMIN, "clerk")
+            with pytest.raises(Refused):
+                users.enable_user(s, ADMIN, "clerk")
+        assert desk.get("/api/v1/search", params={"q": "张"}).status_code == 200
+        engine.dispose()
+    helped = subprocess.run(
+        [sys.executable, "-m", "cli.main", "user", "add", "--help"],
+        env=laiqu_env(server.db_url),
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "laiqu_reader" in helped.stdout and "laiqu_user" not in helped.stdout
+    enable = subprocess.run(
+        [sys.executable, "-m", "cli.main", "user", "enable", "--help"],
+        env=laiqu_env(server.db_url),
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert enable.returncode == 0 and "启用" in enable.stdout
+
+
+def test_serve_refuses_plain_http_off_loopback_and_a_read_only_login(db_url: str) -> None:
+    exposed = _serve(db_url, "--host", "0.0.0.0")
+    assert exposed.returncode != 0 and "--tls-cert" in exposed.stderr, exposed.stderr
+    assert "不加密" in exposed.stderr
+    if not db_url.startswith("postgresql"):
+        return
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ro_serve') THEN "
+            "CREATE ROLE ro_serve LOGIN IN ROLE laiqu_reader; END IF; END $$"
+        )
+    engine.dispose()
+    reader_url = db_url.replace("//postgres@", "//ro_serve@")
+    assert reader_url != db_url
+    refused = _serve(reader_url)
+    assert refused.returncode != 0 and "只读" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
