@@ -172,12 +172,27 @@ def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     return problem(409, "conflict", CONFLICT, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+class Throttled(Exception):
+    """Too many failed password sign-ins for a login or from an address: wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _throttled(_request: Request, exc: Exception) -> JSONResponse:
+    wait = exc.retry_after if isinstance(exc, Throttled) else RETRY_AFTER_SECONDS
+    message = f"登录失败次数过多，已暂停用密码登录，请 {wait} 秒后再试。未做任何更改。"
+    return problem(429, "too_many_attempts", message, headers={"Retry-After": str(wait)})
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app`` and the last-resort guard around it."""
     app.add_exception_handler(RegistryError, _core)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Unauthorized, _unauthorized)
+    app.add_exception_handler(Throttled, _throttled)
     app.add_exception_handler(OperationalError, _busy)
     app.add_exception_handler(IntegrityError, _conflict)
     app.add_middleware(Shield)

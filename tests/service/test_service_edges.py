@@ -5,9 +5,11 @@ retried by the desk, refusals audited, no CDN documentation page."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import httpx
@@ -208,3 +210,115 @@ def test_serve_refuses_plain_http_off_loopback_and_a_read_only_login(db_url: str
     refused = _serve(reader_url)
     assert refused.returncode != 0 and "只读" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+FLOOD = """
+import json, sys, threading, time
+import httpx
+
+url, seconds = sys.argv[1], float(sys.argv[2])
+statuses, first = [], []
+
+
+def flood():
+    with httpx.Client(base_url=url, auth=("coord", "wrong-password"), timeout=30) as c:
+        deadline = time.monotonic() + seconds
+        for _ in range(50):  # bounded in count and time
+            if time.monotonic() > deadline:
+                return
+            answer = c.get("/api/v1/findings")
+            statuses.append(answer.status_code)
+            if answer.status_code == 429 and not first:
+                first.append({"body": answer.json(), "retry": answer.headers["Retry-After"]})
+
+
+workers = [threading.Thread(target=flood) for _ in range(40)]
+for w in workers:
+    w.start()
+for w in workers:
+    w.join()
+print(json.dumps({"statuses": statuses, "first": first[0] if first else None}))
+"""
+
+
+def test_wrong_password_flood_leaves_tokens_fast_and_is_throttled(server) -> None:
+    bearer = {"Authorization": f"Bearer {server.tokens['coord']}"}
+    device = httpx.Client(base_url=server.url, headers=bearer, timeout=30)
+    assert device.get("/api/v1/findings").status_code == 200  # connected, warm
+    attacker = subprocess.Popen(  # another process, as an attacker would be
+        [sys.executable, "-c", FLOOD, server.url, "4"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    slowest = 0.0
+    try:
+        time.sleep(0.6)  # the attacker's process starts
+        for _ in range(8):
+            started = time.perf_counter()
+            answer = device.get("/api/v1/findings")
+            slowest = max(slowest, time.perf_counter() - started)
+            assert answer.status_code == 200, answer.text
+            time.sleep(0.1)
+    finally:
+        device.close()
+        out, _ = attacker.communicate(timeout=60)
+    flood = json.loads(out)
+    statuses = flood["statuses"]
+    assert slowest < 1.0, f"a token request took {slowest:.2f} s during the flood"
+    assert statuses.count(401) <= 12 and flood["first"], statuses[:20]
+    first = flood["first"]
+    assert first["body"]["code"] == "too_many_attempts" and "秒后再试" in first["body"]["message"]
+    assert 1 <= int(first["retry"]) <= 60
+    with server.client("coord") as right:  # the right password is refused too, for a while
+        assert right.get("/api/v1/findings").status_code == 429
+    engine = make_engine(server.db_url)
+    with engine.connect() as conn:
+        actions = list(conn.exec_driver_sql("SELECT action FROM audit_log").scalars())
+    engine.dispose()
+    assert 1 <= actions.count("auth.throttled") <= 2, actions.count("auth.throttled")
+    print(f"slowest token request during the flood: {slowest * 1000:.0f} ms")
+
+
+def test_every_refused_request_is_audited_without_its_body(server) -> None:
+    secret = "不该进入审计日志的内容"
+    with server.client() as desk:
+        answers = {
+            400: desk.post(
+                "/api/v1/checkins",
+                json={"venue": HOTEL, "room": "101", "guests": [{**GUEST, "id_number": "1" * 18}]},
+            ),
+            422: desk.post("/api/v1/checkins", json={"venue": HOTEL, "room": secret}),
+            415: desk.post(
+                "/api/v1/checkins", content=secret.encode(), headers={"Content-Type": "text/plain"}
+            ),
+            413: desk.post("/api/v1/checkins", json={"pad": secret * 10_000}),
+        }
+        first = desk.post(
+            "/api/v1/checkins", json={"venue": HOTEL, "room": "105", "guests": [GUEST]}
+        )
+        assert first.status_code == 201, first.text
+        answers[409] = desk.post(
+            "/api/v1/checkins", json={"venue": HOTEL, "room": "106", "guests": [GUEST]}
+        )
+    for status, answer in answers.items():
+        assert answer.status_code == status, (status, answer.text)
+    engine = make_engine(server.db_url)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT actor, kind, detail FROM audit_log WHERE action = 'api.refused'"
+        ).all()
+    engine.dispose()
+    noted = {
+        json.loads(detail)["status"]: (actor, kind, json.loads(detail))
+        for actor, kind, detail in rows
+    }
+    assert set(noted) == set(answers), noted
+    for status, (actor, kind, detail) in noted.items():
+        assert kind == "refused" and detail["method"] == "POST"
+        assert detail["path"] == "/api/v1/checkins" and detail["code"]
+        assert actor == ("anonymous" if status in (413, 415) else "clerk"), (status, actor)
+    assert (
+        noted[413][2]["code"] == "too_large" and noted[415][2]["code"] == "unsupported_media_type"
+    )
+    text = " ".join(str(r) for r in rows)
+    assert secret not in text and GUEST["id_number"] not in text
