@@ -104,7 +104,11 @@ def _core(_request: Request, exc: Exception) -> JSONResponse:
         ((s, c, lead) for cls, s, c, lead in CORE if isinstance(exc, cls)),
         (409, "refused", "操作未完成"),
     )
-    detail = phrase(str(exc)).rstrip("。")
+    english = str(exc)
+    detail = phrase(english).rstrip("。")
+    if detail == english.rstrip("。"):  # no Chinese wording yet: the English only in the log
+        log.warning("core message without a Chinese wording: %s", scrub(english))
+        return problem(status, code, f"{lead}。未做任何更改。（详情已记入派出所服务日志）")
     return problem(status, code, f"{lead}：{detail}。未做任何更改。")
 
 

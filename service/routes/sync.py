@@ -36,7 +36,7 @@ def reason(text: str | None) -> str | None:
     if not text:
         return None
     worded = phrase(text)
-    if worded == text and worded.isascii():
+    if worded == text:
         log.warning("upload item rejected: %s", scrub(text))
         return UNWORDED
     return scrub(worded)

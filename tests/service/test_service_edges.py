@@ -52,13 +52,15 @@ def test_every_message_and_item_reason_is_chinese(server) -> None:
                     _item("stays", "update", {"stay": {}}),
                     _item("residences", "update", {"residence": {}}),
                     _item("no-such-table", "insert"),
+                    _item("stays", "update"),  # a KeyError: no wording, a general sentence
                 ],
             },
         )
         assert batch.status_code == 200, batch.text
         reasons = [r["reason"] for r in batch.json()["results"]]
         assert all(r and _chinese(r) for r in reasons), reasons
-        assert "入住登记" in reasons[0]
+        assert "入住登记" in reasons[0] and "未能登记" in reasons[3]
+        assert "stay" not in reasons[3]
         nowhere = desk.post("/api/v1/sync/batches", json={"venue": {}, "items": []})
         assert nowhere.status_code == 404 and "venue.name" in nowhere.json()["message"]
         broken = desk.post(
