@@ -5,9 +5,11 @@ The web stack is imported only when the command runs: ``laiqu --version`` stays 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from cli.app import App, NotInitialised, heads
 from cli.errors import Refusal
@@ -51,6 +53,11 @@ DEFAULT_PORT = 8443
     show_default=True,
     help="日志级别（日志中的证件号码一律脱敏）。",
 )
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="允许在非本机地址上不加密（HTTP）提供服务；仅限受保护的内网测试，不建议使用。",
+)
 @click.pass_obj
 def serve(
     app: App,
@@ -60,6 +67,7 @@ def serve(
     tls_key: Path | None,
     max_body: int,
     log_level: str,
+    insecure: bool,
 ) -> None:
     """派出所服务：/api/v1 HTTP 接口（OpenAPI 文档在 /api/v1/openapi.json）。
 
@@ -67,10 +75,16 @@ def serve(
 
     每个请求都要登录（服务密码或设备令牌），按用户的角色和辖区授权，并记入审计日志。
 
-    请用 --db 指定已初始化的派出所数据库；对外提供服务时请给出 --tls-cert 和 --tls-key。
+    请用 --db 指定已初始化的派出所数据库；在本机以外的地址上提供服务必须给出 --tls-cert 和
+    --tls-key（或明确给出 --insecure）。数据库登录名须能写入审计日志（laiqu_service 组）。
     """
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert 和 --tls-key 必须同时给出。")
+    if tls_cert is None and not insecure and not loopback(host):
+        raise Refusal(
+            f"拒绝在 {host} 上以不加密的 HTTP 提供服务：密码、令牌和人员信息会以明文传输。"
+            "请给出 --tls-cert 和 --tls-key；只在本机测试时请用 --host 127.0.0.1。"
+        )
     _check_database(app)
     import uvicorn
 
@@ -91,6 +105,16 @@ def serve(
         raise Refusal(f"无法在 {host}:{port} 上启动服务：{exc.strerror or exc}。") from exc
 
 
+def loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _check_database(app: App) -> None:
     """Refuse an unreachable or uninitialised database before listening. The service acts as
     each caller; whoever starts it need not be a registry user."""
@@ -103,6 +127,15 @@ def _check_database(app: App) -> None:
         raise Refusal(f"无法连接数据库 {app.shown_url}：{reason}。请检查 --db。") from exc
     if not revision:
         raise NotInitialised(app.shown_url)
+    from registry.accounts.users import database_login, writes_audit
+
+    with app.engine.connect() as conn, Session(bind=conn) as session:
+        if not writes_audit(session):
+            raise Refusal(
+                f"数据库登录名 {database_login(session)} 是只读的（不能写入审计日志），"
+                "派出所服务无法以它运行：每个请求都要记入审计日志。请改用 laiqu_service 组的"
+                "登录名（见 README“派出所服务”）。"
+            )
 
 
 COMMANDS = [serve]

@@ -42,7 +42,10 @@ def user() -> None:
 @click.option(
     "--create-login",
     is_flag=True,
-    help="PostgreSQL：同时创建数据库登录名并授予 laiqu_user 权限（密码取自 LAIQU_NEW_PASSWORD）。",
+    help=(
+        "PostgreSQL：同时创建数据库登录名（密码取自 LAIQU_NEW_PASSWORD）：协管员和分析员加入只读的"
+        " laiqu_reader 组，管理员加入 laiqu_service 组；前台和中介不能有数据库登录。"
+    ),
 )
 @json_option
 @click.pass_obj
@@ -116,6 +119,16 @@ def user_disable(app: App, login: str) -> None:
     with app.sessions.begin() as session:
         users.disable_user(session, app.ctx, login)
     click.echo(f"已停用用户 {login}。")
+
+
+@user.command("enable")
+@click.argument("login")
+@click.pass_obj
+def user_enable(app: App, login: str) -> None:
+    """重新启用一个已停用的用户（管理员；记入变更日志）。"""
+    with app.sessions.begin() as session:
+        users.enable_user(session, app.ctx, login)
+    click.echo(f"已重新启用用户 {login}。")
 
 
 @user.command("password")

@@ -236,6 +236,55 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"^(\w+) must be a whole number between 0 and 100000",
             "{0} 必须是 0 到 100000 之间的整数",
         ),
+        (
+            r"^the gender \((.+)\) does not agree with ID number (\S+)",
+            "性别（{0}）与证件号码 {1} 不符",
+        ),
+        (
+            r"^the birth date (\S+) does not agree with ID number (\S+)",
+            "出生日期 {0} 与证件号码 {1} 不符",
+        ),
+        (
+            r"^month '(.*)' is not a month",
+            "“{0}”不是有效的月份：请写成 YYYY-MM，如 2026-05",
+        ),
+        (
+            r"^venue None \(None\) is not registered at the station",
+            "上报的场所缺少名称（venue.name）和辖区代码（venue.jurisdiction），派出所找不到该场所",
+        ),
+        (
+            r"^venue None \((.+)\) is not registered at the station",
+            "上报的场所缺少名称（venue.name），派出所在辖区 {0} 找不到该场所",
+        ),
+        (
+            r"^venue '(.+)' \(None\) is not registered at the station",
+            "上报的场所“{0}”缺少辖区代码（venue.jurisdiction），派出所找不到该场所",
+        ),
+        (
+            r"^venue '(.+)' \((.+)\) is not registered at the station",
+            "场所“{0}”（辖区 {1}）在派出所尚未登记：请派出所先登记该场所",
+        ),
+        (
+            r"^the stay was never registered at the station",
+            "派出所没有这次住宿的入住登记，无法更新或退房：请先上报入住",
+        ),
+        (
+            r"^the residence was never registered at the station",
+            "派出所没有这条居住登记，无法更新或迁出：请先上报迁入",
+        ),
+        (
+            r"^house (.+) is not registered at the station",
+            "房屋 {0} 在派出所尚未登记",
+        ),
+        (
+            r"^unknown upload item (\S+)",
+            "不认识的上报条目类型 {0}",
+        ),
+        (
+            r"^the record no longer exists at the desk",
+            "该记录在前台已不存在",
+        ),
+        (r"^user (\S+) is already enabled", "用户 {0} 未被停用，无需启用"),
     ]
 ]
 

@@ -1,6 +1,7 @@
 """``create_app``: the station service as an ASGI application (FastAPI).
 
-Layers, outermost first: ``BodyLimit`` (bytes counted as they stream, 413 over the limit),
+Layers, outermost first: ``AuditRefusals`` (each 400/409/413/415/422 audited after the
+answer, ``service.refusals``), ``BodyLimit`` (bytes counted as they stream, 413 over the limit),
 ``Shield`` (an unexpected error: generic 500, detail only in the scrubbed log), FastAPI's
 routing with the error handlers of ``service.errors``, the v1 routers under ``/api/v1``.
 The engine is made once per application; sessions are bound per request (``service.unit``).
@@ -17,7 +18,9 @@ from sqlalchemy.orm import sessionmaker
 
 from registry.db.engine import make_engine
 from service import errors
+from service.auth import SignInGuard
 from service.limits import DEFAULT_MAX_BODY, BodyLimit
+from service.refusals import AuditRefusals
 from service.routes import api
 
 PREFIX = "/api/v1"
@@ -40,13 +43,15 @@ def create_app(
         summary="流动人口与旅馆住宿登记：前台上报、入住退房、迁入迁出、从业、查询、比对问题、月报。",
         version="1",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # Swagger UI would load its scripts from a CDN: the document only
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    app.state.sign_in_guard = SignInGuard()
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=max_body)
+    app.add_middleware(AuditRefusals)  # outermost: also a body refused before routing
     app.include_router(api(), prefix=PREFIX)
     return app

@@ -2,7 +2,8 @@
 
 ``HttpStation(base_url, …)`` posts each outbox batch to ``/api/v1/sync/batches`` with HTTP
 Basic (login and password) or a device token, and maps the answers onto the push's errors:
-a network error, a timeout, 429, 502–504 become ``StationUnreachable`` (retried with the
+a network error, a timeout, 429, 502–504 and a 409 that asks to retry (the same items
+being applied by a concurrent upload) become ``StationUnreachable`` (retried with the
 outbox back-off, at least the ``Retry-After`` the station sent); 404 for the venue becomes
 ``UnknownVenue``; a batch over the station's body limit (413) is sent again in halves, in
 order (each half applied once, the ledger keeps a resend harmless); 401, 403, a single item
@@ -26,6 +27,7 @@ from service.logs import scrub
 
 PATH = "/api/v1/sync/batches"
 RETRYABLE = (429, 502, 503, 504)
+LATER = {"upload_in_progress", "conflict"}  # 409 codes that mean: send again later
 
 
 def retry_after(value: str | None) -> float | None:
@@ -58,6 +60,13 @@ def _code(response: httpx.Response) -> str | None:
         return str(response.json().get("code"))
     except (ValueError, AttributeError):
         return None
+
+
+def _later(response: httpx.Response) -> bool:
+    """A 409 the station asks to retry (the same items being applied by another upload)."""
+    return response.status_code == 409 and (
+        _code(response) in LATER or "Retry-After" in response.headers
+    )
 
 
 class HttpStation:
@@ -102,7 +111,7 @@ class HttpStation:
         if status == 413 and len(items) > 1:  # over the station's body limit: halve, in order
             half = len(items) // 2
             return self.send(venue, items[:half], ctx) + self.send(venue, items[half:], ctx)
-        if status in RETRYABLE or status >= 500:
+        if status in RETRYABLE or status >= 500 or _later(response):
             raise StationUnreachable(
                 _message(response), retry_after=retry_after(response.headers.get("Retry-After"))
             )

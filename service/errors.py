@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -56,6 +56,7 @@ HTTP_CODES = {
     404: ("no_route", "没有这个地址"),
     405: ("method_not_allowed", "此地址不支持这种请求方法"),
     413: ("too_large", "请求体太大"),
+    415: ("unsupported_media_type", "请求体必须是 JSON（Content-Type: application/json）"),
 }
 GENERIC = "服务内部出错，未做任何更改。请稍后重试；如果一再出现，请联系派出所管理员。"
 AUTH_FAILED = "身份验证失败：用户名、密码或令牌不正确，或该用户已停用。未做任何更改。"
@@ -103,7 +104,11 @@ def _core(_request: Request, exc: Exception) -> JSONResponse:
         ((s, c, lead) for cls, s, c, lead in CORE if isinstance(exc, cls)),
         (409, "refused", "操作未完成"),
     )
-    detail = phrase(str(exc)).rstrip("。")
+    english = str(exc)
+    detail = phrase(english).rstrip("。")
+    if detail == english.rstrip("。"):  # no Chinese wording yet: the English only in the log
+        log.warning("core message without a Chinese wording: %s", scrub(english))
+        return problem(status, code, f"{lead}。未做任何更改。（详情已记入派出所服务日志）")
     return problem(status, code, f"{lead}：{detail}。未做任何更改。")
 
 
@@ -116,11 +121,28 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     first = errors[0] if errors else {"type": "", "loc": ()}
+    kind = str(first.get("type"))
+    if kind == "json_invalid":  # loc is ("body", position): not a field
+        position = next((p for p in first.get("loc", ()) if isinstance(p, int)), None)
+        near = f"（第 {position} 个字符附近）" if position is not None else ""
+        message = f"请求体不是有效的 JSON{near}，未做任何更改。"
+        return problem(422, "json_invalid", message)
     field = _field(tuple(first.get("loc", ())))
-    reason = REASONS.get(str(first.get("type")), "格式不正确")
+    reason = _reason(kind, first)
     where = f"字段 {field} " if field else "请求体"
     more = f"（另有 {len(errors) - 1} 处错误）" if len(errors) > 1 else ""
     return problem(422, "validation", f"{where}{reason}{more}。未做任何更改。", field)
+
+
+def _reason(kind: str, error: Any) -> str:
+    """The Chinese reason of one pydantic error; a length says which limit (characters of a
+    text, items of a list: pydantic says ``too_long`` for both in an optional field)."""
+    limit = (error.get("ctx") or {}).get("max_length")
+    if kind in ("too_long", "string_too_long") and isinstance(error.get("input"), str):
+        return f"太长（最多 {limit} 个字符）" if limit is not None else "太长"
+    if kind == "too_long" and limit is not None:
+        return f"项数太多（最多 {limit} 项）"
+    return REASONS.get(kind, "格式不正确")
 
 
 def _http(_request: Request, exc: Exception) -> JSONResponse:
@@ -144,13 +166,39 @@ def _busy(_request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "unavailable", BUSY, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+CONFLICT = "与同时进行的另一项登记冲突，未做任何更改。请稍后重试。"
+
+
+def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    """A uniqueness the database kept against a concurrent request: nothing was written; the
+    caller retries (its retry sees the other request's result)."""
+    log.warning("integrity conflict: %s", scrub(str(getattr(exc, "orig", exc)).splitlines()[0]))
+    return problem(409, "conflict", CONFLICT, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class Throttled(Exception):
+    """Too many failed password sign-ins for a login or from an address: wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _throttled(_request: Request, exc: Exception) -> JSONResponse:
+    wait = exc.retry_after if isinstance(exc, Throttled) else RETRY_AFTER_SECONDS
+    message = f"登录失败次数过多，已暂停用密码登录，请 {wait} 秒后再试。未做任何更改。"
+    return problem(429, "too_many_attempts", message, headers={"Retry-After": str(wait)})
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app`` and the last-resort guard around it."""
     app.add_exception_handler(RegistryError, _core)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Unauthorized, _unauthorized)
+    app.add_exception_handler(Throttled, _throttled)
     app.add_exception_handler(OperationalError, _busy)
+    app.add_exception_handler(IntegrityError, _conflict)
     app.add_middleware(Shield)
 
 

@@ -4,6 +4,9 @@ A declared ``Content-Length`` over the limit is answered 413 at once; a chunked 
 body is read up to the limit and answered 413 as soon as it goes over, without the
 application ever seeing it. A body within the limit is replayed to the application whole
 (bounded memory: at most the limit per request). Default 1 MiB (``laiqu serve --max-body``).
+
+Every body the API takes is JSON: a request with a body of another ``Content-Type`` is
+answered 415 before it is read.
 """
 
 from __future__ import annotations
@@ -15,6 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.errors import problem
 
 DEFAULT_MAX_BODY = 1 << 20
+NOT_JSON = "请求体必须是 JSON（Content-Type: application/json），未做任何更改。"
+
+
+def is_json(content_type: bytes | None) -> bool:
+    """``application/json`` or a ``+json`` type, any parameters (charset) aside."""
+    media = (content_type or b"").split(b";")[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
 
 
 class BodyLimit:
@@ -33,6 +45,11 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
+        has_body = (declared not in (None, b"0")) or b"transfer-encoding" in headers
+        if has_body and not is_json(headers.get(b"content-type")):
+            response = problem(415, "unsupported_media_type", NOT_JSON)
+            await response(scope, receive, send)
+            return
         if declared is not None:
             try:
                 size = int(declared)

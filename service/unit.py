@@ -20,12 +20,12 @@ from service.auth import authenticate, basic_scheme, bearer_scheme
 T = TypeVar("T")
 
 
-def _caller(
+async def _caller(
     request: Request,
     _basic: Annotated[object, Depends(basic_scheme)] = None,
     _bearer: Annotated[object, Depends(bearer_scheme)] = None,
 ) -> Context:
-    return authenticate(request)
+    return await authenticate(request)
 
 
 Caller = Annotated[Context, Depends(_caller)]

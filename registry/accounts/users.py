@@ -82,6 +82,21 @@ def disable_user(session: Session, ctx: Context, login: str) -> RegistryUser:
     return user
 
 
+def enable_user(session: Session, ctx: Context, login: str) -> RegistryUser:
+    """Enable a disabled user again: the identity is accepted from now on (journaled)."""
+    from registry.privacy import journal
+
+    ctx = require(session, ctx, "user.admin")
+    user = session.scalar(select(RegistryUser).where(RegistryUser.login == login.strip()))
+    if user is None:
+        raise NotFound(f"user {login} is not registered")
+    if user.active:
+        raise Refused(f"user {login} is already enabled")
+    user.active, user.disabled_at = True, None
+    journal.record(session, ctx, "user.enabled", "user", user.id, login=user.login)
+    return user
+
+
 def list_users(session: Session, ctx: Context) -> list[RegistryUser]:
     require(session, ctx, "user.admin")
     return list(session.scalars(select(RegistryUser).order_by(RegistryUser.login)))

@@ -61,7 +61,8 @@ def test_body_limit_counts_streamed_bytes(tmp_path: Path) -> None:
         for _ in range(8):
             yield b"x" * 200
 
-    streamed = _call(app, "POST", "/api/v1/checkins", content=body())
+    json_type = {"Content-Type": "application/json"}  # any other type is answered 415 first
+    streamed = _call(app, "POST", "/api/v1/checkins", content=body(), headers=json_type)
     assert streamed.status_code == 413 and streamed.json()["code"] == "too_large"
     small = _call(app, "POST", "/api/v1/checkins", json={})
     assert small.status_code == 401  # under the limit: on to authentication
