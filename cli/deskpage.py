@@ -7,10 +7,12 @@ start of ``laiqu``.
 from __future__ import annotations
 
 import logging
+import socket
 
 import click
 
 from cli.app import App
+from cli.errors import Refusal
 
 DEFAULT_PORT = 8517
 QUICK_POLL = 0.05
@@ -58,6 +60,8 @@ def desk(app: App, venue: str | None, reader_url: str | None, station: str | Non
     config.save(path, {"venue": venue, "reader": reader_url, "station": station, "port": port})
     if station:
         front.push = BackgroundPush(sessions, station, app.ctx, front.venue_id, push_every)
+    sock = listen(port)  # before anything is announced or started
+    port = int(sock.getsockname()[1])
     loop.start()
     if front.push is not None:
         front.push.start()
@@ -65,15 +69,31 @@ def desk(app: App, venue: str | None, reader_url: str | None, station: str | Non
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     try:
         server: uvicorn.Server | None = None
-        page = create_app(front, lambda: server is not None and server.should_exit)
+        page = create_app(front, lambda: server is not None and server.should_exit, port)
         server = uvicorn.Server(uvicorn.Config(
             page, host="127.0.0.1", port=port, log_level="warning", access_log=False,
             timeout_graceful_shutdown=3))
-        server.run()
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         loop.stop()
         if front.push is not None:
             front.push.stop()
+
+
+def listen(port: int) -> socket.socket:
+    """The page's listening socket on 127.0.0.1, or a Chinese refusal when the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise Refusal(
+            f"本机端口 {port} 已被占用（可能另一个前台页面或其他程序正在使用）："
+            "请用 --port 换一个端口后重试。") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 def quick_polls(url: str) -> str:

@@ -6,6 +6,10 @@ let lastSeq = 0;
 let party = []; // {token, name, masked, manual} or {number, name, masked, manual}
 let rooms = [];
 let busyTimer = null;
+// The per-process token of this desk (in the page's HTML): every API call carries it.
+const TOKEN = document.querySelector('meta[name="desk-token"]').content;
+const HEADERS = {"X-Desk-Token": TOKEN};
+const withKey = (path) => path + (path.includes("?") ? "&" : "?") + "k=" + encodeURIComponent(TOKEN);
 
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;",
@@ -16,8 +20,8 @@ async function api(path, body) {
   clearTimeout(busyTimer);
   busyTimer = setTimeout(() => { $("busy").hidden = false; }, 1000);
   try {
-    const opts = body === undefined ? {} : {method: "POST", body: JSON.stringify(body),
-      headers: {"Content-Type": "application/json"}};
+    const opts = body === undefined ? {headers: HEADERS} : {method: "POST",
+      body: JSON.stringify(body), headers: {...HEADERS, "Content-Type": "application/json"}};
     const res = await fetch(path, opts);
     const data = await res.json();
     if (!res.ok) throw new Error(data.error || "请求失败");
@@ -57,7 +61,7 @@ function showCard(c) {
     (c.expired ? "（已过期）" : "");
   $("card-at").textContent = c.read_at;
   $("photo").innerHTML = c.photo === "decoded"
-    ? `<img alt="证件照片" src="/api/photo/${encodeURIComponent(c.token)}">`
+    ? `<img alt="证件照片" src="${esc(withKey("/api/photo/" + encodeURIComponent(c.token)))}">`
     : (c.photo === "raw" ? "照片（未解码）" : "无照片");
   const card = $("card");
   card.classList.toggle("expired", c.expired);
@@ -107,7 +111,7 @@ function renderNotices(list) {
 async function pollState() {
   for (;;) {
     try {
-      const st = await fetch(`/api/state?after=${version}`).then((r) => r.json());
+      const st = await fetch(`/api/state?after=${version}`, {headers: HEADERS}).then((r) => r.json());
       version = st.version;
       $("venue").textContent = st.venue + " 前台";
       readerState(st);
@@ -165,7 +169,7 @@ async function refreshHouse() {
     b.onclick = () => checkout({room: b.dataset.roomOut});
   });
   $("arrivals").innerHTML = h.arrivals.map((g) => `<li>${esc(g.checked_in_at)} ${esc(g.room)} 房 ` +
-    `${guestLine(g)} <a href="/api/slip/${esc(g.stay_id)}.pdf" target="_blank">登记单</a></li>`).join("") ||
+    `${guestLine(g)} <a href="${esc(withKey("/api/slip/" + g.stay_id + ".pdf"))}" target="_blank">登记单</a></li>`).join("") ||
     "<li class=\"empty\">暂无</li>";
   $("departures").innerHTML = h.departures.map((g) => `<li>${esc(g.checked_out_at)} ${esc(g.room)} 房 ` +
     `${guestLine(g)}</li>`).join("") || "<li class=\"empty\">暂无</li>";
@@ -206,7 +210,7 @@ async function checkin(ev) {
     const lines = [esc(r.message)].concat(r.guests.map((g) => `${esc(g.name)} ${esc(g.masked)}（${esc(g.capture)}${g.created ? "，新登记" : ""}）`));
     for (const w of r.warnings) lines.push("注意：" + esc(w));
     for (const f of r.findings) lines.push(`发现的问题：${esc(f.label)}` + (f.who ? `（${esc(f.who)}）` : ""));
-    lines.push(`<a id="slip-link" href="${esc(r.slip)}" target="_blank">打印登记单（PDF）</a>`);
+    lines.push(`<a id="slip-link" href="${esc(withKey(r.slip))}" target="_blank">打印登记单（PDF）</a>`);
     showResult(lines.join("\n"), true);
     party = []; renderParty();
     $("card").classList.remove("fresh");
