@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 ENV = "LAIQU_DESK_CONFIG"
-KEYS = ("venue", "reader", "station", "port")
+KEYS = ("venue", "reader", "station", "port", "station_user", "token_file", "ca_file")
 
 
 def config_path(db_url: str) -> Path:

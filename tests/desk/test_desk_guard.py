@@ -6,13 +6,14 @@ from __future__ import annotations
 import http.server
 import re
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
-from desk_helpers import start_desk, stop_desk
+from desk_helpers import free_port, start_desk, stop_desk
 from laiqu_helpers import A
 
 NO_READER = "serial:///dev/laiqu-no-such-reader"
@@ -103,3 +104,26 @@ def test_a_port_in_use_is_said_in_chinese(desk_db, tmp_path) -> None:
         assert "前台页面：http" not in out and "Traceback" not in out and "Errno" not in out
     finally:
         stop_desk(first)
+
+
+def test_an_https_station_is_reached_over_http(desk_db, tmp_path) -> None:
+    """``--station https://…`` goes through the station client (as ``laiqu frontdesk``),
+    never taken for a database address; the page shows the push's real outcome."""
+    token = tmp_path / "device.token"
+    token.write_text("not-a-real-token\n", encoding="utf-8")
+    closed = free_port()
+    desk = start_desk(desk_db, NO_READER, tmp_path, "--station", f"https://127.0.0.1:{closed}/",
+                      "--token-file", str(token), "--push-every", "0.2")
+    try:
+        ok = {"X-Desk-Token": page_token(desk.url)}
+        deadline = time.monotonic() + 20
+        upload: dict[str, object] = {}
+        while time.monotonic() < deadline and not upload.get("push_error"):
+            upload = httpx.get(desk.url + "/api/upload", headers=ok).json()
+            time.sleep(0.2)
+        assert upload["station"] is True
+        error = str(upload["push_error"])
+        assert error and "plugin" not in error and "sqlalchemy" not in error.lower(), error
+    finally:
+        stop_desk(desk)
+    assert "Traceback" not in desk.output()
