@@ -103,6 +103,9 @@ def _path(value: object) -> Path | None:
 def listen(port: int) -> socket.socket:
     """The page's listening socket on 127.0.0.1, or a Chinese refusal when the port is taken."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As uvicorn does: a restart may reuse the port its last connections still wait on (a
+    # listening socket of another program still refuses the bind).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
         sock.listen(128)

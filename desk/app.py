@@ -59,7 +59,8 @@ def guard(request: Request, port: int, token: str) -> Response | None:
     if request.url.path.startswith("/api/"):
         given = request.headers.get(TOKEN_HEADER) or request.query_params.get(TOKEN_QUERY) or ""
         if not secrets.compare_digest(given.encode(), token.encode()):
-            return _deny("拒绝访问：请从前台页面操作（页面已过期时请刷新）。", 403)
+            return JSONResponse({"error": "拒绝访问：请从前台页面操作（页面已过期时请刷新）。",
+                                 "token": True}, 403, headers={"Cache-Control": "no-store"})
     return None
 
 
@@ -99,8 +100,12 @@ def create_app(desk: Desk, stopping: Callable[[], bool] = lambda: False,
         return HTMLResponse(page_html, headers={"Cache-Control": "no-store"})
 
     @app.get("/api/state")
-    async def state(after: int = -1) -> dict[str, Any]:
+    async def state(after: int = -1, instance: str = "") -> dict[str, Any]:
         deadline = time.monotonic() + LONG_POLL
+        # A page of an earlier process (``instance`` differs) gets the state at once: its
+        # version counts another process's changes.
+        if instance and instance != desk.instance:
+            after = -1
         # In short slices, so that a shutdown never waits for a pending poll.
         while after >= 0 and not stopping() and time.monotonic() < deadline:
             if await run_in_threadpool(desk.loop.wait, after, POLL_SLICE) > after:

@@ -55,6 +55,7 @@ class Desk:
         self.sessions, self.ctx, self.loop, self.push = sessions, ctx, loop, push
         self.decoder = decoder
         self.timings = Timings()
+        self.instance = uuid.uuid4().hex  # this process: a page seeing another one starts anew
         with self.sessions.begin() as session:
             found = resolve_venue(session, venue)
             self.venue_id, self.venue_name = str(found.id), found.name
@@ -79,6 +80,7 @@ class Desk:
         last: Swipe | None = snap["last"]
         return {
             "version": snap["version"],
+            "instance": self.instance,
             "venue": self.venue_name,
             "reader": {
                 "connected": snap["connected"],

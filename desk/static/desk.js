@@ -2,13 +2,31 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 let version = -1;
+let instance = null; // the desk process the page talks to (a restart starts counting anew)
 let lastSeq = 0;
 let party = []; // {token, name, masked, manual} or {number, name, masked, manual}
 let rooms = [];
 let busyTimer = null;
 // The per-process token of this desk (in the page's HTML): every API call carries it.
-const TOKEN = document.querySelector('meta[name="desk-token"]').content;
-const HEADERS = {"X-Desk-Token": TOKEN};
+let TOKEN = document.querySelector('meta[name="desk-token"]').content;
+let HEADERS = {"X-Desk-Token": TOKEN};
+
+// After a restart of the desk the old token is refused: take the new one from the page.
+async function renewToken() {
+  const html = await fetch("/", {cache: "no-store"}).then((r) => r.text());
+  const found = /name="desk-token" content="([^"]+)"/.exec(html);
+  if (!found) throw new Error("前台程序未响应");
+  TOKEN = found[1]; HEADERS = {"X-Desk-Token": TOKEN};
+}
+
+async function call(path, opts) {
+  let res = await fetch(path, {...opts, headers: {...(opts.headers || {}), ...HEADERS}});
+  if (res.status === 403 && (await res.clone().json().catch(() => ({}))).token) {
+    await renewToken();
+    res = await fetch(path, {...opts, headers: {...(opts.headers || {}), ...HEADERS}});
+  }
+  return res;
+}
 const withKey = (path) => path + (path.includes("?") ? "&" : "?") + "k=" + encodeURIComponent(TOKEN);
 
 function esc(s) {
@@ -20,9 +38,9 @@ async function api(path, body) {
   clearTimeout(busyTimer);
   busyTimer = setTimeout(() => { $("busy").hidden = false; }, 1000);
   try {
-    const opts = body === undefined ? {headers: HEADERS} : {method: "POST",
-      body: JSON.stringify(body), headers: {...HEADERS, "Content-Type": "application/json"}};
-    const res = await fetch(path, opts);
+    const opts = body === undefined ? {} : {method: "POST",
+      body: JSON.stringify(body), headers: {"Content-Type": "application/json"}};
+    const res = await call(path, opts);
     const data = await res.json();
     if (!res.ok) throw new Error(data.error || "请求失败");
     return data;
@@ -76,6 +94,7 @@ async function onSwipe(c) {
     party.push({token: c.token, name: c.name, masked: c.masked, manual: false});
     renderParty();
   }
+  $("checkin").focus(); // Enter checks in from now on (not a button the clerk clicked before)
   $("staying").hidden = true;
   try {
     const s = await api("/api/staying/" + encodeURIComponent(c.token));
@@ -111,7 +130,16 @@ function renderNotices(list) {
 async function pollState() {
   for (;;) {
     try {
-      const st = await fetch(`/api/state?after=${version}`, {headers: HEADERS}).then((r) => r.json());
+      const res = await call(`/api/state?after=${version}&instance=${instance || ""}`, {});
+      if (!res.ok) throw new Error("state");
+      const st = await res.json();
+      if (instance !== null && st.instance !== instance) {
+        // A new desk process: its versions and card numbers start anew, the old cards are gone.
+        lastSeq = 0; party = []; renderParty();
+        $("staying").hidden = true;
+        refreshAll();
+      }
+      instance = st.instance;
       version = st.version;
       $("venue").textContent = st.venue + " 前台";
       readerState(st);
