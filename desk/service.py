@@ -6,6 +6,9 @@ ID number. A typed (manual) number comes in from the clerk and goes out masked.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -55,6 +58,7 @@ class Desk:
         self.sessions, self.ctx, self.loop, self.push = sessions, ctx, loop, push
         self.decoder = decoder
         self.timings = Timings()
+        self._secret = secrets.token_bytes(16)
         self.instance = uuid.uuid4().hex  # this process: a page seeing another one starts anew
         with self.sessions.begin() as session:
             found = resolve_venue(session, venue)
@@ -99,6 +103,7 @@ class Desk:
         today = self.ctx.today()
         return {
             "token": swipe.token,
+            "person": self.person_key(card.number),
             "seq": swipe.seq,
             "name": card.name,
             "gender": GENDERS.get(card.gender, card.gender),
@@ -112,6 +117,11 @@ class Desk:
                      ("raw" if card.photo else "none"),
             "read_at": _hm(swipe.at, self.ctx, seconds=True),
         }
+
+    def person_key(self, number: str) -> str:
+        """The same person's cards alike (a repeat swipe), never the number: a keyed hash
+        under this process's secret."""
+        return hmac.new(self._secret, number.upper().encode(), hashlib.sha256).hexdigest()[:16]
 
     def photo(self, token: str) -> bytes:
         from drivers.photo import decode_photo
@@ -205,6 +215,7 @@ class Desk:
                    for g in view.in_house}
             return {
                 "venue": view.venue.name,
+                "today": self.ctx.today().isoformat(),
                 "rooms": [
                     {"number": r.number, "occupied": r.occupied,
                      "guests": [self._guest(g) for g in r.guests]}

@@ -6,6 +6,7 @@ let instance = null; // the desk process the page talks to (a restart starts cou
 let lastSeq = 0;
 let party = []; // {token, name, masked, manual} or {number, name, masked, manual}
 let rooms = [];
+let pendingOut = null; // {stay_id, name, room}: the swiped guest is in the house (Enter: out)
 let busyTimer = null;
 // The per-process token of this desk (in the page's HTML): every API call carries it.
 let TOKEN = document.querySelector('meta[name="desk-token"]').content;
@@ -50,6 +51,23 @@ async function api(path, body) {
   }
 }
 
+// A yes/no question (frontdesk's [Y/n]): Enter confirms, Esc cancels.
+function askConfirm(text) {
+  const d = $("confirm");
+  $("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    const done = (ok) => {
+      $("confirm-yes").onclick = null; $("confirm-no").onclick = null; d.oncancel = null;
+      d.close(); resolve(ok);
+    };
+    $("confirm-yes").onclick = () => done(true);
+    $("confirm-no").onclick = () => done(false);
+    d.oncancel = (e) => { e.preventDefault(); done(false); };
+    d.showModal();
+    $("confirm-yes").focus();
+  });
+}
+
 function showResult(text, ok) {
   const r = $("result");
   r.hidden = false;
@@ -90,21 +108,26 @@ function showCard(c) {
 
 async function onSwipe(c) {
   showCard(c);
-  if (!party.some((g) => g.token === c.token)) {
-    party.push({token: c.token, name: c.name, masked: c.masked, manual: false});
-    renderParty();
-  }
   $("checkin").focus(); // Enter checks in from now on (not a button the clerk clicked before)
+  if (party.some((g) => g.token === c.token || (g.person && g.person === c.person))) {
+    showResult(`${esc(c.name)} 已在本次入住的旅客中：重复刷卡，已忽略。`, false);
+    return;
+  }
+  party.push({token: c.token, person: c.person, name: c.name, masked: c.masked, manual: false});
+  renderParty();
+  pendingOut = null;
   $("staying").hidden = true;
   try {
     const s = await api("/api/staying/" + encodeURIComponent(c.token));
-    if (s.staying) {
+    // Only while this card is still in the party (not checked in meanwhile, nor removed).
+    if (s.staying && party.some((g) => g.token === c.token)) {
       party = party.filter((g) => g.token !== c.token);
       renderParty();
+      pendingOut = {stay_id: s.staying.stay_id, name: c.name, room: s.staying.room};
       const box = $("staying");
       box.hidden = false;
       box.innerHTML = `${esc(c.name)} 已在 ${esc(s.staying.room)} 房入住。
-        <button type="button" id="staying-out" data-stay="${esc(s.staying.stay_id)}">为其办理退房</button>`;
+        <button type="button" id="staying-out" data-stay="${esc(s.staying.stay_id)}">为其办理退房（回车）</button>`;
       $("staying-out").onclick = () => checkout({stay_id: s.staying.stay_id});
     }
   } catch (e) { /* the state poll keeps going */ }
@@ -166,6 +189,7 @@ function guestLine(g) {
 async function refreshHouse() {
   const h = await api("/api/house");
   rooms = h.rooms;
+  $("expected").min = h.today; // no check-out day before today
   const sel = $("room");
   const keep = sel.value;
   sel.innerHTML = rooms.map((r) => `<option value="${esc(r.number)}">${esc(r.number)} 房` +
@@ -194,7 +218,11 @@ async function refreshHouse() {
     b.onclick = () => checkout({stay_id: b.dataset.out});
   });
   document.querySelectorAll("[data-room-out]").forEach((b) => {
-    b.onclick = () => checkout({room: b.dataset.roomOut});
+    b.onclick = async () => {
+      if (await askConfirm(`${b.dataset.roomOut} 房的全部旅客办理退房？`)) {
+        checkout({room: b.dataset.roomOut});
+      }
+    };
   });
   $("arrivals").innerHTML = h.arrivals.map((g) => `<li>${esc(g.checked_in_at)} ${esc(g.room)} 房 ` +
     `${guestLine(g)} <a href="${esc(withKey("/api/slip/" + g.stay_id + ".pdf"))}" target="_blank">登记单</a></li>`).join("") ||
@@ -230,6 +258,15 @@ async function refreshAll() {
 
 async function checkin(ev) {
   ev.preventDefault();
+  if (!party.length && pendingOut) { // a guest in the house swiped: Enter offers the check-out
+    const out = pendingOut;
+    if (await askConfirm(`为 ${out.name}（${out.room} 房）办理退房？`)) {
+      await checkout({stay_id: out.stay_id});
+    } else {
+      $("checkin").focus();
+    }
+    return;
+  }
   if (!party.length) { showResult("请先刷身份证或手工录入旅客。", false); return; }
   const body = {room: $("room").value, expected: $("expected").value || null,
     guests: party.map((g) => g.token ? {token: g.token} : {number: g.number, name: g.name})};
@@ -253,6 +290,7 @@ async function checkout(body) {
     for (const f of r.findings) lines.push(`发现的问题：${esc(f.label)}`);
     showResult(lines.join("\n"), true);
     $("staying").hidden = true;
+    pendingOut = null;
   } catch (e) { showResult(esc(e.message), false); }
   refreshAll();
 }
@@ -271,14 +309,20 @@ function addManual(ev) {
 
 $("checkin-form").addEventListener("submit", checkin);
 $("manual-form").addEventListener("submit", addManual);
-$("clear").onclick = () => { party = []; renderParty(); $("result").hidden = true; };
+$("clear").onclick = () => {
+  party = []; pendingOut = null; renderParty();
+  $("result").hidden = true; $("staying").hidden = true;
+};
 document.addEventListener("keydown", (ev) => {
-  // Swipe + Enter alone: Enter anywhere outside a text field checks the party in.
+  // Swipe + Enter alone: Enter outside the page's controls checks the party in; Enter on a
+  // control (a button, "手工录入", a link, the room picker) does what that control does.
   const t = ev.target;
-  if (ev.key === "Enter" && !(t instanceof HTMLInputElement) && !(t instanceof HTMLButtonElement)
-      && !(t instanceof HTMLSelectElement) && !(t instanceof HTMLTextAreaElement)) {
-    checkin(ev);
+  if (ev.key !== "Enter" || $("confirm").open) return;
+  if (t instanceof Element && t.closest("#room")) { checkin(ev); return; }
+  if (t instanceof Element && t.closest("input, button, select, textarea, summary, a, dialog")) {
+    return;
   }
+  checkin(ev);
 });
 refreshAll();
 setInterval(refreshUpload, 5000);
