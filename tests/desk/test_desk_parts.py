@@ -95,3 +95,17 @@ def test_a_serial_reader_is_polled_quickly_unless_told() -> None:
     assert quick_polls("serial:///dev/x?baud=9600") == "serial:///dev/x?baud=9600&poll=0.05"
     assert quick_polls("serial:///dev/x?poll=0.2") == "serial:///dev/x?poll=0.2"
     assert quick_polls("pcsc://") == "pcsc://"
+
+
+def test_a_serial_reader_is_opened_by_one_program_only(emulator) -> None:
+    import pytest
+
+    from drivers.samport import open_port
+
+    first = open_port(emulator.port, 115200)
+    try:
+        with pytest.raises(ReaderNotFound, match="正被其他程序使用"):
+            open_port(emulator.port, 115200)
+    finally:
+        first.close()
+    open_port(emulator.port, 115200).close()  # free again once the first is closed
