@@ -51,7 +51,7 @@ def desk(app: App, venue: str | None, reader_url: str | None, station: str | Non
     from registry.sync.background import BackgroundPush
 
     path = config.config_path(app.url)
-    saved = config.load(path)
+    saved = config.load(path, venue)
     venue = venue or saved.get("venue")
     reader_url = reader_url or saved.get("reader")
     station = station or saved.get("station")

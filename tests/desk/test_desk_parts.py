@@ -88,6 +88,13 @@ def test_the_desk_remembers_next_to_its_database(tmp_path, monkeypatch) -> None:
                        "station": None, "other": 1})
     assert config.load(path) == {"venue": "天平宾馆", "reader": "serial://auto", "port": 8517}
     assert config.load(tmp_path / "absent.json") == {}
+    # A second desk (another hotel) on the same file keeps the first one's settings apart.
+    config.save(path, {"venue": "旧城客栈", "reader": "serial:///dev/ttyUSB1", "port": 8518})
+    assert config.load(path, "天平宾馆")["reader"] == "serial://auto"
+    assert config.load(path, "天平宾馆")["port"] == 8517
+    assert config.load(path, "旧城客栈")["port"] == 8518
+    assert config.load(path)["venue"] == "旧城客栈"  # no venue given: the last desk
+    assert config.load(path, "别的宾馆") == {}
 
 
 def test_a_serial_reader_is_polled_quickly_unless_told() -> None:
