@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from cli.deskpage import quick_polls
 from desk import config
-from desk.errors import BUSY, refusal
+from desk.errors import BUSY, chinese, refusal
 from desk.reader import ReaderLoop
 from drivers.errors import ReaderNotFound
 from drivers.events import EventKind, ReaderEvent
@@ -116,3 +116,15 @@ def test_a_serial_reader_is_opened_by_one_program_only(emulator) -> None:
     finally:
         first.close()
     open_port(emulator.port, 115200).close()  # free again once the first is closed
+
+
+def test_english_inside_chinese_messages_is_translated() -> None:
+    from registry.errors import InvalidInput
+
+    said = refusal(InvalidInput("the expected check-out day is before today"))
+    assert said is not None and "预计退房日期早于今天" in said.message
+    said = refusal(InvalidInput("the name is longer than 100 characters"))
+    assert said is not None and "姓名超过 100 个字" in said.message
+    unplugged = chinese("读卡器 /dev/pts/3 已断开: (5, 'Input/output error')")
+    assert "Input/output" not in unplugged and "设备输入/输出错误" in unplugged
+    assert "Errno" not in chinese("[Errno 16] Device or resource busy: '/dev/ttyUSB0'")
