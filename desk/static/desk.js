@@ -236,8 +236,9 @@ async function refreshHouse() {
 
 async function refreshUpload() {
   const u = await api("/api/upload");
-  const rate = u.today.rate === null ? "今日暂无入住" :
-    `${u.today.rate}%（${u.today.on_time}/${u.today.stays}）`;
+  // Only the check-ins whose reporting time is up count (none yet: 暂无).
+  const rate = u.today.rate !== null ? `${u.today.rate}%（${u.today.on_time}/${u.today.due}）`
+    : (u.today.stays ? "暂无（今日登记尚未到上报时限）" : "暂无（今日暂无入住）");
   const items = [
     ["派出所", u.station ? "已配置，后台自动上报" : "未配置（离线，可导出上报文件）"],
     ["待上报", u.waiting ? `${u.waiting} 条，最早已等待 ${u.oldest_minutes} 分钟` : "全部已上报"],

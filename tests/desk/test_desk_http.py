@@ -63,3 +63,12 @@ def test_refusals_are_said_in_chinese(desk) -> None:
     assert long.status_code == 400 and "姓名超过 100 个字" in long.json()["error"]
     for said in (late.json()["error"], long.json()["error"]):
         assert not any(word in said for word in ("the ", "expected", "longer"))
+
+
+def test_the_on_time_rate_counts_only_what_is_due(desk) -> None:
+    _process, client = desk
+    done = client.post("/api/checkin", json={"room": "101",
+                                             "guests": [{"number": A, "name": "张三"}]})
+    assert done.status_code == 200, done.text
+    today = client.get("/api/upload").json()["today"]
+    assert today["stays"] == 1 and today["due"] == 0 and today["rate"] is None
