@@ -183,7 +183,8 @@ class Desk:
                     for g in done.guests
                 ],
                 "warnings": [phrase(w) for w in done.warnings],
-                "findings": [finding_data(f, who) for f in done.findings],
+                "findings": [finding_data(f, who) for f in desk_lookup.findings_for_desk(
+                    session, uuid.UUID(self.venue_id), list(done.findings))],
                 "slip": f"/api/slip/{done.stays[0].id}.pdf",
             }
 
@@ -203,7 +204,8 @@ class Desk:
             names = [f"{s.room} 房 {done.guests[s.person_id].name}" for s in done.stays]
             return {
                 "message": "已退房：" + "，".join(names),
-                "findings": [finding_data(f) for f in done.findings],
+                "findings": [finding_data(f) for f in desk_lookup.findings_for_desk(
+                    session, uuid.UUID(self.venue_id), list(done.findings))],
             }
 
         return self._tx("checkout", work)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from desk_helpers import DeskProcess, start_desk, stop_desk
-from laiqu_helpers import A, B
+from laiqu_helpers import A, B, Laiqu
 from test_desk_guard import NO_READER, page_token
 
 LONG_NAME = "阿卜杜勒克里木买买提艾力阿布都热合曼吐尔逊古丽努尔麦麦提明江"[:30]
@@ -72,3 +72,27 @@ def test_the_on_time_rate_counts_only_what_is_due(desk) -> None:
     assert done.status_code == 200, done.text
     today = client.get("/api/upload").json()["today"]
     assert today["stays"] == 1 and today["due"] == 0 and today["rate"] is None
+
+
+def test_the_desk_sees_no_finding_about_another_hotel(desk_db, tmp_path) -> None:
+    """A guest typed in at another hotel (PC-MANUAL on that stay) and then here: the desk
+    lists this hotel's PC-MANUAL and the person's own finding, never the other hotel's."""
+    run = Laiqu(desk_db)
+    run("venue", "add", "湖滨旅社", "--kind", "hotel", "--jurisdiction", "31010401",
+        "--rooms", "1-3")
+    run("checkin", "--venue", "湖滨旅社", "--room", "1", "--id", A, "--name", "张三")
+    started = start_desk(desk_db, NO_READER, tmp_path)
+    try:
+        client = httpx.Client(base_url=started.url,
+                              headers={"X-Desk-Token": page_token(started.url)})
+        done = client.post("/api/checkin", json={"room": "101",
+                                                 "guests": [{"number": A, "name": "张三"}]})
+        assert done.status_code == 200, done.text
+        for findings in (done.json()["findings"], client.get("/api/house").json()["findings"]):
+            codes = [f["code"] for f in findings]
+            assert codes.count("PC-MANUAL") == 1, findings
+            assert "PC-TWO-PLACES" in codes, findings
+            assert not any("湖滨" in f["detail"] for f in findings)
+        client.close()
+    finally:
+        stop_desk(started)
