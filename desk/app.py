@@ -132,6 +132,13 @@ def create_app(desk: Desk, stopping: Callable[[], bool] = lambda: False,
             desk.check_in, str(body.get("room") or ""), list(body.get("guests") or []), until
         )
 
+    @app.post("/api/check-number")
+    async def check_number(request: Request) -> dict[str, Any]:
+        body = await _body(request)
+        return desk.check_number(str(body.get("number") or ""),
+                                 str(body.get("doc_type") or "") or None,
+                                 str(body.get("name") or ""))
+
     @app.post("/api/checkout")
     async def checkout(request: Request) -> dict[str, Any]:
         body = await _body(request)

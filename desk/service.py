@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.errors import DeskRefusal, retry_busy
+from desk.errors import DeskRefusal, chinese, retry_busy
 from desk.reader import ReaderLoop, Swipe
 from registry.context import Context
 from registry.db.models import Finding
-from registry.errors import NotFound
+from registry.errors import NotFound, RegistryError
 from registry.identity.cards import CardRead
-from registry.identity.ids import mask
+from registry.identity.ids import mask, parse
 from registry.lookup import desk as desk_lookup
 from registry.matching.codes import CODES
 from registry.messages import phrase
@@ -151,6 +151,16 @@ class Desk:
             raise DeskRefusal("这张证件的读卡信息已失效，请重新刷卡。", 404)
         return swipe
 
+    def check_number(self, number: str, doc_type: str | None, name: str) -> dict[str, Any]:
+        """A typed number checked as soon as it is added (its check digit, its shape)."""
+        who = name.strip() or "该旅客"
+        try:
+            found = parse(number, doc_type or None)
+        except RegistryError as exc:
+            said = chinese(phrase(str(exc))).rstrip("。")
+            raise DeskRefusal(f"{who}的证件号码有误：{said}。请核对后重新输入。") from exc
+        return {"masked": mask(found.number), "doc_type": found.doc_type.label}
+
     # --- actions -----------------------------------------------------------------------------
 
     def check_in(self, room: str, guests: list[dict[str, str]],
@@ -168,7 +178,10 @@ class Desk:
                 number, name = (g.get("number") or "").strip(), (g.get("name") or "").strip()
                 if not number or not name:
                     raise DeskRefusal("手工录入需要证件号码和姓名。")
-                party.append(TypedIdentity(number=number.upper(), name=name))
+                kind = (g.get("doc_type") or "").strip() or None
+                country = (g.get("nationality") or "").strip().upper() or None
+                party.append(TypedIdentity(number=number.upper(), name=name, doc_type=kind,
+                                           nationality=country))
 
         def work(session: Session) -> dict[str, Any]:
             done = stays.check_in(session, self.ctx, self.venue_id, room.strip(), party,

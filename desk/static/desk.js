@@ -270,7 +270,8 @@ async function checkin(ev) {
   }
   if (!party.length) { showResult("请先刷身份证或手工录入旅客。", false); return; }
   const body = {room: $("room").value, expected: $("expected").value || null,
-    guests: party.map((g) => g.token ? {token: g.token} : {number: g.number, name: g.name})};
+    guests: party.map((g) => g.token ? {token: g.token}
+    : {number: g.number, name: g.name, doc_type: g.doc_type, nationality: g.nationality})};
   try {
     const r = await api("/api/checkin", body);
     const lines = [esc(r.message)].concat(r.guests.map((g) => `${esc(g.name)} ${esc(g.masked)}（${esc(g.capture)}${g.created ? "，新登记" : ""}）`));
@@ -296,17 +297,36 @@ async function checkout(body) {
   refreshAll();
 }
 
-function addManual(ev) {
+async function addManual(ev) {
   ev.preventDefault();
   const number = $("manual-number").value.trim().toUpperCase();
   const name = $("manual-name").value.trim();
+  const docType = $("manual-type").value;
+  const nationality = docType === "passport" ? $("manual-nationality").value.trim().toUpperCase() : "";
   if (!number || !name) { showResult("手工录入需要证件号码和姓名。", false); return; }
-  const masked = number.length > 10 ? number.slice(0, 6) + "*".repeat(number.length - 10) + number.slice(-4) : number;
-  party.push({number, name, masked, manual: true});
-  $("manual-number").value = ""; $("manual-name").value = "";
+  if (name.length > 100) { showResult(`${esc(name.slice(0, 10))}…：姓名最多 100 个字。`, false); return; }
+  if (docType === "passport" && !/^[A-Z]{3}$/.test(nationality)) {
+    showResult(`${esc(name)}：护照需填写国籍（三位字母代码，如 USA）。`, false); return;
+  }
+  let checked;
+  try { // the check digit and shape, said now (naming the guest), not at check-in
+    checked = await api("/api/check-number", {number, doc_type: docType, name});
+  } catch (e) { showResult(esc(e.message), false); $("manual-number").focus(); return; }
+  party.push({number, name, masked: checked.masked, manual: true, doc_type: docType,
+    nationality: nationality || null});
+  $("manual-number").value = ""; $("manual-name").value = ""; $("manual-nationality").value = "";
+  $("manual-name-limit").hidden = true;
+  $("result").hidden = true;
   renderParty();
   $("checkin").focus();
 }
+
+$("manual-type").onchange = () => {
+  $("manual-nationality-label").hidden = $("manual-type").value !== "passport";
+};
+$("manual-name").oninput = () => {
+  $("manual-name-limit").hidden = $("manual-name").value.length < 100;
+};
 
 $("checkin-form").addEventListener("submit", checkin);
 $("manual-form").addEventListener("submit", addManual);

@@ -104,3 +104,43 @@ def test_enter_checks_out_a_guest_in_the_house(desk_db, emulator, browser, tmp_p
     finally:
         stop_desk(desk)
     assert "Traceback" not in desk.output()
+
+
+def test_manual_entry_checks_the_number_at_once(desk_db, browser, tmp_path) -> None:
+    from laiqu_helpers import A
+    from playwright.sync_api import expect
+
+    desk = start_desk(desk_db, "serial:///dev/laiqu-no-such-reader", tmp_path)
+    try:
+        page = browser.new_page()
+        page.goto(desk.url)
+        result = page.locator("#result")
+        expect(page.locator("#room")).to_have_value("101")
+        page.focus("#manual summary")
+        page.keyboard.press("Enter")
+        bad = A[:-1] + ("0" if A[-1] != "0" else "1")
+        page.fill("#manual-number", bad)
+        page.fill("#manual-name", "王五")
+        page.click("#manual-add")
+        expect(result).to_contain_text("王五的证件号码有误")
+        expect(page.locator("#party li.empty")).to_have_count(1)
+        assert bad not in page.content()
+        # A passport asks for the nationality; then it joins the party and checks in.
+        page.select_option("#manual-type", "passport")
+        expect(page.locator("#manual-nationality")).to_be_visible()
+        page.fill("#manual-number", "E12345678")
+        page.fill("#manual-name", "JOHN SMITH")
+        page.fill("#manual-nationality", "usa")
+        page.click("#manual-add")
+        expect(page.locator("#party")).to_contain_text("JOHN SMITH")
+        page.keyboard.press("Enter")
+        expect(result).to_contain_text("已入住：天平宾馆 101 房")
+        expect(result).to_contain_text("JOHN SMITH")
+        assert "E12345678" not in page.content()
+        # The name's limit is the server's, said on the page.
+        page.fill("#manual-name", "张" * 120)
+        assert len(page.input_value("#manual-name")) == 100
+        expect(page.locator("#manual-name-limit")).to_be_visible()
+    finally:
+        stop_desk(desk)
+    assert "Traceback" not in desk.output()
