@@ -272,7 +272,8 @@ class Desk:
         data["station"] = self.push is not None
         if self.push is not None:
             data["pushed"] = self.push.pushed
-            data["push_error"] = self.push.last_error
+            error = self.push.last_error
+            data["push_error"] = chinese(error) if error else None
         return data
 
 

@@ -124,6 +124,7 @@ def test_an_https_station_is_reached_over_http(desk_db, tmp_path) -> None:
         assert upload["station"] is True
         error = str(upload["push_error"])
         assert error and "plugin" not in error and "sqlalchemy" not in error.lower(), error
+        assert "无法连接派出所服务" in error and "Errno" not in error, error
     finally:
         stop_desk(desk)
     assert "Traceback" not in desk.output()
