@@ -1,6 +1,9 @@
 """What a desk remembers between starts: its venue, reader, station and port.
 
-A small JSON file next to the SQLite database (``<file>.desk.json``), else
+Per venue (``{"last": {...}, "venues": {venue: {...}}}``): two desks of two hotels on one
+database file each keep their own reader and port; ``laiqu desk`` alone takes the last one,
+``laiqu desk --venue V`` what V's desk used. A small JSON file next to the SQLite database
+(``<file>.desk.json``), else
 ``$XDG_CONFIG_HOME/laiqu/desk.json`` (``~/.config/laiqu/desk.json``); ``$LAIQU_DESK_CONFIG``
 names another file.
 """
@@ -15,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 ENV = "LAIQU_DESK_CONFIG"
-KEYS = ("venue", "reader", "station", "port")
+KEYS = ("venue", "reader", "station", "port", "station_user", "token_file", "ca_file")
 
 
 def config_path(db_url: str) -> Path:
@@ -28,18 +31,47 @@ def config_path(db_url: str) -> Path:
     return base / "laiqu" / "desk.json"
 
 
-def load(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {k: data[k] for k in KEYS if isinstance(data, dict) and data.get(k) is not None}
+    if not isinstance(data, dict):
+        return {}
+    if "last" not in data and "venues" not in data:  # an older flat file: one desk
+        data = {"last": data, "venues": {}}
+    return data
+
+
+def _pick(values: object) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        return {}
+    return {k: values[k] for k in KEYS if values.get(k) is not None}
+
+
+def load(path: Path, venue: str | None = None) -> dict[str, Any]:
+    """What ``venue``'s desk used (any venue: the last desk started)."""
+    data = _read(path)
+    if venue is None:
+        return _pick(data.get("last"))
+    venues = data.get("venues")
+    found = _pick(venues.get(venue) if isinstance(venues, dict) else None)
+    if not found:
+        last = _pick(data.get("last"))
+        found = last if last.get("venue") == venue else {}
+    return found
 
 
 def save(path: Path, values: dict[str, Any]) -> None:
-    """Write the file whole (a temporary file renamed over it)."""
-    data = {k: values[k] for k in KEYS if values.get(k) is not None}
+    """This desk's settings under its venue and as the last ones; the other venues' kept.
+    The file written whole (a temporary file of this process renamed over it)."""
+    picked = _pick(values)
+    data = _read(path)
+    venues = data.get("venues") if isinstance(data.get("venues"), dict) else {}
+    if picked.get("venue"):
+        venues[str(picked["venue"])] = picked
+    data = {"last": picked, "venues": venues}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)

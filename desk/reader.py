@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from desk.errors import chinese
 from drivers import open_reader
 from drivers.errors import ReaderError
 from drivers.events import EventKind, ReaderEvent
@@ -101,7 +102,7 @@ class ReaderLoop:
             except Exception as exc:  # a wrong URL or a driver bug: say it, keep trying
                 if not absent_said:
                     absent_said = True
-                    self._notice("open_failed", f"无法打开读卡器：{exc}", False)
+                    self._notice("open_failed", f"无法打开读卡器：{chinese(str(exc))}", False)
                 self._stop.wait(RETRY_OPEN)
                 continue
             self._reader = reader
@@ -116,7 +117,7 @@ class ReaderLoop:
                         break
             except Exception as exc:  # watch() never ends on reader trouble; a bug might
                 log.exception("reader loop failed")
-                self._notice("loop_failed", f"读卡出错，正在重新连接：{exc}", False)
+                self._notice("loop_failed", f"读卡出错，正在重新连接：{chinese(str(exc))}", False)
                 self._stop.wait(RETRY_OPEN)
             finally:
                 if hasattr(reader, "close"):
@@ -198,5 +199,5 @@ def _message(event: ReaderEvent) -> str:
         EventKind.CARD_ERROR: "证件无法读取",
         EventKind.NO_SAM_DATA: "读卡器无安全模块数据，只读到芯片序列号",
     }.get(event.kind, "读卡器提示")
-    detail = event.message.strip().rstrip("。")
+    detail = chinese(event.message.strip()).rstrip("。")
     return f"{lead}（{detail}）" if detail and detail != lead else lead

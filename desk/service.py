@@ -6,6 +6,9 @@ ID number. A typed (manual) number comes in from the clerk and goes out masked.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -15,13 +18,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.errors import DeskRefusal, retry_busy
+from desk.errors import DeskRefusal, chinese, retry_busy
 from desk.reader import ReaderLoop, Swipe
 from registry.context import Context
 from registry.db.models import Finding
-from registry.errors import NotFound
+from registry.errors import NotFound, RegistryError
 from registry.identity.cards import CardRead
-from registry.identity.ids import mask
+from registry.identity.ids import mask, parse
 from registry.lookup import desk as desk_lookup
 from registry.matching.codes import CODES
 from registry.messages import phrase
@@ -55,6 +58,8 @@ class Desk:
         self.sessions, self.ctx, self.loop, self.push = sessions, ctx, loop, push
         self.decoder = decoder
         self.timings = Timings()
+        self._secret = secrets.token_bytes(16)
+        self.instance = uuid.uuid4().hex  # this process: a page seeing another one starts anew
         with self.sessions.begin() as session:
             found = resolve_venue(session, venue)
             self.venue_id, self.venue_name = str(found.id), found.name
@@ -79,6 +84,7 @@ class Desk:
         last: Swipe | None = snap["last"]
         return {
             "version": snap["version"],
+            "instance": self.instance,
             "venue": self.venue_name,
             "reader": {
                 "connected": snap["connected"],
@@ -97,6 +103,7 @@ class Desk:
         today = self.ctx.today()
         return {
             "token": swipe.token,
+            "person": self.person_key(card.number),
             "seq": swipe.seq,
             "name": card.name,
             "gender": GENDERS.get(card.gender, card.gender),
@@ -110,6 +117,11 @@ class Desk:
                      ("raw" if card.photo else "none"),
             "read_at": _hm(swipe.at, self.ctx, seconds=True),
         }
+
+    def person_key(self, number: str) -> str:
+        """The same person's cards alike (a repeat swipe), never the number: a keyed hash
+        under this process's secret."""
+        return hmac.new(self._secret, number.upper().encode(), hashlib.sha256).hexdigest()[:16]
 
     def photo(self, token: str) -> bytes:
         from drivers.photo import decode_photo
@@ -139,6 +151,16 @@ class Desk:
             raise DeskRefusal("这张证件的读卡信息已失效，请重新刷卡。", 404)
         return swipe
 
+    def check_number(self, number: str, doc_type: str | None, name: str) -> dict[str, Any]:
+        """A typed number checked as soon as it is added (its check digit, its shape)."""
+        who = name.strip() or "该旅客"
+        try:
+            found = parse(number, doc_type or None)
+        except RegistryError as exc:
+            said = chinese(phrase(str(exc))).rstrip("。")
+            raise DeskRefusal(f"{who}的证件号码有误：{said}。请核对后重新输入。") from exc
+        return {"masked": mask(found.number), "doc_type": found.doc_type.label}
+
     # --- actions -----------------------------------------------------------------------------
 
     def check_in(self, room: str, guests: list[dict[str, str]],
@@ -156,7 +178,10 @@ class Desk:
                 number, name = (g.get("number") or "").strip(), (g.get("name") or "").strip()
                 if not number or not name:
                     raise DeskRefusal("手工录入需要证件号码和姓名。")
-                party.append(TypedIdentity(number=number.upper(), name=name))
+                kind = (g.get("doc_type") or "").strip() or None
+                country = (g.get("nationality") or "").strip().upper() or None
+                party.append(TypedIdentity(number=number.upper(), name=name, doc_type=kind,
+                                           nationality=country))
 
         def work(session: Session) -> dict[str, Any]:
             done = stays.check_in(session, self.ctx, self.venue_id, room.strip(), party,
@@ -171,7 +196,8 @@ class Desk:
                     for g in done.guests
                 ],
                 "warnings": [phrase(w) for w in done.warnings],
-                "findings": [finding_data(f, who) for f in done.findings],
+                "findings": [finding_data(f, who) for f in desk_lookup.findings_for_desk(
+                    session, uuid.UUID(self.venue_id), list(done.findings))],
                 "slip": f"/api/slip/{done.stays[0].id}.pdf",
             }
 
@@ -191,7 +217,8 @@ class Desk:
             names = [f"{s.room} 房 {done.guests[s.person_id].name}" for s in done.stays]
             return {
                 "message": "已退房：" + "，".join(names),
-                "findings": [finding_data(f) for f in done.findings],
+                "findings": [finding_data(f) for f in desk_lookup.findings_for_desk(
+                    session, uuid.UUID(self.venue_id), list(done.findings))],
             }
 
         return self._tx("checkout", work)
@@ -203,6 +230,7 @@ class Desk:
                    for g in view.in_house}
             return {
                 "venue": view.venue.name,
+                "today": self.ctx.today().isoformat(),
                 "rooms": [
                     {"number": r.number, "occupied": r.occupied,
                      "guests": [self._guest(g) for g in r.guests]}
@@ -244,7 +272,8 @@ class Desk:
         data["station"] = self.push is not None
         if self.push is not None:
             data["pushed"] = self.push.pushed
-            data["push_error"] = self.push.last_error
+            error = self.push.last_error
+            data["push_error"] = chinese(error) if error else None
         return data
 
 

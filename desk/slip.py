@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A5
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, Table, TableStyle
 
 from registry.context import Context
 from registry.identity.ids import mask
@@ -17,6 +21,7 @@ from reports.fonts import cjk_font
 
 CAPTURES = {"chip": "读卡核验", "manual": "手工录入"}
 GENDERS = {"0": "未知", "1": "男", "2": "女", "9": "未说明"}
+COLUMNS = (10, 36, 12, 40, 20)  # mm: the 118 mm between the margins of A5
 
 
 def render_slip(venue: str, party: Sequence[Guest], ctx: Context,
@@ -44,19 +49,23 @@ def render_slip(venue: str, party: Sequence[Guest], ctx: Context,
         pdf.drawString(15 * mm, y, line)
         y -= 7 * mm
     y -= 3 * mm
-    pdf.setFont(font, 10)
-    pdf.drawString(15 * mm, y, "序号  姓名          性别  证件号码                核验方式")
-    y -= 2 * mm
-    pdf.line(15 * mm, y, width - 15 * mm, y)
-    y -= 6 * mm
+    # The guests as a table whose cells wrap (a long name grows its row, never runs over the
+    # next column or off the page).
+    cell = ParagraphStyle("cell", fontName=font, fontSize=10, leading=13, wordWrap="CJK")
+    rows = [[Paragraph(h, cell) for h in ("序号", "姓名", "性别", "证件号码", "核验方式")]]
     for i, g in enumerate(party, 1):
-        gender = GENDERS.get(g.person.gender or "", "")
-        pdf.drawString(15 * mm, y, f"{i}")
-        pdf.drawString(24 * mm, y, g.person.name)
-        pdf.drawString(50 * mm, y, gender)
-        pdf.drawString(60 * mm, y, mask(g.person.number))
-        pdf.drawString(106 * mm, y, CAPTURES.get(g.stay.capture, g.stay.capture))
-        y -= 7 * mm
+        rows.append([Paragraph(escape(text), cell) for text in (
+            str(i), g.person.name, GENDERS.get(g.person.gender or "", ""),
+            mask(g.person.number), CAPTURES.get(g.stay.capture, g.stay.capture))])
+    table = Table(rows, colWidths=[c * mm for c in COLUMNS], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    _w, used = table.wrapOn(pdf, width - 30 * mm, y - 30 * mm)
+    table.drawOn(pdf, 15 * mm, y - used)
+    y -= used
     y -= 10 * mm
     pdf.drawString(15 * mm, y, "旅客签名：______________")
     pdf.drawString(80 * mm, y, "经办人：______________")

@@ -2,8 +2,8 @@
 
 Read from the desk's own outbox (``registry.sync``): a stay counts as reached when its insert
 was accepted by the station, on time when that happened before its deadline (domestic guests:
-plus the alert delay, as ``registry.sync.rates`` counts it at the station). Local reads only,
-never the network.
+plus the alert delay, as ``registry.sync.rates`` counts it at the station); only the stays
+whose time is up count. Local reads only, never the network.
 """
 
 from __future__ import annotations
@@ -41,15 +41,21 @@ def upload_state(session: Session, ctx: Context, venue_id: str) -> dict[str, Any
         .where(Stay.venue_id == uuid.UUID(venue_id),
                Stay.checked_in_at >= ctx.start_of(today), Stay.checked_in_at < ctx.end_of(today))
     ).all()
+    # Only the stays whose time is up (the deadline, plus the alert delay for domestic
+    # guests): a stay checked in a minute ago is not yet late, whether sent or not.
     total = reached = on_time = 0
     for _at, deadline, code, category, state, done in rows:
+        if deadline is None:
+            continue
+        limit = rules.stay_alert_after(rules.effective(session, code, today), category,
+                                       _aware(deadline))
+        if limit > now:
+            continue
         total += 1
         if state != "accepted" or done is None:
             continue
         reached += 1
-        limit = (rules.stay_alert_after(rules.effective(session, code, today), category,
-                                        deadline) if deadline else None)
-        if limit is None or done <= limit:
+        if _aware(done) <= limit:
             on_time += 1
     due = outbox.due_soon(session, now, WARN_BEFORE)
     return {
@@ -58,12 +64,16 @@ def upload_state(session: Session, ctx: Context, venue_id: str) -> dict[str, Any
         "oldest_minutes": int(age.total_seconds() // 60) if age is not None else None,
         "last_error": s.last_error,
         "last_success": _local(last_ok, ctx),
-        "today": {"stays": total, "reached": reached, "on_time": on_time,
+        "today": {"stays": len(rows), "due": total, "reached": reached, "on_time": on_time,
                   "rate": round(100 * on_time / total) if total else None},
         "due_soon": [
             {"room": d.room, "masked": d.masked, "late": d.deadline <= now} for d in due[:3]
         ],
     }
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _local(at: datetime | None, ctx: Context) -> str | None:

@@ -10,6 +10,7 @@ late answer to an earlier command is discarded and the wait goes on until the de
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import serial
@@ -141,9 +142,15 @@ class SamPort:
 
 def open_port(url: str, baud: int) -> serial.SerialBase:
     """Open a pyserial URL or device path; a missing device is ``ReaderNotFound``."""
+    # Exclusively (a flock on POSIX): a second program must not talk to the same reader.
+    exclusive = True if os.name == "posix" else None
     try:
-        return serial.serial_for_url(url, baudrate=baud, timeout=0.1, exclusive=None)
+        return serial.serial_for_url(url, baudrate=baud, timeout=0.1, exclusive=exclusive)
     except (*PORT_ERRORS, ValueError) as exc:
+        if "exclusively lock" in str(exc):
+            raise ReaderNotFound(
+                f"读卡器 {url} 正被其他程序使用（如另一个前台页面或前台程序）："
+                "请先关闭那个程序，或改用另一台读卡器") from exc
         raise ReaderNotFound(f"无法打开串口 {url}: {exc}") from exc
 
 

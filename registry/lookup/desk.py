@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from registry.context import Context
 from registry.db.models import Finding, Person, Stay, Venue
@@ -95,7 +96,11 @@ def desk_view(session: Session, ctx: Context, venue_ref: str) -> DeskView:
         list(
             session.scalars(
                 select(Finding)
-                .where(Finding.person_id.in_(persons), Finding.resolved_at.is_(None))
+                .where(
+                    Finding.person_id.in_(persons),
+                    Finding.resolved_at.is_(None),
+                    _desk_may_see(venue.id),
+                )
                 .order_by(Finding.found_at.desc())
             )
         )
@@ -105,6 +110,33 @@ def desk_view(session: Session, ctx: Context, venue_ref: str) -> DeskView:
     seen = {g.person.id: g.person for g in [*current, *arrivals, *departures]}
     audit.note(session, ctx, "read", "venue.desk", persons=list(seen.values()), venue=venue.id)
     return DeskView(venue, rooms, arrivals, departures, findings)
+
+
+def _desk_may_see(venue_id: uuid.UUID) -> ColumnElement[bool]:
+    """A desk sees the findings about its own stays and its guests' person-level findings
+    (e.g. a document expired); never those about a stay at another hotel or a residence."""
+    own_stays = select(Stay.id).where(Stay.venue_id == venue_id)
+    return or_(
+        and_(Finding.subject_kind == "stay", Finding.subject_id.in_(own_stays)),
+        Finding.subject_kind == "person",
+    )
+
+
+def findings_for_desk(
+    session: Session, venue_id: uuid.UUID, findings: list[Finding]
+) -> list[Finding]:
+    """Of ``findings`` (e.g. a check-in's), those this venue's desk may see."""
+    stays = {f.subject_id for f in findings if f.subject_kind == "stay"}
+    own = (
+        set(session.scalars(select(Stay.id).where(Stay.id.in_(stays), Stay.venue_id == venue_id)))
+        if stays
+        else set()
+    )
+    return [
+        f
+        for f in findings
+        if f.subject_kind == "person" or (f.subject_kind == "stay" and f.subject_id in own)
+    ]
 
 
 def stay_of(session: Session, ctx: Context, venue_ref: str, stay_id: uuid.UUID) -> Guest:

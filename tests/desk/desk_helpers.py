@@ -36,9 +36,11 @@ class DeskProcess:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_desk(db_url: str, reader: str, tmp_path: Path, *extra: str) -> DeskProcess:
-    port = free_port()
-    log = tmp_path / f"desk-{port}.log"
+def start_desk(db_url: str, reader: str, tmp_path: Path, *extra: str, port: int = 0,
+               wait: bool = True) -> DeskProcess:
+    """``laiqu desk`` on ``port`` (a free one by default); ``wait``: until it listens."""
+    port = port or free_port()
+    log = tmp_path / f"desk-{port}-{time.monotonic_ns()}.log"
     env = {**os.environ, "LAIQU_NOW": NOW_ENV, "PYTHONPATH": str(ROOT),
            "LAIQU_TERMINAL": "desk-page-test"}
     with log.open("w") as out:
@@ -47,6 +49,8 @@ def start_desk(db_url: str, reader: str, tmp_path: Path, *extra: str) -> DeskPro
              "--reader", reader, "--port", str(port), *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     started = DeskProcess(f"http://127.0.0.1:{port}", process, log)
+    if not wait:
+        return started
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

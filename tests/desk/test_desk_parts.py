@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from cli.deskpage import quick_polls
 from desk import config
-from desk.errors import BUSY, refusal
+from desk.errors import BUSY, chinese, refusal
 from desk.reader import ReaderLoop
 from drivers.errors import ReaderNotFound
 from drivers.events import EventKind, ReaderEvent
@@ -88,6 +88,13 @@ def test_the_desk_remembers_next_to_its_database(tmp_path, monkeypatch) -> None:
                        "station": None, "other": 1})
     assert config.load(path) == {"venue": "天平宾馆", "reader": "serial://auto", "port": 8517}
     assert config.load(tmp_path / "absent.json") == {}
+    # A second desk (another hotel) on the same file keeps the first one's settings apart.
+    config.save(path, {"venue": "旧城客栈", "reader": "serial:///dev/ttyUSB1", "port": 8518})
+    assert config.load(path, "天平宾馆")["reader"] == "serial://auto"
+    assert config.load(path, "天平宾馆")["port"] == 8517
+    assert config.load(path, "旧城客栈")["port"] == 8518
+    assert config.load(path)["venue"] == "旧城客栈"  # no venue given: the last desk
+    assert config.load(path, "别的宾馆") == {}
 
 
 def test_a_serial_reader_is_polled_quickly_unless_told() -> None:
@@ -95,3 +102,29 @@ def test_a_serial_reader_is_polled_quickly_unless_told() -> None:
     assert quick_polls("serial:///dev/x?baud=9600") == "serial:///dev/x?baud=9600&poll=0.05"
     assert quick_polls("serial:///dev/x?poll=0.2") == "serial:///dev/x?poll=0.2"
     assert quick_polls("pcsc://") == "pcsc://"
+
+
+def test_a_serial_reader_is_opened_by_one_program_only(emulator) -> None:
+    import pytest
+
+    from drivers.samport import open_port
+
+    first = open_port(emulator.port, 115200)
+    try:
+        with pytest.raises(ReaderNotFound, match="正被其他程序使用"):
+            open_port(emulator.port, 115200)
+    finally:
+        first.close()
+    open_port(emulator.port, 115200).close()  # free again once the first is closed
+
+
+def test_english_inside_chinese_messages_is_translated() -> None:
+    from registry.errors import InvalidInput
+
+    said = refusal(InvalidInput("the expected check-out day is before today"))
+    assert said is not None and "预计退房日期早于今天" in said.message
+    said = refusal(InvalidInput("the name is longer than 100 characters"))
+    assert said is not None and "姓名超过 100 个字" in said.message
+    unplugged = chinese("读卡器 /dev/pts/3 已断开: (5, 'Input/output error')")
+    assert "Input/output" not in unplugged and "设备输入/输出错误" in unplugged
+    assert "Errno" not in chinese("[Errno 16] Device or resource busy: '/dev/ttyUSB0'")

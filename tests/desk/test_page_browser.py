@@ -101,6 +101,8 @@ def test_a_desk_session_in_the_browser(desk_db, emulator, browser, tmp_path) -> 
         expect(state).to_contain_text("已连接", timeout=20000)
         notices = page.locator("#notices li[data-kind='unplugged']")
         expect(notices).to_have_count(1)
+        assert not re.search(r"Input|output|error|Errno", notices.inner_text()), \
+            notices.inner_text()
         expect(page.locator("#notices li[data-kind='replugged']")).to_have_count(1)
         emulator.present(2)  # a card that expired in 2025
         wait_card(page, 2)
@@ -129,6 +131,8 @@ def test_a_desk_session_in_the_browser(desk_db, emulator, browser, tmp_path) -> 
         expect(page.locator("#departures")).to_contain_text(DECK[0].card.name)
         expect(page.locator("#rooms tbody")).not_to_contain_text(DECK[0].card.name)
         page.locator("[data-room-out='201']").click()
+        expect(page.locator("#confirm")).to_contain_text("201 房的全部旅客办理退房")
+        page.keyboard.press("Enter")
         expect(result).to_contain_text("已退房：201 房")
         expect(page.locator("#upload")).to_contain_text("待上报")
         expect(page.locator("#upload")).to_contain_text("今日按时上报率")
