@@ -97,6 +97,8 @@ def run(swipes: int, work: Path) -> tuple[list[float], dict[str, list[float]]]:
                 page.wait_for_function(
                     "document.getElementById('reader-state').textContent.includes('已连接')",
                     timeout=30000)
+                token = page.eval_on_selector('meta[name="desk-token"]', "m => m.content")
+                auth = {"X-Desk-Token": token}  # the desk answers its own page only
                 for i in range(swipes + 2):
                     seq = page.eval_on_selector("#card", "c => Number(c.dataset.seq || 0)")
                     presented = time.time() * 1000
@@ -117,14 +119,16 @@ def run(swipes: int, work: Path) -> tuple[list[float], dict[str, list[float]]]:
                         "!document.getElementById('result').hidden", timeout=15000)
                     href = page.locator("#slip-link")
                     if href.count():
-                        page.request.get(url + (href.get_attribute("href") or ""))
+                        page.request.get(url + (href.get_attribute("href") or ""), headers=auth)
                     page.evaluate("document.getElementById('result').hidden = true")
                     emu.remove()
-                house = page.request.get(url + "/api/house").json()
+                house = page.request.get(url + "/api/house", headers=auth).json()
                 for room in house["rooms"]:
                     if room["occupied"]:
-                        page.request.post(url + "/api/checkout", data={"room": room["number"]})
-                timings = page.request.get(url + "/api/timings").json()["actions"]
+                        page.request.post(
+                            url + "/api/checkout", data={"room": room["number"]}, headers=auth
+                        )
+                timings = page.request.get(url + "/api/timings", headers=auth).json()["actions"]
                 browser.close()
         finally:
             desk.terminate()

@@ -14,13 +14,14 @@ import uuid
 
 import httpx
 import pytest
-from servicekit import ADMIN, ROOT, free_port, laiqu_env
+from servicekit import ADMIN, PASSWORD, ROOT, free_port, laiqu_env
 from world import HOTEL, rid
 
 from registry.accounts import users
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.errors import Refused
+from registry.privacy import auditkey
 from service.client import HttpStation
 
 GUEST = {"id_number": rid(21), "name": "赵六"}
@@ -324,3 +325,21 @@ def test_every_refused_request_is_audited_without_its_body(server) -> None:
     )
     text = " ".join(str(r) for r in rows)
     assert secret not in text and GUEST["id_number"] not in text
+
+
+def test_serve_refuses_an_audit_key_that_does_not_seal_the_chain(server, tmp_path) -> None:
+    """Started with another key file, the service would append entries no verify could pass."""
+    with httpx.Client(base_url=server.url, auth=("clerk", PASSWORD)) as desk:
+        assert desk.get("/api/v1/findings").status_code in (200, 403)  # the chain has entries
+    other = tmp_path / "other.key"
+    auditkey.create_key(other)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(free_port())],
+        env=laiqu_env(server.db_url, LAIQU_AUDIT_KEY_FILE=str(other)),
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "审计密钥文件与审计日志不符" in done.stderr
+    assert "Traceback" not in done.stderr
