@@ -131,16 +131,16 @@ def _check_database(app: App) -> None:
     from registry.privacy import audit
 
     with app.engine.connect() as conn, Session(bind=conn) as session:
-        if not audit.key_fits(conn):
-            raise Refusal(
-                "审计密钥文件与审计日志不符：用这把密钥写下的审计记录将永远无法核对。请用与管理员"
-                "命令行相同的密钥文件（LAIQU_AUDIT_KEY_FILE）启动服务。"
-            )
         if not writes_audit(session):
             raise Refusal(
                 f"数据库登录名 {database_login(session)} 是只读的（不能写入审计日志），"
                 "派出所服务无法以它运行：每个请求都要记入审计日志。请改用 laiqu_service 组的"
                 "登录名（见 README“派出所服务”）。"
+            )
+        if not audit.key_fits(conn):
+            raise Refusal(
+                "审计密钥文件与审计日志不符：用这把密钥写下的审计记录将永远无法核对。请用与管理员"
+                "命令行相同的密钥文件（LAIQU_AUDIT_KEY_FILE）启动服务。"
             )
 
 
