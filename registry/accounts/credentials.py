@@ -26,7 +26,7 @@ from registry.context import Context, Principal
 from registry.db.access_models import RegistryUser
 from registry.db.credential_models import ApiPassword, ApiToken
 from registry.errors import InvalidInput, NotFound, Refused
-from registry.privacy import access, audit
+from registry.privacy import access, audit, journal
 
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "lq_"
@@ -58,8 +58,6 @@ def set_password(session: Session, ctx: Context, login: str, password: str) -> N
     Raises ``NotFound`` (no such user), ``InvalidInput`` (shorter than ``MIN_PASSWORD``),
     ``OutOfScope`` (not an admin).
     """
-    from registry.privacy import journal
-
     ctx = access.require(session, ctx, "user.admin")
     user = _user(session, login)
     if len(password) < MIN_PASSWORD:
@@ -79,8 +77,6 @@ def issue_token(session: Session, ctx: Context, login: str, device: str) -> str:
     Raises ``NotFound`` (no such user), ``InvalidInput`` (device name empty or over 64
     characters), ``Refused`` (the device already holds an unrevoked token), ``OutOfScope``.
     """
-    from registry.privacy import journal
-
     ctx = access.require(session, ctx, "user.admin")
     user = _user(session, login)
     device = device.strip()
@@ -106,8 +102,6 @@ def issue_token(session: Session, ctx: Context, login: str, device: str) -> str:
 
 def revoke_token(session: Session, ctx: Context, login: str, device: str) -> int:
     """Revoke the device's tokens; how many. Raises ``NotFound`` when it holds none."""
-    from registry.privacy import journal
-
     ctx = access.require(session, ctx, "user.admin")
     user = _user(session, login)
     tokens = _active_tokens(session, user.login, device.strip())

@@ -15,6 +15,7 @@ from registry.db.models import (
     Jurisdiction,
 )
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.privacy import journal
 from registry.privacy.access import PLACE_ROLES, ROLES, VENUE_ROLES, require, users_exist
 
 _LOGIN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -32,8 +33,6 @@ def add_user(
 ) -> RegistryUser:
     """Register an identity (database login or OS account) with a role and a scope."""
     from registry.places.venues import venue_by_ref
-    from registry.privacy import journal
-
     ctx = require(session, ctx, "user.admin")
     login = login.strip()
     if not login or len(login) > 64:
@@ -69,31 +68,26 @@ def add_user(
 
 def disable_user(session: Session, ctx: Context, login: str) -> RegistryUser:
     """Disable a user: the identity is refused from now on; the record and audit stay."""
-    from registry.privacy import journal
-
-    ctx = require(session, ctx, "user.admin")
-    user = session.scalar(select(RegistryUser).where(RegistryUser.login == login.strip()))
-    if user is None:
-        raise NotFound(f"user {login} is not registered")
-    if not user.active:
-        raise Refused(f"user {login} is already disabled")
-    user.active, user.disabled_at = False, ctx.now()
-    journal.record(session, ctx, "user.disabled", "user", user.id, login=user.login)
-    return user
+    return _switch(session, ctx, login, active=False)
 
 
 def enable_user(session: Session, ctx: Context, login: str) -> RegistryUser:
     """Enable a disabled user again: the identity is accepted from now on (journaled)."""
-    from registry.privacy import journal
+    return _switch(session, ctx, login, active=True)
 
+
+def _switch(session: Session, ctx: Context, login: str, *, active: bool) -> RegistryUser:
+    """Set a user active or not (admin only, journaled); ``NotFound``, or ``Refused`` when
+    the user is in that state already."""
     ctx = require(session, ctx, "user.admin")
     user = session.scalar(select(RegistryUser).where(RegistryUser.login == login.strip()))
     if user is None:
         raise NotFound(f"user {login} is not registered")
-    if user.active:
-        raise Refused(f"user {login} is already enabled")
-    user.active, user.disabled_at = True, None
-    journal.record(session, ctx, "user.enabled", "user", user.id, login=user.login)
+    if user.active == active:
+        raise Refused(f"user {login} is already {'enabled' if active else 'disabled'}")
+    user.active, user.disabled_at = active, None if active else ctx.now()
+    action = "user.enabled" if active else "user.disabled"
+    journal.record(session, ctx, action, "user", user.id, login=user.login)
     return user
 
 
