@@ -171,17 +171,9 @@ def open_stay_by_number(
 ) -> Stay | None:
     """The open stay at this venue of whoever holds this document (a swipe at the terminal
     desk: check out if staying). Raises ``InvalidNumber`` for a malformed number."""
-    ctx = access.acting(session, ctx)
-    venue = venues.resolve_venue(session, venue_ref)
-    return session.scalar(
-        select(Stay)
-        .join(Person, Person.id == Stay.person_id)
-        .where(
-            Person.id_key == parse(number, doc_type).key,
-            Stay.venue_id == venue.id,
-            Stay.checked_out_at.is_(None),
-        )
-    )
+    key = parse(number, doc_type).key
+    person_id = session.scalar(select(Person.id).where(Person.id_key == key))
+    return None if person_id is None else open_stay_of(session, ctx, venue_ref, person_id)
 
 
 def party_of(session: Session, stay: Stay) -> list[Guest]:
