@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from pgserver import PgServer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 ENGINES = os.environ.get("LAIQU_TEST_ENGINES", "sqlite,postgresql").split(",")
 # A fixed instant: Monday 2026-06-15 10:00 in Shanghai.
@@ -41,3 +43,19 @@ def table_counts(engine: Engine) -> dict[str, int]:
             name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             for name, table in Base.metadata.tables.items()
         }
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Every SQL statement sent through ``engine`` inside the block (an executemany once),
+    whitespace folded; the list grows as they are sent."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        seen.append(" ".join(sql.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

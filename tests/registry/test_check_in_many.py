@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from dbtools import table_counts
-from sqlalchemy import Engine, event, func, select
+from dbtools import statements, table_counts
+from sqlalchemy import func, select
 
 from registry.db.models import Event, Finding, Person, Stay
 from registry.errors import InvalidInput, Refused
 from registry.movements import stays
 from registry.movements.stays import Arrival
 from tests.registry.city import build, card, rid, typed
-
-
-@contextmanager
-def inserts(engine: Engine) -> Iterator[Counter[str]]:
-    """Count the INSERT statements sent, per table."""
-    seen: Counter[str] = Counter()
-
-    def note(_conn: object, _cur: object, sql: str, *_rest: object) -> None:
-        words = sql.split()
-        if words[0] == "INSERT":
-            seen[words[2]] += 1
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def arrivals(hotel: str, n: int, start: int = 100) -> list[Arrival]:
@@ -45,9 +26,10 @@ def arrivals(hotel: str, n: int, start: int = 100) -> list[Arrival]:
 @pytest.mark.parametrize("n", [3, 30])
 def test_a_batch_costs_one_insert_per_table_whatever_its_size(sf, ctx, engine, n):
     city = build(sf, ctx)
-    with inserts(engine) as seen, sf.begin() as s:
+    with statements(engine) as sent, sf.begin() as s:
         done = stays.check_in_many(s, ctx, arrivals(city.hotel, n))
     assert [len(d.stays) for d in done] == [1] * n
+    seen = Counter(q.split()[2] for q in sent if q.startswith("INSERT"))
     assert {t: seen[t] for t in ("persons", "documents", "stays", "events")} == {
         "persons": 1, "documents": 1, "stays": 1, "events": 1,
     }

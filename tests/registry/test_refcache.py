@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, Uuid, bindparam, event, text
+from dbtools import statements
+from sqlalchemy import Uuid, bindparam, text
 
 from registry.db import refcache
 from registry.matching import rules
@@ -23,30 +23,16 @@ def fresh_caches() -> Iterator[None]:
     refcache.clear()
 
 
-@contextmanager
-def selects(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_c: object, _cur: object, sql: str, *_rest: object) -> None:
-        if sql.lstrip().upper().startswith("SELECT"):
-            seen.append(" ".join(sql.split())[:120])
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-
-
 def test_a_second_check_in_reads_no_reference_data(sf, ctx, engine):
     city = build(sf, ctx)
     with sf.begin() as s:
         stays.check_in(s, ctx, city.hotel, "101", [typed(rid(seq="401"), "甲")])
-    with selects(engine) as seen, sf.begin() as s:
+    with statements(engine) as seen, sf.begin() as s:
         stays.check_in(s, ctx, city.hotel, "102", [typed(rid(seq="402"), "乙")])
-    reference = [q for q in seen if " FROM rooms" in q or " FROM rules" in q]
+    reads = [q for q in seen if q.startswith("SELECT")]
+    reference = [q for q in reads if " FROM rooms" in q or " FROM rules" in q]
     assert reference == [], seen
-    assert any("reference_version" in q for q in seen)
+    assert any("reference_version" in q for q in reads)
 
 
 def test_a_write_elsewhere_invalidates_the_cache(sf, ctx, engine):
