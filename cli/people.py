@@ -28,7 +28,6 @@ from registry.db.models import Document
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import DocType, mask
 from registry.lookup import persons, records
-from registry.people import registration
 from registry.places.jurisdictions import city_code
 
 KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
@@ -51,6 +50,8 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
     identity = identity_from(pop_identity(options))
     with app.sessions.begin() as session:
         city = city_code(session, code) if code else None
+        from registry.people import registration
+
         reg = registration.register_person(session, app.ctx, identity, city=city)
         data = {
             "person": person_data(reg.person),
