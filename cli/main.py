@@ -75,12 +75,29 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+class MissingSubcommand(click.UsageError):
+    """A group run without its subcommand: its help, then one ``错误：`` line; exit 2."""
+
+    def show(self, file: Any = None) -> None:
+        if self.ctx is not None:
+            click.echo(self.ctx.get_help(), file=file, err=True)
+        click.echo("\n错误：缺少子命令：请从上面列出的命令中选一个。", file=file, err=True)
+
+
 class LaiquGroup(LazyGroup):
     """The root group: turns the core's refusals into ``ClickException`` for every command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            raise MissingSubcommand("", exc.ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            raise MissingSubcommand("", exc.ctx) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
