@@ -45,7 +45,7 @@ CONTRACT = [
 
 
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
-    """Every command under ``command``, loading the lazy ones (``list_commands``/``get_command``)."""
+    """Every command under ``command``, the lazy ones loaded (``get_command``)."""
     yield " ".join(path), command
     if isinstance(command, click.Group):
         ctx = click.Context(command)
