@@ -16,6 +16,8 @@ import importlib
 from functools import cache
 from pathlib import Path
 
+import click
+
 DOMAIN = "laiqu"
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGE = "zh_CN"
@@ -34,6 +36,16 @@ CLICK_MODULES = (
 )
 
 
+class HelpFormatter(click.HelpFormatter):
+    """click's help layout with Chinese punctuation: ``用法：laiqu …`` and ``选项：``."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, catalogue().gettext("Usage:") if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
 @cache
 def catalogue() -> gettext.GNUTranslations:
     """The compiled Chinese catalogue (raises ``OSError`` when the .mo file is missing)."""
@@ -42,7 +54,9 @@ def catalogue() -> gettext.GNUTranslations:
 
 
 def install() -> None:
-    """Make click speak Chinese: rebind its modules' ``_`` and ``ngettext`` (idempotent)."""
+    """Make click speak Chinese: rebind its modules' ``_`` and ``ngettext``, and lay out help
+    with Chinese punctuation (``click.Context.formatter_class``). Idempotent."""
+    click.Context.formatter_class = HelpFormatter
     translations = catalogue()
     for name in CLICK_MODULES:
         try:

@@ -77,7 +77,7 @@ def test_command_has_chinese_help(name: str) -> None:
 def test_help_prints(name: str) -> None:
     result = CliRunner().invoke(cli, [*name.split(), "--help"])
     assert result.exit_code == 0, result.output
-    assert "用法： laiqu" in result.output  # click's texts come from the Chinese catalogue
+    assert "用法：laiqu" in result.output  # click's texts come from the Chinese catalogue
     assert "Usage" not in result.output and "Show this message" not in result.output
 
 

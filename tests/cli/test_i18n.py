@@ -60,7 +60,7 @@ def test_every_text_of_click_is_translated() -> None:
 def test_click_speaks_chinese() -> None:
     result = CliRunner().invoke(cli, ["person", "search"])
     assert result.exit_code == 2
-    assert "用法： laiqu person search" in result.output
+    assert "用法：laiqu person search" in result.output
     assert "错误：缺少参数 'TEXT'" in result.output or "错误：缺少" in result.output
     result = CliRunner().invoke(cli, ["--no-such"])
     assert "错误：没有选项 '--no-such'。" in result.output
