@@ -139,7 +139,12 @@ def make_context() -> Context:
     actor = os_account()
     terminal = os.environ.get("LAIQU_TERMINAL") or socket.gethostname()
     now = os.environ.get("LAIQU_NOW")
-    fixed = datetime.fromisoformat(now) if now else None
+    try:
+        fixed = datetime.fromisoformat(now) if now else None
+    except ValueError:
+        raise click.UsageError(
+            f"LAIQU_NOW 不是 ISO 8601 时刻（收到 {now!r}），例如 2026-06-15T10:00:00+08:00"
+        ) from None
     if fixed is not None and fixed.tzinfo is None:
         raise click.UsageError("LAIQU_NOW 必须带时区，例如 2026-06-15T10:00:00+08:00")
     return Context(actor=actor[:64], terminal=terminal[:64], now_fixed=fixed)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
@@ -79,7 +80,9 @@ def test_version_and_help_import_no_database_layer() -> None:
         "try:\n    runpy.run_module('cli.main', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
         "heavy = ('sqlalchemy', 'registry', 'alembic')\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in heavy]\n"
+        "light = ('cli', 'cli.main', 'cli.commands', 'cli.i18n')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in heavy\n"
+        "       or (m.split('.')[0] == 'cli' and m not in light)]\n"
         "print(bad, file=sys.stderr)\n"
     )
     for flag in ("--version", "--help"):
@@ -87,3 +90,45 @@ def test_version_and_help_import_no_database_layer() -> None:
             [sys.executable, "-c", probe.format(flag)], cwd=root, capture_output=True, text=True
         )
         assert done.stderr.strip() == "[]", done.stderr
+
+
+def test_a_bug_under_the_console_script_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main()``: a bug is one ``错误：`` line and exit 1 (``LAIQU_DEBUG=1`` re-raises it)."""
+    from cli import main as entry
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug carrying 110105198803140011")
+
+    monkeypatch.setattr("cli.app.make_context", broken)
+    monkeypatch.setattr("sys.argv", ["laiqu", "check"])
+    monkeypatch.delenv(entry.ENV_DEBUG, raising=False)
+    with pytest.raises(SystemExit) as done:
+        entry.main()
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误：程序内部错误（RuntimeError）") and len(err.splitlines()) == 1
+    assert "110105" not in err  # the bug's text is not shown: it may carry a number
+    monkeypatch.setenv(entry.ENV_DEBUG, "1")
+    with pytest.raises(RuntimeError):
+        entry.main()
+
+
+def test_a_bad_clock_override_is_refused(tmp_path: Path) -> None:
+    result = CliRunner(env={"LAIQU_NOW": "not-a-time"}).invoke(
+        cli, ["--db", f"sqlite:///{tmp_path / 'x.sqlite'}", "check"]
+    )
+    assert result.exit_code == 2
+    assert "错误：LAIQU_NOW 不是 ISO 8601 时刻" in result.output
+
+
+def test_a_command_whose_module_cannot_load_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.main import LazyGroup
+
+    group = LazyGroup("probe", lazy={"gone": ("cli.no_such_module:gone", "不存在的命令。")})
+    monkeypatch.setitem(cli.commands, "probe", group)
+    result = CliRunner().invoke(cli, ["probe", "gone"])
+    assert result.exit_code == 1
+    assert result.output.startswith("错误：laiqu gone 暂不可用")
+    assert "gone" in CliRunner().invoke(cli, ["probe", "--help"]).output
