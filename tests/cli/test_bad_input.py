@@ -20,12 +20,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import Result
-from laiqu_helpers import NOW_ENV, Laiqu, build_city
+from laiqu_helpers import NOW_ENV, Laiqu, build_city, number
 
 from cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NOWHERE = "ZZ不存在9"  # a reference that names nothing (and is no valid number or code)
+UNKNOWN = number("110105", "19700101", 999)  # a valid ID number nobody registered
 # Commands that serve or wait until stopped (a server, a reader loop, the whole demo): they
 # get the bad-option and bad-value cases, not a run with every required parameter.
 LONG_RUNNING = {
@@ -91,14 +92,14 @@ def a_bad_value(param: click.Parameter) -> str | None:
     return None
 
 
-def a_good_value(param: click.Parameter, junk: Path) -> str:
+def a_good_value(param: click.Parameter, junk: Path, reference: str = NOWHERE) -> str:
     """A value the parameter's type takes; free text gets a reference that names nothing."""
     if isinstance(param.type, click.Choice):
         return str(param.type.choices[0])
     if isinstance(param.type, click.Path):
         return str(junk if not param.type.dir_okay or param.type.file_okay else junk.parent)
     if isinstance(param.type, click.types.StringParamType):
-        return NOWHERE
+        return reference
     for candidate in ("2026-06-01", "2026-06-01T10:00:00+08:00", "2026-06", "1", NOWHERE):
         try:
             param.type.convert(candidate, param, None)
@@ -147,15 +148,18 @@ def test_missing_parameters_are_refused(city_db: Laiqu, name: str) -> None:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("reference", [NOWHERE, UNKNOWN])
 @pytest.mark.parametrize(
     "name",
     sorted(n for n, c in COMMANDS.items() if required(c) and n not in LONG_RUNNING),
 )
-def test_a_wrong_reference_is_refused_or_done(city_db: Laiqu, junk: Path, name: str) -> None:
+def test_a_wrong_reference_is_refused_or_done(
+    city_db: Laiqu, junk: Path, name: str, reference: str
+) -> None:
     command = COMMANDS[name]
     args = [*name.split()]
     for param in required(command):
-        args += given(param, a_good_value(param, junk))
+        args += given(param, a_good_value(param, junk, reference))
     result = invoke(city_db, args)
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"laiqu {' '.join(args)}: {result.exception!r}\n{result.output}"
