@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import click
+from laiqu_helpers import Laiqu
 
 from cli.main import cli
 
@@ -44,3 +45,33 @@ def test_the_help_points_to_the_document() -> None:
     def probe(as_json: bool) -> None: ...
 
     assert "docs/cli-json.md" in probe.__click_params__[0].help  # type: ignore[attr-defined]
+
+
+def documented_keys(command: str) -> set[str]:
+    row = next(
+        line
+        for line in DOC.read_text(encoding="utf-8").splitlines()
+        if line.startswith(f"| `{command}` |")
+    )
+    return set(re.findall(r"`([a-z_]+)`", row.split(" | ", 1)[1]))
+
+
+def test_report_monthly_and_sync_export_print_the_documented_json(
+    laiqu: Laiqu, city: dict[str, str], tmp_path: Path
+) -> None:
+    report = laiqu.json(
+        "report",
+        "monthly",
+        "--month",
+        "2026-05",
+        "--jurisdiction",
+        "310100",
+        "--out",
+        str(tmp_path / "m.pdf"),
+    )
+    assert set(report) == documented_keys("report monthly")
+    assert report["file"] == str(tmp_path / "m.pdf") and (tmp_path / "m.pdf").exists()
+    assert report["month"] == "2026-05" and report["jurisdiction"] == "310100"
+    exported = laiqu.json("sync", "export", "--out", str(tmp_path / "up.json"))
+    assert set(exported) == documented_keys("sync export")
+    assert exported["items"] >= 0 and (tmp_path / "up.json").exists()
