@@ -28,6 +28,7 @@ from registry.db.models import Document
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import DocType, mask
 from registry.lookup import persons, records
+from registry.messages import phrase
 from registry.places.jurisdictions import city_code
 
 KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
@@ -57,7 +58,7 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
             "person": person_data(reg.person),
             "created": reg.created,
             "capture": reg.capture,
-            "warnings": reg.warnings,
+            "warnings": [phrase(w) for w in reg.warnings],
             "findings": [finding_data(f) for f in reg.findings],
         }
     verb = "已登记" if reg.created else "已核对（此前已登记）"
@@ -66,7 +67,7 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
         data,
         lambda: joined(
             f"{verb}：{reg.person.name} {mask(reg.person.number)}（{CAPTURES[reg.capture]}）",
-            "\n".join(f"注意：{w}" for w in reg.warnings),
+            "\n".join(f"注意：{phrase(w)}" for w in reg.warnings),
             findings_text(reg.findings),
         ),
     )

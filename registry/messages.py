@@ -286,6 +286,14 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^user (\S+) is already enabled", "用户 {0} 未被停用，无需启用"),
         # Messages that reached users in English (issue 19), by module.
+        (
+            r"^region code (\d+) is not in the historic GB/T 2260 table",
+            "号码中的行政区划代码 {0} 不在 GB/T 2260 历史代码表中：请核对号码（已照常登记）",
+        ),
+        (
+            r"^the check digit does not follow the 7-3-1 rule",
+            "号码的校验位不符合 7-3-1 规则：请核对号码（已照常登记）",
+        ),
         (r"^a user needs a login of at most 64 characters", "登录名不能为空，最多 64 个字符"),
         (r"^user (\S+) is already (\S+)", "用户 {0} 已经是 {1}"),
         (

@@ -69,3 +69,17 @@ def test_the_messages_of_issue_19() -> None:
     assert phrase("the gender (女) does not agree with ID number 1101**********0011") == (
         "性别（女）与证件号码 1101**********0011 不符"
     )
+
+
+def test_the_warnings_of_numbers_are_worded() -> None:
+    from registry.identity import ids
+
+    first17 = "11990019880314001"
+    parsed = ids.parse(first17 + ids.ric_check_digit(first17), "resident")
+    assert parsed.warnings  # an unknown region code is a warning, not a refusal
+    for warning in parsed.warnings:
+        assert CJK.search(phrase(warning)), warning
+    assert phrase("region code 999999 is not in the historic GB/T 2260 table").startswith(
+        "号码中的行政区划代码 999999"
+    )
+    assert "7-3-1" in phrase("the check digit does not follow the 7-3-1 rule")
