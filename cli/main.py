@@ -98,6 +98,11 @@ class LaiquGroup(LazyGroup):
             return super().invoke(ctx)
         except click.exceptions.NoArgsIsHelpError as exc:
             raise MissingSubcommand("", exc.ctx) from None
+        except click.MissingParameter as exc:
+            # click ends this one with an ASCII full stop of its own: "缺少选项 '--id'."
+            said = exc.format_message()
+            said = said[:-1] + "。" if said.endswith(".") else said
+            raise click.UsageError(said, exc.ctx) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
