@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.commands import COMMANDS as TABLE
+from cli.i18n import width_of
 from cli.main import cli
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -79,6 +80,10 @@ def test_help_prints(name: str) -> None:
     assert result.exit_code == 0, result.output
     assert "用法：laiqu" in result.output  # click's texts come from the Chinese catalogue
     assert "Usage" not in result.output and "Show this message" not in result.output
+    narrow = CliRunner().invoke(cli, [*name.split(), "--help"], terminal_width=80)
+    for line in narrow.output.splitlines():  # a Chinese character takes two columns
+        if CJK.search(line):
+            assert width_of(line) <= 80 + 4, f"laiqu {name} --help, too wide: {line}"
 
 
 def test_the_table_lists_every_command_with_its_short_help() -> None:

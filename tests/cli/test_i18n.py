@@ -67,6 +67,9 @@ def test_click_speaks_chinese() -> None:
     assert "错误：没有选项 '--no-such'。" in result.output
     result = CliRunner().invoke(cli, ["--help"])
     assert "显示本帮助并退出。" in result.output and "Show this message" not in result.output
+    result = CliRunner().invoke(cli, ["checkin", "--help"])
+    assert "[必填]" in result.output and "required" not in result.output
+    assert "[默认：60.0" in result.output
 
 
 def test_version_and_help_import_no_database_layer() -> None:
