@@ -95,3 +95,28 @@ def test_the_table_lists_every_command_with_its_short_help() -> None:
         first = " ".join(first.split())
         assert short == first[: len(short)] and short.endswith("。"), f"laiqu {name}: {first}"
     assert set(TABLE) == {name for name in COMMANDS if name and " " not in name}
+
+
+def test_every_command_written_in_cli_is_in_the_table() -> None:
+    """A command defined in a module of ``cli`` but missing from ``cli/commands.py`` would be
+    unreachable: every top-level command object must be one the table loads."""
+    import importlib
+    import pkgutil
+
+    import cli as package
+
+    defined: dict[int, str] = {}
+    nested: set[int] = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"cli.{info.name}")
+        for attribute, value in vars(module).items():
+            callback = getattr(value, "callback", None)
+            if isinstance(value, click.Command) and callback is not None and (
+                callback.__module__ == module.__name__
+            ):
+                defined[id(value)] = f"cli.{info.name}:{attribute}"
+            if isinstance(value, click.Group):
+                nested |= {id(sub) for sub in value.commands.values()}
+    reachable = {id(command) for command in COMMANDS.values()}
+    missing = sorted(where for key, where in defined.items() if key not in reachable | nested)
+    assert missing == [], "add these to cli/commands.py"
