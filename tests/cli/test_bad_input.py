@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import Result
+from dbtools import ENGINES, _drop_pg, _fresh_pg
 from laiqu_helpers import NOW_ENV, Laiqu, build_city, number
 
 from cli.main import cli
@@ -48,13 +49,26 @@ def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[s
 COMMANDS = {name: command for name, command in walk(cli) if name}
 
 
-@pytest.fixture(scope="module")
-def city_db(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Laiqu:
-    path = tmp_path_factory.mktemp("bad-input") / "laiqu.sqlite"
-    shutil.copy(sqlite_template, path)
-    run = Laiqu(f"sqlite:///{path}")
+@pytest.fixture(scope="module", params=ENGINES)
+def city_db(
+    request: pytest.FixtureRequest,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Laiqu]:
+    """A migrated database with a small city, on each engine, shared by the module's tests."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("bad-input") / "laiqu.sqlite"
+        shutil.copy(sqlite_template, path)
+        run = Laiqu(f"sqlite:///{path}")
+        build_city(run)
+        yield run
+        return
+    server = request.getfixturevalue("pg_server")
+    name, url = _fresh_pg(server, request.getfixturevalue("pg_template"))
+    run = Laiqu(url)
     build_city(run)
-    return run
+    yield run
+    _drop_pg(server, name)
 
 
 @pytest.fixture(scope="module")
