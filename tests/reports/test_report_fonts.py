@@ -4,17 +4,16 @@
   with Extension B is installed (Debian ``fonts-hanazono``, installed by ``.ci/run``);
 - every font is embedded, ``STSong-Light`` never appears;
 - a fresh machine (no system font: ``LAIQU_FONT_DIRS`` pointed at an empty directory) still
-  writes readable, embedded Chinese with the shipped subset, ``laiqu demo`` included;
+  writes readable, embedded Chinese with the shipped subset (``laiqu demo`` on such a machine:
+  ``tests/cli/test_subprocess.py``);
 - a character no font has is drawn as the mark and warned about, naming it and its place.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,22 +223,3 @@ def test_configured_font_comes_first_and_must_load(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(fonts.ENV_FONT, f"{fonts.SHIPPED}#x")
     with pytest.raises(fonts.FontError, match="must be a number"):
         font_chain()
-
-
-def test_demo_on_a_fresh_machine_embeds_the_shipped_font(tmp_path: Path) -> None:
-    """``laiqu demo`` as a user runs it, with no system font: an embedded, readable PDF and
-    no warning line (today's STSong-Light fallback and its Python warning are gone)."""
-    empty = tmp_path / "no-fonts"
-    empty.mkdir()
-    env = {**os.environ, fonts.ENV_DIRS: str(empty), "PYTHONPATH": str(ROOT)}
-    env.pop(fonts.ENV_FONT, None)
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "demo", "--out", str(tmp_path / "demo")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Warning" not in done.stderr and "警告" not in done.stderr, done.stderr
-    pdf = next((tmp_path / "demo").glob("*.pdf"))
-    listing = _assert_embedded(pdf)
-    assert all("WenQuanYiMicroHeiGB2312Subset" in line for line in listing), listing
-    assert "流动人口居住登记月报" in "".join(_text(pdf).split())
