@@ -135,7 +135,9 @@ class FontChain:
     desk's slips are drawn in a thread pool).
     """
 
-    def __init__(self, first: Sequence[tuple[Path, int]], later: Sequence[tuple[Path, int]]):
+    def __init__(
+        self, first: Sequence[tuple[Path, int]], later: Sequence[tuple[Path, int]]
+    ) -> None:
         self._fonts = [_register(path, index) for path, index in first]
         self._pending = list(later)
         self._lock = threading.Lock()
