@@ -20,7 +20,8 @@ Characters kept:
 - every character of GB 2312 (its 6,763 hanzi and its 682 other characters), taken by
   decoding each double-byte code A1A1–F7FE with Python's ``gb2312`` codec;
 - printable ASCII and Latin-1, general punctuation, CJK symbols and punctuation, full-width
-  forms, box drawing and geometric shapes the font has;
+  forms, box drawing and geometric shapes the font has (not the invisible format characters,
+  category Cf, which the reports drop);
 - the four middle dots of foreign names (U+00B7, U+2022, U+30FB, U+FF65) and the replacement
   character U+FFFD (the mark the reports draw for a character no font has);
 - every non-ASCII character in the product's own text: the string literals of ``reports``,
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -78,10 +80,12 @@ def own_text() -> set[str]:
 
 
 def wanted() -> set[int]:
+    """The code points to keep, less the invisible format characters (category Cf: zero-width
+    and bidi controls), which the reports drop rather than draw."""
     points = {ord(ch) for ch in gb2312() | own_text() | set(EXTRA)}
     for first, last in RANGES:
         points.update(range(first, last + 1))
-    return points
+    return {p for p in points if unicodedata.category(chr(p)) != "Cf"}
 
 
 def build(source: Path, out: Path) -> None:

@@ -137,10 +137,6 @@ class TextSetter:
         fixed = "".join(self.mark if c in lacking else c for c in drawn)
         return self.font, fixed
 
-    def width(self, text: str, where: str, size: float) -> float:
-        """The drawn width of ``text`` in points at ``size``."""
-        return sum(stringWidth(part, font, size) for font, part in self.runs(text, where))
-
     def draw(
         self,
         canvas: Canvas,

@@ -223,3 +223,37 @@ def test_configured_font_comes_first_and_must_load(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(fonts.ENV_FONT, f"{fonts.SHIPPED}#x")
     with pytest.raises(fonts.FontError, match="must be a number"):
         font_chain()
+
+
+def test_setter_runs_split_drop_and_mark() -> None:
+    setter = fonts.TextSetter(log=False)
+    odd = _uncovered()
+    assert setter.runs("深圳市 2026", "甲") == [(setter.font, "深圳市 2026")]
+    assert setter.runs("买\u200d买\u202e提", "乙") == [(setter.font, "买买提")]  # Cf dropped
+    runs = setter.runs(f"{JI}祥{odd}社区{odd}", "丙")
+    assert "".join(part for _, part in runs) == f"{JI}祥{fonts.MARK}社区{fonts.MARK}"
+    if font_chain().font_for(JI) is not None:
+        assert runs[0][0] != setter.font and runs[1][0] == setter.font
+    assert [(m.char, m.where) for m in setter.missing] == [(odd, "丙")]  # once per place
+    setter.runs(odd, "丁")
+    assert [m.where for m in setter.missing] == ["丙", "丁"]
+    assert setter.warnings()[1].startswith(f"警告：丁中的字符「{odd}」（U+{ord(odd):04X}）")
+
+
+def test_the_shipped_font_holds_gb2312_and_the_products_text() -> None:
+    """The subset is rebuilt (``python -m reports.fonts.build_subset``) when new text needs it:
+    every character of GB 2312, and every one of the product's own text that WenQuanYi Micro
+    Hei has, is in the shipped font."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from reports.fonts.build_subset import SOURCE, gb2312, wanted
+
+    shipped = TTFont("shipped-check", str(fonts.SHIPPED)).face.charToGlyph
+    assert not [c for c in gb2312() if ord(c) not in shipped]
+    assert ord(fonts.MARK) in shipped
+    assert fonts.SHIPPED.stat().st_size < 2_000_000
+    if not SOURCE.is_file():
+        pytest.skip("fonts-wqy-microhei is not installed")
+    source = TTFont("source-check", str(SOURCE), subfontIndex=0).face.charToGlyph
+    lacking = sorted(p for p in wanted() if p in source and p not in shipped)
+    assert not lacking, f"rebuild the shipped font: it lacks {''.join(map(chr, lacking))}"
