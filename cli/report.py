@@ -60,16 +60,18 @@ def monthly(month: str, jurisdiction: str, out: Path, as_json: bool) -> None:
     handle, temp = tempfile.mkstemp(prefix=".laiqu-report-", suffix=".pdf", dir=out.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            render(content, stream)
+            warnings = render(content, stream, log=False)
         os.replace(temp, out)
     except FontError as exc:
         raise click.ClickException(
             f"报表字体不可用（{exc}）：请把 LAIQU_PDF_FONT 设为一个中文 TrueType 字体文件，"
-            "或安装 fonts-wqy-zenhei。"
+            "或取消该设置以使用内置字体。"
         ) from exc
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+    for line in warnings:
+        click.echo(line, err=True)
     note = "（本月无数据）" if content.empty else ""
     where = f"{content.jurisdiction_name}（{content.jurisdiction}）"
     data = {
