@@ -63,13 +63,12 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows: list[tuple[str, str]] = []
-        limit = formatter.width - 6 - max(map(len, self.list_commands(ctx)), default=0)
         for name in self.list_commands(ctx):
             command = self.commands.get(name)
-            if command is None:
+            if name in self.lazy:  # the same listing whether the command was loaded or not
                 rows.append((name, self.lazy[name][1]))
-            elif not command.hidden:
-                rows.append((name, command.get_short_help_str(limit)))
+            elif command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(200)))
         if rows:
             with formatter.section(i18n.catalogue().gettext("Commands")):
                 formatter.write_dl(rows)
