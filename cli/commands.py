@@ -12,7 +12,7 @@ short help)``, where target is ``"cli.module:attribute"`` (a ``click.Command`` o
 from __future__ import annotations
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("cli.setup:init", "创建或升级数据库（执行全部迁移，alembic upgrade head）。"),
+    "init": ("cli.initdb:init", "创建或升级数据库（执行全部迁移，alembic upgrade head）。"),
     "jurisdiction": ("cli.places:jurisdiction", "辖区：市 → 区县 → 派出所 → 社区/村 → 网格。"),
     "venue": ("cli.places:venue", "场所：旅馆（含房间）、租赁中介、社区服务站。"),
     "house": (
