@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db.base import Base, HasId, UTCDateTime
+from registry.db.voiding import Voidable
 
 
 class Jurisdiction(Base):
@@ -158,7 +159,7 @@ class Employer(HasId, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Stay(HasId, Base):
+class Stay(Voidable, HasId, Base):
     """A hotel guest's stay: [checked_in_at, checked_out_at) at a venue and room."""
 
     __tablename__ = "stays"
@@ -183,7 +184,7 @@ class Stay(HasId, Base):
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Residence(HasId, Base):
+class Residence(Voidable, HasId, Base):
     """A person living in a house over [valid_from, valid_to) days."""
 
     __tablename__ = "residences"
