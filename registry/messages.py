@@ -125,10 +125,6 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "{0} 级辖区需要 --parent 上级辖区",
         ),
         (
-            r"^a (\w+) cannot sit under a (\w+)",
-            "{0} 级辖区不能放在 {1} 级辖区之下",
-        ),
-        (
             r"^venue '(.+)' is not registered",
             "场所“{0}”尚未登记",
         ),
@@ -226,7 +222,7 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (
             r"^nothing to change",
-            "没有要修改的内容：请给出房东、核定人数、备案号或保证书",
+            "没有要修改的内容：请给出房东、核定人数、备案号、保证书、地址、门牌、用途或房间数",
         ),
         (
             r"^the (move-in|move-out|start|end) day (\S+) is in the future",
