@@ -82,3 +82,21 @@ def test_movein_cancel_leaves_occupancy_and_findings(db_url: str) -> None:
     out = run("moveout", "--house", city["house"], "--id", C, ok=False)
     assert out.exit_code == 1 and "未在此房屋居住登记" in out.stderr
     run("movein", "--house", city["house"], "--id", C, "--name", "王五")  # again, once
+
+
+def test_a_voided_move_in_leaves_the_overdue_list(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)  # today is 2026-06-15
+    run(
+        "movein", "--house", city["house"], "--id", A, "--name", "张三",
+        "--on", "2026-05-01", "--until", "2026-06-01",
+    )  # fmt: skip
+    listed = run.json("overdue", "list")["residences"]
+    assert [r["name"] for r in listed] == ["张三"]
+    late = {f["code"] for f in run.json("check", "--jurisdiction", "310100")["findings"]}
+    assert "PH-LATE" in late  # reported six weeks after moving in
+    run("movein", "cancel", "--house", "TP-88-3-201", "--id", A, "--reason", "房号登记错误")
+    assert run.json("overdue", "list")["residences"] == []
+    assert "PH-LATE" not in {
+        f["code"] for f in run.json("check", "--jurisdiction", "310100")["findings"]
+    }
