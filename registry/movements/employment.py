@@ -117,7 +117,9 @@ def start_job(
         on=day,
     )
     session.flush()
-    found = checks.refresh(session, ctx, checks.Scope(persons={person.id}, employers={employer.id}))
+    found = checks.refresh(
+        session, ctx, checks.Scope(persons={person.id}, employers={employer.id})
+    )
     return Job(employer, person, job, found)
 
 
@@ -160,5 +162,7 @@ def end_job(
         on=day,
     )
     session.flush()
-    found = checks.refresh(session, ctx, checks.Scope(persons={person.id}, employers={employer.id}))
+    found = checks.refresh(
+        session, ctx, checks.Scope(persons={person.id}, employers={employer.id})
+    )
     return Job(employer, person, job, found)
