@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -89,6 +90,7 @@ def merge_venues(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     session.execute(delete(Room).where(Room.venue_id == gone.id, Room.number.in_(numbers or {""})))
     done.moved["rooms"] = _moved(session, Room, Room.venue_id, gone.id, keep.id)
     done.moved["stays"] = _moved(session, Stay, Stay.venue_id, gone.id, keep.id)
+    _moved_rows_code(session, Stay.venue_id, keep.id, keep.jurisdiction_code)
     done.moved["entrusted"] = _entrusted(session, ManagedHouse.venue_id, gone.id, keep.id)
     done.moved["users"] = _moved(session, RegistryUser, RegistryUser.venue_id, gone.id, keep.id)
     days = set(session.scalars(select(Heartbeat.day).where(Heartbeat.venue_id == keep.id)))
@@ -148,7 +150,7 @@ def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     done.moved["residences"] = _moved(session, Residence, Residence.house_id, gone.id, keep.id)
     done.moved["entrusted"] = _entrusted(session, ManagedHouse.house_id, gone.id, keep.id)
     _journal_merge(session, ctx, done, keep.jurisdiction_code, gone.jurisdiction_code, gone.address)
-    _moved_rows_code(session, Residence, keep.id, keep.jurisdiction_code)
+    _moved_rows_code(session, Residence.house_id, keep.id, keep.jurisdiction_code)
     session.flush()
     session.execute(delete(House).where(House.id == gone.id))
     session.expunge(gone)
@@ -156,11 +158,12 @@ def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     return done
 
 
-def _moved_rows_code(session: Session, model: type, house_id: uuid.UUID, code: str) -> None:
+def _moved_rows_code(session: Session, column: Any, place_id: uuid.UUID, code: str) -> None:
     """Rows moved to another place take its jurisdiction (every large table carries one)."""
+    model = column.class_
     session.execute(
         update(model)
-        .where(model.house_id == house_id)  # type: ignore[attr-defined]
+        .where(column == place_id, model.jurisdiction_code != code)
         .values(jurisdiction_code=code)
         .execution_options(synchronize_session=False)
     )
@@ -198,6 +201,7 @@ def merge_employers(session: Session, ctx: Context, keep_ref: str, gone_ref: str
     done.moved["employments"] = _moved(
         session, Employment, Employment.employer_id, gone.id, keep.id
     )
+    _moved_rows_code(session, Employment.employer_id, keep.id, keep.jurisdiction_code)
     _journal_merge(session, ctx, done, keep.jurisdiction_code, gone.jurisdiction_code, gone.name)
     session.flush()
     session.execute(delete(Employer).where(Employer.id == gone.id))
