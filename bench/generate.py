@@ -139,6 +139,18 @@ HOTEL_BRANDS = (
 )
 INDUSTRIES = (("C", "电子科技"), ("F", "商贸"), ("E", "建筑工程"), ("H", "餐饮管理"),
               ("I", "信息技术"), ("G", "物流"), ("O", "家政服务"), ("C", "五金制品"))
+def _unique(seen: set[tuple[str, str]], jurisdiction: str, text: str) -> str:
+    """``text`` made unique in its jurisdiction by a numbered suffix, without drawing from
+    the generator (the rest of the data stays what the seed gave): the registry refuses a
+    second venue of one name or house at one address in a jurisdiction (issue #19)."""
+    candidate, n = text, 1
+    while (jurisdiction, candidate) in seen:
+        n += 1
+        candidate = f"{text}（{n}）"
+    seen.add((jurisdiction, candidate))
+    return candidate
+
+
 POSTS = ("普工", "操作员", "技术员", "厨师", "服务员", "保安", "司机", "快递员", "店员", "文员")
 ETHNIC = ("01",) * 90 + ("03", "05", "06", "08", "08", "08", "12", "13", "15", "22")
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -295,10 +307,12 @@ class City:
 
     def houses(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
+        seen_addresses: set[tuple[str, str]] = set()
         for i in range(self.n_houses):
             hid = uuid.UUID(int=rng.getrandbits(128))
             grid = rng.choice(self.grids)
             address, street, building, unit, room, plate = self._address(grid)
+            address = _unique(seen_addresses, grid, address)  # one house per address (#19)
             use = rng.choices(("rental", "owner", "dormitory"), (85, 10, 5))[0]
             capacity = rng.choice((2, 3, 4, 4, 5, 6, 8)) if use != "dormitory" else 12
             unfiled = rng.random() < 0.08
@@ -317,11 +331,13 @@ class City:
 
     def venues(self) -> Iterator[tuple[Any, ...]]:
         rng = self.rng
+        seen_names: set[tuple[str, str]] = set()
         for _ in range(self.n_hotels):
             vid = uuid.UUID(int=rng.getrandbits(128))
             community = rng.choice(self.communities)
             street = rng.choice(self.streets)
             name = f"{rng.choice(HOTEL_BRANDS)}酒店（{street}{rng.randint(1, 99)}店）"
+            name = _unique(seen_names, community, name)  # one venue per name (#19)
             floors, per_floor = rng.randint(2, 8), rng.randint(8, 20)
             rooms = [f"{f}{r:02d}" for f in range(1, floors + 1) for r in range(1, per_floor + 1)]
             self.hotels.append((vid, community, rooms))

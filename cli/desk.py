@@ -13,6 +13,7 @@ import click
 from sqlalchemy.orm import Session
 
 from cli.app import App
+from cli.corrections import WithActions
 from cli.errors import translate
 from cli.output import (
     CAPTURES,
@@ -61,7 +62,7 @@ def _co_guest(session: Session, spec: str) -> TypedIdentity:
     return TypedIdentity(number=number, name=name)
 
 
-@click.command("checkin")
+@click.command("checkin", cls=WithActions, actions="CHECKIN_ACTIONS")
 @click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
 @click.option("--room", required=True, metavar="R", help="房间号。")
 @identity_options

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cli.app import App
+from cli.corrections import WithActions
 from cli.output import CAPTURES, emit, finding_data, findings_text, joined, json_option, person_data
 from cli.params import DAY, identity_from, identity_options, pop_identity
 from registry.identity.ids import mask
@@ -23,7 +24,7 @@ RELATION_NAMES = {
 REPORTER_NAMES = {"landlord": "房东", "intermediary": "中介", "employer": "单位", "self": "本人"}
 
 
-@click.command("movein")
+@click.command("movein", cls=WithActions, actions="MOVEIN_ACTIONS")
 @click.option("--house", required=True, metavar="H", help="房屋编号或门牌编码。")
 @identity_options
 @click.option("--on", "day", type=DAY, help="迁入日期 YYYY-MM-DD（默认今天）。")

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from cli import placeedit
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
 from cli.params import parse_rooms
@@ -202,10 +203,19 @@ def house_add(app: App, address: str, code: str, as_json: bool, **details: Any) 
 @click.option("--capacity", type=int, help="核定居住人数。")
 @click.option("--filing", metavar="NO", help="租赁备案号（空字符串表示撤销）。")
 @click.option("--pledge/--no-pledge", default=None, help="是否已签治安责任保证书。")
+@click.option("--address", help="新的标准地址（同一辖区内不能与其他房屋重复）。")
+@click.option("--door-plate", metavar="CODE", help="门牌编码（空字符串表示清除）。")
+@click.option(
+    "--use",
+    type=click.Choice(houses.HOUSE_USES),
+    help="用途：rental 出租、owner 自住、dormitory 宿舍、collective 集体户。",
+)
+@click.option("--rooms", type=int, help="房间数。")
 @json_option
 @click.pass_obj
 def house_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
-    """更新房屋 H（编号或门牌编码）的备案号、保证书、核定人数或房东，并重新比对。"""
+    """更新房屋 H（编号或门牌编码）的备案号、保证书、核定人数、房东、地址、门牌、用途或
+    房间数，并重新比对。"""
     with app.sessions.begin() as session:
         changed = houses.update_house(session, app.ctx, ref, **changes)
         data = house_data(changed.record, changes.get("landlord"))
@@ -256,7 +266,7 @@ def employer() -> None:
 @click.option("--uscc", required=True, metavar="CODE", help="统一社会信用代码（18 位）。")
 @click.option("--jurisdiction", "code", required=True, metavar="CODE", help="所属辖区代码。")
 @click.option("--headcount", type=int, help="申报从业人数。")
-@click.option("--industry", metavar="CODE", help="行业门类（GB/T 4754，如 H 住宿和餐饮业）。")
+@click.option("--industry", metavar="CODE", help=placeedit.INDUSTRY_HELP)
 @click.option("--address", help="地址。")
 @json_option
 @click.pass_obj
@@ -289,4 +299,5 @@ def employer_data(found: Employer) -> dict[str, Any]:
     }
 
 
+placeedit.register(jurisdiction, venue, house, employer)
 COMMANDS = [jurisdiction, venue, house, employer]

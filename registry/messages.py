@@ -125,10 +125,6 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "{0} 级辖区需要 --parent 上级辖区",
         ),
         (
-            r"^a (\w+) cannot sit under a (\w+)",
-            "{0} 级辖区不能放在 {1} 级辖区之下",
-        ),
-        (
             r"^venue '(.+)' is not registered",
             "场所“{0}”尚未登记",
         ),
@@ -226,7 +222,7 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (
             r"^nothing to change",
-            "没有要修改的内容：请给出房东、核定人数、备案号或保证书",
+            "没有要修改的内容：请给出房东、核定人数、备案号、保证书、地址、门牌、用途或房间数",
         ),
         (
             r"^the (move-in|move-out|start|end) day (\S+) is in the future",
@@ -456,6 +452,58 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^the station did not take the batch: (.+)", "派出所没有接收这一批：{0}"),
         (r"^venue not registered", "场所尚未登记"),
+        # Corrections and place edits (issue #19).
+        (r"^a cancellation needs a reason", "作废须说明原因：请用 --reason 写明"),
+        (r"^the reason is longer than (\d+) characters", "原因不能超过 {0} 个字"),
+        (r"^the guest is in room (.+) already", "该旅客已在 {0} 房间，无需换房"),
+        (
+            r"^venue (.+) is registered in (\S+) already \((\w+)\)",
+            "辖区 {1} 已有同名场所“{0}”（编号 {2}）："
+            "请修改或合并该场所（venue update / venue merge）",
+        ),
+        (
+            r"^a house at this address is registered in (\S+) already \((\w+)\)",
+            "辖区 {0} 已登记同一地址的房屋（编号 {1}）："
+            "请修改或合并该房屋（house update / house merge）",
+        ),
+        (
+            r"^industry '(.*)' is not a GB/T 4754 section",
+            "行业门类“{0}”不是 GB/T 4754 的门类代码：应为 A–T 之一（A 农林牧渔业、C 制造业、"
+            "E 建筑业、F 批发和零售业、G 交通运输仓储和邮政业、H 住宿和餐饮业、"
+            "I 信息传输软件和信息技术服务业、O 居民服务修理和其他服务业等，见 --help）",
+        ),
+        (
+            r"^a (\w+) cannot sit under a (\w+)",
+            "{0} 级辖区不能直接设在 {1} 级之下：层级为 市 > 区县 > 派出所 > 社区 > 网格"
+            "（不设区的市可在市下设派出所，网格可直接设在派出所下）",
+        ),
+        (
+            r"^jurisdiction (\S+) under the same parent is named (.+)",
+            "同一上级下的辖区 {0} 已叫“{1}”",
+        ),
+        (r"^jurisdiction (\S+) is named (.+) already", "辖区 {0} 已叫“{1}”"),
+        (r"^a jurisdiction needs a name", "辖区需要名称"),
+        (r"^a (venue|house|employer) cannot be merged into itself", "不能把记录并入它自己"),
+        (
+            r"^(.+) is a (\w+) and (.+) a (\w+)$",
+            "{0}（{1}）与 {2}（{3}）类型不同，不能合并",
+        ),
+        (
+            r"^the (venue|house|employer) (.+) is referred to by (.+); merge it",
+            "“{1}”仍有登记引用（{2}），不能删除：请用 merge 把它并入另一条记录",
+        ),
+        (
+            r"^room (.+) is a room of (.+) already",
+            "{1} 已有房间 {0}",
+        ),
+        (
+            r"^no change given: give a new name, address or rooms",
+            "没有要修改的内容：请给出 --name、--address 或 --add-rooms",
+        ),
+        (
+            r"^no change given: give a headcount, name, industry or address",
+            "没有要修改的内容：请给出 --name、--headcount、--industry 或 --address",
+        ),
     ]
 ]
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db.base import Base, HasCoLocatedId, HasId, UTCDateTime
+from registry.db.voiding import Voidable
 
 
 class Jurisdiction(Base):
@@ -165,7 +166,7 @@ class Employer(HasId, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Stay(HasCoLocatedId, Base):
+class Stay(Voidable, HasCoLocatedId, Base):
     """A hotel guest's stay: [checked_in_at, checked_out_at) at a venue and room."""
 
     __tablename__ = "stays"
@@ -194,7 +195,7 @@ class Stay(HasCoLocatedId, Base):
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Residence(HasCoLocatedId, Base):
+class Residence(Voidable, HasCoLocatedId, Base):
     """A person living in a house over [valid_from, valid_to) days."""
 
     __tablename__ = "residences"

@@ -10,10 +10,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.db.models import Finding, House, Residence
+from registry.db.models import Finding, House, Person, Residence
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.ids import mask
 from registry.matching import checks, rules
+from registry.movements import voids
 from registry.people.find import find_person
 from registry.people.registration import Identity, Registration, identify
 from registry.places.houses import house_by_ref, resolve_house
@@ -105,9 +106,7 @@ def move_in(
         reporter=reporter,
     )
     session.flush()
-    found = checks.refresh(
-        session, ctx, checks.Scope(persons={reg.person.id}, houses={house.id})
-    )
+    found = checks.refresh(session, ctx, checks.Scope(persons={reg.person.id}, houses={house.id}))
     journal.record_all(session, ctx, [e for e in (reg.entry, moved_in) if e is not None])
     return MoveIn(house, reg, residence, found)
 
@@ -183,3 +182,55 @@ def withdraw_exempt_late(session: Session, ctx: Context, residence: Residence) -
     ):
         finding.resolved_at = ctx.now()
         finding.resolution = "投靠近亲属居住未超过免登记期限，无需申报"
+
+
+@dataclass
+class Cancelled:
+    """A voided move-in: the residence (kept, marked void), its person and what resolved."""
+
+    house: House
+    residence: Residence
+    person: Person
+    resolved: int  # findings about the residence resolved with it
+    findings: list[Finding]  # what re-checking the person and the house opened
+
+
+def cancel_move_in(
+    session: Session, ctx: Context, house_ref: str, number: str, *, reason: str
+) -> Cancelled:
+    """Void a mistaken move-in of the person with ``number`` into the house (their open
+    residence there, else their latest one). The residence is kept with ``voided_at``/
+    ``voided_by``/``void_reason`` and leaves occupancy (overcrowding), overdue lists, findings,
+    reports and search; its findings are resolved; journalled (``residence.voided``) and
+    audited; a desk uploads the void like any change of the residence.
+
+    Raises ``InvalidInput`` (no reason, or over 200 characters), ``NotFound`` (house, person,
+    or no residence of theirs there) and ``OutOfScope``.
+    """
+    why = voids.reason_of(reason)
+    house = house_by_ref(session, house_ref)
+    ctx = access.require(session, ctx, "residence.write", house=house)
+    person = find_person(session, number)
+    residence = session.scalar(
+        select(Residence)
+        .where(Residence.person_id == person.id, Residence.house_id == house.id)
+        .order_by(Residence.valid_to.is_not(None), Residence.valid_from.desc())
+        .limit(1)
+    )
+    if residence is None:
+        raise NotFound(f"{mask(person.number)} does not live in this house")
+    resolved = voids.void(session, ctx, residence, why)
+    journal.record(
+        session,
+        ctx,
+        "residence.voided",
+        "residence",
+        residence.id,
+        person_id=person.id,
+        jurisdiction=residence.jurisdiction_code,
+        house=house.id,
+        reason=why,
+    )
+    session.flush()
+    found = checks.refresh(session, ctx, checks.Scope(persons={person.id}, houses={house.id}))
+    return Cancelled(house, residence, person, resolved, found)

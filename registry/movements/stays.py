@@ -21,6 +21,7 @@ from registry.errors import InvalidInput, NotFound, Refused, RegistryError
 from registry.identity.ids import mask, parse
 from registry.matching import checks, rules
 from registry.matching.person_rules import Facts
+from registry.movements import voids
 from registry.people import registration
 from registry.people.registration import Identity, Registration
 from registry.places.jurisdictions import city_code
@@ -296,3 +297,116 @@ def check_out(
     found = checks.refresh(session, ctx, checks.Scope(persons={s.person_id for s in stays}))
     journal.record_all(session, ctx, entries)
     return CheckOut(venue, stays, found, guests)
+
+
+@dataclass
+class Cancelled:
+    """A voided check-in: the stay (kept, marked void), its guest and what was resolved."""
+
+    venue: Venue
+    stay: Stay
+    person: Person
+    resolved: int  # findings about the stay that were resolved with it
+    findings: list[Finding]  # opened by re-checking the guest (none, as a rule)
+
+
+def _stay_of(session: Session, venue: Venue, person: Person) -> Stay:
+    """The guest's open stay at the venue, else their latest one there."""
+    query = select(Stay).where(Stay.person_id == person.id, Stay.venue_id == venue.id)
+    stay = session.scalar(
+        query.order_by(Stay.checked_out_at.is_not(None), Stay.checked_in_at.desc()).limit(1)
+    )
+    if stay is None:
+        raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
+    return stay
+
+
+def cancel_check_in(
+    session: Session, ctx: Context, venue_ref: str, number: str, *, reason: str
+) -> Cancelled:
+    """Void a mistaken check-in of the guest with ``number`` at the venue (their open stay,
+    else their latest one there). The stay is kept with ``voided_at``/``voided_by``/
+    ``void_reason`` and leaves occupancy, findings, reports and search; the findings about it
+    are resolved; the act is journalled (``stay.voided``) and audited. A desk uploads the void
+    like any change of the stay (``registry.sync.handlers``).
+
+    Raises ``InvalidInput`` (no reason, or one over 200 characters), ``NotFound`` (venue,
+    person, or no stay of theirs there) and ``OutOfScope``.
+    """
+    why = voids.reason_of(reason)
+    venue = venue_by_ref(session, venue_ref)
+    ctx = access.require(session, ctx, "stay.write", venue=venue)
+    from registry.people.find import find_person
+
+    person = find_person(session, number)
+    stay = _stay_of(session, venue, person)
+    resolved = voids.void(session, ctx, stay, why)
+    journal.record(
+        session,
+        ctx,
+        "stay.voided",
+        "stay",
+        stay.id,
+        person_id=person.id,
+        jurisdiction=stay.jurisdiction_code,
+        venue=venue.id,
+        room=stay.room,
+        reason=why,
+    )
+    session.flush()
+    found = checks.refresh(session, ctx, checks.Scope(persons={person.id}))
+    return Cancelled(venue, stay, person, resolved, found)
+
+
+@dataclass
+class RoomChange:
+    venue: Venue
+    stay: Stay
+    person: Person
+    old_room: str
+
+
+def move_room(session: Session, ctx: Context, venue_ref: str, number: str, room: str) -> RoomChange:
+    """Move a guest (their open stay) to another room of the same hotel (换房). The stay keeps
+    its check-in; the journal keeps the history (``stay.moved`` with both rooms), and a desk
+    uploads the change. Co-guests move with their own command: a party may split.
+
+    Raises ``InvalidInput`` (not a room of the venue, or the same room), ``NotFound`` (venue,
+    person, or no open stay there) and ``OutOfScope``.
+    """
+    venue = venue_by_ref(session, venue_ref)
+    ctx = access.require(session, ctx, "stay.write", venue=venue)
+    new_room = room.strip()
+    rooms = venue_rooms(session, venue.id)
+    if not new_room or (rooms and new_room not in rooms):
+        raise InvalidInput(f"room {new_room!r} is not a room of {venue.name}")
+    from registry.people.find import find_person
+
+    person = find_person(session, number)
+    stay = session.scalar(
+        select(Stay).where(
+            Stay.person_id == person.id,
+            Stay.venue_id == venue.id,
+            Stay.checked_out_at.is_(None),
+        )
+    )
+    if stay is None:
+        raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
+    if stay.room == new_room:
+        raise InvalidInput(f"the guest is in room {new_room} already")
+    old = stay.room
+    stay.room = new_room
+    journal.record(
+        session,
+        ctx,
+        "stay.moved",
+        "stay",
+        stay.id,
+        person_id=person.id,
+        jurisdiction=stay.jurisdiction_code,
+        venue=venue.id,
+        room_from=old,
+        room=new_room,
+    )
+    session.flush()
+    return RoomChange(venue, stay, person, old)

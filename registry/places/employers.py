@@ -13,7 +13,7 @@ from registry.db.models import Employer
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.identity.ids import validate_uscc
 from registry.matching import checks
-from registry.places.common import Changed, by_ref_id, check_count
+from registry.places.common import Changed, by_ref_id, check_count, check_industry
 from registry.places.jurisdictions import get_jurisdiction
 from registry.privacy import access, journal
 
@@ -32,6 +32,7 @@ def add_employer(
     """Register an employer; one known only from employment reports becomes registered."""
     code = validate_uscc(uscc)
     check_count("headcount", headcount)
+    industry = check_industry(industry)
     if not name.strip():
         raise InvalidInput("an employer needs a name")
     get_jurisdiction(session, jurisdiction)
@@ -64,12 +65,36 @@ def add_employer(
 
 
 def update_employer(
-    session: Session, ctx: Context, ref: str, *, headcount: int
+    session: Session,
+    ctx: Context,
+    ref: str,
+    *,
+    headcount: int | None = None,
+    name: str | None = None,
+    industry: str | None = None,
+    address: str | None = None,
 ) -> Changed[Employer]:
+    """Change an employer's declared headcount, name, industry section (GB/T 4754) or
+    address; journalled (``employer.updated``), audited, findings re-checked. ``InvalidInput``
+    when nothing changes or a value is wrong; ``NotFound``/``Ambiguous``/``OutOfScope``."""
     access.require(session, ctx, "place.write")
     employer = resolve_employer(session, ref)
     check_count("headcount", headcount)
-    employer.headcount = headcount
+    changes: dict[str, object] = {}
+    if headcount is not None:
+        employer.headcount = changes["headcount"] = headcount
+    if name is not None and " ".join(name.split()) != employer.name:
+        if not name.strip():
+            raise InvalidInput("an employer needs a name")
+        changes["name_before"], employer.name = employer.name, " ".join(name.split())
+        changes["name"] = employer.name
+    if industry is not None:
+        employer.industry = changes["industry"] = check_industry(industry)
+    if address is not None:
+        employer.address = address.strip() or None
+        changes["address"] = "set" if employer.address else "cleared"
+    if not changes:
+        raise InvalidInput("no change given: give a headcount, name, industry or address")
     journal.record(
         session,
         ctx,
@@ -77,12 +102,10 @@ def update_employer(
         "employer",
         employer.id,
         jurisdiction=employer.jurisdiction_code,
-        headcount=headcount,
+        **changes,
     )
     session.flush()
-    return Changed(
-        employer, checks.refresh(session, ctx, checks.Scope(employers={employer.id}))
-    )
+    return Changed(employer, checks.refresh(session, ctx, checks.Scope(employers={employer.id})))
 
 
 def resolve_employer(session: Session, ref: str) -> Employer:
@@ -106,5 +129,3 @@ def employer_by_ref(session: Session, ref: str) -> Employer:
     if not matches:
         raise NotFound(f"employer {ref!r} is not registered")
     return matches[0]
-
-

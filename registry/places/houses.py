@@ -10,11 +10,18 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.access_models import ManagedHouse
+from registry.db.cache import per_transaction
 from registry.db.models import House
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.matching import checks
 from registry.people.find import person_by_number
-from registry.places.common import Changed, by_ref_id, check_count, place_scope
+from registry.places.common import (
+    Changed,
+    by_ref_id,
+    check_count,
+    place_scope,
+    same_text_key,
+)
 from registry.places.jurisdictions import get_jurisdiction
 from registry.places.venues import venue_by_ref
 from registry.privacy import access, journal
@@ -48,6 +55,7 @@ def add_house(
     check_count("rooms", rooms)
     get_jurisdiction(session, jurisdiction)
     ctx = access.require(session, ctx, "house.add", jurisdiction=place_scope(ctx, jurisdiction))
+    refuse_same_address(session, address, jurisdiction)
     landlord_id = person_by_number(session, landlord).id if landlord else None
     house = House(
         id=uuid.uuid4(),
@@ -67,6 +75,7 @@ def add_house(
         created_at=ctx.now(),
     )
     session.add(house)
+    _addresses(session, jurisdiction)[same_text_key(house.address)] = house.id
     if ctx.principal.role == "intermediary" and ctx.principal.venue_id is not None:
         session.add(
             ManagedHouse(house_id=house.id, venue_id=ctx.principal.venue_id, since=ctx.now())
@@ -84,6 +93,34 @@ def add_house(
     return house
 
 
+_ADDRESSES = "laiqu.places.addresses"  # per transaction: jurisdiction -> {address key: id}
+
+
+def _addresses(session: Session, jurisdiction: str) -> dict[str, uuid.UUID]:
+    """The houses of a jurisdiction by ``same_text_key`` of their address, read once per
+    transaction (an import adds many houses to one grid)."""
+    known: dict[str, dict[str, uuid.UUID]] = per_transaction(session, _ADDRESSES)
+    if jurisdiction not in known:
+        rows = session.execute(
+            select(House.address, House.id).where(House.jurisdiction_code == jurisdiction)
+        )
+        known[jurisdiction] = {same_text_key(a): i for a, i in rows}
+    return known[jurisdiction]
+
+
+def refuse_same_address(
+    session: Session, address: str, jurisdiction: str, other_than: uuid.UUID | None = None
+) -> None:
+    """``Refused`` when another house of the jurisdiction has the address (compared as
+    ``same_text_key``: whitespace and full-width forms do not make a second house)."""
+    found = _addresses(session, jurisdiction).get(same_text_key(address))
+    if found is not None and found != other_than:
+        raise Refused(
+            f"a house at this address is registered in {jurisdiction} already "
+            f"({found.hex[:8]}); update or merge it instead"
+        )
+
+
 def update_house(
     session: Session,
     ctx: Context,
@@ -93,12 +130,38 @@ def update_house(
     capacity: int | None = None,
     filing: str | None = None,
     pledge: bool | None = None,
+    address: str | None = None,
+    door_plate: str | None = None,
+    use: str | None = None,
+    rooms: int | None = None,
 ) -> Changed[House]:
-    """Record a house's filing, pledge, landlord or capacity; re-checks its findings."""
+    """Record a house's filing, pledge, landlord, capacity, address, door plate, use or number
+    of rooms; re-checks its findings. ``InvalidInput`` when nothing changes or a value is
+    wrong, ``Refused`` when the new address is another house's in the jurisdiction."""
     access.require(session, ctx, "house.write")
     house = resolve_house(session, ref)
     check_count("capacity", capacity)
+    check_count("rooms", rooms)
     changes: dict[str, object] = {}
+    if address is not None and " ".join(address.split()) != house.address:
+        new = " ".join(address.split())
+        if not new:
+            raise InvalidInput("a house needs an address")
+        refuse_same_address(session, new, house.jurisdiction_code, other_than=house.id)
+        table = _addresses(session, house.jurisdiction_code)
+        table.pop(same_text_key(house.address), None)
+        table[same_text_key(new)] = house.id
+        house.address = new
+        changes["address"] = "set"
+    if door_plate is not None:
+        house.door_plate = door_plate.strip() or None
+        changes["door_plate"] = "set" if house.door_plate else "cleared"
+    if use is not None:
+        if use not in HOUSE_USES:
+            raise InvalidInput(f"house use must be one of {', '.join(HOUSE_USES)}")
+        house.use = changes["use"] = use
+    if rooms is not None:
+        house.rooms = changes["rooms"] = rooms
     if landlord is not None:
         house.landlord_id = person_by_number(session, landlord).id
         changes["landlord"] = "set"
@@ -109,7 +172,10 @@ def update_house(
     if pledge is not None:
         house.pledge_signed = changes["pledge"] = pledge
     if not changes:
-        raise InvalidInput("nothing to change: give a landlord, capacity, filing or pledge")
+        raise InvalidInput(
+            "nothing to change: give a landlord, capacity, filing, pledge, address, door plate,"
+            " use or rooms"
+        )
     journal.record(
         session,
         ctx,
@@ -139,8 +205,6 @@ def house_by_ref(session: Session, ref: str) -> House:
     if len(matches) > 1:
         raise Ambiguous(f"{len(matches)} houses carry door plate {ref!r}; use the house's id")
     raise NotFound(f"house {ref!r} is not registered")
-
-
 
 
 def entrust(session: Session, ctx: Context, house_ref: str, venue_ref: str) -> ManagedHouse:

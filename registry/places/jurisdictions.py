@@ -15,6 +15,7 @@ from registry.db.models import Jurisdiction
 from registry.db.refcache import reference
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.matching import checks
+from registry.places.common import same_text_key
 from registry.privacy import access, journal
 
 LEVELS = ("city", "district", "station", "community", "grid")
@@ -28,6 +29,15 @@ CODE_PATTERNS = {
     "station": re.compile(r"\d{8,12}"),
     "community": re.compile(r"\d{10,12}"),
     "grid": re.compile(r"[0-9A-Z]{1,16}"),
+}
+# The level a node may sit under (city > district > station > community > grid). A city
+# without districts (不设区的市, e.g. 东莞, 中山) has its stations directly under it, and a
+# station may keep its grids without communities; no other level is skipped.
+PARENT_LEVELS: dict[str, tuple[str, ...]] = {
+    "district": ("city",),
+    "station": ("district", "city"),
+    "community": ("station",),
+    "grid": ("community", "station"),
 }
 CODE_SHAPES = {
     "city": "4 or 6 digits",
@@ -50,7 +60,8 @@ def add_jurisdiction(
     session: Session, ctx: Context, code: str, name: str, level: str, parent: str | None = None
 ) -> Jurisdiction:
     """Add a node under ``parent`` (a city: none). ``InvalidInput`` for an unknown level, a
-    code not of the level's shape (``check_code``) or a level not below the parent's;
+    code not of the level's shape (``check_code``) or a level that may not sit under the
+    parent's (``PARENT_LEVELS``: a grid under a city is refused);
     ``Refused`` when the code exists; ``NotFound`` for an unknown parent."""
     code, name = code.strip(), name.strip()
     if level not in LEVELS:
@@ -64,7 +75,7 @@ def add_jurisdiction(
     path = f"/{code}/"
     if parent:
         up = get_jurisdiction(session, parent)
-        if LEVELS.index(level) <= LEVELS.index(up.level):
+        if up.level not in PARENT_LEVELS.get(level, ()):
             raise InvalidInput(f"a {level} cannot sit under a {up.level}")
         path = f"{up.path}{code}/"
     elif level != "city":
@@ -81,6 +92,48 @@ def add_jurisdiction(
         jurisdiction=code,
         name=name,
         level=level,
+    )
+    return node
+
+
+def rename_jurisdiction(session: Session, ctx: Context, code: str, name: str) -> Jurisdiction:
+    """Give a node a new name (its code, level and place in the tree stay); journalled
+    (``jurisdiction.renamed``) and audited. ``InvalidInput`` for an empty name or the name it
+    has, ``Refused`` when a sibling has that name (compared as ``same_text_key``),
+    ``NotFound`` and ``OutOfScope`` (a coordinator renames inside the own subtree; a city:
+    an admin)."""
+    new = " ".join(name.split())
+    if not new:
+        raise InvalidInput("a jurisdiction needs a name")
+    node = get_jurisdiction(session, code.strip())
+    access.require(
+        session,
+        ctx,
+        "place.write" if node.parent_code else "place.root",
+        jurisdiction=node.code,
+    )
+    if new == node.name:
+        raise InvalidInput(f"jurisdiction {node.code} is named {new} already")
+    siblings = select(Jurisdiction).where(
+        Jurisdiction.parent_code == node.parent_code
+        if node.parent_code
+        else Jurisdiction.parent_code.is_(None),
+        Jurisdiction.code != node.code,
+    )
+    for other in session.scalars(siblings):
+        if same_text_key(other.name) == same_text_key(new):
+            raise Refused(f"jurisdiction {other.code} under the same parent is named {other.name}")
+    refcache.writing(session)
+    old, node.name = node.name, new
+    journal.record(
+        session,
+        ctx,
+        "jurisdiction.renamed",
+        "jurisdiction",
+        None,
+        jurisdiction=node.code,
+        name=new,
+        name_before=old,
     )
     return node
 
@@ -111,8 +164,6 @@ def city_code(session: Session, code: str) -> str:
     if code not in cities:
         cities[code] = get_jurisdiction(session, code).path.strip("/").split("/")[0]
     return cities[code]
-
-
 
 
 def list_jurisdictions(session: Session, under: str | None = None) -> list[Jurisdiction]:

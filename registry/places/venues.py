@@ -18,28 +18,16 @@ from registry.context import Context
 from registry.db import refcache
 from registry.db.models import Room, Venue
 from registry.db.refcache import reference
-from registry.errors import Ambiguous, InvalidInput, NotFound
+from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.matching import checks
-from registry.places.common import by_ref_id
+from registry.places.common import by_ref_id, same_text_key
 from registry.places.jurisdictions import get_jurisdiction
 from registry.privacy import access, journal
 
 VENUE_KINDS = ("hotel", "intermediary", "station", "employer")
 
 
-
-
-
-
-
-
 _ROOMS = "laiqu.places.rooms"  # per transaction: venue id -> room numbers
-
-
-
-
-
-
 
 
 def add_venue(
@@ -57,6 +45,7 @@ def add_venue(
         raise InvalidInput("a venue needs a name")
     get_jurisdiction(session, jurisdiction)
     access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
+    refuse_same_name(session, name, jurisdiction)
     refcache.writing(session)
     venue = Venue(
         id=uuid.uuid4(),
@@ -85,8 +74,67 @@ def add_venue(
     return venue
 
 
+def refuse_same_name(
+    session: Session, name: str, jurisdiction: str, other_than: uuid.UUID | None = None
+) -> None:
+    """``Refused`` when another venue of the jurisdiction has the name (compared as
+    ``same_text_key``: whitespace and full-width forms do not make a second venue)."""
+    key = same_text_key(name)
+    for other in session.scalars(select(Venue).where(Venue.jurisdiction_code == jurisdiction)):
+        if other.id != other_than and same_text_key(other.name) == key:
+            raise Refused(
+                f"venue {other.name} is registered in {jurisdiction} already "
+                f"({other.id.hex[:8]}); update or merge it instead"
+            )
 
 
+def update_venue(
+    session: Session,
+    ctx: Context,
+    ref: str,
+    *,
+    name: str | None = None,
+    address: str | None = None,
+    add_rooms: Iterable[str] = (),
+) -> Venue:
+    """Rename a venue, change its address or add rooms; journalled (``venue.updated``) and
+    audited. ``InvalidInput`` when nothing changes or a room exists, ``Refused`` when the new
+    name is another venue's in the jurisdiction, ``NotFound``/``Ambiguous``/``OutOfScope``."""
+    venue = venue_by_ref(session, ref)
+    ctx = access.require(session, ctx, "place.write", jurisdiction=venue.jurisdiction_code)
+    changes: dict[str, object] = {}
+    if name is not None and " ".join(name.split()) != venue.name:
+        new = " ".join(name.split())
+        if not new:
+            raise InvalidInput("a venue needs a name")
+        refuse_same_name(session, new, venue.jurisdiction_code, other_than=venue.id)
+        changes["name_before"], venue.name = venue.name, new
+        changes["name"] = new
+    if address is not None and (address.strip() or None) != venue.address:
+        venue.address = address.strip() or None
+        changes["address"] = "set" if venue.address else "cleared"
+    numbers = [r.strip() for r in add_rooms if r.strip()]
+    if numbers:
+        known = set(venue_rooms(session, venue.id))
+        twice = sorted(set(numbers) & known) or sorted({n for n in numbers if numbers.count(n) > 1})
+        if twice:
+            raise InvalidInput(f"room {twice[0]} is a room of {venue.name} already")
+        session.add_all(Room(id=uuid.uuid4(), venue_id=venue.id, number=n) for n in numbers)
+        changes["rooms_added"] = len(numbers)
+    if not changes:
+        raise InvalidInput("no change given: give a new name, address or rooms")
+    refcache.writing(session)
+    journal.record(
+        session,
+        ctx,
+        "venue.updated",
+        "venue",
+        venue.id,
+        jurisdiction=venue.jurisdiction_code,
+        **changes,
+    )
+    session.flush()
+    return venue
 
 
 def resolve_venue(session: Session, ref: str) -> Venue:
@@ -132,30 +180,6 @@ def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
         query = select(Room.number).where(Room.venue_id == venue_id)
         rooms[venue_id] = list(session.scalars(query))
     return rooms[venue_id]
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def list_venues(session: Session, under: str | None = None) -> list[tuple[Venue, list[str]]]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db import voiding
 from registry.db.models import (
     Employment,
     House,
@@ -125,8 +126,8 @@ def _due(
     out = []
     for cutoff, in_codes in _cutoffs(session, model, kind, today, codes).items():
         if model is Stay:
-            end = Stay.checked_out_at
-            ended = Stay.checked_out_at < ctx.start_of(cutoff + timedelta(days=1))
+            end = func.coalesce(Stay.checked_out_at, Stay.voided_at)
+            ended = end < ctx.start_of(cutoff + timedelta(days=1))
         else:
             end = model.valid_to
             ended = model.valid_to <= cutoff
@@ -201,8 +202,17 @@ def _remaining(session: Session, persons: set[uuid.UUID], plan: Plan) -> set[uui
 def plan(
     session: Session, ctx: Context, *, jurisdiction: str | None = None, samples: int = 3
 ) -> Plan:
-    """What a purge today would do, without changing anything (``laiqu purge --dry-run``)."""
+    """What a purge today would do, without changing anything (``laiqu purge --dry-run``).
+
+    Voided stays and residences are records like the others here: kept for their period (a
+    voided stay counts from its check-out, else from its voiding) and keeping their person.
+    """
     ctx = access.require(session, ctx, "retention.purge")
+    with voiding.included(session):
+        return _plan(session, ctx, jurisdiction, samples)
+
+
+def _plan(session: Session, ctx: Context, jurisdiction: str | None, samples: int) -> Plan:
     if samples < 0:
         raise InvalidInput("the number of samples cannot be negative")
     codes = None

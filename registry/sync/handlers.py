@@ -17,6 +17,7 @@ from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db import voiding
 from registry.db.models import (
     Employer,
     Employment,
@@ -118,13 +119,41 @@ def _stay_in(session: Session, venue: Venue, item: Item, at: datetime, _v: str) 
     )
     stay = done.stays[0]
     stay.reported_at = max(at, stay.checked_in_at)  # when the record reached the station
+    if s.get("voided_at") is not None:  # voided at the desk before it went up
+        _void_stay(session, venue, stay, s)
+        return stay.id, []
     return stay.id, done.findings
 
 
-def _stay_up(session: Session, venue: Venue, item: Item, _at: datetime, _v: str) -> Handled:
+def _void_stay(session: Session, venue: Venue, stay: Stay, s: dict[str, Any]) -> None:
+    person = session.get_one(Person, stay.person_id)
+    stays.cancel_check_in(
+        session,
+        _ctx(s.get("voided_by"), s["terminal"], s["voided_at"]),
+        str(venue.id),
+        person.number,
+        reason=s.get("void_reason") or "前台作废",
+    )
+
+
+def _stay_up(session: Session, venue: Venue, item: Item, at: datetime, _v: str) -> Handled:
     data = item["data"]
     s = from_dict(Stay, data["stay"])
     stay = _mapped(session, venue, item, Stay, "stay")
+    if stay.voided_at is not None:
+        return stay.id, []
+    if s.get("voided_at") is not None:
+        _void_stay(session, venue, stay, s)
+        return stay.id, []
+    if s["room"] != stay.room and stay.checked_out_at is None:
+        person = session.get_one(Person, stay.person_id)
+        stays.move_room(
+            session,
+            _ctx(s["registered_by"], s["terminal"], max(at, stay.checked_in_at)),
+            str(venue.id),
+            person.number,
+            s["room"],
+        )
     if s["checked_out_at"] is None or stay.checked_out_at is not None:
         return stay.id, []
     person = session.get_one(Person, stay.person_id)
@@ -141,7 +170,8 @@ def _stay_up(session: Session, venue: Venue, item: Item, _at: datetime, _v: str)
 def _mapped(session: Session, venue: Venue, item: Item, model: type[R], what: str) -> R:
     """The station's record an earlier upload of this desk record became (ledger)."""
     station_id = mapped(session, venue.id, uuid.UUID(item["record"]))
-    record = session.get(model, station_id) if station_id else None
+    with voiding.included(session):  # a void sent twice finds the voided record
+        record = session.get(model, station_id) if station_id else None
     if record is None:
         raise Refused(f"the {what} was never registered at the station")
     return record
@@ -176,12 +206,31 @@ def _residence_in(session: Session, _venue: Venue, item: Item, _at: datetime, _v
         reporter=r["reporter"],
         planned_end=r["planned_end"],
     )
+    if r.get("voided_at") is not None:  # voided at the desk before it went up
+        _void_residence(session, done.residence, r)
+        return done.residence.id, []
     return done.residence.id, done.findings
+
+
+def _void_residence(session: Session, residence: Residence, r: dict[str, Any]) -> None:
+    person = session.get_one(Person, residence.person_id)
+    residences.cancel_move_in(
+        session,
+        _ctx(r.get("voided_by"), None, r["voided_at"]),
+        str(residence.house_id),
+        person.number,
+        reason=r.get("void_reason") or "前台作废",
+    )
 
 
 def _residence_up(session: Session, venue: Venue, item: Item, _at: datetime, _v: str) -> Handled:
     r = from_dict(Residence, item["data"]["residence"])
     residence = _mapped(session, venue, item, Residence, "residence")
+    if residence.voided_at is not None:
+        return residence.id, []
+    if r.get("voided_at") is not None:
+        _void_residence(session, residence, r)
+        return residence.id, []
     if r["valid_to"] is None or residence.valid_to is not None:
         return residence.id, []
     person = session.get_one(Person, residence.person_id)

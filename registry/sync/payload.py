@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Date, LargeBinary, Uuid, select
 from sqlalchemy.orm import Session
 
+from registry.db import voiding
 from registry.db.base import Base, UTCDateTime
 from registry.db.models import (
     Document,
@@ -115,7 +116,13 @@ def _documents(session: Session, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, 
 
 
 def build(session: Session, items: Sequence[OutboxItem]) -> list[dict[str, Any]]:
-    """Upload items for queued items, in queue order."""
+    """Upload items for queued items, in queue order; a voided stay or residence goes up as
+    it is (with ``voided_at``), so the station voids its record too."""
+    with voiding.included(session):
+        return _build(session, items)
+
+
+def _build(session: Session, items: Sequence[OutboxItem]) -> list[dict[str, Any]]:
     by_table: dict[str, set[uuid.UUID]] = {}
     for item in items:
         by_table.setdefault(item.table_name, set()).add(item.record_id)

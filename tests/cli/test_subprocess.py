@@ -122,3 +122,21 @@ def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
             assert "流动人口居住登记月报" in "".join(text.split())
         assert "Warning" not in done.stderr and "警告" not in done.stderr, done.stderr
     assert not re.search(r"\d{17}[\dX]", done.stdout + done.stderr)  # every number masked
+
+
+def test_checkin_cancel_in_a_real_process(env: dict[str, str]) -> None:
+    laiqu("init", env=env)
+    laiqu("jurisdiction", "add", "310100", "上海市", "--level", "city", env=env)
+    laiqu("jurisdiction", "add", "31010401", "天平路派出所", "--level", "station",
+          "--parent", "310100", env=env)  # fmt: skip
+    laiqu("venue", "add", "天平宾馆", "--kind", "hotel", "--jurisdiction", "31010401",
+          "--rooms", "101-102", env=env)  # fmt: skip
+    laiqu("checkin", "--venue", "天平宾馆", "--room", "101", "--id", A, "--name", "张三", env=env)
+    bad = laiqu("checkin", "cancel", "--venue", "天平宾馆", "--id", A, "--reason", "", env=env,
+                ok=False)  # fmt: skip
+    assert bad.returncode == 1 and bad.stderr.startswith("错误：")
+    assert "Traceback" not in bad.stderr
+    done = laiqu("checkin", "cancel", "--venue", "天平宾馆", "--id", A, "--reason", "重复登记",
+                 "--json", env=env)  # fmt: skip
+    assert json.loads(done.stdout)["reason"] == "重复登记"
+    assert A not in done.stdout
