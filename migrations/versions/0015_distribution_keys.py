@@ -20,7 +20,7 @@ first and created again afterwards (``migrations/env.py`` turns foreign keys off
 migration, as SQLite's documented procedure for schema changes asks).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
