@@ -46,11 +46,19 @@ def _count(session: Session, column: object, value: uuid.UUID) -> int:
         return int(session.scalar(select(func.count()).where(column == value)) or 0)
 
 
-def _moved(session: Session, model: type, column: object, old: uuid.UUID, new: uuid.UUID) -> int:
+def _moved(
+    session: Session,
+    model: type,
+    column: object,
+    old: uuid.UUID,
+    new: uuid.UUID,
+    **also: object,
+) -> int:
+    """Point ``column`` of ``model``'s rows from ``old`` to ``new`` (and set ``also``)."""
     result = session.execute(
         update(model)
         .where(column == old)
-        .values({column.key: new})  # type: ignore[attr-defined]
+        .values({column.key: new, **also})  # type: ignore[attr-defined]
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -147,10 +155,17 @@ def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     ctx = access.require(session, ctx, "place.write", jurisdiction=keep.jurisdiction_code)
     ctx = access.require(session, ctx, "place.write", jurisdiction=gone.jurisdiction_code)
     done = Merged("house", keep.id, keep.address, gone.id)
-    done.moved["residences"] = _moved(session, Residence, Residence.house_id, gone.id, keep.id)
+    # One statement: a residence's (jurisdiction, house) is a key of the house's (migration 0015).
+    done.moved["residences"] = _moved(
+        session,
+        Residence,
+        Residence.house_id,
+        gone.id,
+        keep.id,
+        jurisdiction_code=keep.jurisdiction_code,
+    )
     done.moved["entrusted"] = _entrusted(session, ManagedHouse.house_id, gone.id, keep.id)
     _journal_merge(session, ctx, done, keep.jurisdiction_code, gone.jurisdiction_code, gone.address)
-    _moved_rows_code(session, Residence.house_id, keep.id, keep.jurisdiction_code)
     session.flush()
     session.execute(delete(House).where(House.id == gone.id))
     session.expunge(gone)
