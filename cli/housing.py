@@ -56,9 +56,9 @@ def movein(
 ) -> None:
     """租客迁入（居住登记）：--reader 刷卡，或 --id/--name 手工录入。
 
-    逾期申报、超过核定人数、未备案等问题会立即显示。
+    已登记的人员只需 --id（沿用登记的姓名）。逾期申报、超过核定人数、未备案等问题会立即显示。
     """
-    identity = identity_from(pop_identity(options))
+    identity = identity_from(pop_identity(options), registered_name=True)
     with app.sessions.begin() as session:
         done = residences.move_in(
             session,

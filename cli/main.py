@@ -124,10 +124,24 @@ def _bootstrap_admin(app: App) -> str | None:
 
 
 def _register_commands() -> None:
-    from cli import demo, desk, deskpage, findings, group, housing, people, places, serve, transfer
+    from cli import (
+        demo,
+        desk,
+        deskpage,
+        finding,
+        findings,
+        group,
+        guests,
+        housing,
+        people,
+        places,
+        serve,
+        transfer,
+    )
 
     for module in (
-        places, people, desk, deskpage, group, housing, findings, transfer, demo, serve
+        places, people, desk, deskpage, group, housing, findings, transfer, demo, serve,
+        finding, guests,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

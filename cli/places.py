@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from cli import placeviews
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
 from cli.params import parse_rooms
@@ -289,4 +290,5 @@ def employer_data(found: Employer) -> dict[str, Any]:
     }
 
 
+placeviews.register(house, employer)
 COMMANDS = [jurisdiction, venue, house, employer]
