@@ -75,24 +75,25 @@ def places_of(session: Session, findings: Sequence[Finding]) -> dict[uuid.UUID, 
         by_kind.setdefault(f.subject_kind, []).append(f.subject_id)
     names: dict[uuid.UUID, str] = {}
     for chunk in _chunks(by_kind.get("house", [])):
-        names.update(session.execute(select(House.id, House.address).where(House.id.in_(chunk))))
+        query = select(House.id, House.address).where(House.id.in_(chunk))
+        names.update((key, name) for key, name in session.execute(query))
     for chunk in _chunks(by_kind.get("employer", [])):
         query = select(Employer.id, Employer.name).where(Employer.id.in_(chunk))
-        names.update(session.execute(query))
+        names.update((key, name) for key, name in session.execute(query))
     for chunk in _chunks(by_kind.get("residence", []) + by_kind.get("departure", [])):
         query = (
             select(Residence.id, House.address)
             .join(House, House.id == Residence.house_id)
             .where(Residence.id.in_(chunk))
         )
-        names.update(session.execute(query))
+        names.update((key, name) for key, name in session.execute(query))
     for chunk in _chunks(by_kind.get("employment", [])):
         query = (
             select(Employment.id, Employer.name)
             .join(Employer, Employer.id == Employment.employer_id)
             .where(Employment.id.in_(chunk))
         )
-        names.update(session.execute(query))
+        names.update((key, name) for key, name in session.execute(query))
     for chunk in _chunks(by_kind.get("stay", [])):
         query = (
             select(Stay.id, Venue.name, Stay.room)
