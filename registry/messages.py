@@ -15,6 +15,10 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
     for p, t in [
         # References from list rows, finding acknowledgement, corrections (issue 19).
         (
+            r"^a name is needed: this number is not registered yet",
+            "此人尚未登记：请同时用 --name 给出姓名",
+        ),
+        (
             "^a person is needed: a document number",
             "请给出人员：证件号码、人员编号或证件号码末几位",
         ),

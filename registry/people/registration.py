@@ -20,7 +20,7 @@ from registry.db import locks
 from registry.db.cache import per_transaction
 from registry.db.fast import insert_now
 from registry.db.models import Document, Finding, Person
-from registry.errors import InvalidInput, NotFound, Refused
+from registry.errors import InvalidInput, Refused
 from registry.identity import names
 from registry.identity.cards import CardRead
 from registry.identity.codes import ETHNICITIES, GENDERS
@@ -32,7 +32,8 @@ from registry.privacy import access, audit, journal
 @dataclass(frozen=True)
 class TypedIdentity:
     """Identity typed in by hand (the fallback when no reader is at hand). An empty ``name``
-    stands for the registered person's name (``NotFound`` when the number is not registered).
+    stands for the registered person's name (``InvalidInput`` when the number is not
+    registered).
     """
 
     number: str = field(repr=False)
@@ -194,12 +195,12 @@ def identify(
 
 def _named(session: Session, typed: TypedIdentity) -> TypedIdentity:
     """A typed identity without a name takes the registered person's (a move-in of someone
-    registered already); ``NotFound`` when the number is not registered."""
+    registered already); ``InvalidInput`` when the number is not registered."""
     key = parse(typed.number, typed.doc_type).key
     known = per_transaction(session, BY_KEY)
     person = known[key] if key in known else session.scalar(_BY_KEY, {"key": key})
     if person is None:
-        raise NotFound("this person is not registered yet: give the name too")
+        raise InvalidInput("a name is needed: this number is not registered yet")
     return replace(typed, name=person.name)
 
 

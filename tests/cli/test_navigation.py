@@ -231,4 +231,3 @@ def test_a_coordinator_resolves_within_its_scope(sqlite_url: str) -> None:
     assert away.exit_code == 1 and "超出权限" in away.stderr
     assert [v["name"] for v in run.json("person", "search", "天平宾")["venues"]] == ["天平宾馆"]
     assert run.json("person", "search", "天河宾")["venues"] == []
-
