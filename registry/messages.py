@@ -14,6 +14,7 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), t)
     for p, t in [
         # References from list rows, finding acknowledgement, corrections (issue 19).
+        (r"^give at least (\d+) last digits", "证件号码末几位至少要给出 {0} 位"),
         (
             r"^a name is needed: this number is not registered yet",
             "此人尚未登记：请同时用 --name 给出姓名",

@@ -95,6 +95,8 @@ def resolve_person(session: Session, ctx: Context, ref: str) -> Person:
                 raise
             # As ``records.read_person``: a stranger and nobody look the same to a scoped user.
             raise access.refuse(session, ctx, "person", "may not read this person") from None
+    if number.rstrip("X").isdigit() and len(number) < MIN_DIGITS:
+        raise InvalidInput(f"give at least {MIN_DIGITS} last digits of the number")
     found = _candidates(session, ctx, text, number)
     if not found:
         raise NotFound(f"no person you may see matches {_shown(text)}")

@@ -70,6 +70,8 @@ def test_a_list_row_leads_to_the_record(db_url: str) -> None:
     assert {run.json("person", "show", p)["name"] for p in prefix} == {"张三", "李四"}
     # The masked number a list shows is a reference too.
     assert run.json("person", "show", found[0]["id_number"])["id"] == pid
+    short = run("person", "show", "111", ok=False)
+    assert short.exit_code == 1 and "至少要给出 4 位" in short.stderr
     nobody = run("person", "show", "9999", ok=False)
     assert nobody.exit_code == 1 and "没有与" in nobody.stderr
     bad = run("person", "show", "张", ok=False)
@@ -114,7 +116,7 @@ def test_house_and_employer_lists_and_files(db_url: str) -> None:
     city = build_city(run)
     run("movein", "--house", "TP-88-3-201", "--id", A, "--name", "张三", "--on", "2026-06-01")
     run("movein", "--house", "TP-88-3-201", "--id", B, "--name", "李四", "--on", "2026-05-01")
-    run("moveout", "--house", "TP-88-3-201", "--id", B, "--on", "2026-06-10")
+    run("moveout", "--house", "TP-88-3-201", "--id", B[-4:], "--on", "2026-06-10")
     listed = run.json("house", "list")["houses"]
     assert [(h["address"], h["tenants"]) for h in listed] == [("天平路 88 弄 3 号 201 室", 1)]
     assert city["house"][:8] in run("house", "list").stdout
