@@ -40,10 +40,10 @@ def measure(url: str, out: str, traced: bool) -> dict[str, Any]:
     from registry.context import Context
     from registry.db.engine import make_engine, session_factory
     from reports.content import build_monthly
-    from reports.fonts import cjk_font
+    from reports.fonts import font_chain
     from reports.pdf import render
 
-    cjk_font()  # registering the TrueType font is a one-off cost, not the report's
+    font_chain()  # registering the TrueType fonts is a one-off cost, not the report's
     engine = make_engine(url)
     ctx = Context(actor="bench", now_fixed=NOW)
     if traced:

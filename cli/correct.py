@@ -12,7 +12,6 @@ from cli.output import emit, finding_data, findings_text, joined, json_option, p
 from cli.params import DAY, GENDER_CHOICES, PERSON, person_of
 from registry.identity.codes import ETHNICITIES
 from registry.identity.ids import mask
-from registry.people import registration
 
 FIELD_NAMES = {
     "name": "姓名",
@@ -58,6 +57,8 @@ def person_correct(
     REF：完整证件号码、人员编号（列表中的 8 位编号）或证件号码末 4 位以上。更正记入工作日志
     并重新比对；读卡信息与登记信息不符（PC-DISAGREE）在更正一致后自动消除。
     """
+    from registry.people import registration
+
     with app.sessions.begin() as session:
         who = person_of(session, app.ctx, ref)
         done = registration.correct(

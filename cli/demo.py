@@ -142,7 +142,8 @@ def _monthly_report(sessions: Any, app: App, out_dir: Path) -> Path | None:
     path = out_dir.resolve() / f"月报-{democity.CITY}-{month}.pdf"
     with sessions.begin() as session:
         report = build_monthly(session, democity.CITY, month, ctx=app.ctx)
-    render(report, path)
+    for line in render(report, path, log=False):
+        click.echo(line, err=True)
     return path
 
 

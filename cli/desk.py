@@ -41,6 +41,7 @@ from registry.context import Context
 from registry.identity.cards import CardRead
 from registry.identity.ids import mask
 from registry.lookup import desk as desk_view
+from registry.messages import phrase
 from registry.movements import stays
 from registry.people.find import find_person
 from registry.people.registration import Identity, Registration, TypedIdentity
@@ -125,7 +126,7 @@ def checkin_data(done: stays.CheckIn) -> dict[str, Any]:
                 "stay_id": s.id,
                 "capture": g.capture,
                 "created": g.created,
-                "warnings": g.warnings,
+                "warnings": [phrase(w) for w in g.warnings],
             }
             for g, s in zip(done.guests, done.stays, strict=True)
         ],
@@ -140,7 +141,7 @@ def checkin_text(done: stays.CheckIn) -> str:
         lines.append(f"  {g.person.name} {mask(g.person.number)}（{CAPTURES[g.capture]}{new}）")
     return joined(
         "\n".join(lines),
-        "\n".join(f"注意：{w}" for w in done.warnings),
+        "\n".join(f"注意：{phrase(w)}" for w in done.warnings),
         findings_text(done.findings, who=named(done.guests) if len(done.guests) > 1 else None),
     )
 

@@ -23,6 +23,10 @@ from registry.messages import phrase
 from registry.privacy.access import OutOfScope
 
 CORE_MODULES = ("registry", "drivers")
+BAD_URL = (
+    "地址无效：数据库地址应形如 sqlite:///文件路径 或 postgresql+psycopg2://用户@主机/库名，"
+    "派出所服务地址应以 https:// 开头。请检查 --db、--to 或 LAIQU_DATABASE_URL。"
+)
 BUSY = "数据库正忙：本机其他程序一直在写入，等待后仍未轮到。未做任何更改，请稍后重试。"
 
 
@@ -71,6 +75,15 @@ def _sqlite_busy(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and ("locked" in reason or "busy" in reason)
 
 
+def _bad_url(exc: BaseException) -> bool:
+    """SQLAlchemy cannot parse the URL or knows no such database driver."""
+    from sqlalchemy.exc import ArgumentError
+
+    return (isinstance(exc, ArgumentError) and "URL" in str(exc)) or type(exc).__name__ == (
+        "NoSuchModuleError"
+    )
+
+
 def translate(exc: BaseException) -> Refusal | None:
     """A ``ClickException`` for a refusal of the core, None for anything else (a bug)."""
     reader_error = _reader_error()
@@ -86,6 +99,8 @@ def translate(exc: BaseException) -> Refusal | None:
         return Refusal(f"{lead}：{detail}。{hint}。")
     if _sqlite_busy(exc):
         return Refusal(BUSY)
+    if _bad_url(exc):
+        return Refusal(BAD_URL)
     if isinstance(exc, ValueError) and _passes_through_core(exc.__traceback__):
         return Refusal(f"输入有误：{phrase(str(exc)).rstrip('。')}。请修改后重试。")
     return None

@@ -21,6 +21,7 @@ from cli.params import DAY, HOTEL_HELP
 from registry.errors import RegistryError
 from registry.exchange import csvfiles, rooming
 from registry.identity.ids import mask
+from registry.messages import phrase
 from registry.movements import stays
 from registry.places.venues import resolve_venue
 
@@ -62,7 +63,7 @@ def group_text(done: list[stays.CheckIn]) -> str:
         lines.append(f"  {d.room} 房：{names}")
     return joined(
         "\n".join(lines),
-        "\n".join(f"注意：{w}" for d in done for w in d.warnings),
+        "\n".join(f"注意：{phrase(w)}" for d in done for w in d.warnings),
         findings_text([f for d in done for f in d.findings], who=named(guests)),
     )
 

@@ -1,64 +1,128 @@
-"""The root ``laiqu`` group: database and actor options, error translation, registration.
+"""The root ``laiqu`` group: database and actor options, error translation, lazy commands.
 
-Commands live in small modules (``places``, ``people``, ``desk``, ``housing``, ``findings``,
-``transfer``, ``demo``); the groups other engineers write (``reader``, ``report``,
-``permit``, ``rule``) are registered when their module exists. Errors the core raises on
-purpose become one Chinese line on stderr and exit 1 (``errors.translate``); a bug keeps its
-traceback.
+The commands are listed in one table (``cli.commands.COMMANDS``: name → ``"module:attr"`` and
+short help); a command's module is imported when that command runs, so ``laiqu --version`` and
+``laiqu --help`` import neither SQLAlchemy nor the registry. Errors the core raises on purpose
+become one Chinese line on stderr and exit 1 (``errors.translate``); click's own refusals (an
+unknown option, a bad value) are in Chinese too (``cli.i18n``) and exit 2. Under ``main()``, the
+console script, a bug is one ``错误：`` line as well (``LAIQU_DEBUG=1`` shows its traceback);
+through ``CliRunner`` it keeps its traceback for the tests.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError
 
-from cli.app import App, heads, make_context
-from cli.errors import Refusal, translate
-from registry.db import engine as db_engine
+from cli import i18n
+from cli.commands import COMMANDS
 
-OPTIONAL_GROUPS = {
-    "reader": "reader",
-    "report": "report",
-    "permit": "permit",
-    "rules": "rule",
-    "overdue": "overdue",
-    "users": "user",
-    "audit": "audit",
-    "purge": "purge",
-    "sync": "sync",
-}
+i18n.install()
+
+ENV_URL = "LAIQU_DATABASE_URL"  # registry.db.engine.ENV_URL, without importing SQLAlchemy
+ENV_DEBUG = "LAIQU_DEBUG"
 
 
-# Groups whose module exists but could not be imported (a dependency not there yet): why.
-UNAVAILABLE: dict[str, str] = {}
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use from a table of ``"module:attr"``.
 
+    ``lazy`` maps a command name to ``(target, short help)``; the listing of ``--help`` uses
+    the short help of the table for a command not imported yet.
+    """
 
-class LaiquGroup(click.Group):
-    """The root group: turns the core's refusals into ``ClickException`` for every command."""
+    def __init__(self, *args: Any, lazy: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in UNAVAILABLE and cmd_name not in self.commands:
-            raise Refusal(f"laiqu {cmd_name} 暂不可用（{UNAVAILABLE[cmd_name]}）。")
-        return super().get_command(ctx, cmd_name)
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(self._load(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def _load(self, name: str) -> click.Command:
+        target = self.lazy[name][0]
+        module_name, _, attribute = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:  # a dependency that is not installed here
+            from cli.errors import Refusal
+
+            raise Refusal(f"laiqu {name} 暂不可用（{module_name} 无法导入：{exc}）。") from exc
+        command = getattr(module, attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if name in self.lazy:  # the same listing whether the command was loaded or not
+                rows.append((name, self.lazy[name][1]))
+            elif command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(200)))
+        if rows:
+            with formatter.section(i18n.catalogue().gettext("Commands")):
+                formatter.write_dl(rows)
+
+
+class MissingSubcommand(click.UsageError):
+    """A group run without its subcommand: its help, then one ``错误：`` line; exit 2."""
+
+    def show(self, file: Any = None) -> None:
+        if self.ctx is not None:
+            click.echo(self.ctx.get_help(), file=file, err=True)
+        click.echo("\n错误：缺少子命令：请从上面列出的命令中选一个。", file=file, err=True)
+
+
+class LaiquGroup(LazyGroup):
+    """The root group: turns the core's refusals into ``ClickException`` for every command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            raise MissingSubcommand("", exc.ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            raise MissingSubcommand("", exc.ctx) from None
+        except click.MissingParameter as exc:
+            # click ends this one with an ASCII full stop of its own: "缺少选项 '--id'."
+            said = exc.format_message()
+            said = said[:-1] + "。" if said.endswith(".") else said
+            raise click.UsageError(said, exc.ctx) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except Exception as exc:
+            from cli.errors import translate
+
             translated = translate(exc)
             if translated is None:
                 raise
             raise translated from exc
 
 
-@click.group(cls=LaiquGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "laiqu",
+    cls=LaiquGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--db",
     "url",
-    envvar=db_engine.ENV_URL,
+    envvar=ENV_URL,
     metavar="URL",
     help="数据库地址（SQLAlchemy URL）；默认读取 LAIQU_DATABASE_URL，再默认为本机 SQLite 文件。",
 )
@@ -72,108 +136,27 @@ def cli(click_ctx: click.Context, url: str | None) -> None:
 
     第一次使用先运行 laiqu init 创建数据库；laiqu demo 演示一个完整的样例城市。
     """
+    from cli.app import App, make_context
+    from registry.db import engine as db_engine
+
     app = App(db_engine.resolve_url(url), make_context())
     click_ctx.obj = app
     click_ctx.call_on_close(app.close)
 
 
-@cli.command("init")
-@click.option(
-    "--station",
-    is_flag=True,
-    help="这是派出所（接收上报的）数据库：本库的登记不再排队向上级上报。",
-)
-@click.pass_obj
-def init(app: App, station: bool) -> None:
-    """创建或升级数据库（执行全部迁移，alembic upgrade head）。
-
-    可重复运行：已是最新版本时不做改动。前台（旅馆）数据库默认把每条登记排队上报；
-    派出所数据库请加 --station。
-    """
-    from registry.db.schema import upgrade
-
-    try:
-        upgrade(app.engine)
-    except OperationalError as exc:
-        raise Refusal(
-            f"无法连接或创建数据库 {app.shown_url}：{exc.orig}。请检查 --db 或 LAIQU_DATABASE_URL。"
-        ) from exc
-    version = "、".join(heads(app.engine))
-    click.echo(f"数据库已就绪：{app.shown_url}（版本 {version}）")
-    app.ensure_audit_key()
-    admin = _bootstrap_admin(app)
-    if admin:
-        click.echo(f"已将 {admin} 登记为管理员（admin）：用 laiqu user add 添加其他用户。")
-    if station:
-        from registry.db.engine import session_factory
-        from registry.sync.station import become_station
-
-        with session_factory(app.engine).begin() as session:
-            become_station(session)
-        click.echo("已设为派出所数据库：本库的登记不再排队上报。")
-
-
-def _bootstrap_admin(app: App) -> str | None:
-    """Register the identity running ``init`` as admin while the registry has no user."""
-    from registry.accounts import users
-    from registry.db.engine import session_factory
-
-    login = app.login()
-    with session_factory(app.engine).begin() as session:
-        return login if users.bootstrap_admin(session, app.ctx, login) else None
-
-
-def _register_commands() -> None:
-    from cli import (
-        demo,
-        desk,
-        deskpage,
-        finding,
-        findings,
-        group,
-        guests,
-        housing,
-        people,
-        places,
-        serve,
-        transfer,
-    )
-
-    for module in (
-        places, people, desk, deskpage, group, housing, findings, transfer, demo, serve,
-        finding, guests,
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-    for module_name, group_name in OPTIONAL_GROUPS.items():
-        group = _optional_group(module_name, group_name)
-        if group is not None:
-            cli.add_command(group, group_name)
-
-
-def _optional_group(module_name: str, group_name: str) -> click.Command | None:
-    """The group another engineer's module defines, or None while the module does not exist."""
-    try:
-        module = importlib.import_module(f"cli.{module_name}")
-    except ImportError as exc:
-        if not (isinstance(exc, ModuleNotFoundError) and exc.name == f"cli.{module_name}"):
-            UNAVAILABLE[group_name] = f"cli/{module_name}.py 无法导入：{exc}"
-        return None
-    found = getattr(module, group_name, None)
-    if isinstance(found, click.Command):
-        return found
-    for value in vars(module).values():
-        if isinstance(value, click.Group) and value.name == group_name:
-            return value
-    return None
-
-
-_register_commands()
-
-
 def main() -> None:
-    """Entry point of the ``laiqu`` console script."""
-    cli(prog_name="laiqu")
+    """Entry point of the ``laiqu`` console script: no traceback reaches the user."""
+    try:
+        cli(prog_name="laiqu", standalone_mode=True)
+    except Exception as exc:  # a bug: click's standalone mode let it through
+        if os.environ.get(ENV_DEBUG):
+            raise
+        click.echo(
+            f"错误：程序内部错误（{type(exc).__name__}），操作可能没有完成。"
+            f"请设置环境变量 {ENV_DEBUG}=1 重新运行，把输出交给系统管理员。",
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import click
 from registry.db.models import Finding, Person
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import mask
-from registry.matching.checks import CODES
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CATEGORIES = {"local": "本地", "floating": "流动", "hmt": "港澳台", "foreign": "境外"}
@@ -164,6 +163,8 @@ PERSON_HEADERS = ["证件号码", "姓名", "性别", "出生日期", "民族", 
 
 
 def finding_data(finding: Finding) -> dict[str, Any]:
+    from registry.matching.checks import CODES  # 30 ms: only where findings are shown
+
     info = CODES.get(finding.code)
     return {
         "id": finding.id,
@@ -190,6 +191,8 @@ def findings_text(
     person of each (person id -> name and masked number) when several guests are concerned."""
     if not findings:
         return ""
+    from registry.matching.checks import CODES
+
     lines = [f"{title}（{len(findings)}）："]
     for f in findings:
         info = CODES.get(f.code)

@@ -25,13 +25,12 @@ from cli.output import (
     table,
 )
 from cli.params import DAY, PERSON, identity_from, identity_options, person_of, pop_identity
-from cli.places import KIND_NAMES as VENUE_KINDS
 from registry.db.models import Document, Person, Venue
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import DocType, mask
 from registry.lookup import persons, places, records
 from registry.lookup.refs import short
-from registry.people import registration
+from registry.messages import phrase
 from registry.places.jurisdictions import city_code
 
 KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
@@ -54,12 +53,14 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
     identity = identity_from(pop_identity(options))
     with app.sessions.begin() as session:
         city = city_code(session, code) if code else None
+        from registry.people import registration
+
         reg = registration.register_person(session, app.ctx, identity, city=city)
         data = {
             "person": person_data(reg.person),
             "created": reg.created,
             "capture": reg.capture,
-            "warnings": reg.warnings,
+            "warnings": [phrase(w) for w in reg.warnings],
             "findings": [finding_data(f) for f in reg.findings],
         }
     verb = "已登记" if reg.created else "已核对（此前已登记）"
@@ -68,7 +69,7 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
         data,
         lambda: joined(
             f"{verb}：{reg.person.name} {mask(reg.person.number)}（{CAPTURES[reg.capture]}）",
-            "\n".join(f"注意：{w}" for w in reg.warnings),
+            "\n".join(f"注意：{phrase(w)}" for w in reg.warnings),
             findings_text(reg.findings),
         ),
     )
@@ -230,6 +231,8 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
 
 def search_text(found: persons.Found) -> str:
     """Persons, then houses with their tenants, then venues; each row with its reference."""
+    from cli.places import KIND_NAMES as VENUE_KINDS
+
     if not (found.persons or found.houses or found.venues):
         return "没有找到匹配的人员、房屋或场所。"
     parts = []

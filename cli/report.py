@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from cli.output import emit, json_option
 from registry.errors import InvalidInput, NotFound
 
 
@@ -26,7 +27,8 @@ def report() -> None:
     metavar="FILE.pdf",
     help="输出的 PDF 文件。",
 )
-def monthly(month: str, jurisdiction: str, out: Path) -> None:
+@json_option
+def monthly(month: str, jurisdiction: str, out: Path, as_json: bool) -> None:
     """生成辖区某月的流动人口居住登记月报 PDF。
 
     内容：月末登记流动人口、本月来与走、户籍地与年龄性别构成、出租房屋、旅馆住宿登记及按时上报率、
@@ -58,16 +60,25 @@ def monthly(month: str, jurisdiction: str, out: Path) -> None:
     handle, temp = tempfile.mkstemp(prefix=".laiqu-report-", suffix=".pdf", dir=out.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            render(content, stream)
+            warnings = render(content, stream, log=False)
         os.replace(temp, out)
     except FontError as exc:
         raise click.ClickException(
             f"报表字体不可用（{exc}）：请把 LAIQU_PDF_FONT 设为一个中文 TrueType 字体文件，"
-            "或安装 fonts-wqy-zenhei。"
+            "或取消该设置以使用内置字体。"
         ) from exc
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+    for line in warnings:
+        click.echo(line, err=True)
     note = "（本月无数据）" if content.empty else ""
     where = f"{content.jurisdiction_name}（{content.jurisdiction}）"
-    click.echo(f"已生成 {where}{content.month} 月报{note}：{out}")
+    data = {
+        "file": str(out),
+        "jurisdiction": content.jurisdiction,
+        "jurisdiction_name": content.jurisdiction_name,
+        "month": content.month,
+        "empty": content.empty,
+    }
+    emit(as_json, data, lambda: f"已生成 {where}{content.month} 月报{note}：{out}")

@@ -159,8 +159,9 @@ def _push_text(report: PushReport, left: outbox.Summary) -> str:
     show_default=True,
     help="每批的条数。",
 )
+@json_option
 @click.pass_obj
-def export_command(app: App, out: Path, venue: str | None, batch: int) -> None:
+def export_command(app: App, out: Path, venue: str | None, batch: int, as_json: bool) -> None:
     """把全部待上报记录导出为带校验码的文件，经网闸送到派出所导入。"""
     if not out.parent.exists():
         raise Refusal(f"目录 {out.parent} 不存在：请先创建该目录或换一个输出路径。")
@@ -175,7 +176,8 @@ def export_command(app: App, out: Path, venue: str | None, batch: int) -> None:
         if os.path.exists(temp):
             os.unlink(temp)
     doc = files.unseal(text)
-    click.echo(f"已导出 {doc['items']} 条（{len(doc['batches'])} 批）：{out}")
+    data = {"file": str(out), "items": doc["items"], "batches": len(doc["batches"])}
+    emit(as_json, data, lambda: f"已导出 {doc['items']} 条（{len(doc['batches'])} 批）：{out}")
 
 
 @sync.command("import")

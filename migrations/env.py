@@ -43,6 +43,9 @@ def _engine() -> Engine:
 def run_migrations() -> None:
     engine = _engine()
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # SQLite's procedure for schema changes: foreign keys off, checked after
+            _pragma(connection, "PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -55,6 +58,21 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            broken = _pragma(connection, "PRAGMA foreign_key_check")
+            _pragma(connection, "PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
+
+
+def _pragma(connection: Any, sql: str) -> list[Any]:
+    """Run a PRAGMA outside any transaction (SQLite ignores ``foreign_keys`` inside one)."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():

@@ -1,10 +1,15 @@
-"""Draw a ``MonthlyReport`` as an A4 PDF with platypus, in an embedded CJK font.
+"""Draw a ``MonthlyReport`` as an A4 PDF with platypus, in the chain of embedded CJK fonts.
 
 The renderer knows sections, tables and series, not the domain. Long tables are cut into
 chunks (a single huge ``Table`` splits in superlinear time, performance.md §2.7), and every
 chunk repeats its header row when it splits across pages. Every page carries the
 jurisdiction, the month, the generation time and "page n of m". With ``invariant=True`` the
 same report gives byte-identical PDFs (reportlab's invariant mode).
+
+All text goes through a ``reports.fonts.TextSetter``: each character in the first font of the
+chain with its glyph; a character no font has is drawn as a visible mark, and ``render``
+returns one Chinese warning per such character and place (also logged, and listed in a note
+at the end of the PDF).
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -37,7 +41,7 @@ from reportlab.platypus.flowables import Flowable
 
 from reports import layout
 from reports.figures import NO_DATA, MonthlyReport
-from reports.fonts import cjk_font
+from reports.fonts import TextSetter
 
 CHUNK_ROWS = 300  # rows per Table flowable; each still splits across pages with its header
 MARGIN = 18 * mm
@@ -50,7 +54,9 @@ SERIES = (colors.HexColor("#1d4e89"), colors.HexColor("#c0504d"), colors.HexColo
 
 
 class _Styles:
-    def __init__(self, font: str) -> None:
+    def __init__(self, setter: TextSetter) -> None:
+        self.setter = setter
+        font = setter.font
         base = {"fontName": font, "textColor": INK, "wordWrap": "CJK"}
         self.title = ParagraphStyle(
             "title", fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=4, **base
@@ -97,10 +103,23 @@ class _Styles:
         return self._indented[depth]
 
 
-def render(report: MonthlyReport, out: str | Path | BinaryIO, *, invariant: bool = False) -> None:
-    """Write the report as PDF to a path or a binary file object."""
-    font = cjk_font().name
-    styles = _Styles(font)
+def render(
+    report: MonthlyReport,
+    out: str | Path | BinaryIO,
+    *,
+    invariant: bool = False,
+    log: bool = True,
+) -> tuple[str, ...]:
+    """Write the report as PDF to a path or a binary file object.
+
+    Returns the warnings, in Chinese, about characters no font could draw (each drawn as
+    ``reports.fonts.MARK``), naming the character, its code point and its place; empty when
+    every character was drawn. Raises ``reports.fonts.FontError`` when ``$LAIQU_PDF_FONT``
+    names an unusable font. ``log=False``: the warnings are not logged (the caller shows them).
+    """
+    setter = TextSetter(log=log)
+    font = setter.font
+    styles = _Styles(setter)
     target: Any = str(out) if isinstance(out, Path) else out
     doc = SimpleDocTemplate(
         target,
@@ -116,18 +135,22 @@ def render(report: MonthlyReport, out: str | Path | BinaryIO, *, invariant: bool
         invariant=1 if invariant else 0,
         initialFontName=font,
     )
+    canvas = _canvas_class(report, setter)  # the running texts are checked before the note
     story = _story(report, styles, doc.width)
-    doc.build(story, canvasmaker=_canvas_class(report, font))
+    doc.build(story, canvasmaker=canvas)
+    return setter.warnings()
 
 
 def _story(report: MonthlyReport, styles: _Styles, width: float) -> list[Flowable]:
     first, _last = report.period
+    setter = styles.setter
     story: list[Flowable] = [
-        Paragraph(escape(report.title), styles.title),
+        Paragraph(setter.markup(report.title, "标题"), styles.title),
         Paragraph(
-            escape(
+            setter.markup(
                 f"统计月份：{first.year}年{first.month}月　辖区：{report.jurisdiction_name}"
-                f"（{report.jurisdiction}）　生成时间：{_stamp(report)}"
+                f"（{report.jurisdiction}）　生成时间：{_stamp(report)}",
+                "副标题",
             ),
             styles.subtitle,
         ),
@@ -136,16 +159,34 @@ def _story(report: MonthlyReport, styles: _Styles, width: float) -> list[Flowabl
         story.append(Paragraph(NO_DATA, styles.notice))
     for section in report.sections:
         story.append(CondPageBreak(60 * mm))
-        story.append(Paragraph(escape(section.title), styles.heading))
-        for text in section.paragraphs:
-            story.append(Paragraph(escape(text), styles.body))
-        for table in section.tables:
-            story.extend(_tables(table, styles, width))
+        where = f"「{section.title}」"
+        story.append(Paragraph(setter.markup(section.title, f"{where}标题"), styles.heading))
+        for number, text in enumerate(section.paragraphs, 1):
+            story.append(Paragraph(setter.markup(text, f"{where}第{number}段"), styles.body))
+        for number, table in enumerate(section.tables, 1):
+            place = f"{where}第{number}个表格" if len(section.tables) > 1 else f"{where}表格"
+            story.extend(_tables(table, styles, width, place))
             story.append(Spacer(1, 4 * mm))
         for series in section.charts:
-            story.append(KeepTogether([_chart(series, styles.cell.fontName, width)]))
+            chart = _chart(series, setter, width, f"{where}图表「{series.title}」")
+            story.append(KeepTogether([chart]))
             story.append(Spacer(1, 4 * mm))
+    if setter.missing:
+        story.append(CondPageBreak(30 * mm))
+        story.append(Paragraph("缺字说明", styles.heading))
+        story.append(Paragraph(_missing_note(setter), styles.body))
     return story
+
+
+def _missing_note(setter: TextSetter) -> str:
+    """The PDF's own list of characters drawn as the mark (code points only: the characters
+    themselves cannot be drawn)."""
+    places = "；".join(f"{m.where}：{m.code}" for m in setter.missing)
+    return setter.markup(
+        f"以下字符没有可用字体能绘制，文中以 {setter.mark} 标出——{places}。"
+        "请安装含这些字的字体（如 Debian 的 fonts-hanazono）后重新生成。",
+        "缺字说明",
+    )
 
 
 def _stamp(report: MonthlyReport) -> str:
@@ -158,7 +199,8 @@ def _cell(value: layout.Cell) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _tables(table: layout.Table, styles: _Styles, width: float) -> list[Flowable]:
+def _tables(table: layout.Table, styles: _Styles, width: float, where: str) -> list[Flowable]:
+    setter = styles.setter
     weights = table.widths or (1.0,) * len(table.columns)
     scale = width / sum(weights)
     widths = [w * scale for w in weights]
@@ -169,24 +211,34 @@ def _tables(table: layout.Table, styles: _Styles, width: float) -> list[Flowable
         )
         for i in range(len(table.columns))
     ]
-    header = [Paragraph(escape(name), styles.head) for name in table.columns]
+    header = [
+        Paragraph(setter.markup(name, f"{where}表头"), styles.head) for name in table.columns
+    ]
     out: list[Flowable] = []
     for start in range(0, max(len(table.rows), 1), CHUNK_ROWS):
         rows = table.rows[start : start + CHUNK_ROWS]
         data: list[list[Any]] = [header]
+        fonts: list[tuple[Any, ...]] = []  # plain cells in another font than the style's
         for offset, row in enumerate(rows):
             index = start + offset
             indent = table.indents[index] if index < len(table.indents) else 0
-            data.append(
-                [
-                    _cell(v)
-                    if numeric[i]
-                    else Paragraph(escape(_cell(v)), styles.indented(indent if i == 0 else 0))
-                    for i, v in enumerate(row)
-                ]
-            )
+            cells: list[Any] = []
+            for i, v in enumerate(row):
+                place = f"{where}第{index + 1}行「{table.columns[i]}」列"
+                if numeric[i]:
+                    font, text = setter.single(_cell(v), place)
+                    if font != setter.font:
+                        fonts.append(("FONTNAME", (i, offset + 1), (i, offset + 1), font))
+                    cells.append(text)
+                else:
+                    style = styles.indented(indent if i == 0 else 0)
+                    cells.append(Paragraph(setter.markup(_cell(v), place), style))
+            data.append(cells)
         flow = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        flow.setStyle(_table_style(table, numeric, start, len(rows), styles.cell.fontName))
+        style = _table_style(table, numeric, start, len(rows), styles.cell.fontName)
+        for command in fonts:
+            style.add(*command)
+        flow.setStyle(style)
         out.append(flow)
     return out
 
@@ -216,11 +268,17 @@ def _table_style(
     return TableStyle(commands)
 
 
-def _chart(series: layout.Series, font: str, width: float) -> Drawing:
+def _chart(series: layout.Series, setter: TextSetter, width: float, where: str) -> Drawing:
+    """A chart; each of its texts takes one font (``TextSetter.single``)."""
     height = 58 * mm
     drawing = Drawing(width, height)
-    drawing.initialFontName = font  # else the renderer selects Helvetica (not embedded)
-    drawing.add(String(0, height - 10, series.title, fontName=font, fontSize=9, fillColor=INK))
+    drawing.initialFontName = setter.font  # else the renderer selects Helvetica (not embedded)
+    font, title = setter.single(series.title, f"{where}标题")
+    drawing.add(String(0, height - 10, title, fontName=font, fontSize=9, fillColor=INK))
+    # Axis labels and legend names share one font each: chosen for all of them together.
+    font, labels = setter.single("\n".join(series.labels), f"{where}横轴")
+    names = [name for name, _ in series.lines]
+    legend_font, legend_names = setter.single("\n".join(names), f"{where}图例")
     chart: Any = VerticalBarChart() if series.kind == "bar" else HorizontalLineChart()
     chart.x, chart.y = 38, 26
     chart.width, chart.height = width - 60, height - 52
@@ -229,13 +287,13 @@ def _chart(series: layout.Series, font: str, width: float) -> Drawing:
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = _nice(top)
     chart.valueAxis.valueStep = chart.valueAxis.valueMax / 5
-    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontName = setter.font
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = lambda v: f"{int(v):,}"
     chart.valueAxis.gridStrokeColor = RULE
     chart.valueAxis.gridStrokeWidth = 0.25
     chart.valueAxis.visibleGrid = True
-    chart.categoryAxis.categoryNames = list(series.labels)
+    chart.categoryAxis.categoryNames = labels.split("\n") if series.labels else []
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.angle = 0
@@ -254,11 +312,12 @@ def _chart(series: layout.Series, font: str, width: float) -> Drawing:
     legend = Legend()
     legend.x, legend.y = width - 10 - 60 * len(series.lines), height - 6
     legend.alignment = "right"
-    legend.fontName, legend.fontSize = font, 8
+    legend.fontName, legend.fontSize = legend_font, 8
     legend.columnMaximum = 1
     legend.deltax = 60
     legend.colorNamePairs = [
-        (SERIES[i % len(SERIES)], name) for i, (name, _) in enumerate(series.lines)
+        (SERIES[i % len(SERIES)], name)
+        for i, name in enumerate(legend_names.split("\n") if names else [])
     ]
     drawing.add(legend)
     return drawing
@@ -275,12 +334,15 @@ def _nice(top: int) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
-def _canvas_class(report: MonthlyReport, font: str) -> type[Canvas]:
+def _canvas_class(report: MonthlyReport, setter: TextSetter) -> type[Canvas]:
     """A canvas that draws the running header and "page n of m" once the count is known."""
+    font = setter.font
     header_left = "来去 · 流动人口居住登记月报"
     header_right = f"{report.jurisdiction_name}（{report.jurisdiction}）　{report.month}"
     footer_left = f"生成时间：{_stamp(report)}"
     footer_right = "内部资料　不含个人身份号码"
+    for text in (header_left, header_right, footer_left, footer_right):
+        setter.runs(text, "页眉页脚")  # characters lacking are known before the story's note
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -308,14 +370,15 @@ def _canvas_class(report: MonthlyReport, font: str) -> type[Canvas]:
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             top = height - MARGIN + 2 * mm
-            self.drawString(MARGIN, top, header_left)
-            self.drawRightString(width - MARGIN, top, header_right)
+            setter.draw(self, MARGIN, top, header_left, "页眉页脚", 8)
+            setter.draw(self, width - MARGIN, top, header_right, "页眉页脚", 8, "right")
             self.line(MARGIN, top - 2 * mm, width - MARGIN, top - 2 * mm)
             bottom = MARGIN - 2 * mm
             self.line(MARGIN, bottom + 4 * mm, width - MARGIN, bottom + 4 * mm)
-            self.drawString(MARGIN, bottom, footer_left)
-            self.drawCentredString(width / 2, bottom, f"第 {number} 页 / 共 {total} 页")
-            self.drawRightString(width - MARGIN, bottom, footer_right)
+            setter.draw(self, MARGIN, bottom, footer_left, "页眉页脚", 8)
+            page = f"第 {number} 页 / 共 {total} 页"
+            setter.draw(self, width / 2, bottom, page, "页眉页脚", 8, "centre")
+            setter.draw(self, width - MARGIN, bottom, footer_right, "页眉页脚", 8, "right")
             self.restoreState()
 
     return NumberedCanvas

@@ -84,5 +84,7 @@ def log_config(level: str = "info") -> dict[str, Any]:
                 "level": level.upper(),
                 "propagate": False,
             },
+            # The PDFs' warnings (a character no font could draw: reports.fonts.setter).
+            "reports": {"handlers": ["default"], "level": "WARNING", "propagate": False},
         },
     }

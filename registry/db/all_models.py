@@ -3,6 +3,7 @@
 from registry.db import (
     access_models,  # noqa: F401
     credential_models,  # noqa: F401
+    key_models,  # noqa: F401
     models,  # noqa: F401
     reference_models,  # noqa: F401
     retention_models,  # noqa: F401

@@ -59,3 +59,16 @@ class Base(DeclarativeBase):
 
 class HasId:
     id: Mapped[uuid_pk]
+
+
+class HasCoLocatedId:
+    """A row id that is unique by construction (UUIDv4) but not the table's primary key.
+
+    Distributed tables (``registry.db.distribution``) have a primary key that starts with
+    their distribution column, e.g. ``(person_id, id)``; the ORM still identifies a row by
+    ``id`` alone (``session.get(Model, id)``), and a plain index keeps ``id`` look-ups fast.
+    Each such model declares ``PrimaryKeyConstraint(<distribution column>, "id")``.
+    """
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4, index=True)
+    __mapper_args__: ClassVar[dict[str, Any]] = {"primary_key": ["id"]}

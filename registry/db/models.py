@@ -22,16 +22,18 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db.base import Base, HasId, UTCDateTime
+from registry.db.base import Base, HasCoLocatedId, HasId, UTCDateTime
 
 
 class Jurisdiction(Base):
@@ -52,7 +54,8 @@ class Person(HasId, Base):
 
     __tablename__ = "persons"
 
-    id_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # Unique through ``natural_keys`` (kept by triggers): a Citus-ready home for the key.
+    id_key: Mapped[str] = mapped_column(String(64), index=True)
     doc_type: Mapped[str] = mapped_column(String(24))
     number: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -71,11 +74,14 @@ class Person(HasId, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Document(HasId, Base):
+class Document(HasCoLocatedId, Base):
     """An identity document of a person, with how it was last captured."""
 
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_person_number", "person_id", "doc_type", "number"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("person_id", "id"),
+        Index("ix_documents_person_number", "person_id", "doc_type", "number"),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
     doc_type: Mapped[str] = mapped_column(String(24))
@@ -122,10 +128,11 @@ class Room(HasId, Base):
     beds: Mapped[int | None] = mapped_column(Integer)
 
 
-class House(HasId, Base):
+class House(HasCoLocatedId, Base):
     """A house with its standard address, landlord, use and declared capacity."""
 
     __tablename__ = "houses"
+    __table_args__ = (PrimaryKeyConstraint("jurisdiction_code", "id"),)
 
     jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"), index=True)
     address: Mapped[str] = mapped_column(String(300))
@@ -158,11 +165,15 @@ class Employer(HasId, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Stay(HasId, Base):
+class Stay(HasCoLocatedId, Base):
     """A hotel guest's stay: [checked_in_at, checked_out_at) at a venue and room."""
 
     __tablename__ = "stays"
     __table_args__ = (
+        PrimaryKeyConstraint("person_id", "id"),
+        ForeignKeyConstraint(
+            ["person_id", "document_id"], ["documents.person_id", "documents.id"]
+        ),
         Index("ix_stays_person_open", "person_id", "checked_out_at"),
         Index("ix_stays_venue_open", "venue_id", "checked_out_at"),
     )
@@ -176,24 +187,30 @@ class Stay(HasId, Base):
     expected_checkout: Mapped[date | None] = mapped_column(Date)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capture: Mapped[str] = mapped_column(String(8))  # chip / manual
-    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    document_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     registered_by: Mapped[str] = mapped_column(String(64))
     terminal: Mapped[str | None] = mapped_column(String(64))
     report_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Residence(HasId, Base):
+class Residence(HasCoLocatedId, Base):
     """A person living in a house over [valid_from, valid_to) days."""
 
     __tablename__ = "residences"
     __table_args__ = (
+        PrimaryKeyConstraint("jurisdiction_code", "id"),
+        ForeignKeyConstraint(
+            ["jurisdiction_code", "house_id"],
+            ["houses.jurisdiction_code", "houses.id"],
+            onupdate="CASCADE",
+        ),
         Index("ix_residences_person", "person_id", "valid_to"),
         Index("ix_residences_house", "house_id", "valid_to"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    house_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("houses.id"))
+    house_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     jurisdiction_code: Mapped[str] = mapped_column(String(32), index=True)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
@@ -210,11 +227,12 @@ class Residence(HasId, Base):
     departure_deadline: Mapped[date | None] = mapped_column(Date)
 
 
-class Employment(HasId, Base):
+class Employment(HasCoLocatedId, Base):
     """A person working for an employer over [valid_from, valid_to) days."""
 
     __tablename__ = "employments"
     __table_args__ = (
+        PrimaryKeyConstraint("jurisdiction_code", "id"),
         Index("ix_employments_person", "person_id", "valid_to"),
         Index("ix_employments_employer", "employer_id", "valid_to"),
     )
@@ -230,11 +248,14 @@ class Employment(HasId, Base):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Finding(HasId, Base):
+class Finding(HasCoLocatedId, Base):
     """A mismatch or overdue item of the three matchings, open until resolved."""
 
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_key_open", "key", "resolved_at"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("jurisdiction_code", "id"),
+        Index("ix_findings_key_open", "key", "resolved_at"),
+    )
 
     code: Mapped[str] = mapped_column(String(32), index=True)
     severity: Mapped[str] = mapped_column(String(8))

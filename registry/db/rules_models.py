@@ -11,10 +11,20 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db.base import Base, HasId, UTCDateTime
+from registry.db.base import Base, HasCoLocatedId, HasId, UTCDateTime
 
 
 class RuleRow(HasId, Base):
@@ -35,11 +45,14 @@ class RuleRow(HasId, Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
 
-class Study(HasId, Base):
+class Study(HasCoLocatedId, Base):
     """A person studying at a school over [valid_from, valid_to) days (连续就读)."""
 
     __tablename__ = "studies"
-    __table_args__ = (Index("ix_studies_person", "person_id", "valid_to"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("person_id", "id"),
+        Index("ix_studies_person", "person_id", "valid_to"),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     jurisdiction_code: Mapped[str] = mapped_column(String(32), index=True)
@@ -50,7 +63,7 @@ class Study(HasId, Base):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Permit(HasId, Base):
+class Permit(HasCoLocatedId, Base):
     """A residence permit (居住证) issued by the registry, with its endorsement cycle.
 
     ``years_from`` is where the count of residence years starts (the issue day, or the day of a
@@ -59,9 +72,13 @@ class Permit(HasId, Base):
     """
 
     __tablename__ = "permits"
-    __table_args__ = (Index("ix_permits_person", "person_id", "revoked_on"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("person_id", "id"),
+        Index("ix_permits_person", "person_id", "revoked_on"),
+    )
 
-    number: Mapped[str] = mapped_column(String(40), unique=True)
+    # Unique through ``natural_keys`` (kept by triggers), as persons' ``id_key``.
+    number: Mapped[str] = mapped_column(String(40), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     city_code: Mapped[str] = mapped_column(String(32))
     jurisdiction_code: Mapped[str] = mapped_column(String(32), index=True)
@@ -75,13 +92,17 @@ class Permit(HasId, Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Endorsement(HasId, Base):
+class Endorsement(HasCoLocatedId, Base):
     """One annual endorsement (签注); a late one records the suspension it ends. Never updated."""
 
     __tablename__ = "permit_endorsements"
-    __table_args__ = (Index("ix_permit_endorsements_permit", "permit_id", "endorsed_on"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("person_id", "id"),
+        ForeignKeyConstraint(["person_id", "permit_id"], ["permits.person_id", "permits.id"]),
+        Index("ix_permit_endorsements_permit", "permit_id", "endorsed_on"),
+    )
 
-    permit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("permits.id"))
+    permit_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     jurisdiction_code: Mapped[str] = mapped_column(String(32))
     endorsed_on: Mapped[date] = mapped_column(Date)

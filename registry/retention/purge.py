@@ -39,7 +39,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from registry.context import Context
@@ -79,8 +79,9 @@ def purge(
         return placeholder.get(pid, pid)
 
     if result.due_stays:
-        session.execute(
-            update(Stay),
+        _update_by_id(
+            session,
+            Stay,
             [
                 {
                     "id": sid,
@@ -93,8 +94,9 @@ def purge(
             ],
         )
     if result.due_residences:
-        session.execute(
-            update(Residence),
+        _update_by_id(
+            session,
+            Residence,
             [
                 {"id": rid, "person_id": target(pid), "document_id": None, "end_reason": None}
                 for rid, pid in result.due_residences.items()
@@ -120,6 +122,25 @@ def purge(
     )
     session.flush()
     return result
+
+
+def _update_by_id(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Update rows found by ``id`` alone, their distribution column included.
+
+    The ORM's bulk UPDATE finds rows by the table's primary key, which for distributed tables
+    is ``(person_id, id)`` (``registry.db.distribution``): a stay moved to an anonymous
+    placeholder changes that very column. (On Citus, such a move is a delete and insert.)
+    """
+    table = model.__table__
+    columns = [c for c in rows[0] if c != "id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({c: bindparam(f"new_{c}") for c in columns})
+    )
+    session.execute(
+        statement, [{"row_id": r["id"], **{f"new_{c}": r[c] for c in columns}} for r in rows]
+    )
 
 
 def _anonymous(new_id: uuid.UUID, person: Person, now: Any) -> Person:

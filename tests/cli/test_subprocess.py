@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -87,8 +88,11 @@ def test_desk_day_in_real_processes(env: dict[str, str]) -> None:
 def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    no_fonts = tmp_path / "no-fonts"  # no Debian font package either: only pip install ran
+    no_fonts.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAIQU_")}
-    env.update(HOME=str(home), PYTHONPATH=str(ROOT), CWD=str(tmp_path))
+    env.update(HOME=str(home), PYTHONPATH=str(ROOT), CWD=str(tmp_path),
+               LAIQU_FONT_DIRS=str(no_fonts))
     started = time.monotonic()
     done = laiqu("demo", "--out", str(tmp_path / "demo"), "--json", env=env)
     assert time.monotonic() - started < 120
@@ -107,4 +111,14 @@ def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "laiqu.sqlite").exists()
     if data["report"]:
         assert Path(data["report"]).read_bytes().startswith(b"%PDF")
+        if shutil.which("pdffonts"):  # the shipped font, embedded; no STSong-Light, no warning
+            fonts = subprocess.run(["pdffonts", data["report"]], capture_output=True,
+                                   text=True, check=True).stdout.splitlines()[2:]
+            assert fonts and all(
+                " yes yes " in line and "WenQuanYiMicroHeiGB2312Subset" in line for line in fonts
+            ), fonts
+            text = subprocess.run(["pdftotext", data["report"], "-"], capture_output=True,
+                                  text=True, check=True).stdout
+            assert "流动人口居住登记月报" in "".join(text.split())
+        assert "Warning" not in done.stderr and "警告" not in done.stderr, done.stderr
     assert not re.search(r"\d{17}[\dX]", done.stdout + done.stderr)  # every number masked

@@ -182,14 +182,15 @@ def test_permits(own_town: sessionmaker[Session], ctx: Context) -> None:
         dict(issued_on=date(2025, 5, 3), years_from=date(2025, 5, 3), due_on=date(2026, 5, 3)),
     ]
     with own_town.begin() as s:
-        ids = []
+        ids, holders = [], []
         for row in rows:
             ids.append(uuid.uuid4())
+            holders.append(uuid.uuid4())
             s.execute(
                 insert(Permit).values(
                     id=ids[-1],
                     number=f"P{len(ids)}",
-                    person_id=uuid.uuid4(),
+                    person_id=holders[-1],
                     city_code=CITY,
                     jurisdiction_code=G1,
                     document_id=uuid.uuid4(),
@@ -203,7 +204,7 @@ def test_permits(own_town: sessionmaker[Session], ctx: Context) -> None:
             insert(Endorsement).values(
                 id=uuid.uuid4(),
                 permit_id=ids[0],
-                person_id=uuid.uuid4(),
+                person_id=holders[0],  # an endorsement is the permit holder's
                 jurisdiction_code=G1,
                 endorsed_on=date(2026, 5, 20),
                 anniversary=date(2026, 6, 1),

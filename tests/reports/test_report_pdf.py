@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.report import report as report_group
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
-from reports import fonts
 from reports.content import build_monthly
 from reports.figures import NO_DATA, MonthlyReport
 from reports.layout import Section, Table
@@ -150,23 +149,6 @@ def test_month_without_data_says_so(town: sessionmaker[Session], tmp_path: Path)
     out = tmp_path / "empty.pdf"
     render(empty, out)
     assert NO_DATA in pdf_text(out)
-
-
-def test_font_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
-    fonts._resolve.cache_clear()
-    try:
-        monkeypatch.setenv(fonts.ENV_FONT, "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc#0")
-        assert fonts.cjk_font().source.endswith("wqy-microhei.ttc#0")
-        monkeypatch.setenv(fonts.ENV_FONT, "/nonexistent/font.ttf")
-        with pytest.raises(fonts.FontError, match="no such font file"):
-            fonts.cjk_font()
-        monkeypatch.delenv(fonts.ENV_FONT)
-        monkeypatch.setattr(fonts, "CANDIDATES", ())
-        with pytest.warns(fonts.FontWarning, match="not embedded"):
-            font = fonts.cjk_font()
-        assert (font.name, font.embedded) == ("STSong-Light", False)
-    finally:
-        fonts._resolve.cache_clear()
 
 
 def test_cli_monthly(town: sessionmaker[Session], tmp_path: Path) -> None:
