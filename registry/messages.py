@@ -79,51 +79,55 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "请用 --note 说明问题是如何处理的",
         ),
         (
-            "^PC-EXPIRED resolves by itself",
+            "^finding PC-EXPIRED resolves by itself",
             "PC-EXPIRED 不能手工销号：刷读有效证件（本证或新证）后自动消除",
         ),
         (
-            "^PC-DISAGREE resolves by itself",
+            "^finding PC-DISAGREE resolves by itself",
             "PC-DISAGREE 不能手工销号：用 laiqu person correct 更正人员信息"
             "（可加 --from-card 采用读卡信息）后自动消除",
         ),
         (
-            "^PC-MANUAL resolves by itself",
+            "^finding PC-MANUAL resolves by itself",
             "PC-MANUAL 不能手工销号：在前台刷读证件后自动消除",
         ),
         (
-            "^PC-TWO-PLACES resolves by itself",
+            "^finding PC-TWO-PLACES resolves by itself",
             "PC-TWO-PLACES 不能手工销号：办理一处的退房或迁出后自动消除",
         ),
         (
-            "^PH-NO-HOUSE resolves by itself",
+            "^finding PH-NO-HOUSE resolves by itself",
             "PH-NO-HOUSE 不能手工销号：登记居住（laiqu movein）后自动消除",
         ),
         (
-            "^PH-OVER-CAPACITY resolves by itself",
+            "^finding PH-OVER-CAPACITY resolves by itself",
             "PH-OVER-CAPACITY 不能手工销号：更正核定人数或为已离开的人办理迁出后自动消除",
         ),
         (
-            "^PH-UNFILED resolves by itself",
+            "^finding PH-UNFILED resolves by itself",
             "PH-UNFILED 不能手工销号：办理房屋备案、登记房东、签订保证书"
             "（laiqu house update）后自动消除",
         ),
         (
-            "^PH-OVERDUE-DEPARTURE resolves by itself",
+            "^finding PH-OVERDUE-DEPARTURE resolves by itself",
             "PH-OVERDUE-DEPARTURE 不能手工销号：办理迁出，"
             "或用 laiqu overdue cancel|extend 注销或延期后自动消除",
         ),
         (
-            "^PJ-UNKNOWN-EMPLOYER resolves by itself",
+            "^finding PJ-UNKNOWN-EMPLOYER resolves by itself",
             "PJ-UNKNOWN-EMPLOYER 不能手工销号：登记该单位（laiqu employer add）后自动消除",
         ),
         (
-            "^PJ-NO-RESIDENCE resolves by itself",
+            "^finding PJ-NO-RESIDENCE resolves by itself",
             "PJ-NO-RESIDENCE 不能手工销号：登记居住（laiqu movein）后自动消除",
         ),
         (
-            "^PJ-HEADCOUNT resolves by itself",
+            "^finding PJ-HEADCOUNT resolves by itself",
             "PJ-HEADCOUNT 不能手工销号：更正申报人数或就业登记后自动消除",
+        ),
+        (
+            r"^finding (\S+) resolves by itself",
+            "{0} 不能手工销号：情况消除后自动关闭",
         ),
         # The core's access refusals (registry/access.py); the lead says 超出权限.
         (r"^out of scope \[venue\]: \S+ (\S+)", "{0} 无权使用此场所（已记入审计日志）"),

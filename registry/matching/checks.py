@@ -261,7 +261,8 @@ def acknowledge(session: Session, ctx: Context, finding_id: uuid.UUID, note: str
     if finding.resolved_at is not None:
         raise Refused("this finding is already resolved")
     if finding.code not in FACT_CODES:
-        raise Refused(f"{finding.code} resolves by itself once corrected: {_HOW[finding.code]}")
+        how = _HOW.get(finding.code, "")
+        raise Refused(f"finding {finding.code} resolves by itself once corrected: {how}")
     if not note.strip():
         raise Refused("say how the finding was handled")
     finding.resolved_at, finding.resolution = ctx.now(), note.strip()[:200]
