@@ -67,18 +67,6 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "--phone 或 --from-card",
         ),
         (
-            "^no such finding",
-            "没有这个问题记录",
-        ),
-        (
-            "^this finding is already resolved",
-            "这个问题已经处理过了",
-        ),
-        (
-            "^say how the finding was handled",
-            "请用 --note 说明问题是如何处理的",
-        ),
-        (
             "^finding PC-EXPIRED resolves by itself",
             "PC-EXPIRED 不能手工销号：刷读有效证件（本证或新证）后自动消除",
         ),
