@@ -45,6 +45,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.findings:check",
         "运行人证、人房、人岗比对，按问题代码和辖区列出未处理的问题。",
     ),
+    "finding": (
+        "cli.finding:finding",
+        "比对问题：列出、查看，处理后销号（逾期申报 PH-LATE 等事实类问题）。",
+    ),
+    "guests": (
+        "cli.guests:guests",
+        "在住旅客：一家旅馆或一个辖区内各旅馆现在在住的旅客，以及今天入住、今天退房的旅客。",
+    ),
     "import": (
         "cli.transfer:import_group",
         "从 CSV 批量导入人员、房屋、单位（UTF-8 或 GBK/GB18030 编码）。",

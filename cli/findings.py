@@ -10,6 +10,7 @@ from cli.app import App
 from cli.output import cell, emit, finding_data, joined, json_option, note, table
 from registry.db.models import Person
 from registry.identity.ids import mask
+from registry.lookup.refs import short
 from registry.matching import checks, worklist
 
 CODE_HELP = "、".join(checks.CODES)
@@ -27,13 +28,21 @@ CODE_HELP = "、".join(checks.CODES)
 @json_option
 @click.pass_obj
 def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -> None:
-    """运行人证、人房、人岗比对，按问题代码和辖区列出未处理的问题。"""
+    """运行人证、人房、人岗比对，按问题代码和辖区列出未处理的问题。
+
+    每个问题列出所涉人员和地点（房屋地址、单位名称、旅馆和房间）；问题编号用于
+    laiqu finding show|ack，人员编号用于 laiqu person show。比对记入审计日志。
+    """
     sessions = app.sessions
     note("正在比对…")
     with sessions.begin() as session:
         work = worklist.run_check(session, app.ctx, code, finding_code)
         opened = work.opened
-        rows = [{**finding_data(f), "person": _who(person)} for f, person in work.findings]
+        rows = [
+            {**finding_data(f), "person": _who(person), "place": work.places.get(f.id)}
+            for f, person in work.findings
+        ]
+        refs = {f.id: short(person.id) if person else "" for f, person in work.findings}
     counts = Counter((r["code"], r["jurisdiction"]) for r in rows)
     summary = [{"code": c, "jurisdiction": j, "count": n} for (c, j), n in sorted(counts.items())]
     data = {"opened": len(opened), "count": len(rows), "summary": summary, "findings": rows}
@@ -52,12 +61,15 @@ def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -
             if summary
             else "",
             table(
-                ["代码", "辖区", "人员", "说明", "发现时间"],
+                ["编号", "代码", "辖区", "人员", "人员编号", "地点", "说明", "发现时间"],
                 [
                     [
+                        short(r["id"]),
                         r["code"],
                         r["jurisdiction"],
-                        r["person"] or r["subject_kind"],
+                        r["person"],
+                        refs[r["id"]],
+                        r["place"],
                         r["detail"],
                         cell(r["found_at"]),
                     ]

@@ -10,7 +10,15 @@ import click
 from cli.app import App
 from cli.corrections import WithActions
 from cli.output import CAPTURES, emit, finding_data, findings_text, joined, json_option, person_data
-from cli.params import DAY, identity_from, identity_options, pop_identity
+from cli.params import (
+    DAY,
+    PERSON,
+    PERSON_HELP,
+    identity_from,
+    identity_options,
+    person_of,
+    pop_identity,
+)
 from registry.identity.ids import mask
 from registry.movements import employment, residences
 
@@ -57,9 +65,9 @@ def movein(
 ) -> None:
     """租客迁入（居住登记）：--reader 刷卡，或 --id/--name 手工录入。
 
-    逾期申报、超过核定人数、未备案等问题会立即显示。
+    已登记的人员只需 --id（沿用登记的姓名）。逾期申报、超过核定人数、未备案等问题会立即显示。
     """
-    identity = identity_from(pop_identity(options))
+    identity = identity_from(pop_identity(options), registered_name=True)
     with app.sessions.begin() as session:
         done = residences.move_in(
             session,
@@ -97,7 +105,7 @@ def movein(
 
 @click.command("moveout")
 @click.option("--house", required=True, metavar="H", help="房屋编号或门牌编码。")
-@click.option("--id", "number", required=True, metavar="IDNO", help="迁出人的证件号码。")
+@click.option("--id", "number", required=True, type=PERSON, help=f"迁出人。{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="迁出日期 YYYY-MM-DD（默认今天）。")
 @click.option("--reason", help="迁出原因。")
 @json_option
@@ -107,7 +115,9 @@ def moveout(
 ) -> None:
     """租客迁出（注销居住登记，走有核销）。"""
     with app.sessions.begin() as session:
-        done = residences.move_out(session, app.ctx, house, number, on=day, reason=reason)
+        who = person_of(session, app.ctx, number)
+        number = who.number
+        done = residences.move_out(session, app.ctx, house, str(who.id), on=day, reason=reason)
         data = {
             "house": {"id": done.house.id, "address": done.house.address},
             "residence_id": done.residence.id,
@@ -176,7 +186,7 @@ def job_start(
 
 @job.command("end")
 @click.option("--employer", required=True, metavar="E", help="单位编号、统一社会信用代码或名称。")
-@click.option("--id", "number", required=True, metavar="IDNO", help="从业人员证件号码。")
+@click.option("--id", "number", required=True, type=PERSON, help=f"从业人员。{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="离职日期 YYYY-MM-DD（默认今天）。")
 @click.option("--reason", help="离职原因。")
 @json_option
@@ -186,7 +196,8 @@ def job_end(
 ) -> None:
     """登记一人从某单位离职。"""
     with app.sessions.begin() as session:
-        done = employment.end_job(session, app.ctx, employer, number, on=day, reason=reason)
+        who = str(person_of(session, app.ctx, number).id)
+        done = employment.end_job(session, app.ctx, employer, who, on=day, reason=reason)
         data = job_data(done)
     emit(
         as_json,

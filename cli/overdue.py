@@ -8,9 +8,10 @@ import click
 
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
-from cli.params import DAY
+from cli.params import DAY, PERSON, PERSON_HELP, person_of
 from cli.rules import chinese
 from registry.identity.ids import mask
+from registry.lookup.refs import short
 from registry.movements import overdue as use_cases
 
 
@@ -31,6 +32,7 @@ def overdue_list(app: App, code: str | None, as_json: bool) -> None:
             "residences": [
                 {
                     "residence_id": o.residence.id,
+                    "person_id": o.person.id,
                     "id_number": mask(o.person.number),
                     "name": o.person.name,
                     "house": {"id": o.house.id, "address": o.house.address},
@@ -44,9 +46,10 @@ def overdue_list(app: App, code: str | None, as_json: bool) -> None:
         }
     text = (
         table(
-            ["证件号码", "姓名", "房屋", "迁入日期", "计划居住至", "超期天数"],
+            ["编号", "证件号码", "姓名", "房屋", "迁入日期", "计划居住至", "超期天数"],
             [
                 [
+                    short(d["person_id"]),
                     d["id_number"],
                     d["name"],
                     d["house"]["address"],
@@ -64,18 +67,20 @@ def overdue_list(app: App, code: str | None, as_json: bool) -> None:
 
 
 @overdue.command("cancel")
-@click.option("--id", "number", required=True, metavar="IDNO", help="居住人的证件号码。")
+@click.option("--id", "ref", required=True, type=PERSON, help=f"居住人。{PERSON_HELP}")
 @click.option("--house", metavar="H", help="房屋编号或门牌编码（此人有多处居住登记时必填）。")
 @click.option("--reason", required=True, help="注销原因（如：已搬离，房东确认）。")
 @click.option("--on", "day", type=DAY, help="实际离开日期（默认今天）。")
 @json_option
 @click.pass_obj
 def cancel(
-    app: App, number: str, house: str | None, reason: str, day: date | None, as_json: bool
+    app: App, ref: str, house: str | None, reason: str, day: date | None, as_json: bool
 ) -> None:
     """注销超期的居住登记：写明原因和实际离开日期。"""
     with chinese(), app.sessions.begin() as session:
-        done = use_cases.cancel(session, app.ctx, number, reason=reason, on=day, house=house)
+        who = person_of(session, app.ctx, ref)
+        number = who.number
+        done = use_cases.cancel(session, app.ctx, str(who.id), reason=reason, on=day, house=house)
         data = {
             "residence_id": done.record.id,
             "id_number": mask(number),
@@ -95,18 +100,22 @@ def cancel(
 
 
 @overdue.command("extend")
-@click.option("--id", "number", required=True, metavar="IDNO", help="居住人的证件号码。")
+@click.option("--id", "ref", required=True, type=PERSON, help=f"居住人。{PERSON_HELP}")
 @click.option("--house", metavar="H", help="房屋编号或门牌编码（此人有多处居住登记时必填）。")
 @click.option("--until", type=DAY, required=True, help="新的计划居住期限 YYYY-MM-DD。")
 @click.option("--reason", help="延期原因（如：续租）。")
 @json_option
 @click.pass_obj
 def extend(
-    app: App, number: str, house: str | None, until: date, reason: str | None, as_json: bool
+    app: App, ref: str, house: str | None, until: date, reason: str | None, as_json: bool
 ) -> None:
     """延长居住登记的计划居住期限（如续租）。"""
     with chinese(), app.sessions.begin() as session:
-        done = use_cases.extend(session, app.ctx, number, until=until, reason=reason, house=house)
+        who = person_of(session, app.ctx, ref)
+        number = who.number
+        done = use_cases.extend(
+            session, app.ctx, str(who.id), until=until, reason=reason, house=house
+        )
         data = {
             "residence_id": done.record.id,
             "id_number": mask(number),

@@ -20,6 +20,12 @@ from registry.identity.ids import DocType
 if TYPE_CHECKING:
     from registry.people.registration import TypedIdentity
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from registry.context import Context
+    from registry.db.models import Person
+
 
 class DayType(click.ParamType):
     """A day as ``YYYY-MM-DD``."""
@@ -146,15 +152,17 @@ def pop_identity(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {key: kwargs.pop(key) for key in IDENTITY_KEYS}
 
 
-def typed_identity(options: dict[str, Any]) -> TypedIdentity:
-    if not options.get("name"):
+def typed_identity(options: dict[str, Any], *, registered_name: bool = False) -> TypedIdentity:
+    """The typed identity of the options; ``registered_name``: ``--name`` may be left out for
+    a person registered already (the registry's name is used)."""
+    if not options.get("name") and not registered_name:
         raise click.UsageError("手工录入需要同时给出 --id 和 --name（或改用 --reader 刷卡）。")
     gender = options.get("gender")
     from registry.people.registration import TypedIdentity  # 30 ms: only where typed
 
     return TypedIdentity(
         number=options["number"],
-        name=options["name"],
+        name=options.get("name") or "",
         doc_type=options.get("doc_type"),
         gender=GENDER_CHOICES[gender] if gender else None,
         birth_date=options.get("birth_date"),
@@ -166,14 +174,17 @@ def typed_identity(options: dict[str, Any]) -> TypedIdentity:
     )
 
 
-def identity_from(options: dict[str, Any]) -> TypedIdentity | CardRead:
-    """The identity the options name: a card swiped on ``--reader`` or the typed one."""
+def identity_from(
+    options: dict[str, Any], *, registered_name: bool = False
+) -> TypedIdentity | CardRead:
+    """The identity the options name: a card swiped on ``--reader`` or the typed one
+    (``registered_name``: see ``typed_identity``)."""
     if bool(options.get("reader_url")) == bool(options.get("number")):
         raise click.UsageError(
             "请给出 --reader URL（刷卡）或 --id IDNO --name 姓名（手工录入）之一。"
         )
     if options.get("number"):
-        return typed_identity(options)
+        return typed_identity(options, registered_name=registered_name)
     with reader_at(options["reader_url"]) as reader:
         return swipe(reader, options["timeout"])
 
@@ -216,3 +227,41 @@ def swipe(reader: CardReader, timeout: float, prompt: str = "请刷身份证…"
     return card
 
 HOTEL_HELP = "旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。"
+
+
+# --- a person (or a finding) named from a list row -------------------------------------------
+
+PERSON_HELP = (
+    "人员：完整证件号码、人员编号（列表中的 8 位编号或 --json 的 id），"
+    "或证件号码末 4 位以上（本辖区内唯一时）。"
+)
+
+
+class PersonRefType(click.ParamType):
+    """What names a person on the command line: a full document number, the person's id or an
+    id prefix of 8 or more characters, or unique last digits (``registry.lookup.refs``).
+
+    Only the form is checked here; ``person_of`` resolves it inside the command's transaction,
+    within the caller's scope (several matches: a ``错误：`` line listing them to choose from).
+    """
+
+    name = "REF"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not text:
+            self.fail("人员不能为空：请给出证件号码、编号或证件号码末几位", param, ctx)
+        if len(text) > 64 or any(ch.isspace() or not ch.isprintable() for ch in text):
+            self.fail("不是证件号码、人员编号或证件号码末几位", param, ctx)
+        return text
+
+
+PERSON = PersonRefType()
+
+
+def person_of(session: Session, ctx: Context, ref: str) -> Person:
+    """The person ``ref`` names, within the caller's scope (``registry.lookup.refs``); the
+    core's use cases take ``str(person.id)`` where they take a document number."""
+    from registry.lookup.refs import resolve_person
+
+    return resolve_person(session, ctx, ref)

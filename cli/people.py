@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from cli import correct
 from cli.app import App
 from cli.output import (
     CAPTURES,
@@ -23,11 +24,12 @@ from cli.output import (
     record,
     table,
 )
-from cli.params import DAY, identity_from, identity_options, pop_identity
-from registry.db.models import Document
+from cli.params import DAY, PERSON, identity_from, identity_options, person_of, pop_identity
+from registry.db.models import Document, Person, Venue
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import DocType, mask
-from registry.lookup import persons, records
+from registry.lookup import persons, places, records
+from registry.lookup.refs import short
 from registry.messages import phrase
 from registry.places.jurisdictions import city_code
 
@@ -74,23 +76,25 @@ def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> Non
 
 
 @person.command("show")
-@click.argument("number", metavar="IDNO")
+@click.argument("ref", type=PERSON)
 @click.option(
     "--reveal", is_flag=True, help="显示完整证件号码、电话和户籍地址（须 --reason，记入审计日志）。"
 )
 @click.option("--reason", metavar="TEXT", help="查看完整信息的理由（如案件编号、核查事由）。")
 @json_option
 @click.pass_obj
-def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json: bool) -> None:
+def person_show(app: App, ref: str, reveal: bool, reason: str | None, as_json: bool) -> None:
     """查看一个人的登记信息；证件号码、电话、地址默认脱敏，--reveal --reason 显示完整信息。
 
-    每次查看都记入审计日志（谁、何时、哪台终端、理由）。
+    REF：完整证件号码、人员编号（列表中的 8 位编号或完整编号），或证件号码末 4 位以上
+    （在本人权限范围内唯一时）。每次查看都记入审计日志（谁、何时、哪台终端、理由）。
     """
     if reveal and not (reason and reason.strip()):
         raise click.UsageError("--reveal 必须同时用 --reason 说明理由")
     if reason and not reveal:
         raise click.UsageError("--reason 只和 --reveal 一起使用")
     with app.sessions.begin() as session:
+        number = str(person_of(session, app.ctx, ref).id)
         file = persons.person_file(session, app.ctx, number, reveal_reason=reason)
         found, documents, current, open_findings = (
             file.person,
@@ -111,6 +115,7 @@ def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json
         lambda: joined(
             record(
                 [
+                    ("编号", short(found.id)),
                     ("姓名", found.name),
                     ("证件类型", DocType(found.doc_type).label),
                     ("证件号码", shown_number),
@@ -148,13 +153,17 @@ def person_show(app: App, number: str, reveal: bool, reason: str | None, as_json
 
 
 @person.command("history")
-@click.argument("number", metavar="IDNO")
+@click.argument("ref", type=PERSON)
 @click.option("--on", "day", type=DAY, help="只看这一天住在哪里（YYYY-MM-DD）。")
 @json_option
 @click.pass_obj
-def person_history(app: App, number: str, day: date | None, as_json: bool) -> None:
-    """一个人的住宿、居住、就业轨迹（按时间先后）；--on 查某天住在哪里。"""
+def person_history(app: App, ref: str, day: date | None, as_json: bool) -> None:
+    """一个人的住宿、居住、就业轨迹（按时间先后）；--on 查某天住在哪里。
+
+    REF：完整证件号码、人员编号或证件号码末 4 位以上（见 person show）。
+    """
     with app.sessions.begin() as session:
+        number = str(person_of(session, app.ctx, ref).id)
         found, lines = records.read_history(session, app.ctx, number, day)
         data = {
             "person": person_data(found),
@@ -194,29 +203,112 @@ def person_history(app: App, number: str, day: date | None, as_json: bool) -> No
 @json_option
 @click.pass_obj
 def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
-    """查找人员：完整或部分证件号码、中文姓名、全拼、拼音首字母（如 zs 找张三）或电话。
+    """查找人员、房屋和场所：证件号码（完整、部分或末几位）、中文姓名、全拼、拼音首字母（如 zs
+    找张三）、电话，或地址、场所名称的一部分。
 
-    列表中的证件号码和电话已脱敏；完整信息用 laiqu person show IDNO 查看。
+    列表中的证件号码和电话已脱敏；每行的编号可直接用于 person show、person history、
+    house show 等命令。找到的房屋列出现住人员。
     """
     if not text.strip():
         raise click.BadParameter("查找内容不能为空", param_hint="TEXT")
     with app.sessions.begin() as session:
-        hits = persons.search_persons(session, app.ctx, text, limit)
-        rows = [{**person_data(p), "match": how} for p, how in hits]
-        found = [p for p, _ in hits]
+        found = persons.search_all(session, app.ctx, text, limit)
+        rows = [{**person_data(p), "match": how} for p, how in found.persons]
+        houses = [house_hit_data(h) for h in found.houses]
+        venues = [venue_hit_data(v) for v in found.venues]
     emit(
         as_json,
         {
             "query": persons.shown_query(text),
             "count": len(rows),
             "persons": rows,
+            "houses": houses,
+            "venues": venues,
         },
-        lambda: (
-            table(PERSON_HEADERS, [person_row(p) for p in found])
-            if found
-            else "没有找到匹配的人员。"
-        ),
+        lambda: search_text(found),
     )
+
+
+def search_text(found: persons.Found) -> str:
+    """Persons, then houses with their tenants, then venues; each row with its reference."""
+    from cli.places import KIND_NAMES as VENUE_KINDS
+
+    if not (found.persons or found.houses or found.venues):
+        return "没有找到匹配的人员、房屋或场所。"
+    parts = []
+    if found.persons:
+        parts.append(
+            table(
+                ["编号", *PERSON_HEADERS], [[short(p.id), *person_row(p)] for p, _ in found.persons]
+            )
+        )
+    if found.houses:
+        parts.append(
+            "房屋：\n"
+            + table(
+                ["编号", "地址", "辖区", "现住人员"],
+                [
+                    [
+                        short(h.house.id),
+                        h.house.address,
+                        h.house.jurisdiction_code,
+                        "、".join(who(t.person) for t in h.tenants) or "（无）",
+                    ]
+                    for h in found.houses
+                ],
+            )
+        )
+    if found.venues:
+        parts.append(
+            "场所：\n"
+            + table(
+                ["编号", "名称", "类型", "辖区", "地址"],
+                [
+                    [
+                        short(v.id),
+                        v.name,
+                        VENUE_KINDS.get(v.kind, v.kind),
+                        v.jurisdiction_code,
+                        v.address,
+                    ]
+                    for v in found.venues
+                ],
+            )
+        )
+    return joined(*parts)
+
+
+def who(p: Person) -> str:
+    """A person in a list cell: name, masked number and reference."""
+    return f"{p.name} {mask(p.number)} [{short(p.id)}]"
+
+
+def house_hit_data(hit: places.HouseHit) -> dict[str, Any]:
+    return {
+        "id": hit.house.id,
+        "address": hit.house.address,
+        "jurisdiction": hit.house.jurisdiction_code,
+        "match": hit.match,
+        "tenants": [
+            {
+                **person_data(t.person),
+                "residence_id": t.residence.id,
+                "from": t.residence.valid_from,
+                "relation": t.residence.relation,
+            }
+            for t in hit.tenants
+        ],
+    }
+
+
+def venue_hit_data(v: Venue) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "name": v.name,
+        "kind": v.kind,
+        "jurisdiction": v.jurisdiction_code,
+        "address": v.address,
+    }
 
 
 # --- plain data ----------------------------------------------------------------------------
@@ -250,4 +342,5 @@ def interval_data(interval: records.Interval) -> dict[str, Any]:
     }
 
 
+correct.register(person)
 COMMANDS = [person]

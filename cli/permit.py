@@ -12,13 +12,14 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, person_data, record, table
-from cli.params import DAY
+from cli.params import DAY, PERSON, PERSON_HELP, person_of
 from cli.rules import chinese
 from registry.identity.ids import mask
+from registry.lookup.refs import short
 from registry.movements import studies
 from registry.permits import eligibility, lifecycle
 
-ID_HELP = "持证人（申请人）的身份证号码。"
+ID_HELP = "持证人（申请人）。"
 
 
 def eligibility_data(check: eligibility.Eligibility) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def permit() -> None:
 
 
 @permit.command("eligible")
-@click.option("--id", "number", required=True, metavar="IDNO", help=ID_HELP)
+@click.option("--id", "number", required=True, type=PERSON, help=f"{ID_HELP}{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="按哪一天判断（默认今天）。")
 @click.option("--city", metavar="CODE", help="申领的城市（默认为现居住地所在城市）。")
 @json_option
@@ -106,6 +107,8 @@ def permit() -> None:
 def eligible(app: App, number: str, day: date | None, city: str | None, as_json: bool) -> None:
     """是否符合申领居住证的条件：逐项说明哪些满足、哪些不满足，以及自哪天起符合。"""
     with chinese(), app.sessions() as session:
+        who = person_of(session, app.ctx, number)
+        number = str(who.id)
         check = eligibility.eligibility(session, app.ctx, number, on=day, city=city)
         data = eligibility_data(check)
         lines = check.lines()
@@ -113,7 +116,7 @@ def eligible(app: App, number: str, day: date | None, city: str | None, as_json:
 
 
 @permit.command("issue")
-@click.option("--id", "number", required=True, metavar="IDNO", help=ID_HELP)
+@click.option("--id", "number", required=True, type=PERSON, help=f"{ID_HELP}{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="发证日期（默认今天）。")
 @click.option("--number", "permit_number", metavar="NO", help="居住证号码（默认自动生成）。")
 @click.option("--city", metavar="CODE", help="签发城市（默认为现居住地所在城市）。")
@@ -129,6 +132,8 @@ def issue(
 ) -> None:
     """签发居住证（同时登记为证件）；不符合条件时说明原因，不做任何更改。"""
     with chinese(), app.sessions.begin() as session:
+        who = person_of(session, app.ctx, number)
+        number = str(who.id)
         check = eligibility.eligibility(session, app.ctx, number, on=day, city=city)
         if not check.eligible:
             raise Refusal("不符合申领条件，未签发。\n" + "\n".join(check.lines()))
@@ -142,13 +147,15 @@ def issue(
 
 
 @permit.command("endorse")
-@click.option("--id", "number", required=True, metavar="IDNO", help=ID_HELP)
+@click.option("--id", "number", required=True, type=PERSON, help=f"{ID_HELP}{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="签注日期（默认今天）。")
 @json_option
 @click.pass_obj
 def endorse(app: App, number: str, day: date | None, as_json: bool) -> None:
     """年度签注：在每个周年日前一个月内办理；逾期签注恢复证件，居住年限自签注日重新计算。"""
     with chinese(), app.sessions.begin() as session:
+        who = person_of(session, app.ctx, number)
+        number = str(who.id)
         done = lifecycle.endorse(session, app.ctx, number, on=day)
         data = status_data(done.status)
         data["late"] = done.endorsement.late
@@ -163,13 +170,15 @@ def endorse(app: App, number: str, day: date | None, as_json: bool) -> None:
 
 
 @permit.command("show")
-@click.option("--id", "number", required=True, metavar="IDNO", help=ID_HELP)
+@click.option("--id", "number", required=True, type=PERSON, help=f"{ID_HELP}{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="按哪一天显示状态（默认今天）。")
 @json_option
 @click.pass_obj
 def show(app: App, number: str, day: date | None, as_json: bool) -> None:
     """显示居住证：状态、签注期、中止日期、连续居住年限和签注记录。"""
     with chinese(), app.sessions() as session:
+        who = person_of(session, app.ctx, number)
+        number = str(who.id)
         st = lifecycle.show(session, app.ctx, number, on=day)
         data = status_data(st)
         text = status_text(st)
@@ -180,9 +189,10 @@ def _list(rows: list[lifecycle.PermitStatus], empty: str) -> str:
     if not rows:
         return empty
     return table(
-        ["居住证号码", "姓名", "证件号码", "辖区", "周年日", "签注期", "状态"],
+        ["编号", "居住证号码", "姓名", "证件号码", "辖区", "周年日", "签注期", "状态"],
         [
             [
+                short(r.person.id),
                 r.permit.number,
                 r.person.name,
                 mask(r.person.number),
@@ -229,7 +239,7 @@ def study() -> None:
 
 
 @study.command("add")
-@click.option("--id", "number", required=True, metavar="IDNO", help="学生的身份证号码。")
+@click.option("--id", "number", required=True, type=PERSON, help=f"学生。{PERSON_HELP}")
 @click.option("--school", required=True, help="学校名称。")
 @click.option("--jurisdiction", "code", required=True, metavar="CODE", help="学校所在辖区。")
 @click.option("--from", "start", type=DAY, required=True, help="入学日期 YYYY-MM-DD。")
@@ -241,6 +251,8 @@ def study_add(
 ) -> None:
     """登记一条就读记录（依据学校出具的证明）。"""
     with chinese(), app.sessions.begin() as session:
+        who = person_of(session, app.ctx, number)
+        number = str(who.id)
         row = studies.record_study(session, app.ctx, number, school, code, start=start, end=end)
         data = {
             "id": row.id,
@@ -250,11 +262,11 @@ def study_add(
             "to": row.valid_to,
         }
     until = f" 至 {end}" if end else " 起"
-    emit(as_json, data, lambda: f"已登记就读：{mask(number)} 在{school}，{start}{until}")
+    emit(as_json, data, lambda: f"已登记就读：{mask(who.number)} 在{school}，{start}{until}")
 
 
 @study.command("end")
-@click.option("--id", "number", required=True, metavar="IDNO", help="学生的身份证号码。")
+@click.option("--id", "number", required=True, type=PERSON, help=f"学生。{PERSON_HELP}")
 @click.option("--school", required=True, help="学校名称。")
 @click.option("--on", "day", type=DAY, help="离校日期（默认今天）。")
 @json_option
@@ -262,6 +274,8 @@ def study_add(
 def study_end(app: App, number: str, school: str, day: date | None, as_json: bool) -> None:
     """登记离校（毕业、退学、转学）。"""
     with chinese(), app.sessions.begin() as session:
+        who = person_of(session, app.ctx, number)
+        number = str(who.id)
         row = studies.end_study(session, app.ctx, number, school, on=day)
         data = {"id": row.id, "school": row.school, "from": row.valid_from, "to": row.valid_to}
-    emit(as_json, data, lambda: f"已登记离校：{mask(number)} 自{school}，{row.valid_to}")
+    emit(as_json, data, lambda: f"已登记离校：{mask(who.number)} 自{school}，{row.valid_to}")

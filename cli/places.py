@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli import placeedit
+from cli import placeedit, placeviews
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
 from cli.params import parse_rooms
@@ -300,4 +300,5 @@ def employer_data(found: Employer) -> dict[str, Any]:
 
 
 placeedit.register(jurisdiction, venue, house, employer)
+placeviews.register(house, employer)
 COMMANDS = [jurisdiction, venue, house, employer]

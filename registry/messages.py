@@ -13,6 +13,110 @@ import re
 PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), t)
     for p, t in [
+        # References from list rows, finding acknowledgement, corrections (issue 19).
+        (r"^give at least (\d+) last digits", "证件号码末几位至少要给出 {0} 位"),
+        (
+            r"^a name is needed: this number is not registered yet",
+            "此人尚未登记：请同时用 --name 给出姓名",
+        ),
+        (
+            "^a person is needed: a document number",
+            "请给出人员：证件号码、人员编号或证件号码末几位",
+        ),
+        (
+            "^a person reference is at most 64 characters",
+            "人员编号最多 64 个字符",
+        ),
+        (
+            "^no person you may see matches (.+)",
+            "在您的权限范围内没有与 {0} 相符的人员；请核对，或给出完整证件号码",
+        ),
+        (
+            "^'(.*)' names no person",
+            "“{0}”不是人员的证件号码、编号或证件号码末几位：请给出完整证件号码、人员编号"
+            "（8 位以上）或证件号码末 4 位以上",
+        ),
+        (
+            "^(.+) matches (\\d+)(?: and more)? persons: (.+); choose one",
+            "{0} 对应 {1} 个人员：{2}；请用方括号中的编号指定其中一人",
+        ),
+        (
+            "^(\\S+) is the start of (\\d+) finding ids: (.+); give more",
+            "{0} 是 {1} 个问题编号的开头：{2}；请多给几位编号",
+        ),
+        (
+            "^no person with id (\\S+) is registered",
+            "没有编号为 {0} 的人员",
+        ),
+        (
+            "^this person has no open finding to acknowledge",
+            "此人没有可销号的未处理问题（销号只适用于逾期申报 PH-LATE 等事实类问题，"
+            "或用 --code 指定）",
+        ),
+        (
+            "^this person has (\\d+) open findings: (.+); choose one",
+            "此人有 {0} 个未处理的问题：{1}；请用方括号中的问题编号指定其中一个",
+        ),
+        (
+            "^this person has no chip read to take the data from",
+            "此人没有读卡记录，不能采用读卡信息：请直接给出要更正的项",
+        ),
+        (
+            "^nothing to correct",
+            "没有要更正的内容：请给出 --name、--gender、--birth、--ethnicity、"
+            "--phone 或 --from-card",
+        ),
+        (
+            "^finding PC-EXPIRED resolves by itself",
+            "PC-EXPIRED 不能手工销号：刷读有效证件（本证或新证）后自动消除",
+        ),
+        (
+            "^finding PC-DISAGREE resolves by itself",
+            "PC-DISAGREE 不能手工销号：用 laiqu person correct 更正人员信息"
+            "（可加 --from-card 采用读卡信息）后自动消除",
+        ),
+        (
+            "^finding PC-MANUAL resolves by itself",
+            "PC-MANUAL 不能手工销号：在前台刷读证件后自动消除",
+        ),
+        (
+            "^finding PC-TWO-PLACES resolves by itself",
+            "PC-TWO-PLACES 不能手工销号：办理一处的退房或迁出后自动消除",
+        ),
+        (
+            "^finding PH-NO-HOUSE resolves by itself",
+            "PH-NO-HOUSE 不能手工销号：登记居住（laiqu movein）后自动消除",
+        ),
+        (
+            "^finding PH-OVER-CAPACITY resolves by itself",
+            "PH-OVER-CAPACITY 不能手工销号：更正核定人数或为已离开的人办理迁出后自动消除",
+        ),
+        (
+            "^finding PH-UNFILED resolves by itself",
+            "PH-UNFILED 不能手工销号：办理房屋备案、登记房东、签订保证书"
+            "（laiqu house update）后自动消除",
+        ),
+        (
+            "^finding PH-OVERDUE-DEPARTURE resolves by itself",
+            "PH-OVERDUE-DEPARTURE 不能手工销号：办理迁出，"
+            "或用 laiqu overdue cancel|extend 注销或延期后自动消除",
+        ),
+        (
+            "^finding PJ-UNKNOWN-EMPLOYER resolves by itself",
+            "PJ-UNKNOWN-EMPLOYER 不能手工销号：登记该单位（laiqu employer add）后自动消除",
+        ),
+        (
+            "^finding PJ-NO-RESIDENCE resolves by itself",
+            "PJ-NO-RESIDENCE 不能手工销号：登记居住（laiqu movein）后自动消除",
+        ),
+        (
+            "^finding PJ-HEADCOUNT resolves by itself",
+            "PJ-HEADCOUNT 不能手工销号：更正申报人数或就业登记后自动消除",
+        ),
+        (
+            r"^finding (\S+) resolves by itself",
+            "{0} 不能手工销号：情况消除后自动关闭",
+        ),
         # The core's access refusals (registry/access.py); the lead says 超出权限.
         (r"^out of scope \[venue\]: \S+ (\S+)", "{0} 无权使用此场所（已记入审计日志）"),
         (r"^out of scope \[house\]: \S+ (\S+)", "{0} 无权查看或登记此房屋（已记入审计日志）"),

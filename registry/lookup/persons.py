@@ -4,6 +4,8 @@
 documents, where they are registered now and their open findings. ``search_persons`` runs the
 indexed search tiers (``registry.lookup.search``) and keeps the persons the user may see,
 audited as one read with them as subjects; a search text made of digits is audited masked.
+``search_all`` (``laiqu person search``) also keeps the houses the tiers found, each with its
+tenants today, and the venues the text names.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.db.models import Document, Finding, Person
+from registry.db.models import Document, Finding, Person, Venue
 from registry.identity.ids import mask
-from registry.lookup import records, search
+from registry.lookup import places, records, search
 from registry.lookup.records import Interval
 
 
@@ -78,3 +80,45 @@ def search_persons(
     )
     keep = {p.id for p in shown}
     return [(p, how) for p, how in found if p.id in keep]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What ``person search`` lists: persons (with how each matched), houses with their
+    tenants today, and venues."""
+
+    persons: list[tuple[Person, str]]
+    houses: list[places.HouseHit]
+    venues: list[Venue]
+
+
+def search_all(
+    session: Session, ctx: Context, text: str, limit: int = search.DEFAULT_LIMIT
+) -> Found:
+    """``search_persons``, plus the houses of the same search (an address fragment) that the
+    user may see, each with who lives there today, and the venues whose name or address holds
+    the text; one audit entry (``person.searched``) with every person shown as its subject.
+
+    Raises ``OutOfScope`` for a role that may not read persons (analyst), audited."""
+    hits = search.search(session, text, limit)
+    wanted = [h.id for h in hits if h.kind == "person"]
+    rows = session.scalars(select(Person).where(Person.id.in_(wanted))) if wanted else []
+    by_id = {p.id: p for p in rows}
+    matched = [(by_id[h.id], h.match) for h in hits if h.kind == "person" and h.id in by_id]
+    houses, venues = places.found_places(session, ctx, hits, text, limit)
+    tenants = [t.person for h in houses for t in h.tenants]
+    shown = records.screen(
+        session,
+        ctx,
+        [p for p, _ in matched] + tenants,
+        "person.searched",
+        query=shown_query(text),
+        houses=len(houses),
+        venues=len(venues),
+    )
+    keep = {p.id for p in shown}
+    houses = [
+        places.HouseHit(h.house, h.match, [t for t in h.tenants if t.person.id in keep])
+        for h in houses
+    ]
+    return Found([(p, how) for p, how in matched if p.id in keep], houses, venues)

@@ -170,6 +170,13 @@ class _Query:
         )
 
 
+def number_suffix(session: Session, suffix: str) -> Modifier:
+    """The indexed condition "the document number ends with ``suffix``" (3 or more
+    characters) for a query over persons: the ``reverse(number)`` B-tree on PostgreSQL, the
+    FTS5 trigram table on SQLite (``registry.lookup.refs``: unique last digits)."""
+    return _Query(session).suffix(_clean(suffix))
+
+
 Tier = tuple[str, Callable[[_Query], Modifier], bool]  # match, condition, ordered
 
 

@@ -47,6 +47,20 @@ __all__ = [
 ]
 
 CHUNK = 2000
+# How each state finding is resolved (told when one is acknowledged by hand).
+_HOW = {
+    "PC-EXPIRED": "read a valid document (the card or a new one)",
+    "PC-DISAGREE": "correct the person (person correct)",
+    "PC-MANUAL": "read the card at the desk",
+    "PC-TWO-PLACES": "check out or move out of one place",
+    "PH-NO-HOUSE": "report a residence",
+    "PH-OVER-CAPACITY": "correct the capacity or move out who left",
+    "PH-UNFILED": "file the house, name its landlord, sign the pledge",
+    "PH-OVERDUE-DEPARTURE": "move out, or cancel or extend the residence (overdue)",
+    "PJ-UNKNOWN-EMPLOYER": "register the employer",
+    "PJ-NO-RESIDENCE": "report a residence",
+    "PJ-HEADCOUNT": "correct the declared headcount or the employments",
+}
 RULES = [*person_rules.RULES, *place_rules.HOUSE_RULES, *place_rules.EMPLOYER_RULES]
 
 
@@ -232,7 +246,12 @@ def open_findings(
 
 
 def acknowledge(session: Session, ctx: Context, finding_id: uuid.UUID, note: str) -> Finding:
-    """A coordinator closes a finding that is a fact (PH-LATE) after handling it."""
+    """A coordinator closes a finding that is a fact (PH-LATE) after handling it.
+
+    Other findings are states: they resolve by themselves when what they say no longer holds
+    (a corrected person, a filed house, a chip read), and one closed by hand would be found
+    again by the next check, so they are refused. Raises ``NotFound``, ``OutOfScope`` and
+    ``Refused`` (resolved already, not a fact, no note)."""
     from registry.privacy import journal
 
     finding = session.get(Finding, finding_id)
@@ -241,6 +260,9 @@ def acknowledge(session: Session, ctx: Context, finding_id: uuid.UUID, note: str
     access.require(session, ctx, "findings.write", jurisdiction=finding.jurisdiction_code)
     if finding.resolved_at is not None:
         raise Refused("this finding is already resolved")
+    if finding.code not in FACT_CODES:
+        how = _HOW.get(finding.code, "")
+        raise Refused(f"finding {finding.code} resolves by itself once corrected: {how}")
     if not note.strip():
         raise Refused("say how the finding was handled")
     finding.resolved_at, finding.resolution = ctx.now(), note.strip()[:200]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import bindparam, inspect, select
@@ -31,7 +31,10 @@ from registry.privacy import access, audit, journal
 
 @dataclass(frozen=True)
 class TypedIdentity:
-    """Identity typed in by hand (the fallback when no reader is at hand)."""
+    """Identity typed in by hand (the fallback when no reader is at hand). An empty ``name``
+    stands for the registered person's name (``InvalidInput`` when the number is not
+    registered).
+    """
 
     number: str = field(repr=False)
     name: str
@@ -147,6 +150,8 @@ def identify(
     ``InvalidNumber``/``InvalidInput`` (bad identity) and ``Refused`` (typed data under a
     registered number with another name).
     """
+    if isinstance(identity, TypedIdentity) and not (identity.name or "").strip():
+        identity = _named(session, identity)
     idn, warnings = _validate(identity)
     locks.hold(session, "document:" + idn.key)
     access.present(session, idn.key)
@@ -186,6 +191,17 @@ def identify(
     )
     capture = "chip" if chip else "manual"
     return Registration(person, document, capture, created, warnings, entry=entry)
+
+
+def _named(session: Session, typed: TypedIdentity) -> TypedIdentity:
+    """A typed identity without a name takes the registered person's (a move-in of someone
+    registered already); ``InvalidInput`` when the number is not registered."""
+    key = parse(typed.number, typed.doc_type).key
+    known = per_transaction(session, BY_KEY)
+    person = known[key] if key in known else session.scalar(_BY_KEY, {"key": key})
+    if person is None:
+        raise InvalidInput("a name is needed: this number is not registered yet")
+    return replace(typed, name=person.name)
 
 
 def _new_person(identity: Identity, idn: IdNumber, category: str, now: object) -> Person:
@@ -311,6 +327,12 @@ def correct_person(
     person = find_person(session, number)
     idn = parse(person.number, person.doc_type)
     _check_agreement(idn, gender, birth_date)
+    if name is not None:
+        if not name.strip() or len(name) > 100:
+            raise InvalidInput("a name is needed (at most 100 characters)")
+        if (why := names.name_problem(name)) is not None:
+            raise InvalidInput(f"a name may not hold {NAME_PROBLEMS[why]}")
+        name = name.strip()
     if gender is not None and gender not in GENDERS:
         raise InvalidInput(f"gender code must be one of {', '.join(GENDERS)}")
     if ethnicity is not None and ethnicity not in ETHNICITIES:
@@ -340,3 +362,81 @@ def correct_person(
     )
     session.flush()
     return person, checks.refresh(session, ctx, checks.Scope(persons={person.id}))
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What ``correct`` changed and what it did to the person's findings."""
+
+    person: Person
+    fields: list[str]  # corrected, by name
+    opened: list[Finding]
+    resolved: list[Finding]  # open before, resolved by the correction (e.g. PC-DISAGREE)
+
+
+CARD_FIELDS = {
+    "name": "card_name",
+    "gender": "card_gender",
+    "birth_date": "card_birth_date",
+    "ethnicity": "card_ethnicity",
+}
+
+
+def card_values(session: Session, person: Person) -> dict[str, object]:
+    """What the person's latest chip read says (name, gender, birth date, ethnicity), the
+    values PC-DISAGREE compares; empty without a chip read."""
+    latest = session.scalar(
+        select(Document)
+        .where(Document.person_id == person.id, Document.capture == "chip")
+        .order_by(Document.read_at.desc().nulls_last(), Document.created_at.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return {}
+    said = {field: getattr(latest, column) for field, column in CARD_FIELDS.items()}
+    return {k: v for k, v in said.items() if v not in (None, "")}
+
+
+def correct(
+    session: Session,
+    ctx: Context,
+    number: str,
+    *,
+    from_card: bool = False,
+    **fields: object,
+) -> Correction:
+    """``correct_person`` (a coordinator corrects name, gender, birth date, ethnicity or
+    phone), optionally taking what the latest chip read says for the fields not given
+    (``from_card``: how PC-DISAGREE is resolved); reports the findings it resolved.
+
+    ``number``: a document number or a person id. Raises ``InvalidInput`` (nothing to
+    correct, a value the number contradicts, no chip read with ``from_card``), ``NotFound``
+    and ``OutOfScope``."""
+    ctx = access.require(session, ctx, "person.write")
+    from registry.people.find import find_person
+
+    person = find_person(session, number)
+    given = {k: v for k, v in fields.items() if v is not None}
+    if from_card:
+        card = card_values(session, person)
+        if not card:
+            raise InvalidInput("this person has no chip read to take the data from")
+        given = {**{k: v for k, v in card.items() if getattr(person, k) != v}, **given}
+    if not given:
+        raise InvalidInput("nothing to correct")
+    before = set(
+        session.scalars(
+            select(Finding.id).where(Finding.person_id == person.id, Finding.resolved_at.is_(None))
+        )
+    )
+    person, opened = correct_person(session, ctx, str(person.id), **given)  # type: ignore[arg-type]
+    resolved = (
+        [
+            f
+            for f in session.scalars(select(Finding).where(Finding.id.in_(before)))
+            if f.resolved_at is not None
+        ]
+        if before
+        else []
+    )
+    return Correction(person, sorted(given), opened, resolved)
