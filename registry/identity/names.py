@@ -27,6 +27,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -142,27 +143,29 @@ def surname(name: str) -> str:
 Reading = tuple[str, ...]  # syllables
 
 
-def _char_readings(char: str) -> list[str]:
+@functools.lru_cache(maxsize=32768)
+def _char_readings(char: str) -> tuple[str, ...]:
     # Imported on first use: its dictionaries take a quarter second to load, which every
     # `laiqu` command would otherwise pay at start-up.
     from pypinyin import Style, pinyin
 
     options = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
-    return _unique(s.lower() for group in options for s in group)
+    return tuple(_unique(s.lower() for group in options for s in group))
 
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
 
 
-def _surname_readings(family: str) -> list[Reading]:
+@functools.lru_cache(maxsize=4096)
+def _surname_readings(family: str) -> tuple[Reading, ...]:
     """Every reading of a surname: as a surname first, then the characters' own readings."""
     if family in COMPOUND_SURNAMES:
         own = [tuple(r.split()) for r in COMPOUND_SURNAMES[family]]
     else:
         own = [(r,) for r in SURNAME_READINGS.get(family, ())]
     ordinary = list(itertools.product(*(_char_readings(c) for c in family)))
-    return list(dict.fromkeys([*own, *ordinary]))
+    return tuple(dict.fromkeys([*own, *ordinary]))
 
 
 def _given_readings(given: str) -> list[list[str]]:
@@ -185,7 +188,7 @@ def readings(name: str) -> list[Reading]:
     given = itertools.islice(
         itertools.product(*_given_readings(text[len(family) :])), MAX_GIVEN_COMBINATIONS
     )
-    families: list[Reading] = _surname_readings(family) if family else [()]
+    families: tuple[Reading, ...] = _surname_readings(family) if family else ((),)
     found = [f + g for g in given for f in families]
     return list(dict.fromkeys(r for r in found if r))
 
