@@ -17,7 +17,8 @@ The key expression comes from ``registry.identity.names.key_sql``: the search qu
 the same expression, which is what lets each engine use these indexes.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0015 (after it on purpose: 0015 rebuilds ``persons`` on SQLite, and a rebuild keeps
+no expression index, as SQLAlchemy cannot reflect one)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,7 @@ from registry.lookup import search
 
 from .conftest import number
 
+BEFORE = "0015"  # the revision 0014 follows
 ENGINES = os.environ.get("LAIQU_TEST_ENGINES", "sqlite,postgresql").split(",")
 OLD = {  # name: the pinyin forms stored before 0014 (the whole name read as a phrase)
     "查明": ("|chaming|", "|cm|"),
@@ -29,7 +30,7 @@ OLD = {  # name: the pinyin forms stored before 0014 (the whole name read as a p
 
 
 @pytest.fixture(params=ENGINES)
-def engine_0011(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+def engine_before(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
         yield engine
@@ -48,8 +49,8 @@ def engine_0011(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[En
     admin.dispose()
 
 
-def test_0014_reads_stored_names_again(engine_0011: Engine) -> None:
-    upgrade(engine_0011, "0011")
+def test_0014_reads_stored_names_again(engine_before: Engine) -> None:
+    upgrade(engine_before, BEFORE)
     rows = [
         {
             "number": number("650102", "19800101", f"{i + 300:03d}"),
@@ -61,10 +62,10 @@ def test_0014_reads_stored_names_again(engine_0011: Engine) -> None:
         }
         for i, (name, (full, initials)) in enumerate(OLD.items())
     ]
-    with engine_0011.begin() as conn:
+    with engine_before.begin() as conn:
         bulk_load_persons(conn, rows)
-    upgrade(engine_0011)
-    with session_factory(engine_0011)() as s:
+    upgrade(engine_before)
+    with session_factory(engine_before)() as s:
         stored = {p.name: (p.name_pinyin, p.name_initials) for p in s.scalars(sa.select(Person))}
         assert stored == {name: names.forms(name) for name in OLD}
         assert "|zhaming|" in stored["查明"][0] and "|zjw|" in stored["曾经纬"][1]
@@ -74,13 +75,13 @@ def test_0014_reads_stored_names_again(engine_0011: Engine) -> None:
             assert name in [h.label for h in search.search(s, text)], text
 
 
-def test_0014_downgrades_and_upgrades_again(engine_0011: Engine) -> None:
+def test_0014_downgrades_and_upgrades_again(engine_before: Engine) -> None:
     from alembic import command
 
     from registry.db.schema import alembic_config
 
-    upgrade(engine_0011)
-    command.downgrade(alembic_config(engine_0011), "0011")
-    upgrade(engine_0011)
-    with session_factory(engine_0011)() as s:
+    upgrade(engine_before)
+    command.downgrade(alembic_config(engine_before), BEFORE)
+    upgrade(engine_before)
+    with session_factory(engine_before)() as s:
         assert search.search(s, "买买提·艾力") == []
