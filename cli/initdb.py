@@ -23,6 +23,8 @@ def init(app: App, station: bool) -> None:
     派出所数据库请加 --station。
     """
     from registry.db.schema import upgrade
+    from registry.errors import Refused
+    from registry.messages import phrase
 
     try:
         upgrade(app.engine)
@@ -30,6 +32,8 @@ def init(app: App, station: bool) -> None:
         raise Refusal(
             f"无法连接或创建数据库 {app.shown_url}：{exc.orig}。请检查 --db 或 LAIQU_DATABASE_URL。"
         ) from exc
+    except Refused as exc:  # a database the registry cannot work in (issue 18: LC_CTYPE)
+        raise Refusal(f"数据库不可用：{phrase(str(exc))}。未做任何更改。") from exc
     version = "、".join(heads(app.engine))
     click.echo(f"数据库已就绪：{app.shown_url}（版本 {version}）")
     app.ensure_audit_key()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine
 import registry.db.all_models  # noqa: F401  (registers every table on the metadata)
 from registry.db.base import Base, UTCDateTime
 from registry.db.engine import normalise, resolve_url
+from registry.db.schema import require_trigrams
 
 config = context.config
 target_metadata = Base.metadata
@@ -43,6 +44,8 @@ def _engine() -> Engine:
 def run_migrations() -> None:
     engine = _engine()
     with engine.connect() as connection:
+        # Before any migration: PostgreSQL must split Chinese into trigrams (issue 18).
+        require_trigrams(connection)
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:  # SQLite's procedure for schema changes: foreign keys off, checked after
             _pragma(connection, "PRAGMA foreign_keys=OFF")

@@ -257,6 +257,13 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             "此人尚未登记：请同时用 --name 给出姓名",
         ),
         (
+            r"^database (\S+) has LC_CTYPE (\S+): pg_trgm finds no trigrams",
+            "数据库 {0} 的字符分类（LC_CTYPE）为 {1}，pg_trgm 无法从中文中提取三元组，"
+            "姓名和地址搜索将逐行扫描全表；请用 UTF-8 的 LC_CTYPE 重新创建数据库，例如 "
+            "CREATE DATABASE {0} TEMPLATE template0 ENCODING 'UTF8' "
+            "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'，再运行 laiqu init",
+        ),
+        (
             r"^ID number (\S+) is registered under another name",
             "证件号码 {0} 已登记为另一个姓名；请核对号码和姓名，或改用读卡登记",
         ),

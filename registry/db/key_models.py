@@ -4,7 +4,7 @@ A person's ``id_key`` (document type + number) and a residence permit's number a
 registry-wide, but their rows live in tables distributed by the person
 (``registry.db.distribution``), where a unique key must contain the distribution column. So
 the key's uniqueness lives here, in a table distributed by the key itself: the classic
-reverse-index table of a sharded database. Triggers (migration 0015) keep it in step with
+reverse-index table of a sharded database. Triggers (migration 0014) keep it in step with
 ``persons`` and ``permits`` on both engines: an insert of a taken key fails with the
 engine's integrity error, exactly as a unique index on the owner table did.
 """

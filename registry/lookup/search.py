@@ -8,9 +8,11 @@ the limit and not the number of matches; the rank of a hit is the rank of its ti
 
 Indexes come from migration 0003: on PostgreSQL pg_trgm GIN indexes and
 ``varchar_pattern_ops`` B-trees (plus ``reverse(number)`` for suffixes); on SQLite B-trees and
-FTS5 trigram tables. Trigrams need at least three characters, so Chinese needles of one or
-two characters are matched as an exact name or a name prefix only (most given names are 1-2
-characters: search by the full name, the pinyin or the initials instead).
+FTS5 trigram tables. Names are compared as their key (``registry.identity.names.key``: dot
+variants as one dot, no white space), indexed as an expression by migration 0015 (the
+persons_fts ``name`` column holds the key). Trigrams need at least three characters, so
+Chinese needles of one or two characters are matched as an exact name or a name prefix only
+(most given names are 1-2 characters: search by the full name, the pinyin or the initials).
 
 ``by_id_number`` is the front-desk hot path: one unique-index probe on ``id_key``.
 """
@@ -32,6 +34,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.engine import Connection, Row
@@ -39,10 +42,12 @@ from sqlalchemy.orm import Session
 
 from registry.db.models import House, Person
 from registry.errors import InvalidNumber
+from registry.identity import names
 from registry.identity.ids import DocType, compact, detect, mask, ric_check_digit, upgrade15
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
+MAX_NAME = 100  # persons.name: a longer needle is an address, not a name
 
 # The FTS5 tables of migration 0003 (SQLite only); kept off the models' metadata.
 _fts = MetaData()
@@ -107,7 +112,13 @@ def by_id_number(bind: Session | Connection, number: str) -> Row[Any] | None:
 
 # -------------------------------------------------------------------------- patterns
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Every CJK block: radicals and strokes, 〇 and 々, Extension A, the unified ideographs, the
+# compatibility ideographs, and planes 2 and 3 (Extensions B to H and the compatibility
+# supplement), so a name such as 𠮷 (U+20BB7) is searched as Chinese.
+_CJK = re.compile(
+    "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u31c0-\u31ef\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\U00020000-\U0003ffff]"
+)
 _ID_CHARS = re.compile(r"^\d+[Xx]?$")
 _LATIN = re.compile(r"^[A-Za-z]+$")
 _LIKE_SPECIAL = re.compile(r"[%_\\*?\[\]]")
@@ -131,6 +142,10 @@ class _Query:
 
     def __init__(self, session: Session) -> None:
         self.pg = session.get_bind().dialect.name == "postgresql"
+        # names.key(persons.name), spelled as migration 0015's expression indexes.
+        self.name_key: ColumnElement[str] = literal_column(
+            names.key_sql("persons.name", "postgresql" if self.pg else "sqlite"), String
+        )
 
     @staticmethod
     def where(condition: ColumnElement[bool]) -> Modifier:
@@ -141,6 +156,12 @@ class _Query:
         if self.pg:
             return self.where(column.like(prefix + "%"))
         return self.where((column >= prefix) & (column < _upper_bound(prefix)))
+
+    def name_contains(self, needle: str) -> Modifier:
+        """A trigram-indexed fragment of the name's key (``needle`` already a key)."""
+        if self.pg:
+            return self.where(self.name_key.like("%" + needle + "%"))
+        return self._fts("name", "%" + needle + "%")  # the FTS column holds the key
 
     def suffix(self, suffix: str) -> Modifier:
         if self.pg:
@@ -226,11 +247,12 @@ def _tiers(text: str) -> tuple[str, list[Tier]]:
         return "latin", tiers
     if _CJK.search(needle):
         tiers = []
-        if len(needle) <= 6 and not re.search(r"\d", needle):
-            tiers.append(("name", lambda q: q.where(Person.name == needle), True))
-            tiers.append(("name_prefix", lambda q: q.prefix(Person.name, needle), False))
-            if len(needle) >= 3:
-                tiers.append(("name_fragment", lambda q: q.contains("name", needle), False))
+        name = names.key(needle)
+        if len(name) <= MAX_NAME and not re.search(r"\d", name):
+            tiers.append(("name", lambda q: q.where(q.name_key == name), True))
+            tiers.append(("name_prefix", lambda q: q.prefix(q.name_key, name), False))
+            if len(name) >= 3:
+                tiers.append(("name_fragment", lambda q: q.name_contains(name), False))
         if len(needle) >= 3:
             tiers.append(("hukou_address", lambda q: q.contains("hukou_address", needle), False))
             tiers.append(("address", lambda q: q.house_contains(needle), False))
@@ -288,11 +310,13 @@ def rebuild_fts(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     cols = "name, name_pinyin, name_initials, hukou_address, number"
+    values = f"{names.key_sql('name', 'sqlite')}, name_pinyin, name_initials, hukou_address, number"
     session.execute(PERSONS_FTS.delete())
     session.execute(HOUSES_FTS.delete())
     conn = session.connection()
     conn.exec_driver_sql(
-        f"INSERT INTO persons_fts (rowid, person_id, {cols}) SELECT rowid, id, {cols} FROM persons"
+        f"INSERT INTO persons_fts (rowid, person_id, {cols}) "
+        f"SELECT rowid, id, {values} FROM persons"
     )
     conn.exec_driver_sql(
         "INSERT INTO houses_fts (rowid, house_id, address) SELECT rowid, id, address FROM houses"

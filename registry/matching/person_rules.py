@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.models import Document, Employer, Employment, Person, Residence, Stay
+from registry.identity import names
 from registry.matching import rules
 from registry.matching.codes import CHIP_TYPES, Candidate
 
@@ -197,6 +198,13 @@ def pc_manual(f: Facts, env: Env) -> Iterator[Candidate]:
             )
 
 
+def _same(label: str, card: object, ours: object) -> bool:
+    """Names compare as ``names.key`` (dot variants are one dot); other fields as they are."""
+    if label == "姓名" and isinstance(card, str) and isinstance(ours, str):
+        return names.same_name(card, ours)
+    return card == ours
+
+
 def pc_disagree(f: Facts, env: Env) -> Iterator[Candidate]:
     """The latest chip read disagrees with the registry's person (blanks do not count)."""
     chips = [d for d in f.documents if d.capture == "chip"]
@@ -214,7 +222,7 @@ def pc_disagree(f: Facts, env: Env) -> Iterator[Candidate]:
             ("出生日期", latest.card_birth_date, p.birth_date),
             ("民族", latest.card_ethnicity, p.ethnicity),
         )
-        if card not in (None, "") and ours not in (None, "") and card != ours
+        if card not in (None, "") and ours not in (None, "") and not _same(label, card, ours)
     ]
     if diffs:
         yield Candidate(

@@ -148,7 +148,8 @@ def identify(
     The step of a larger use case (a check-in): the journal event comes back as
     ``Registration.entry`` for the use case to hand over with its own. Raises
     ``InvalidNumber``/``InvalidInput`` (bad identity) and ``Refused`` (typed data under a
-    registered number with another name).
+    registered number with another name; names compare as ``names.key``: the dot variants
+    and the spaces around them are one name).
     """
     if isinstance(identity, TypedIdentity) and not (identity.name or "").strip():
         identity = _named(session, identity)
@@ -162,7 +163,8 @@ def identify(
     now = ctx.now()
     if person is None:
         person = known[idn.key] = _new_person(identity, idn, categorize(idn, city), now)
-    elif not chip and identity.name.strip() != person.name:
+    elif not chip and not names.same_name(identity.name, person.name):
+        # Compared as keys: 买买提•艾力 typed for a registered 买买提·艾力 is the same name.
         raise Refused(
             f"ID number {idn.masked} is registered under another name; check the number and "
             "the name, or read the card"

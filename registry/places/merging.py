@@ -155,7 +155,7 @@ def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     ctx = access.require(session, ctx, "place.write", jurisdiction=keep.jurisdiction_code)
     ctx = access.require(session, ctx, "place.write", jurisdiction=gone.jurisdiction_code)
     done = Merged("house", keep.id, keep.address, gone.id)
-    # One statement: a residence's (jurisdiction, house) is a key of the house's (migration 0015).
+    # One statement: a residence's (jurisdiction, house) is a key of the house's (migration 0014).
     done.moved["residences"] = _moved(
         session,
         Residence,

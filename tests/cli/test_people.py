@@ -90,3 +90,15 @@ def test_history_and_where_on_a_day(people: Laiqu, city: dict[str, str]) -> None
 def test_show_unknown_person(people: Laiqu) -> None:
     result = people("person", "show", "11010519491231002X", ok=False)
     assert result.exit_code == 1 and "尚未登记" in result.stderr
+
+
+def test_dot_variants_are_one_name(laiqu: Laiqu) -> None:
+    """Issue 18 item 2 from the command line: stored as typed, found and matched by any dot."""
+    laiqu("person", "add", "--id", A, "--name", "买买提·艾力")
+    laiqu("person", "add", "--id", A, "--name", "买买提•艾力")  # not "another name"
+    refused = laiqu("person", "add", "--id", A, "--name", "买买提·艾山", ok=False)
+    assert refused.exit_code == 1 and refused.output.startswith("错误：")
+    assert "另一个姓名" in refused.output and A not in refused.output
+    for text in ("买买提.艾力", "买买提・艾力", "买买提 ． 艾力", "maimaiti"):
+        persons = laiqu.json("person", "search", text)["persons"]
+        assert [p["name"] for p in persons] == ["买买提·艾力"], text

@@ -70,6 +70,8 @@ def test_main_lookups_use_indexes(world: World) -> None:
         assert "ix_persons_number_rev_lookup" in plans[f"{number[-6:]}:id_suffix"]
         assert "ix_persons_hukou_address_trgm" in plans[f"{hukou[-9:-3]}:hukou_address"]
         assert "Index Scan" in plans[f"{number}:id"]
+        assert "ix_persons_name_key_lookup" in plans[f"{name}:name"]
     else:
         assert "VIRTUAL TABLE INDEX" in plans[f"{pinyin}:pinyin"]
-        assert "ix_persons_name_lookup" in plans[f"{name}:name"]
+        assert "ix_persons_name_key_lookup" in plans[f"{name}:name"]
+        assert "ix_persons_name_key_lookup" in plans[f"{name}:name_prefix"]

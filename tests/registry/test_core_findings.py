@@ -64,6 +64,17 @@ def test_pc_disagree_and_its_correction(sf, ctx):
     assert "PC-DISAGREE" not in open_codes(sf)
 
 
+def test_pc_disagree_ignores_the_dot_of_a_name(sf, ctx):
+    """Issue 18 item 2: a name typed with another middle dot is the card's name."""
+    build(sf, ctx)
+    number = rid()
+    with sf.begin() as s:
+        registration.register_person(s, ctx, typed(number, "买买提 • 艾力"))
+    with sf.begin() as s:
+        r = stays.check_in(s, ctx, "百花旅馆", "101", [card(number, "买买提·艾力")])
+        assert "PC-DISAGREE" not in codes(r.findings)
+
+
 def test_pc_manual_resolves_when_the_card_is_read(sf, ctx):
     build(sf, ctx)
     with sf.begin() as s:

@@ -19,7 +19,7 @@ SQLite recreates a table to change its keys: its triggers are read from ``sqlite
 first and created again afterwards (``migrations/env.py`` turns foreign keys off around the
 migration, as SQLite's documented procedure for schema changes asks).
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
