@@ -479,7 +479,7 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"^(\S+) has (\d+) open residences; name the house",
             "{0} 有 {1} 条未注销的居住登记：请用 --house 指明房屋",
         ),
-        (r"^a cancellation needs a reason", "注销需要用 --reason 说明理由"),
+        (r"^a cancellation needs a reason", "注销或作废须说明原因：请用 --reason 写明"),
         (
             r"^this residence is not overdue",
             "这条居住登记没有超期（没有计划截止日期，或尚未到期）：请改用 laiqu moveout 办理迁出",
@@ -564,7 +564,6 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"^the station did not take the batch: (.+)", "派出所没有接收这一批：{0}"),
         (r"^venue not registered", "场所尚未登记"),
         # Corrections and place edits (issue #19).
-        (r"^a cancellation needs a reason", "作废须说明原因：请用 --reason 写明"),
         (r"^the reason is longer than (\d+) characters", "原因不能超过 {0} 个字"),
         (r"^the guest is in room (.+) already", "该旅客已在 {0} 房间，无需换房"),
         (

@@ -21,6 +21,8 @@ NOT_SHOWN = ("naive datetime given", "unknown audit kind", "arrival ")
 EXAMPLES = {
     "a name may not hold": "a name may not hold a run of digits",
     "jurisdiction code": "jurisdiction code 'x' is not a city code (4 or 6 digits)",
+    "a 1 cannot be merged": "a venue cannot be merged into itself",
+    "the 1 1 is referred to": "the house 华师路1号 is referred to by 2 residences; merge it",
 }
 
 
