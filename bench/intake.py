@@ -25,7 +25,7 @@ import shutil
 import statistics
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,6 +339,8 @@ class Watch:
         self.pg = postmaster_pid(url)
         self.rss: list[tuple[float, float]] = []
         self.last = 0.0
+        self.waits: Counter[str] = Counter()  # what the active backends were doing, sampled
+        self.engine = make_engine(url, poolclass=sa.pool.NullPool)
 
     def _counts(self) -> dict[str, float]:
         engine = make_engine(self.url)
@@ -395,6 +397,15 @@ class Watch:
         if self.service and (force or now - self.last >= self.every):
             self.last = now
             self.rss.append((now, tree_rss_mb(self.service.process.pid)))
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(sa.text(
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') "
+                    "FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+                    "AND datname = current_database()")).scalars().all()
+            self.waits.update(rows)
+        except sa.exc.DBAPIError:
+            pass
 
     def end(self) -> dict[str, Any]:
         self.sample(force=True)
@@ -410,6 +421,7 @@ class Watch:
             "commits": counts["commits"] - self.counts0["commits"],
             "inserted": counts["inserted"] - self.counts0["inserted"],
             "top": self.top(),
+            "pg_waits": dict(self.waits.most_common(8)),
         }
         if "statements" in counts and "statements" in self.counts0:
             out["statements"] = counts["statements"] - self.counts0["statements"]
@@ -639,6 +651,11 @@ def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
             f"    RSS of the processes running apply_batch: start "
             f"{a.get('rss_start_mb', 0):.0f} MB, end {a.get('rss_end_mb', 0):.0f} MB",
         ]
+    if s.get("pg_waits"):
+        lines.append("    PostgreSQL's active backends, sampled once a second: " + ", ".join(
+            f"{k} {v}" for k, v in s["pg_waits"].items()))
+    for top in s.get("top", [])[:5]:
+        lines.append(f"      {top['ms']:7d} ms {top['calls']:6d} calls  {top['query']}")
     bs = b.get("server") or {}
     lines += [
         f"  B raw COPY of the same rows:  {b['rate']:8.1f} check-ins/s "
