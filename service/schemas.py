@@ -20,7 +20,6 @@ from registry.matching.codes import CODES
 from registry.people.registration import TypedIdentity
 from service.logs import scrub
 
-
 _UNFIT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, surrogates
 _SURROGATE = re.compile("[\ud800-\udfff]")  # what cannot be encoded as UTF-8
 
