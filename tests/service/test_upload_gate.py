@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -105,3 +106,51 @@ def test_a_full_queue_answers_503_and_the_desk_backs_off(narrow: Server, desk_ur
         station.close()
         desk.dispose()
     assert "Traceback" not in narrow.log_text()
+
+
+def test_the_gate_queues_within_its_bounds_and_refuses_beyond() -> None:
+    """One slot, one waiting place: the second upload waits for the first and is applied, the
+    third finds the queue full; a waiter that outlasts ``wait`` is refused too (503)."""
+    import asyncio
+
+    from service.admission import UploadGate
+
+    release = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # ends when told
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def call(gate: UploadGate) -> int:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": PATH, "headers": []}
+        await gate(scope, receive, send)
+        return int(sent[0]["status"])
+
+    async def scenario() -> list[int]:
+        gate = UploadGate(app, PATH, slots=1, queue=1, wait=5.0)
+        first = asyncio.create_task(call(gate))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(call(gate))
+        await asyncio.sleep(0.05)
+        third = await call(gate)  # the slot and the waiting place are taken
+        release.set()
+        statuses = [await first, await second, third]
+        release.clear()
+        impatient = UploadGate(app, PATH, slots=1, queue=1, wait=0.2)
+        holder = asyncio.create_task(call(impatient))
+        await asyncio.sleep(0.05)
+        statuses.append(await call(impatient))  # waited 0.2 s for the slot: refused
+        release.set()
+        statuses.append(await holder)
+        return statuses
+
+    assert asyncio.run(scenario()) == [200, 200, 503, 503, 200]
