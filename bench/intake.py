@@ -24,6 +24,7 @@ import multiprocessing as mp
 import shutil
 import statistics
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -181,23 +182,8 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
     wall_start, start, cpu_start = time.time(), time.perf_counter(), time.process_time()
     stop = start + job.seconds
     paced = made[0]  # check-ins made before the clock (prefill)
-    while time.perf_counter() < stop:
-        if job.rate:  # check guests in on schedule, push what is queued
-            due = int((time.perf_counter() - start) * job.rate) - (made[0] - paced)
-            if due > 0:
-                t = time.perf_counter()
-                check_in(min(due, job.per_commit))
-                desk_s += time.perf_counter() - t
-        else:
-            with dsf() as s:
-                waiting = s.scalar(
-                    select(sa.func.count()).where(OutboxItem.state.in_(("pending", "sent")))
-                )
-            if (waiting or 0) < job.batch:
-                t = time.perf_counter()
-                check_in(job.per_commit)
-                desk_s += time.perf_counter() - t
-                continue
+    def push_step() -> bool:
+        """One push; whether it sent anything."""
         t = time.perf_counter()
         try:
             sent = push_once(dsf, transport, None, ctx, report, job.batch)
@@ -209,11 +195,38 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
             latencies.append((done - t) * 1000)
             for _ in range(min(sent // ITEMS_PER_CHECKIN, len(committed))):
                 waits.append((done - committed.popleft()) * 1000)
-            continue
-        if job.rate:  # nothing due: wait for the next guest (or the back-off)
+        return bool(sent)
+
+    def pusher() -> None:
+        """Paced: the desk's background push (as ``registry.sync.background``), apart from
+        the clerk's check-ins."""
+        while time.perf_counter() < stop:
+            if not push_step():
+                time.sleep(min(0.25, max(0.02, _next_due(dsf) or 0.02)))
+
+    if job.rate:  # check guests in on schedule; a thread pushes what is queued
+        thread = threading.Thread(target=pusher, daemon=True)
+        thread.start()
+        while time.perf_counter() < stop:
+            due = int((time.perf_counter() - start) * job.rate) - (made[0] - paced)
+            if due > 0:
+                t = time.perf_counter()
+                check_in(min(due, job.per_commit))
+                desk_s += time.perf_counter() - t
             next_guest = start + (made[0] - paced + 1) / job.rate
-            time.sleep(min(0.25, max(0.005, next_guest - time.perf_counter())))
-        else:
+            time.sleep(min(0.25, max(0.0, next_guest - time.perf_counter())))
+        thread.join(timeout=GRACE)
+    while not job.rate and time.perf_counter() < stop:
+        with dsf() as s:
+            waiting = s.scalar(
+                select(sa.func.count()).where(OutboxItem.state.in_(("pending", "sent")))
+            )
+        if (waiting or 0) < job.batch:
+            t = time.perf_counter()
+            check_in(job.per_commit)
+            desk_s += time.perf_counter() - t
+            continue
+        if not push_step():
             time.sleep(min(0.25, max(0.01, _next_due(dsf) or 0.01)))
     end = time.perf_counter()
     cpu = time.process_time() - cpu_start
