@@ -24,8 +24,10 @@ import multiprocessing as mp
 import shutil
 import statistics
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,11 +49,18 @@ from bench.intake_common import (  # noqa: E402
     GUEST,
     ROOMS,
     STATION,
+    Service,
     collect,
+    cpu_seconds,
+    desk_tokens,
     hotel_name,
     number,
+    postmaster_pid,
     ready,
     rss_mb,
+    start_service,
+    stop_service,
+    tree_rss_mb,
 )
 from bench.intake_raw import run_raw  # noqa: E402
 from registry.context import Context  # noqa: E402
@@ -63,8 +72,10 @@ from registry.movements.stays import Arrival, check_in_many  # noqa: E402
 from registry.people.registration import TypedIdentity  # noqa: E402
 from registry.places import jurisdictions, venues  # noqa: E402
 from registry.sync import push as push_module  # noqa: E402
-from registry.sync.push import PushReport, push_once  # noqa: E402
+from registry.sync.push import PushReport, StationUnreachable, push_once  # noqa: E402
 from registry.sync.station import become_station  # noqa: E402
+
+ITEMS_PER_CHECKIN = 5  # person, document, stay and two events
 
 
 def build_city(sf: sessionmaker[Session], desks: Sequence[int]) -> None:
@@ -84,13 +95,16 @@ def build_city(sf: sessionmaker[Session], desks: Sequence[int]) -> None:
 class DeskJob:
     desk: int
     desk_url: str
-    station_url: str
+    station_url: str  # the station's database (python mode: the desk applies its batches)
     startup: float  # seconds a desk may take to start and fill its outbox
     seconds: float
     prefill: int
     per_commit: int
     batch: int
     salt: int
+    service_url: str | None = None  # http mode: ``laiqu serve``
+    token: str | None = None  # the desk's device token at the station
+    rate: float | None = None  # paced: this desk's check-ins per second
 
 
 def _desk(job: DeskJob, out: Any, go: Any) -> None:
@@ -102,18 +116,29 @@ def _desk(job: DeskJob, out: Any, go: Any) -> None:
         out.put(("error", job.desk, f"{type(exc).__name__}: {str(exc)[:300]}"))
 
 
-def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
-    desk = make_engine(job.desk_url)
+def _transport(job: DeskJob, statements: list[int]) -> Any:
+    """The desk's way to the station: the service's HTTP client, or (python mode) the
+    station's database with a statement counter on its engine."""
+    if job.service_url:
+        from service.client import HttpStation
+
+        return HttpStation(job.service_url, token=job.token, timeout=30.0)
     station = make_engine(job.station_url)
-    statements = [0]
 
     @event.listens_for(station, "before_cursor_execute")
     def _count(*_args: Any) -> None:
         statements[0] += 1
 
-    dsf, ssf = session_factory(desk), push_module.DatabaseTransport(engine=station)
+    return push_module.DatabaseTransport(engine=station)
+
+
+def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
+    desk = make_engine(job.desk_url)
+    statements = [0]
+    dsf, transport = session_factory(desk), _transport(job, statements)
     ctx = Context(actor=f"clerk{job.desk}", terminal=f"desk-{job.desk}")
     made = [0]
+    committed: deque[float] = deque()  # commit time of each check-in not yet pushed (paced)
 
     def check_in(n: int) -> None:
         with dsf.begin() as s:
@@ -128,16 +153,21 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
             ]
             check_in_many(s, ctx, arrivals)
         made[0] += n
+        committed.extend([time.perf_counter()] * n)
 
     check_in(1)  # warm-up (connections, statement caches): one check-in, its five items
-    push_once(dsf, ssf, None, ctx, PushReport(), 5)
+    push_once(dsf, transport, None, ctx, PushReport(), 5)
+    committed.clear()
     for _ in range(0, job.prefill, job.per_commit):
         check_in(job.per_commit)
+    if job.rate:
+        committed.clear()  # queued before the clock: not a paced check-in's wait
     out.put(("ready", job.desk, None))
     if not go.wait(timeout=job.startup + GRACE):
         raise TimeoutError("the other desks were not ready in time")
     rss_start, statements[0] = rss_mb(), 0
-    report, latencies, desk_s = PushReport(), [], 0.0
+    report, latencies, waits, desk_s = PushReport(), [], [], 0.0
+    busy: list[str] = []  # answers that asked the desk to come back later (429/503/409)
     applied: list[tuple[float, float]] = []  # apply_batch inside each push: wall, CPU seconds
     real_apply = push_module.apply_batch
 
@@ -148,10 +178,45 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
         finally:
             applied.append((time.perf_counter() - t, time.process_time() - c))
 
-    push_module.apply_batch = timed_apply  # the station's share of a push, measured
-    wall_start, start = time.time(), time.perf_counter()
+    push_module.apply_batch = timed_apply  # python mode: the station's share of a push
+    wall_start, start, cpu_start = time.time(), time.perf_counter(), time.process_time()
     stop = start + job.seconds
-    while time.perf_counter() < stop:
+    paced = made[0]  # check-ins made before the clock (prefill)
+    def push_step() -> bool:
+        """One push; whether it sent anything."""
+        t = time.perf_counter()
+        try:
+            sent = push_once(dsf, transport, None, ctx, report, job.batch)
+        except StationUnreachable as exc:  # busy or unreachable: the outbox backs off
+            busy.append(str(exc)[:200])
+            sent = 0
+        done = time.perf_counter()
+        if sent:
+            latencies.append((done - t) * 1000)
+            for _ in range(min(sent // ITEMS_PER_CHECKIN, len(committed))):
+                waits.append((done - committed.popleft()) * 1000)
+        return bool(sent)
+
+    def pusher() -> None:
+        """Paced: the desk's background push (as ``registry.sync.background``), apart from
+        the clerk's check-ins."""
+        while time.perf_counter() < stop:
+            if not push_step():
+                time.sleep(min(0.25, max(0.02, _next_due(dsf) or 0.02)))
+
+    if job.rate:  # check guests in on schedule; a thread pushes what is queued
+        thread = threading.Thread(target=pusher, daemon=True)
+        thread.start()
+        while time.perf_counter() < stop:
+            due = int((time.perf_counter() - start) * job.rate) - (made[0] - paced)
+            if due > 0:
+                t = time.perf_counter()
+                check_in(min(due, job.per_commit))
+                desk_s += time.perf_counter() - t
+            next_guest = start + (made[0] - paced + 1) / job.rate
+            time.sleep(min(0.25, max(0.0, next_guest - time.perf_counter())))
+        thread.join(timeout=GRACE)
+    while not job.rate and time.perf_counter() < stop:
         with dsf() as s:
             waiting = s.scalar(
                 select(sa.func.count()).where(OutboxItem.state.in_(("pending", "sent")))
@@ -161,10 +226,10 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
             check_in(job.per_commit)
             desk_s += time.perf_counter() - t
             continue
-        t = time.perf_counter()
-        push_once(dsf, ssf, None, ctx, report, job.batch)
-        latencies.append((time.perf_counter() - t) * 1000)
+        if not push_step():
+            time.sleep(min(0.25, max(0.01, _next_due(dsf) or 0.01)))
     end = time.perf_counter()
+    cpu = time.process_time() - cpu_start
     with dsf() as s:
         stays = s.scalar(
             select(sa.func.count()).where(
@@ -177,27 +242,47 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
         "start": wall_start,
         "seconds": end - start,
         "checkins": int(stays or 0) - 1,  # the warm-up batch carried one stay
+        "made": made[0] - paced,
         "rejected": report.rejected,
         "items": report.sent,
         "latencies": latencies,
+        "waits": waits,
+        "busy": len(busy),
+        "busy_example": busy[0] if busy else None,
         "apply_ms": [w * 1000 for w, _ in applied],
         "apply_cpu_s": sum(c for _, c in applied),
+        "cpu_s": cpu,
         "statements": statements[0],
         "desk_seconds": desk_s,
         "rss_start": rss_start,
         "rss_end": rss_mb(),
     }
     desk.dispose()
-    station.dispose()
+    transport.close()
     return result
 
 
-def run_intake(args: argparse.Namespace, station_url: str, desk_urls: list[str]) -> dict:
+def _next_due(dsf: sessionmaker[Session]) -> float | None:
+    return push_module._next_due(dsf)
+
+
+def run_intake(
+    args: argparse.Namespace,
+    station_url: str,
+    desk_urls: list[str],
+    service: Service | None = None,
+    tokens: Sequence[str] = (),
+    watch: Callable[[], None] | None = None,
+) -> dict:
+    """The desks' window; ``watch`` is called about every second while it runs (server
+    samples)."""
     ctx = mp.get_context("spawn")
     out, go = ctx.Queue(), ctx.Event()
+    rate = args.rate / len(desk_urls) if args.rate else None
     jobs = [
         DeskJob(i, url, station_url, args.startup, args.seconds, args.prefill, args.per_commit,
-                args.batch, args.salt)
+                args.batch, args.salt, service.url if service else None,
+                tokens[i] if service else None, rate)
         for i, url in enumerate(desk_urls)
     ]
     procs = [ctx.Process(target=_desk, args=(job, out, go), daemon=True) for job in jobs]
@@ -205,7 +290,7 @@ def run_intake(args: argparse.Namespace, station_url: str, desk_urls: list[str])
         p.start()
     early = ready(procs, out, time.time() + args.startup)
     go.set()  # every desk filled its outbox (or the startup time is over): the clock starts
-    return collect(procs, out, time.time() + args.seconds + GRACE, early)
+    return collect(procs, out, time.time() + args.seconds + GRACE, early, watch)
 
 
 # ------------------------------------------------------------------------------------ report
@@ -237,6 +322,13 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
         "errors": {str(k): v for k, v in run["errors"].items()},
     }
     if desks and "statements" in next(iter(desks)):
+        waits = [x for d in desks for x in d["waits"]]
+        out["wait_p50_ms"] = statistics.median(waits) if waits else float("nan")
+        out["wait_p99_ms"] = _pct(waits, 0.99)
+        out["made"] = sum(d["made"] for d in desks)
+        out["busy_answers"] = sum(d["busy"] for d in desks)
+        out["busy_example"] = next((d["busy_example"] for d in desks if d["busy_example"]), None)
+        out["desk_cpu_s"] = sum(d["cpu_s"] for d in desks)
         out["statements_per_checkin"] = sum(d["statements"] for d in desks) / max(1, checkins)
         out["rejected_items"] = sum(d["rejected"] for d in desks)
         out["desk_seconds"] = sum(d["desk_seconds"] for d in desks)
@@ -250,12 +342,127 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class Watch:
+    """The server side of a window: CPU of the service's and PostgreSQL's process trees,
+    the service's resident memory sampled every ``every`` seconds, and PostgreSQL's
+    statement and transaction counts (pg_stat_statements when loaded, pg_stat_database)."""
+
+    def __init__(self, url: str, service: Service | None, every: float = 2.0) -> None:
+        self.url, self.service, self.every = url, service, every
+        self.pg = postmaster_pid(url)
+        self.rss: list[tuple[float, float]] = []
+        self.last = 0.0
+        self.waits: Counter[str] = Counter()  # what the active backends were doing, sampled
+        self.engine = make_engine(url, poolclass=sa.pool.NullPool)
+
+    def _counts(self) -> dict[str, float]:
+        engine = make_engine(self.url)
+        try:
+            with engine.connect() as c:
+                row = c.execute(sa.text(
+                    "SELECT xact_commit, tup_inserted FROM pg_stat_database "
+                    "WHERE datname = current_database()")).one()
+                counts = {"commits": float(row[0]), "inserted": float(row[1])}
+                try:
+                    with c.begin_nested():
+                        counts["statements"] = float(c.execute(sa.text(
+                            "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                            "WHERE dbid = (SELECT oid FROM pg_database "
+                            "WHERE datname = current_database())")).scalar_one())
+                except sa.exc.DBAPIError:
+                    pass
+            return counts
+        finally:
+            engine.dispose()
+
+    def top(self, n: int = 8) -> list[dict[str, Any]]:
+        engine = make_engine(self.url)
+        try:
+            with engine.connect() as c:
+                rows = c.execute(sa.text(
+                    r"SELECT calls, total_exec_time, left(regexp_replace(query, '\s+', ' ', 'g'),"
+                    " 90) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database()) ORDER BY total_exec_time DESC "
+                    "LIMIT :n"), {"n": n}).all()
+            return [{"calls": r[0], "ms": round(r[1]), "query": r[2]} for r in rows]
+        except sa.exc.DBAPIError:
+            return []
+        finally:
+            engine.dispose()
+
+    def begin(self) -> None:
+        engine = make_engine(self.url)
+        try:
+            with engine.connect() as c, c.begin():
+                c.execute(sa.text("SELECT pg_stat_statements_reset()"))
+        except sa.exc.DBAPIError:
+            pass
+        finally:
+            engine.dispose()
+        self.counts0 = self._counts()
+        self.t0 = time.perf_counter()
+        self.pg_cpu0 = cpu_seconds(self.pg) if self.pg else float("nan")
+        self.srv_cpu0 = cpu_seconds(self.service.process.pid) if self.service else float("nan")
+        self.sample(force=True)
+
+    def sample(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self.service and (force or now - self.last >= self.every):
+            self.last = now
+            self.rss.append((now, tree_rss_mb(self.service.process.pid)))
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(sa.text(
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') "
+                    "FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+                    "AND datname = current_database()")).scalars().all()
+            self.waits.update(rows)
+        except sa.exc.DBAPIError:
+            pass
+
+    def end(self) -> dict[str, Any]:
+        self.sample(force=True)
+        wall = time.perf_counter() - self.t0
+        counts = self._counts()
+        out: dict[str, Any] = {
+            "wall_s": wall,
+            "pg_cpu_s": (cpu_seconds(self.pg) - self.pg_cpu0) if self.pg else float("nan"),
+            "server_cpu_s": (
+                cpu_seconds(self.service.process.pid) - self.srv_cpu0
+                if self.service else float("nan")
+            ),
+            "commits": counts["commits"] - self.counts0["commits"],
+            "inserted": counts["inserted"] - self.counts0["inserted"],
+            "top": self.top(),
+            "pg_waits": dict(self.waits.most_common(8)),
+        }
+        if "statements" in counts and "statements" in self.counts0:
+            out["statements"] = counts["statements"] - self.counts0["statements"]
+        if self.rss:
+            values = [r for _, r in self.rss]
+            out.update(rss_start_mb=values[0], rss_end_mb=values[-1], rss_max_mb=max(values),
+                       rss_samples=len(values))
+        return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--desks", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--via", choices=("http", "python"), default="http",
+                        help="http: the desks push to `laiqu serve` (default); python: each "
+                        "desk applies its batches in the station's database (the entry point)")
+    parser.add_argument("--workers", type=int, default=1, help="laiqu serve --workers")
+    parser.add_argument("--upload-slots", type=int, default=None,
+                        help="laiqu serve --upload-slots (per worker)")
+    parser.add_argument("--upload-queue", type=int, default=None,
+                        help="laiqu serve --upload-queue (per worker)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="paced: all desks together check in this many guests a second "
+                        "and push what is queued (default: full speed from a filled outbox)")
     parser.add_argument("--raw-seconds", type=float, default=None,
-                        help="seconds of the raw COPY baseline (default: a third of --seconds)")
+                        help="seconds of the raw COPY baseline (default: a third of --seconds; "
+                        "0: none)")
     parser.add_argument("--batch", type=int, default=200, help="upload items per batch")
     parser.add_argument("--per-commit", type=int, default=40, help="check-ins per desk commit")
     parser.add_argument("--prefill", type=int, default=None,
@@ -270,11 +477,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.desks, args.seconds, args.prefill = 2, 3.0, args.prefill or 40
-        args.raw_seconds = args.raw_seconds or 1.0
-    args.raw_seconds = args.raw_seconds or max(1.0, args.seconds / 3)
+        args.raw_seconds = args.raw_seconds if args.raw_seconds is not None else 1.0
+    if args.raw_seconds is None:
+        args.raw_seconds = max(1.0, args.seconds / 3)
     # enough that the desks need not check guests in while the clock runs (that is desk work)
     if args.prefill is None:
-        args.prefill = int(600 * args.seconds / args.desks)
+        args.prefill = 0 if args.rate else int(600 * args.seconds / args.desks)
+    if args.rate:
+        args.per_commit = min(args.per_commit, 10)
     args.startup = args.startup or 60.0 + args.prefill * args.desks / 100
 
     server = None
@@ -282,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if url is None:
         from pgserver import PgServer
 
-        server = PgServer().start()
+        server = PgServer(options="-c shared_preload_libraries=pg_stat_statements").start()
         url = server.url()
     try:
         figures = run_all(args, url)
@@ -293,6 +503,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
     return 0
+
+
+def _serve_args(args: argparse.Namespace) -> list[str]:
+    extra = []
+    if args.upload_slots:
+        extra += ["--upload-slots", str(args.upload_slots)]
+    if args.upload_queue is not None:
+        extra += ["--upload-queue", str(args.upload_queue)]
+    return extra
 
 
 def run_all(args: argparse.Namespace, url: str) -> dict[str, Any]:
@@ -316,58 +535,153 @@ def run_all(args: argparse.Namespace, url: str) -> dict[str, Any]:
             "synchronous_commit": c.execute(sa.text("SHOW synchronous_commit")).scalar(),
             "fsync": c.execute(sa.text("SHOW fsync")).scalar(),
             "core": str(Path(sys.modules["registry"].__file__ or "").parent),
+            "via": args.via,
+            "workers": args.workers,
         }
+    try:
+        with engine.begin() as c:
+            c.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+    except sa.exc.DBAPIError:
+        pass  # not loaded on that server: no statement counts
     engine.dispose()
     with tempfile.TemporaryDirectory(prefix="laiqu-intake-") as tmp:
-        template = Path(tmp) / "desk.sqlite"
-        urls = []
-        for d in desks:
-            path = Path(tmp) / f"desk{d}.sqlite"
-            if d == 0:
-                first = make_engine(f"sqlite:///{template}")
-                upgrade(first)
-                first.dispose()  # checkpoints the WAL into the file copied below
-            path.write_bytes(template.read_bytes())
-            key = Path(f"{template}.audit-key")  # the audit chain's key travels with its file
-            if key.exists():
-                shutil.copy2(key, f"{path}.audit-key")
-            desk = make_engine(f"sqlite:///{path}")
-            build_city(session_factory(desk), [d])
-            desk.dispose()
-            urls.append(f"sqlite:///{path}")
-        a = summarize(run_intake(args, url, urls))
-    b = summarize(run_raw(args, url, hotels))
+        urls = desk_files(Path(tmp), desks)
+        service, tokens = None, []
+        if args.via == "http":
+            tokens = desk_tokens(url, hotels)
+            service = start_service(url, Path(tmp) / "serve.log", workers=args.workers,
+                                    args=_serve_args(args))
+        try:
+            watch = Watch(url, service)
+            started = [False]
+
+            def sample() -> None:
+                if not started[0]:
+                    watch.begin()  # the desks are past their prefill: the window opens
+                    started[0] = True
+                watch.sample()
+
+            a = summarize(run_intake(args, url, urls, service, tokens, sample))
+            a["server"] = watch.end() if started[0] else {}
+        finally:
+            if service is not None:
+                code = stop_service(service)
+                env["serve_exit"] = code
+                env["serve_log"] = service.log_tail(600)
+    a.update(_shares(a))
+    if args.raw_seconds > 0:
+        watch = Watch(url, None)
+        watch.begin()
+        b = summarize(run_raw(args, url, hotels))
+        b["server"] = watch.end()
+    else:
+        b = {"rate": float("nan"), "checkins": 0, "wall_s": 0.0, "p50_ms": float("nan"),
+             "p99_ms": float("nan"), "failed": 0, "errors": {}, "server": {}}
     ratio = a["rate"] / b["rate"] if b["rate"] else float("nan")
-    return {"env": env, "intake": a, "raw": b, "ratio": ratio,
+    return {"env": env, "intake": a, "raw": b, "ratio": ratio, "rate": args.rate,
             "desks": args.desks, "seconds": args.seconds, "batch": args.batch}
+
+
+def desk_files(tmp: Path, desks: Sequence[int]) -> list[str]:
+    """A migrated SQLite desk database with its own hotel for each desk; their URLs."""
+    template = tmp / "desk.sqlite"
+    urls = []
+    for d in desks:
+        path = tmp / f"desk{d}.sqlite"
+        if d == desks[0]:
+            first = make_engine(f"sqlite:///{template}")
+            upgrade(first)
+            first.dispose()  # checkpoints the WAL into the file copied below
+        path.write_bytes(template.read_bytes())
+        key = Path(f"{template}.audit-key")  # the audit chain's key travels with its file
+        if key.exists():
+            shutil.copy2(key, f"{path}.audit-key")
+        desk = make_engine(f"sqlite:///{path}")
+        build_city(session_factory(desk), [d])
+        desk.dispose()
+        urls.append(f"sqlite:///{path}")
+    return urls
+
+
+def _shares(a: dict[str, Any]) -> dict[str, Any]:
+    """Where the time went: CPU milliseconds per check-in of the desks, the service and
+    PostgreSQL, and PostgreSQL's statements and commits per check-in."""
+    s, n = a.get("server") or {}, max(1, a["checkins"])
+    out = {
+        "desk_cpu_ms_per_checkin": 1000 * a.get("desk_cpu_s", float("nan")) / n,
+        "server_cpu_ms_per_checkin": 1000 * s.get("server_cpu_s", float("nan")) / n,
+        "pg_cpu_ms_per_checkin": 1000 * s.get("pg_cpu_s", float("nan")) / n,
+        "pg_commits_per_checkin": s.get("commits", float("nan")) / n,
+    }
+    if "statements" in s:
+        out["pg_statements_per_checkin"] = s["statements"] / n
+    return out
 
 
 def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
     a, b, env = f["intake"], f["raw"], f["env"]
+    s = a.get("server") or {}
+    how = (f"{env['via']}: laiqu serve, {env['workers']} worker(s)" if env["via"] == "http"
+           else "python entry point: each desk applies its batches in the station database")
+    pace = f"paced at {args.rate:g} check-ins/s in all" if args.rate else "full speed"
     lines = [
-        f"station intake: {args.desks} desks, {args.seconds:g} s, batches of {args.batch} "
-        f"items ({args.batch // 5} check-ins), PostgreSQL {env['server']} "
+        f"station intake: {args.desks} desks, {args.seconds:g} s, {pace}, batches of up to "
+        f"{args.batch} items ({args.batch // 5} check-ins), {how}; PostgreSQL {env['server']} "
         f"(fsync={env['fsync']}, synchronous_commit={env['synchronous_commit']}), "
         f"core {env['core']}",
-        f"  A laiqu  push → apply_batch: {a['rate']:8.1f} check-ins/s sustained "
-        f"({a['checkins']} in {a['wall_s']:.1f} s), batch p50 {a['p50_ms']:.1f} ms, "
+        f"  A laiqu  desk push → station: {a['rate']:8.1f} check-ins/s sustained "
+        f"({a['checkins']} in {a['wall_s']:.1f} s), push latency p50 {a['p50_ms']:.1f} ms, "
         f"p99 {a['p99_ms']:.1f} ms, {a['batches']} batches",
-        f"    statements per check-in at the station: {a.get('statements_per_checkin', 0):.2f}; "
-        f"rejected items: {a.get('rejected_items', 0)}; desk top-up time "
-        f"{a.get('desk_seconds', 0):.1f} s (not intake)",
-        f"    of which apply_batch (the station): p50 {a.get('apply_p50_ms', 0):.1f} ms a "
-        f"batch, {a.get('apply_cpu_ms_per_checkin', 0):.2f} ms of client CPU a check-in "
-        "(the rest of a push is the desk's: claim, payload, settle)",
-        f"    RSS of the processes running apply_batch: start {a.get('rss_start_mb', 0):.0f} MB,"
-        f" end {a.get('rss_end_mb', 0):.0f} MB (max over desks)",
+    ]
+    if args.rate:
+        lines.append(
+            f"    paced: {a.get('made', 0)} check-ins made; from a check-in's commit at the desk "
+            f"to the station's answer: p50 {a.get('wait_p50_ms', 0):.1f} ms, "
+            f"p99 {a.get('wait_p99_ms', 0):.1f} ms")
+    lines += [
+        f"    busy answers (503/429/409 with Retry-After, the desk backed off): "
+        f"{a.get('busy_answers', 0)}; rejected items: {a.get('rejected_items', 0)}; desk "
+        f"top-up time {a.get('desk_seconds', 0):.1f} s (not intake)",
+        f"    CPU per check-in: desks {a.get('desk_cpu_ms_per_checkin', 0):.2f} ms, service "
+        f"{a.get('server_cpu_ms_per_checkin', 0):.2f} ms, PostgreSQL "
+        f"{a.get('pg_cpu_ms_per_checkin', 0):.2f} ms (window {s.get('wall_s', 0):.1f} s: "
+        f"desks {a.get('desk_cpu_s', 0):.1f} s, service {s.get('server_cpu_s', 0):.1f} s, "
+        f"PostgreSQL {s.get('pg_cpu_s', 0):.1f} s of CPU)",
+        f"    PostgreSQL per check-in: {a.get('pg_statements_per_checkin', float('nan')):.2f} "
+        f"statements, {a.get('pg_commits_per_checkin', 0):.3f} commits",
+    ]
+    if env["via"] == "http":
+        lines.append(
+            f"    server RSS (laiqu serve and its workers): start {s.get('rss_start_mb', 0):.0f}"
+            f" MB, end {s.get('rss_end_mb', 0):.0f} MB, max {s.get('rss_max_mb', 0):.0f} MB "
+            f"({s.get('rss_samples', 0)} samples); serve exit code {env.get('serve_exit')}")
+    else:
+        lines += [
+            f"    statements per check-in at the station: "
+            f"{a.get('statements_per_checkin', 0):.2f}; apply_batch p50 "
+            f"{a.get('apply_p50_ms', 0):.1f} ms a batch, "
+            f"{a.get('apply_cpu_ms_per_checkin', 0):.2f} ms of client CPU a check-in",
+            f"    RSS of the processes running apply_batch: start "
+            f"{a.get('rss_start_mb', 0):.0f} MB, end {a.get('rss_end_mb', 0):.0f} MB",
+        ]
+    if s.get("pg_waits"):
+        lines.append("    PostgreSQL's active backends, sampled once a second: " + ", ".join(
+            f"{k} {v}" for k, v in s["pg_waits"].items()))
+    for top in s.get("top", [])[:5]:
+        lines.append(f"      {top['ms']:7d} ms {top['calls']:6d} calls  {top['query']}")
+    bs = b.get("server") or {}
+    lines += [
         f"  B raw COPY of the same rows:  {b['rate']:8.1f} check-ins/s "
         f"({b['checkins']} in {b['wall_s']:.1f} s), batch p50 {b['p50_ms']:.1f} ms, "
-        f"p99 {b['p99_ms']:.1f} ms",
+        f"p99 {b['p99_ms']:.1f} ms; PostgreSQL CPU "
+        f"{1000 * bs.get('pg_cpu_s', float('nan')) / max(1, b['checkins']):.2f} ms a check-in",
         f"  ratio A/B (check-ins/s): {f['ratio']:.3f}",
         f"  failed desks: A {a['failed']}, B {b['failed']}",
     ]
-    for side, s in (("A", a), ("B", b)):
-        for desk, error in s["errors"].items():
+    if a.get("busy_example"):
+        lines.append(f"    a busy answer: {a['busy_example']}")
+    for side, x in (("A", a), ("B", b)):
+        for desk, error in x["errors"].items():
             lines.append(f"    {side} desk {desk}: {error}")
     return "\n".join(lines)
 

@@ -1,11 +1,18 @@
-"""What the intake benchmark's parts share: the synthetic city, ID numbers, bounded waits."""
+"""What the intake benchmark's parts share: the synthetic city, ID numbers, bounded waits, the
+station service as a process (``start_service``/``stop_service``, a desk token per hotel) and
+the CPU and memory of process trees (/proc). Other benches (faults under load) reuse these."""
 
 from __future__ import annotations
 
+import os
 import queue
 import resource
+import socket
+import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,15 +71,22 @@ def ready(procs: list[Any], out: Any, deadline: float) -> dict[int, str]:
 
 
 def collect(
-    procs: list[Any], out: Any, deadline: float, failed: dict[int, str] | None = None
+    procs: list[Any],
+    out: Any,
+    deadline: float,
+    failed: dict[int, str] | None = None,
+    watch: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Every desk's report or error; a desk that dies silently or overruns is counted failed."""
+    """Every desk's report or error; a desk that dies silently or overruns is counted failed.
+    ``watch`` is called about once a second meanwhile (samples of the server)."""
     done: dict[int, Any] = {}
     errors: dict[int, str] = dict(failed or {})
     while len(done) + len(errors) < len(procs):
         left = deadline - time.time()
         if left <= 0:
             break
+        if watch is not None:
+            watch()
         try:
             kind, desk, data = out.get(timeout=min(left, 1.0))
         except queue.Empty:
@@ -82,12 +96,181 @@ def collect(
             continue
         if kind != "ready":  # a desk ready after the others had started
             (done if kind == "ok" else errors)[desk] = data
+    # A desk that reported may still be exiting (slow on a loaded machine): its report stands.
+    quit_by = time.time() + 15.0
     for i, p in enumerate(procs):
-        p.join(timeout=5)
+        p.join(timeout=max(0.1, quit_by - time.time()))
         if p.is_alive():
             p.terminate()
             p.join(timeout=5)
-            errors.setdefault(i, "did not finish in time: terminated")
+            if i not in done:
+                errors.setdefault(i, "did not finish in time: terminated")
         elif i not in done:
             errors.setdefault(i, f"no report (exit code {p.exitcode})")
     return {"desks": done, "errors": errors}
+
+
+# ------------------------------------------------------------- the station service, as a process
+
+
+@dataclass
+class Service:
+    """``laiqu serve`` on 127.0.0.1 in front of a station database (see ``start_service``)."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, chars: int = 2000) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_service(
+    db_url: str,
+    log: Path,
+    *,
+    workers: int = 1,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Service:
+    """Start ``laiqu serve`` (this checkout's) on a free port; return once it answers.
+
+    ``args``: more ``laiqu serve`` options (``--upload-slots``…). Raises ``RuntimeError`` with
+    the server's log when it exits or does not answer within ``timeout`` seconds (bounded).
+    """
+    port = free_port()
+    with log.open("wb") as stream:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(port),
+             "--workers", str(workers), "--log-level", "warning", *args],
+            env={**os.environ, "PYTHONPATH": str(ROOT), "LAIQU_DATABASE_URL": db_url,
+                 **(env or {})},
+            cwd=str(ROOT),
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    service = Service(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                pass
+            import httpx  # only the service's callers need it
+
+            if httpx.get(f"{service.url}/api/v1/openapi.json", timeout=5).is_success:
+                return service
+        except OSError:
+            pass
+        except Exception:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_service(service)
+            raise RuntimeError(f"laiqu serve did not start: {service.log_tail()}")
+        time.sleep(0.2)
+
+
+def stop_service(service: Service, wait: float = 15.0) -> int | None:
+    """SIGTERM, then SIGKILL after ``wait`` seconds; the exit code."""
+    process = service.process
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    return process.returncode
+
+
+def desk_tokens(db_url: str, hotels: Sequence[str]) -> list[str]:
+    """A desk user (``desk00``…) of each hotel at the station and its device token (the
+    credential a desk uploads with)."""
+    from sqlalchemy import select
+
+    from registry.accounts import credentials, users
+    from registry.context import Context
+    from registry.db.access_models import RegistryUser
+    from registry.db.engine import make_engine, session_factory
+
+    admin = Context("bench", "bench-setup")
+    engine = make_engine(db_url)
+    tokens = []
+    try:
+        with session_factory(engine).begin() as s:
+            for d, hotel in enumerate(hotels):
+                login = f"desk{d:02d}"
+                if s.scalar(select(RegistryUser.id).where(RegistryUser.login == login)) is None:
+                    users.add_user(s, admin, login, "desk", venue=hotel)
+                tokens.append(credentials.issue_token(s, admin, login, f"前台{d}号机"))
+    finally:
+        engine.dispose()
+    return tokens
+
+
+# ---------------------------------------------------------------------- processes' CPU and memory
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()  # fields from 3 (state) on
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (Linux /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(parents.get(p, []))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid``'s process tree, finished children included."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree(pid):
+        if fields := _stat(p):
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / tick
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid``'s process tree, in MB (its workers included)."""
+    total = 0
+    for p in tree(pid):
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1])
+        except OSError:
+            continue
+    return total * resource.getpagesize() / 2**20
+
+
+def postmaster_pid(db_url: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (None if not)."""
+    import sqlalchemy as sa
+
+    from registry.db.engine import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as c:
+            backend = int(c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+        fields = _stat(backend)
+    finally:
+        engine.dispose()
+    return int(fields[1]) if fields else None

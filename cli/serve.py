@@ -6,13 +6,17 @@ The web stack is imported only when the command runs: ``laiqu --version`` stays 
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
 from cli.app import App, NotInitialised, heads
 from cli.errors import Refusal
+from registry.db.engine import ENV_URL
+from service.admission import DEFAULT_QUEUE, DEFAULT_SLOTS
 
 DEFAULT_PORT = 8443
 
@@ -47,6 +51,30 @@ DEFAULT_PORT = 8443
     help="请求体大小上限（字节），超过的请求答复 413。",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="工作进程数（每个进程各有上报排队和数据库连接池）。",
+)
+@click.option(
+    "--upload-slots",
+    type=click.IntRange(1, 256),
+    default=DEFAULT_SLOTS,
+    show_default=True,
+    help="每个工作进程同时处理的上报批次数。",
+)
+@click.option(
+    "--upload-queue",
+    type=click.IntRange(0, 4096),
+    default=DEFAULT_QUEUE,
+    show_default=True,
+    help=(
+        "每个工作进程中等待处理的上报批次数上限；"
+        "排满后答复 503 并附 Retry-After，前台自动退避重试。"
+    ),
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -66,6 +94,9 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     max_body: int,
+    workers: int,
+    upload_slots: int,
+    upload_queue: int,
     log_level: str,
     insecure: bool,
 ) -> None:
@@ -88,12 +119,29 @@ def serve(
     _check_database(app)
     import uvicorn
 
-    from service.app import create_app
+    from service import app as service_app
     from service.logs import log_config
 
+    application: Any
+    if workers == 1:
+        application = service_app.create_app(
+            app.url, max_body=max_body, upload_slots=upload_slots, upload_queue=upload_queue
+        )
+    else:  # each worker process builds the same application from the environment
+        os.environ.update(
+            {
+                ENV_URL: app.url,
+                service_app.ENV_MAX_BODY: str(max_body),
+                service_app.ENV_UPLOAD_SLOTS: str(upload_slots),
+                service_app.ENV_UPLOAD_QUEUE: str(upload_queue),
+            }
+        )
+        application = "service.app:from_environment"
     try:
         uvicorn.run(
-            create_app(app.url, max_body=max_body),
+            application,
+            factory=workers > 1,
+            workers=workers,
             host=host,
             port=port,
             ssl_certfile=str(tls_cert) if tls_cert else None,

@@ -34,7 +34,8 @@ def _bindir() -> Path:
 class PgServer:
     """Start with ``start()``, get URLs with ``url(dbname)``, stop with ``stop()``."""
 
-    def __init__(self, base: Path | None = None) -> None:
+    def __init__(self, base: Path | None = None, options: str = "") -> None:
+        self.options = options  # more ``-c name=value`` server settings (a bench's)
         self.base = Path(base or tempfile.mkdtemp(prefix="laiqu-pg-"))
         self.data = self.base / "data"
         self.sock = self.base
@@ -63,6 +64,8 @@ class PgServer:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200 -c shared_buffers=256MB"
         )
+        if self.options:
+            opts = f"{opts} {self.options}"
         started = self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"),
             "-o", opts, "-w", "-t", "60", "start",

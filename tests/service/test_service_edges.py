@@ -15,6 +15,7 @@ import uuid
 import httpx
 import pytest
 from servicekit import ADMIN, PASSWORD, ROOT, free_port, laiqu_env
+from sqlalchemy import Engine
 from world import HOTEL, rid
 
 from registry.accounts import users
@@ -101,6 +102,21 @@ def test_every_message_and_item_reason_is_chinese(server) -> None:
         assert _chinese(answer.json()["message"])
 
 
+def _until_waiting_on_a_lock(engine: Engine, thread: threading.Thread) -> None:
+    """Until a backend waits for a lock (the upload on the ledger's key), at most 30 s: a
+    fixed sleep lost the race when a loaded machine took longer to sign the caller in."""
+    deadline = time.monotonic() + 30
+    with engine.connect() as probe:
+        while thread.is_alive() and time.monotonic() < deadline:
+            waiting = probe.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            ).scalar()
+            probe.rollback()
+            if waiting:
+                return
+            time.sleep(0.05)
+
+
 def test_concurrent_upload_of_the_same_items_is_retry_later(server, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("a row lock held across requests needs PostgreSQL")
@@ -121,7 +137,7 @@ def test_concurrent_upload_of_the_same_items_is_retry_later(server, db_url: str)
 
         thread = threading.Thread(target=post)
         thread.start()
-        thread.join(1.5)  # the station waits on the ledger's key
+        _until_waiting_on_a_lock(engine, thread)  # the station waits on the ledger's key
         other.commit()
     thread.join(30)
     engine.dispose()

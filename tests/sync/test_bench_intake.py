@@ -20,11 +20,14 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_quick_intake_run_reports_every_figure(pg_server, pg_template, tmp_path: Path) -> None:
+@pytest.mark.parametrize("via", ["http", "python"])
+def test_a_quick_intake_run_reports_every_figure(
+    pg_server, pg_template, tmp_path: Path, via: str
+) -> None:
     name, url = _fresh_pg(pg_server, pg_template)
     try:
         out = tmp_path / "intake.json"
-        args = ["--quick", "--url", url, "--json", str(out)]
+        args = ["--quick", "--url", url, "--json", str(out), "--via", via]
         run = subprocess.run(
             [sys.executable, "-m", "bench.intake", *args],
             cwd=ROOT,
@@ -42,16 +45,17 @@ def test_a_quick_intake_run_reports_every_figure(pg_server, pg_template, tmp_pat
     assert a["failed"] == 0 and b["failed"] == 0, (a["errors"], b["errors"])
     assert a["checkins"] > 0 and b["checkins"] > 0 and a["batches"] > 0
     assert a["rejected_items"] == 0
-    for key in (
-        "rate",
-        "p50_ms",
-        "p99_ms",
-        "statements_per_checkin",
-        "rss_start_mb",
-        "rss_end_mb",
-        "apply_p50_ms",
-        "apply_cpu_ms_per_checkin",
-    ):
+    keys = ["rate", "p50_ms", "p99_ms", "desk_cpu_ms_per_checkin", "pg_cpu_ms_per_checkin",
+            "pg_commits_per_checkin"]
+    if via == "python":  # the desk applies its batches: the station's share measured there
+        keys += ["statements_per_checkin", "rss_start_mb", "rss_end_mb", "apply_p50_ms",
+                 "apply_cpu_ms_per_checkin"]
+    else:  # laiqu serve: its CPU and memory from /proc, sampled during the window
+        keys += ["server_cpu_ms_per_checkin"]
+        server = a["server"]
+        assert server["rss_start_mb"] > 0 and server["rss_end_mb"] > 0, server
+        assert figures["env"]["via"] == "http"
+    for key in keys:
         assert a[key] > 0, key
     assert figures["ratio"] > 0
 
