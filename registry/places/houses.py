@@ -12,6 +12,7 @@ from registry.context import Context
 from registry.db.access_models import ManagedHouse
 from registry.db.models import House
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
+from registry.identity.text import fields
 from registry.matching import checks
 from registry.people.find import person_by_number
 from registry.places.common import Changed, by_ref_id, check_count, place_scope
@@ -40,6 +41,15 @@ def add_house(
     unit: str | None = None,
     room: str | None = None,
 ) -> House:
+    fields(
+        address=(address, House.address),
+        street=(street, House.street),
+        building=(building, House.building),
+        unit=(unit, House.unit),
+        room=(room, House.room),
+        door_plate=(door_plate, House.door_plate),
+        filing_number=(filing, House.filing_number),
+    )
     if not address.strip():
         raise InvalidInput("a house needs an address")
     if use not in HOUSE_USES:
@@ -105,6 +115,7 @@ def update_house(
     if capacity is not None:
         house.capacity = changes["capacity"] = capacity
     if filing is not None:
+        fields(filing_number=(filing, House.filing_number))
         house.filing_number = changes["filing"] = filing or None
     if pledge is not None:
         house.pledge_signed = changes["pledge"] = pledge
