@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from registry.db.models import Finding, Person
+from registry.identity import text
 from registry.identity.ids import mask
 from registry.matching.codes import CODES
 from registry.people.registration import TypedIdentity
@@ -21,14 +22,15 @@ from service.logs import scrub
 
 
 def plain_text(value: str) -> str:
-    """Refuse what no registry field may hold: NUL and other control characters (PostgreSQL
-    cannot store NUL) and unpaired surrogates (not UTF-8)."""
+    """Refuse what no registry field may hold, by the core's one text validator
+    (``registry.identity.text``): unpaired surrogates (not UTF-8), control characters (NUL,
+    which PostgreSQL cannot store, BEL, line breaks, C1) and bidirectional controls."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("not UTF-8 text") from None
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("control characters are not allowed")
+    if (bad := text.problem(value)) is not None:
+        raise ValueError(f"control characters are not allowed ({bad})")
     return value
 
 

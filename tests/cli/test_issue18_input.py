@@ -132,6 +132,13 @@ def test_dates_as_spreadsheets_write_them(laiqu: Laiqu, sqlite_url: str, tmp_pat
     assert any(str(v) == "2034-01-07" and not t for v, t in stored)
 
 
+def test_long_term_typed_on_the_command_line(laiqu: Laiqu, sqlite_url: str) -> None:
+    laiqu("person", "add", "--id", A, "--name", "张三", "--valid-to", "长期")
+    laiqu("person", "add", "--id", B, "--name", "李四", "--valid-to", "2034/1/7")
+    stored = sorted(documents(sqlite_url), key=str)
+    assert (None, True) in stored and any(str(v) == "2034-01-07" for v, _ in stored)
+
+
 def test_a_bad_date_is_quoted_as_it_is_in_the_file(laiqu: Laiqu, tmp_path: Path, counts) -> None:
     path = tmp_path / "p.csv"
     path.write_text(f"id_number,name,valid_to\n{A},张三,2034/02/30\n", encoding="utf-8")
