@@ -208,47 +208,25 @@ class Row:
     extra: int = 0  # cells beyond the header
 
 
-def read_rows(text: str, kind: str) -> tuple[list[str], list[Row]]:
-    """Header and rows of a CSV text, columns mapped to canonical names.
+def lines_of(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV text with the line each is on (the header is line 1).
 
-    A file that the csv module cannot parse (a cell over its field limit) or whose rows do
-    not match its lines (an unclosed quote: a row read over several lines) is refused as a
-    whole, naming the line; a row with more cells than the header is kept and refused when
-    imported.
+    Every record must be one line of the file: no cell of a registry file holds a line break
+    (names, addresses, numbers), so a record read over several lines is an unclosed quote,
+    which would swallow the rows after it (issue 18). Lines end at LF (CRLF included); a lone
+    CR inside a cell is that cell's problem (``check_row``). Raises ``CsvError`` naming the
+    line where the bad record starts (never its text: it may hold an ID number).
     """
-    # Lines end at LF (CRLF included); a lone CR inside a cell is that cell's problem.
     reader = csv.reader(io.StringIO(text, newline="\n"))
     start = 1
     try:
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise CsvError("文件是空的") from None
-        if reader.line_num != 1:
-            raise CsvError("第 1 行（列名）的引号没有闭合：请补上引号后重新导入")
-        aliases = {a.lower(): canon for canon, names in COLUMNS[kind].items() for a in names}
-        mapped = [aliases.get(h.strip().lower()) for h in header]
-        missing = [c for c in REQUIRED[kind] if c not in mapped]
-        if missing:
-            wanted = "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in missing)
-            raise CsvError(f"缺少必需的列：{wanted}")
-        rows: list[Row] = []
-        start = reader.line_num + 1
         for cells in reader:
             if reader.line_num != start:
-                # No cell of a registry file holds a line break: a row over several lines is
-                # an unclosed quote, which would swallow the rows after it.
                 raise CsvError(
                     f"第 {start} 行的引号没有闭合（该行一直读到了第 {reader.line_num} 行）："
                     "姓名、地址等都不会含换行，请补上引号或删掉多余的引号后重新导入"
                 )
-            if any(c.strip() for c in cells):
-                values = {
-                    canon: unquote(cells[i]).strip()
-                    for i, canon in enumerate(mapped)
-                    if canon and i < len(cells)
-                }
-                rows.append(Row(start, values, cells, len(cells) - len(header)))
+            yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
         detail = str(exc)
@@ -257,7 +235,43 @@ def read_rows(text: str, kind: str) -> tuple[list[str], list[Row]]:
         elif "unexpected end of data" in detail:
             detail = "引号没有闭合"
         raise CsvError(f"第 {start} 行无法解析（{detail}）") from None
-    return header, rows
+
+
+def mapped_rows(
+    records: Iterator[tuple[int, list[str]]], header: list[str], mapped: list[str | None]
+) -> list[Row]:
+    """The non-blank records after the header as ``Row``s, cells under canonical names."""
+    rows: list[Row] = []
+    for line, cells in records:
+        if any(c.strip() for c in cells):
+            values = {
+                canon: unquote(cells[i]).strip()
+                for i, canon in enumerate(mapped)
+                if canon and i < len(cells)
+            }
+            rows.append(Row(line, values, cells, len(cells) - len(header)))
+    return rows
+
+
+def read_rows(text: str, kind: str) -> tuple[list[str], list[Row]]:
+    """Header and rows of a CSV text, columns mapped to canonical names.
+
+    A file that the csv module cannot parse (a cell over its field limit) or whose records
+    do not match its lines (``lines_of``) is refused as a whole, naming the line; a row with
+    more cells than the header is kept and refused when imported.
+    """
+    records = lines_of(text)
+    try:
+        _, header = next(records)
+    except StopIteration:
+        raise CsvError("文件是空的") from None
+    aliases = {a.lower(): canon for canon, names in COLUMNS[kind].items() for a in names}
+    mapped = [aliases.get(h.strip().lower()) for h in header]
+    missing = [c for c in REQUIRED[kind] if c not in mapped]
+    if missing:
+        wanted = "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in missing)
+        raise CsvError(f"缺少必需的列：{wanted}")
+    return header, mapped_rows(records, header, mapped)
 
 
 def unquote(text: str) -> str:

@@ -354,3 +354,12 @@ def test_lengths_refused_on_each_engine(db_url: str, tmp_path: Path) -> None:
     path.write_text(f"id_number,name,phone\n{A},张三,{'1' * 33}\n", encoding="utf-8")
     refused(run("import", "persons", str(path), ok=False))
     assert run.json("person", "search", "zs")["count"] == 0
+
+
+def test_unclosed_quote_in_a_rooming_list(laiqu: Laiqu, city, tmp_path: Path, counts) -> None:
+    path = tmp_path / "g.csv"
+    path.write_text(f'房间号,证件号码,姓名\n101,{A},"未闭合引号\n102,{B},李四\n', encoding="utf-8")
+    before = counts()
+    result = laiqu("checkin-group", "--venue", "天平宾馆", str(path), ok=False)
+    refused(result, "第 2 行的引号没有闭合", "全团均未入住")
+    assert counts() == before
