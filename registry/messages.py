@@ -476,7 +476,7 @@ FIELD_PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         (
             r"^the (\w+) is longer than (\d+) characters \((\d+)\)",
-            "{0}最多 {1} 个字符，现有 {2} 个：请缩短后重新输入",
+            "{0}超过 {1} 个字（现有 {2} 个）：请缩短后重新输入",
         ),
     ]
 ]
