@@ -471,12 +471,30 @@ FIELD_PHRASES: list[tuple[re.Pattern[str], str]] = [
             "{0}不是有效的 UTF-8 文本：请把终端或文件的编码设为 UTF-8 后重新输入",
         ),
         (
-            r"^the (\w+) may not hold control characters \((U\+[0-9A-F]+)\)",
+            r"^the (\w+) may not hold control characters \(([^)]*)\)",
             "{0}中不能有控制字符、换行或文字方向控制符（{1}）：请删除后重新输入",
         ),
         (
             r"^the (\w+) is longer than (\d+) characters \((\d+)\)",
             "{0}超过 {1} 个字（现有 {2} 个）：请缩短后重新输入",
+        ),
+        (r"^the (\w+) is longer than (\d+) characters$", "{0}超过 {1} 个字"),
+    ]
+]
+
+# Days (registry.identity.dates) and birth dates later than the registry's day.
+DAY_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), t)
+    for p, t in [
+        (
+            r"^the text is not a day in a known form",
+            "不是可识别的日期：请写成 YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYYMMDD",
+        ),
+        (r"^the text names no such day", "日期不存在：请核对月份和日"),
+        (r"^the day is before (\d+)", "日期早于 {0} 年"),
+        (
+            r"^the birth date (\S+) is later than today \((\S+)\)",
+            "出生日期 {0} 晚于今天（{1}，北京时间）：请核对出生日期",
         ),
     ]
 ]
@@ -489,7 +507,7 @@ def phrase(message: str) -> str:
         if found:
             field, *rest = found.groups()
             return template.format(LABELS.get(field, field), *rest)
-    for pattern, template in PHRASES:
+    for pattern, template in (*PHRASES, *DAY_PHRASES):
         found = pattern.search(message)
         if found:
             return template.format(*found.groups())

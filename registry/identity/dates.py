@@ -31,9 +31,9 @@ _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
 class BadDay(InvalidInput):
     """A text that is no day: ``reason`` is "shape", "no such day" or "too early"."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, message: str, reason: str) -> None:
         self.reason = reason
-        super().__init__(f"not a date ({reason})")
+        super().__init__(message)
 
 
 def read_day(raw: str) -> date:
@@ -46,14 +46,14 @@ def read_day(raw: str) -> date:
     text = unicodedata.normalize("NFKC", raw).strip()
     found = _ZH.fullmatch(text) or _SEPARATED.fullmatch(text) or _COMPACT.fullmatch(text)
     if not found:
-        raise BadDay("shape")
+        raise BadDay("the text is not a day in a known form", "shape")
     year, month, day = (int(found.group(i)) for i in (1, found.lastindex - 1, found.lastindex))
     try:
         value = date(year, month, day)
     except ValueError:
-        raise BadDay("no such day") from None
+        raise BadDay("the text names no such day", "no such day") from None
     if value.year < EARLIEST_YEAR:
-        raise BadDay("too early")
+        raise BadDay(f"the day is before {EARLIEST_YEAR}", "too early")
     return value
 
 
