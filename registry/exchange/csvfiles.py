@@ -132,13 +132,14 @@ def guess(data: bytes) -> tuple[str, str]:
             raise CsvError(
                 "文件不是 UTF-8 和 GB18030 编码的文本：请另存为 UTF-8 CSV，或用 --encoding 指定编码"
             ) from None
-    if utf8.isascii():
+    u = "clean" if utf8.isascii() else _reading(utf8)
+    if utf8.isascii() or u == "common":  # a common reading wins whatever the other is
         return utf8, "utf-8"
     try:
         gbk = data.decode("gb18030")
     except UnicodeDecodeError:
         return utf8, "utf-8"
-    u, g = _reading(utf8), _reading(gbk)
+    g = _reading(gbk)
     if u == "common" or (u == "chinese" and g != "common"):
         return utf8, "utf-8"
     if g in ("common", "chinese") and u in ("unclean", "chinese"):
