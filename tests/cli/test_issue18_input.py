@@ -84,18 +84,18 @@ def test_full_id_export_refusal_masks_the_number(laiqu: Laiqu, tmp_path: Path) -
 
 
 def test_gbk_file_whose_bytes_are_valid_utf8_is_read_as_gbk(laiqu: Laiqu, tmp_path: Path) -> None:
-    data = f"证件号码,姓名\n{A},郑伟\n".encode("gbk")
-    # The premise of the issue: the name's GBK bytes read as UTF-8 without an error (no
-    # Chinese in that reading), the header is GBK too.
-    assert "郑伟".encode("gbk").decode("utf-8") != "郑伟"
+    data = f"id_number,name\n{A},郑伟\n".encode("gbk")
+    # The trap of the issue: the file is valid UTF-8 (Hebrew and Greek, no Chinese).
+    assert data.decode("utf-8") != data.decode("gbk")
     path = tmp_path / "gbk.csv"
-    path.write_bytes(f"{A},郑伟\n".encode("gbk").join([b"id_number,name\n", b""]))
+    path.write_bytes(data)
     result = laiqu("import", "persons", str(path))
     assert "编码 gb18030（自动识别）" in result.stderr
     assert laiqu.json("person", "show", A)["name"] == "郑伟"
-    both = tmp_path / "both.csv"
-    both.write_bytes(data)
-    assert "编码 gb18030" in laiqu("import", "persons", str(both)).stderr
+    chinese_header = tmp_path / "zh.csv"
+    chinese_header.write_bytes(f"证件号码,姓名\n{B},郑伟\n".encode("gbk"))
+    assert "编码 gb18030" in laiqu("import", "persons", str(chinese_header)).stderr
+    assert laiqu.json("person", "show", B)["name"] == "郑伟"
 
 
 def test_file_both_readings_fit_is_refused_with_advice(
