@@ -18,6 +18,7 @@ import click
 from registry.db.models import Finding, Person
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import mask
+from registry.identity.text import shown
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CATEGORIES = {"local": "本地", "floating": "流动", "hmt": "港澳台", "foreign": "境外"}
@@ -69,13 +70,15 @@ def record(pairs: Sequence[tuple[str, object]]) -> str:
 
 
 def cell(value: object) -> str:
+    """A value as one table cell or record line: control and bidirectional characters that
+    came in before they were refused (old rows) are written as escapes, never raw."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
         return value.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    return shown(str(value))
 
 
 # --- JSON ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import click
 
 from cli.errors import Refusal
 from cli.output import note
+from registry.identity import dates
 from registry.identity.cards import CardRead, CardReader
 from registry.identity.codes import ETHNICITIES
 from registry.identity.ids import DocType
@@ -42,6 +43,26 @@ class DayType(click.ParamType):
 
 
 DAY = DayType()
+
+
+class ValidToType(click.ParamType):
+    """The end of a document's validity: a day in any form ``registry.identity.dates`` reads,
+    or 长期 (also 9999-12-31), which becomes ``dates.LONG_TERM`` as on a card read."""
+
+    name = "YYYY-MM-DD|长期"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> date | str:
+        if isinstance(value, date):
+            return value
+        try:
+            return dates.read_valid_to(str(value))
+        except dates.BadDay:
+            self.fail(f"{value!r} 不是日期（YYYY-MM-DD）或“长期”", param, ctx)
+
+
+VALID_TO = ValidToType()
 
 
 class InstantType(click.ParamType):
@@ -127,7 +148,9 @@ def identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--phone", help="联系电话。"),
         click.option("--nationality", metavar="ISO3", help="国籍三字母代码（护照、外国人证件）。"),
         click.option("--address", "hukou_address", help="户籍地址。"),
-        click.option("--valid-to", type=DAY, help="证件有效期至 YYYY-MM-DD（手工录入时）。"),
+        click.option(
+            "--valid-to", type=VALID_TO, help="证件有效期至 YYYY-MM-DD 或“长期”（手工录入时）。"
+        ),
     ]
     return functools.reduce(lambda f, option: option(f), reversed(options), func)
 
@@ -170,7 +193,8 @@ def typed_identity(options: dict[str, Any], *, registered_name: bool = False) ->
         nationality=options.get("nationality"),
         hukou_address=options.get("hukou_address"),
         phone=options.get("phone"),
-        valid_to=options.get("valid_to"),
+        valid_to=valid_to if isinstance(valid_to := options.get("valid_to"), date) else None,
+        long_term=valid_to == dates.LONG_TERM,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import sys
 from pathlib import Path
 
@@ -12,7 +13,10 @@ from cli.errors import Refusal
 from cli.output import emit, json_option, note
 from registry.exchange import csvexport, csvfiles, csvimport
 
-ENCODING_HELP = "文件编码；默认先按 UTF-8（可带 BOM）读，不行再按 GB18030（兼容 GBK）读。"
+ENCODING_HELP = (
+    "文件编码；默认自动识别：有 BOM 按 BOM，否则比较按 UTF-8 和按 GB18030（兼容 GBK）读出的"
+    "文字，无法确定时拒绝导入并请您指定。"
+)
 
 
 @click.group("import")
@@ -54,7 +58,8 @@ def _import_command(kind: str, label: str) -> click.Command:
             header, rows = csvfiles.read_rows(text, kind)
         except csvfiles.CsvError as exc:
             raise Refusal(f"无法读取 {path.name}：{exc}。") from None
-        note(f"{path.name}：{len(rows)} 行，编码 {used}")
+        how = "按 --encoding 指定" if encoding else "自动识别"
+        note(f"{path.name}：{len(rows)} 行，编码 {used}（{how}）")
         try:
             with app.sessions.begin() as session, click.progressbar(
                 rows, label=f"导入{label}", file=sys.stderr
@@ -138,21 +143,20 @@ def _export_command(kind: str, label: str) -> click.Command:
     def command(
         app: App, out: Path, full_ids: bool, code: str | None, encoding: str, as_json: bool
     ) -> None:
-        part = out.with_name(out.name + ".part")  # the file appears whole, or not at all
         try:
-            handle = part.open("w", encoding=encoding, newline="", errors="strict")
+            codecs.lookup(encoding)
         except LookupError:
             raise click.BadParameter(f"不认识的编码 {encoding}", param_hint="--encoding") from None
-        except OSError as exc:
-            raise Refusal(f"无法写入 {out}：{exc.strerror}。") from None
         try:
-            with handle, app.sessions.begin() as session:
+            # The file appears whole, or not at all (a temporary file renamed onto it).
+            with csvfiles.written_whole(out, encoding) as handle, app.sessions.begin() as session:
                 count = csvexport.export_file(
                     session, app.ctx, kind, handle, full_ids=full_ids, jurisdiction=code
                 )
-            part.replace(out)
-        finally:
-            part.unlink(missing_ok=True)
+        except csvfiles.CsvError as exc:
+            raise Refusal(f"无法导出到 {out.name}：{exc}。") from None
+        except OSError as exc:
+            raise Refusal(f"无法写入 {out}：{exc.strerror}。") from None
         data = {"kind": kind, "file": str(out), "rows": count, "masked": not full_ids}
         emit(
             as_json,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from registry.identity.text import LABELS
+
 # (pattern of a core message, Chinese wording); groups are substituted in order.
 PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), t)
@@ -618,9 +620,52 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# Messages of registry.identity.text: the first group is a field, named by its Chinese label.
+FIELD_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), t)
+    for p, t in [
+        (
+            r"^the (\w+) is not valid UTF-8",
+            "{0}不是有效的 UTF-8 文本：请把终端或文件的编码设为 UTF-8 后重新输入",
+        ),
+        (
+            r"^the (\w+) may not hold control characters \(([^)]*)\)",
+            "{0}中不能有控制字符、换行或文字方向控制符（{1}）：请删除后重新输入",
+        ),
+        (
+            r"^the (\w+) is longer than (\d+) characters \((\d+)\)",
+            "{0}超过 {1} 个字（现有 {2} 个）：请缩短后重新输入",
+        ),
+        (r"^the (\w+) is longer than (\d+) characters$", "{0}超过 {1} 个字"),
+    ]
+]
+
+# Days (registry.identity.dates) and birth dates later than the registry's day.
+DAY_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), t)
+    for p, t in [
+        (
+            r"^the text is not a day in a known form",
+            "不是可识别的日期：请写成 YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYYMMDD",
+        ),
+        (r"^the text names no such day", "日期不存在：请核对月份和日"),
+        (r"^the day is before (\d+)", "日期早于 {0} 年"),
+        (
+            r"^the birth date (\S+) is later than today \((\S+)\)",
+            "出生日期 {0} 晚于今天（{1}，北京时间）：请核对出生日期",
+        ),
+    ]
+]
+
+
 def phrase(message: str) -> str:
     """The Chinese wording of a core message, or the message itself when none is known."""
-    for pattern, template in PHRASES:
+    for pattern, template in FIELD_PHRASES:
+        found = pattern.search(message)
+        if found:
+            field, *rest = found.groups()
+            return template.format(LABELS.get(field, field), *rest)
+    for pattern, template in (*PHRASES, *DAY_PHRASES):
         found = pattern.search(message)
         if found:
             return template.format(*found.groups())

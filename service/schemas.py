@@ -7,7 +7,6 @@ Field names follow the command line's ``--json`` documents (README "JSON output"
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -15,24 +14,23 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from registry.db.models import Finding, Person
+from registry.identity import text
 from registry.identity.ids import mask
 from registry.matching.codes import CODES
 from registry.people.registration import TypedIdentity
 from service.logs import scrub
 
-_UNFIT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, surrogates
-_SURROGATE = re.compile("[\ud800-\udfff]")  # what cannot be encoded as UTF-8
-
 
 def plain_text(value: str) -> str:
-    """Refuse what no registry field may hold: NUL and other control characters (PostgreSQL
-    cannot store NUL) and unpaired surrogates (not UTF-8). One regular-expression scan: every
-    string of an upload passes here."""
-    if _UNFIT.search(value) is None:
+    """Refuse what no registry field may hold, by the core's one text validator
+    (``registry.identity.text``, one regular-expression scan): unpaired surrogates (not
+    UTF-8), control characters (NUL, which PostgreSQL cannot store, BEL, line breaks, C1) and
+    bidirectional controls."""
+    if (bad := text.problem(value)) is None:
         return value
-    if _SURROGATE.search(value):
+    if 0xD800 <= int(bad[2:], 16) <= 0xDFFF:
         raise ValueError("not UTF-8 text")
-    raise ValueError("control characters are not allowed")
+    raise ValueError(f"control characters are not allowed ({bad})")
 
 
 Text = Annotated[str, AfterValidator(plain_text)]

@@ -15,6 +15,7 @@ from registry.db.models import (
     Jurisdiction,
 )
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.identity.text import fields
 from registry.privacy import journal
 from registry.privacy.access import PLACE_ROLES, ROLES, VENUE_ROLES, require, users_exist
 
@@ -34,6 +35,7 @@ def add_user(
     """Register an identity (database login or OS account) with a role and a scope."""
     from registry.places.venues import venue_by_ref
     ctx = require(session, ctx, "user.admin")
+    fields(login=(login, RegistryUser.login), user_name=(name, RegistryUser.name))
     login = login.strip()
     if not login or len(login) > 64:
         raise InvalidInput("a user needs a login of at most 64 characters")

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, aliased
 
 from registry.context import Context
 from registry.db.models import Employer, House, Person
-from registry.exchange.csvfiles import neutralise
+from registry.exchange.csvfiles import CsvError, neutralise
+from registry.identity import text
 from registry.identity.ids import mask
 from registry.privacy import access, audit
 
@@ -158,6 +159,50 @@ def _plain(value: object) -> object:
 
 
 
+class Unencodable(CsvError):
+    """Records whose text the chosen encoding cannot hold (GBK has no ``𠮷``, no ``䶮``).
+
+    ``records``: one label each, masked number (or id) and name or address, and the
+    characters that do not fit; the message names the first five and suggests GB18030,
+    which holds every Unicode character.
+    """
+
+    def __init__(self, encoding: str, records: list[str]) -> None:
+        self.encoding, self.records = encoding, records
+        more = f"等 {len(records)} 条记录" if len(records) > 5 else ""
+        super().__init__(
+            f"{encoding} 编码无法表示这些记录中的字符：{'；'.join(records[:5])}{more}。"
+            "未导出任何内容：请改用 --encoding gb18030（可表示全部汉字）或 utf-8-sig"
+        )
+
+
+# Which cells name a record of each kind in an export row: (key cell, label cell).
+_LABEL_CELLS = {"persons": (0, 2), "houses": (0, 1), "employers": (0, 1)}
+
+
+def _unencodable(kind: str, row: list[str], encoding: str) -> str | None:
+    """A label of the record in ``row`` if a cell cannot be encoded, else None."""
+    missing: list[str] = []
+    for cell in row:
+        try:
+            cell.encode(encoding)
+        except UnicodeEncodeError:
+            missing += [c for c in cell if not _encodable(c, encoding) and c not in missing]
+    if not missing:
+        return None
+    key, label = _LABEL_CELLS[kind]
+    who = mask(row[key]) if kind == "persons" else row[key]
+    return f"{who} {text.shown(row[label])}（{''.join(missing)}）"
+
+
+def _encodable(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def export_file(
     session: Session,
     ctx: Context,
@@ -171,7 +216,11 @@ def export_file(
     ``stream`` as CSV (header first), numbers masked unless ``full_ids`` (which needs the
     reveal permission); audited as an export with every person in the file.
 
-    Returns the number of rows written. Raises ``OutOfScope`` and ``NotFound``.
+    Every cell is checked against the stream's encoding first: once a record cannot be
+    encoded nothing more is written and ``Unencodable`` names every such record (the caller
+    writes to a temporary file, ``csvfiles.written_whole``, so no part of it remains).
+
+    Returns the number of rows written. Raises ``OutOfScope``, ``NotFound``, ``Unencodable``.
     """
     ctx = access.require(session, ctx, "export")
     if full_ids:
@@ -180,12 +229,19 @@ def export_file(
     header, rows = export_rows(
         session, kind, reveal=full_ids, jurisdiction=jurisdiction, touched=touched
     )
+    encoding = getattr(stream, "encoding", None) or "utf-8"
     writer = csv.writer(stream)
     writer.writerow(header)
     count = 0
+    unencodable: list[str] = []
     for row in rows:
-        writer.writerow(row)
+        if (record := _unencodable(kind, row, encoding)) is not None:
+            unencodable.append(record)
+        if not unencodable:  # after the first, nothing more is written: the file is refused
+            writer.writerow(row)
         count += 1
+    if unencodable:
+        raise Unencodable(encoding, unencodable)
     audit.note(
         session,
         ctx,

@@ -1,19 +1,27 @@
-"""CSV in and out: decode (UTF-8 with or without BOM, else GB18030), map the columns of a row
-onto the core's use cases, and write rows back out masked and safe for spreadsheets.
+"""CSV in and out: decode (UTF-8 with or without BOM, or GB18030, weighing both readings),
+map the columns of a row onto the core's use cases, and write rows back out masked and safe
+for spreadsheets.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import re
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import String
 
 from registry.db.models import Employer, House, Jurisdiction, Person
+from registry.identity import dates, text
 
 KINDS = ("persons", "houses", "employers")
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -21,7 +29,6 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 # (an IME turns = into ＝ and some spreadsheets still evaluate it).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 QUOTE = "'"
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0/C1 controls but tab, LF, CR
 
 # Canonical column → accepted header spellings (English as exported, and Chinese).
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -70,37 +77,128 @@ class CsvError(ValueError):
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The text of a CSV file and the encoding that read it (forced, else UTF-8, else GBK).
+    """The text of a CSV file and the encoding that read it (forced, else detected).
 
-    A UTF-16 file (Excel's "Unicode text") is read by its byte-order mark. A file that is
-    UTF-8 up to a broken byte is refused rather than read as GB18030, which would turn every
-    Chinese character into mojibake without an error.
+    A UTF-16 file (Excel's "Unicode text") and a UTF-8 file with a BOM are read by their
+    byte-order mark. Otherwise both readings are weighed (``guess``): a GBK file whose bytes
+    happen to be valid UTF-8 (``郑伟`` is D6A3 CEB0, Hebrew and Greek in UTF-8) is read as
+    GB18030, and a file both readings fit is refused with advice to pass ``--encoding``. A
+    file that is UTF-8 up to a broken byte is refused rather than read as GB18030, which
+    would turn every Chinese character into mojibake without an error.
     """
     if not encoding and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encoding = "utf-16"
-    for candidate in (encoding,) if encoding else ENCODINGS:
+    if not encoding and data[:3] == b"\xef\xbb\xbf":
+        encoding = "utf-8-sig"
+    if encoding:
         try:
-            text = data.decode(candidate)
+            return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
-            if not encoding and candidate == "utf-8-sig" and _utf8_before(data, exc.start):
-                line = data.count(b"\n", 0, exc.start) + 1
-                raise CsvError(
-                    f"文件按 UTF-8 编码，但第 {line} 行有无效的字节（文件可能已损坏）："
-                    "请检查该行，或用 --encoding 指定编码"
-                ) from None
-            continue
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise CsvError(
+                f"文件不是 {encoding} 编码的文本（第 {line} 行有无效的字节）：请另存为 UTF-8 CSV，"
+                "或用 --encoding 指定正确的编码"
+            ) from None
         except LookupError:
-            raise CsvError(f"不认识的编码 {candidate}") from None
-        return text, candidate
-    tried = encoding or "UTF-8 和 GB18030"
-    raise CsvError(f"文件不是 {tried} 编码的文本：请另存为 UTF-8 CSV，或用 --encoding 指定编码")
+            raise CsvError(f"不认识的编码 {encoding}") from None
+    return guess(data)
+
+
+def guess(data: bytes) -> tuple[str, str]:
+    """The text and encoding of a file without a BOM: UTF-8 or GB18030, by both readings.
+
+    A reading is *clean* when it holds only ASCII, CJK (ideographs of every block, CJK
+    punctuation, full-width forms), middle dots and Latin letters; *Chinese* when clean with
+    at least one ideograph; *common* when Chinese and every ideograph is in GB 2312 (the
+    6,763 characters most names use). The rule: a common reading wins over one that is not;
+    then a Chinese UTF-8 reading; then a Chinese GB18030 reading against an unclean UTF-8
+    one (the issue-18 rule: no CJK in the UTF-8 reading but CJK in the GB18030 one); a
+    UTF-8 reading that is clean but has no ideograph against a Chinese GB18030 reading
+    (``José`` is ``Jos茅`` in GBK) is ambiguous. Raises ``CsvError`` for an ambiguous or
+    undecodable file.
+    """
+    try:
+        utf8 = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if _utf8_before(data, exc.start):
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise CsvError(
+                f"文件按 UTF-8 编码，但第 {line} 行有无效的字节（文件可能已损坏）："
+                "请检查该行，或用 --encoding 指定编码"
+            ) from None
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise CsvError(
+                "文件不是 UTF-8 和 GB18030 编码的文本：请另存为 UTF-8 CSV，或用 --encoding 指定编码"
+            ) from None
+    u = "clean" if utf8.isascii() else _reading(utf8)
+    if utf8.isascii() or u == "common":  # a common reading wins whatever the other is
+        return utf8, "utf-8"
+    try:
+        gbk = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return utf8, "utf-8"
+    g = _reading(gbk)
+    if u == "common" or (u == "chinese" and g != "common"):
+        return utf8, "utf-8"
+    if g in ("common", "chinese") and u in ("unclean", "chinese"):
+        return gbk, "gb18030"
+    if u != "unclean" and g == "unclean":
+        return utf8, "utf-8"
+    raise CsvError(
+        "无法确定文件编码（按 UTF-8 和按 GB18030 读都说得通）：请用 --encoding utf-8 或 "
+        "--encoding gb18030 指明文件的编码"
+    )
+
+
+def _reading(text: str) -> str:
+    """``common``, ``chinese``, ``clean`` or ``unclean``: see ``guess``."""
+    ideographs = 0
+    rare = False
+    for char in text:
+        if char.isascii():
+            continue
+        if _ideograph(char):
+            ideographs += 1
+            rare = rare or not _in_gb2312(char)
+        elif not _expected(char):
+            return "unclean"
+    if not ideographs:
+        return "clean"
+    return "chinese" if rare else "common"
+
+
+def _ideograph(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(("CJK UNIFIED", "CJK COMPATIBILITY IDEOGRAPH"))
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_DOTS = frozenset("\u00b7\u2022\u2027\u30fb\uff65")
+
+
+def _expected(char: str) -> bool:
+    """A non-ASCII character a registry file may hold besides ideographs."""
+    code = ord(char)
+    if char in _DOTS or 0x3000 <= code <= 0x303F or 0xFF01 <= code <= 0xFF5E:
+        return True
+    if 0x2010 <= code <= 0x201F or char in "…—、":  # dashes and quotes
+        return True
+    return 0xC0 <= code <= 0x24F and unicodedata.category(char).startswith("L")
 
 
 def _utf8_before(data: bytes, end: int) -> bool:
     """Whether the valid UTF-8 before a decoding error holds Chinese characters: then the
     file is UTF-8 with a broken byte (GBK text rarely reads as UTF-8 ideographs)."""
     head = data[:end].decode("utf-8-sig", errors="ignore")
-    return sum("\u4e00" <= c <= "\u9fff" for c in head) >= 2
+    return sum(_ideograph(c) for c in head) >= 2
 
 
 @dataclass
@@ -111,41 +209,70 @@ class Row:
     extra: int = 0  # cells beyond the header
 
 
-def read_rows(text: str, kind: str) -> tuple[list[str], list[Row]]:
-    """Header and rows of a CSV text, columns mapped to canonical names.
+def lines_of(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV text with the line each is on (the header is line 1).
 
-    A file that the csv module cannot parse (a cell over its field limit) is refused as a
-    whole; a row with more cells than the header is kept and refused when imported.
+    Every record must be one line of the file: no cell of a registry file holds a line break
+    (names, addresses, numbers), so a record read over several lines is an unclosed quote,
+    which would swallow the rows after it (issue 18). Lines end at LF (CRLF included); a lone
+    CR inside a cell is that cell's problem (``check_row``). Raises ``CsvError`` naming the
+    line where the bad record starts (never its text: it may hold an ID number).
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline="\n"))
+    start = 1
     try:
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise CsvError("文件是空的") from None
-        aliases = {a.lower(): canon for canon, names in COLUMNS[kind].items() for a in names}
-        mapped = [aliases.get(h.strip().lower()) for h in header]
-        missing = [c for c in REQUIRED[kind] if c not in mapped]
-        if missing:
-            wanted = "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in missing)
-            raise CsvError(f"缺少必需的列：{wanted}")
-        rows: list[Row] = []
-        start = reader.line_num + 1
         for cells in reader:
-            if any(c.strip() for c in cells):
-                values = {
-                    canon: unquote(cells[i]).strip()
-                    for i, canon in enumerate(mapped)
-                    if canon and i < len(cells)
-                }
-                rows.append(Row(start, values, cells, len(cells) - len(header)))
+            if reader.line_num != start:
+                raise CsvError(
+                    f"第 {start} 行的引号没有闭合（该行一直读到了第 {reader.line_num} 行）："
+                    "姓名、地址等都不会含换行，请补上引号或删掉多余的引号后重新导入"
+                )
+            yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
         detail = str(exc)
         if "field larger than field limit" in detail:
             detail = f"单元格超过 {csv.field_size_limit()} 个字符"
-        raise CsvError(f"第 {reader.line_num} 行无法解析（{detail}）") from None
-    return header, rows
+        elif "unexpected end of data" in detail:
+            detail = "引号没有闭合"
+        raise CsvError(f"第 {start} 行无法解析（{detail}）") from None
+
+
+def mapped_rows(
+    records: Iterator[tuple[int, list[str]]], header: list[str], mapped: list[str | None]
+) -> list[Row]:
+    """The non-blank records after the header as ``Row``s, cells under canonical names."""
+    rows: list[Row] = []
+    for line, cells in records:
+        if any(c.strip() for c in cells):
+            values = {
+                canon: unquote(cells[i]).strip()
+                for i, canon in enumerate(mapped)
+                if canon and i < len(cells)
+            }
+            rows.append(Row(line, values, cells, len(cells) - len(header)))
+    return rows
+
+
+def read_rows(text: str, kind: str) -> tuple[list[str], list[Row]]:
+    """Header and rows of a CSV text, columns mapped to canonical names.
+
+    A file that the csv module cannot parse (a cell over its field limit) or whose records
+    do not match its lines (``lines_of``) is refused as a whole, naming the line; a row with
+    more cells than the header is kept and refused when imported.
+    """
+    records = lines_of(text)
+    try:
+        _, header = next(records)
+    except StopIteration:
+        raise CsvError("文件是空的") from None
+    aliases = {a.lower(): canon for canon, names in COLUMNS[kind].items() for a in names}
+    mapped = [aliases.get(h.strip().lower()) for h in header]
+    missing = [c for c in REQUIRED[kind] if c not in mapped]
+    if missing:
+        wanted = "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in missing)
+        raise CsvError(f"缺少必需的列：{wanted}")
+    return header, mapped_rows(records, header, mapped)
 
 
 def unquote(text: str) -> str:
@@ -209,12 +336,12 @@ def check_row(kind: str, row: Row) -> None:
     blank = [c for c in REQUIRED[kind] if not row.values.get(c)]
     if blank:
         raise CsvError("缺少必填项：" + "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in blank))
-    for key, text in row.values.items():
-        if CONTROL.search(text):
-            raise CsvError(f"{key} 含有控制字符（如 NUL）：请删除后重试")
+    for key, value in row.values.items():
+        if (bad := text.problem(value)) is not None:
+            raise CsvError(f"{key} 含有控制字符、换行或文字方向控制符（{bad}）：请删除后重试")
         width = WIDTHS[kind].get(key)
-        if width and len(text) > width:
-            raise CsvError(f"{key} 超过 {width} 个字符（{len(text)} 个）")
+        if width and len(value) > width:
+            raise CsvError(f"{key} 超过 {width} 个字符（{len(value)} 个）")
 
 
 # --- rows into use cases ------------------------------------------------------------------
@@ -233,21 +360,38 @@ def parse_int(values: dict[str, str], key: str) -> int | None:
 
 
 def parse_day(values: dict[str, str], key: str) -> date | None:
-    text = values.get(key, "").replace("/", "-")
-    if not text:
+    """The day in column ``key`` (``registry.identity.dates.read_day`` forms), None if blank.
+
+    The error quotes the cell as it is in the file.
+    """
+    cell = values.get(key, "")
+    if not cell:
         return None
-    if not _DATE.fullmatch(text):
-        raise CsvError(f"{key} 应为 YYYY-MM-DD 日期，不是 {text[:40]!r}")
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise CsvError(f"{key} 应为 YYYY-MM-DD 日期，不是 {text!r}（没有这一天）") from None
-    if day.year < 1880:
-        raise CsvError(f"{key} 早于 1880 年：{text}")
-    return day
+        return dates.read_day(cell)
+    except dates.BadDay as exc:
+        raise CsvError(_bad_day(key, cell, exc.reason)) from None
 
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+def parse_valid_to(values: dict[str, str], key: str) -> date | str | None:
+    """The valid-to column: a day, ``dates.LONG_TERM`` for 长期 or 9999-12-31, None if blank."""
+    cell = values.get(key, "")
+    if not cell:
+        return None
+    try:
+        return dates.read_valid_to(cell)
+    except dates.BadDay as exc:
+        raise CsvError(_bad_day(key, cell, exc.reason, long_term=True)) from None
+
+
+def _bad_day(key: str, cell: str, reason: str, *, long_term: bool = False) -> str:
+    shown = text.shown(cell[:40])
+    if reason == "no such day":
+        return f"{key} 的“{shown}”不是存在的日期"
+    if reason == "too early":
+        return f"{key} 的“{shown}”早于 {dates.EARLIEST_YEAR} 年"
+    forms = "YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYYMMDD" + ("，或“长期”" if long_term else "")
+    return f"{key} 应为日期（{forms}），不是“{shown}”"
 
 
 def parse_flag(values: dict[str, str], key: str) -> bool:
@@ -268,9 +412,32 @@ def parse_flag(values: dict[str, str], key: str) -> bool:
 
 
 
+@contextmanager
+def written_whole(path: Path, encoding: str = "utf-8-sig") -> Iterator[TextIO]:
+    """A text handle on a temporary file beside ``path``, renamed onto it when the block ends
+    without an error and removed otherwise: ``path`` holds the old file or the whole new one,
+    never a part (POSIX rename is atomic within a directory). The file is readable by its
+    owner only (mode 0600, as ``mkstemp`` creates it): it holds personal data.
+
+    Raises ``LookupError`` for an unknown encoding (before anything is created) and
+    ``OSError`` when the directory cannot be written.
+    """
+    codecs.lookup(encoding)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    temporary = Path(name)
+    try:
+        with open(fd, "w", encoding=encoding, newline="", errors="strict") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_rejects(path: Path, header: list[str], rejected: list[tuple[Row, str]]) -> None:
     """The rejected rows as they came, plus their line number and the reason (UTF-8 BOM)."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    with written_whole(path) as handle:
         writer = csv.writer(handle)
         writer.writerow([*(neutralise(h) for h in header), "行号", "原因"])
         for row, reason in rejected:

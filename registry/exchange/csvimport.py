@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.errors import InvalidInput, RegistryError
-from registry.exchange.csvfiles import CsvError, Row, check_row, parse_day, parse_flag, parse_int
+from registry.exchange.csvfiles import (
+    CsvError,
+    Row,
+    check_row,
+    parse_day,
+    parse_flag,
+    parse_int,
+    parse_valid_to,
+)
+from registry.identity import dates
 from registry.identity.codes import ETHNICITIES
 from registry.messages import phrase
 from registry.people import registration
@@ -35,6 +45,7 @@ def import_person(session: Session, ctx: Context, v: dict[str, str], city: str |
     eth = v.get("ethnicity", "")
     if eth and eth not in ETHNICITY_CODES:
         raise CsvError(f"不认识的民族 {eth!r}")
+    valid_to = parse_valid_to(v, "valid_to")
     identity = registration.TypedIdentity(
         number=v["id_number"],
         name=v["name"],
@@ -46,7 +57,8 @@ def import_person(session: Session, ctx: Context, v: dict[str, str], city: str |
         english_name=v.get("english_name") or None,
         phone=v.get("phone") or None,
         hukou_address=v.get("hukou_address") or None,
-        valid_to=parse_day(v, "valid_to"),
+        valid_to=valid_to if isinstance(valid_to, date) else None,
+        long_term=valid_to == dates.LONG_TERM,
     )
     registration.register(session, ctx, identity, city=city)
 

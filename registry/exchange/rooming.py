@@ -7,8 +7,6 @@ csvfiles.CsvError (the message names the line); BadLines carries every bad line.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from registry.db.models import Stay
@@ -59,28 +57,16 @@ class Party:
 
 
 def read_rows(text: str) -> list[csvfiles.Row]:
-    """Rows of the list with canonical keys and the line each starts on (header: line 1)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, [])
-        aliases = {a.lower(): key for key, names in COLUMNS.items() for a in names}
-        mapped = [aliases.get(h.strip().lower()) for h in header]
-        missing = [f"{COLUMNS[k][1]}（{COLUMNS[k][0]}）" for k in REQUIRED if k not in mapped]
-        if missing:
-            raise csvfiles.CsvError("第 1 行缺少必需的列：" + "、".join(missing))
-        rows: list[csvfiles.Row] = []
-        start = reader.line_num + 1
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                values = {
-                    key: csvfiles.unquote(cells[i]).strip()
-                    for i, key in enumerate(mapped)
-                    if key and i < len(cells)
-                }
-                rows.append(csvfiles.Row(start, values, cells, len(cells) - len(header)))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise csvfiles.CsvError(f"第 {reader.line_num} 行无法解析（{exc}）") from None
+    """Rows of the list with canonical keys and the line each starts on (header: line 1);
+    one record a line (``csvfiles.lines_of``: an unclosed quote refuses the list)."""
+    records = csvfiles.lines_of(text)
+    _, header = next(records, (1, []))
+    aliases = {a.lower(): key for key, names in COLUMNS.items() for a in names}
+    mapped = [aliases.get(h.strip().lower()) for h in header]
+    missing = [f"{COLUMNS[k][1]}（{COLUMNS[k][0]}）" for k in REQUIRED if k not in mapped]
+    if missing:
+        raise csvfiles.CsvError("第 1 行缺少必需的列：" + "、".join(missing))
+    rows = csvfiles.mapped_rows(records, header, mapped)
     if not rows:
         raise csvfiles.CsvError("名单中没有旅客（只有列名）")
     return rows

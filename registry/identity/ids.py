@@ -1,7 +1,8 @@
 """Identity document numbers: validate, normalise, and read what a number says.
 
 Layered as domain-rules.md A5 asks: checksum and birth date are hard checks; a region code
-unknown to the historic GB/T 2260 table is only a warning (``IdNumber.warnings``).
+that was never in GB/T 2260 (in no year) is only a warning (``IdNumber.warnings``, Chinese).
+A birth date is never later than the registry's local day (Asia/Shanghai, not the host's).
 
 >>> parse("11010519491231002x").number
 '11010519491231002X'
@@ -16,11 +17,12 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import InvalidComponent, ValidationError
+from stdnum import numdb
+from stdnum.cn import uscc
 
+from registry.context import DEFAULT_ZONE
 from registry.errors import InvalidInput, InvalidNumber
 
 
@@ -154,12 +156,23 @@ def detect(raw: str) -> DocType:
     )
 
 
-def parse(raw: str, doc_type: DocType | str | None = None) -> IdNumber:
-    """Validate and normalise a number of the given (or detected) document type."""
+def registry_today() -> date:
+    """The registry's local day (Asia/Shanghai), whatever the host's time zone."""
+    return datetime.now(DEFAULT_ZONE).date()
+
+
+def parse(
+    raw: str, doc_type: DocType | str | None = None, *, today: date | None = None
+) -> IdNumber:
+    """Validate and normalise a number of the given (or detected) document type.
+
+    ``today``: the day no birth date may be later than; by default the registry's local day
+    (``registry_today``; use cases pass ``Context.today()``). Raises ``InvalidNumber``.
+    """
     number = compact(raw)
     kind = doc_type_of(doc_type) if doc_type else detect(number)
     parser = _PARSERS[kind]
-    return parser(number)
+    return parser(number, today or registry_today())
 
 
 def doc_type_of(value: DocType | str) -> DocType:
@@ -180,7 +193,7 @@ def _digits_date(text: str) -> date:
         raise InvalidNumber("the birth date inside the number is not a real date") from None
 
 
-def _citizen_shape(number: str, what: str) -> tuple[date, str]:
+def _citizen_shape(number: str, what: str, today: date) -> tuple[date, str]:
     if _RE_15.match(number):
         number = upgrade15(number)
     if not _RE_18.match(number):
@@ -188,12 +201,12 @@ def _citizen_shape(number: str, what: str) -> tuple[date, str]:
     if ric_check_digit(number[:17]) != number[17]:
         raise InvalidNumber(f"the check character of this {what} number is wrong")
     born = _digits_date(number[6:14])
-    if born > date.today() or born.year < 1880:
+    if born > today or born.year < 1880:
         raise InvalidNumber("the birth date inside the number is impossible")
     return born, "1" if int(number[16]) % 2 else "2"
 
 
-def _parse_resident(number: str) -> IdNumber:
+def _parse_resident(number: str, today: date) -> IdNumber:
     if _RE_15.match(number):
         number = upgrade15(number)
     if number[:6] in HMT_PREFIXES:
@@ -203,37 +216,36 @@ def _parse_resident(number: str) -> IdNumber:
         )
     if number[:1] == "9" and len(number) == 18:
         raise InvalidNumber("a number starting with 9 is a foreign permanent resident card")
-    born, gender = _citizen_shape(number, "resident ID")
+    born, gender = _citizen_shape(number, "resident ID", today)
     warnings: tuple[str, ...] = ()
-    if not _region_known(number[:6], born.year):
-        # Old numbers keep retired codes: a warning, never a refusal.
-        warnings = (f"region code {number[:6]} is not in the historic GB/T 2260 table",)
+    if not region_ever_valid(number[:6]):
+        # A code of any year is fine: numbers keep the code of their first issue, and a
+        # person born before a code existed gets it when the number is issued later.
+        warnings = (f"地区代码 {number[:6]} 不在任何年份的 GB/T 2260 行政区划代码中，请核对证件",)
     return IdNumber(DocType.RESIDENT, number, born, gender, number[:6], warnings)
 
 
 @functools.lru_cache(maxsize=8192)
-def _region_known(code: str, year: int) -> bool:
-    """Whether GB/T 2260 had this county code in that birth year (stdnum's table).
+def region_ever_valid(code: str) -> bool:
+    """Whether ``code`` was a county-level code of GB/T 2260 in any year (1980 on).
 
-    Checksum and birth date are checked by ``_citizen_shape``; only the region is left, and
-    stdnum's table search is the slowest part of a parse: cached per (code, year).
+    Source: python-stdnum's ``cn/loc`` table (every edition, with the years each code was
+    in force). Cached per code: the table search is the slowest part of a parse.
     """
     try:
-        ric.get_birth_place(f"{code}{year:04d}0101000X")
-    except (InvalidComponent, KeyError):  # stdnum raises KeyError on some partial codes
+        results = numdb.get("cn/loc").info(code)
+    except KeyError:  # pragma: no cover - stdnum raises KeyError on some partial codes
         return False
-    except ValidationError as exc:  # pragma: no cover - our own checks are stricter
-        raise InvalidNumber(str(exc)) from None
-    return True
+    return any("county" in props for _part, props in results)
 
 
-def _parse_hmt(number: str) -> IdNumber:
+def _parse_hmt(number: str, today: date) -> IdNumber:
     if not _RE_18.match(number) or number[:6] not in HMT_PREFIXES:
         raise InvalidNumber(
             "a Hong Kong/Macao/Taiwan residence permit number is 18 characters starting "
             "with 810000, 820000 or 830000"
         )
-    born, gender = _citizen_shape(number, "residence permit")
+    born, gender = _citizen_shape(number, "residence permit", today)
     return IdNumber(DocType.HMT_PERMIT, number, born, gender, number[:6])
 
 
@@ -246,40 +258,41 @@ def _mrz_check(text: str) -> str:
     return str(total % 10)
 
 
-def _parse_foreign_2017(number: str) -> IdNumber:
+def _parse_foreign_2017(number: str, today: date) -> IdNumber:
     if not _RE_F2017.match(number):
         raise InvalidNumber("a 2017 foreign permanent resident number is 3 letters and 12 digits")
     yy, mm, dd = int(number[7:9]), int(number[9:11]), int(number[11:13])
-    today = date.today()
     century = 1900 if 2000 + yy > today.year else 2000
     try:
         born = date(century + yy, mm, dd)
     except ValueError:
         raise InvalidNumber("the birth date inside the number is not a real date") from None
+    if born > today:
+        raise InvalidNumber("the birth date inside the number is impossible")
     warnings: tuple[str, ...] = ()
     # The 7-3-1 check digit comes from a single source (protocol doc §4.3): warn, do not refuse.
     if _mrz_check(number[:14]) != number[14]:
-        warnings = ("the check digit does not follow the 7-3-1 rule",)
+        warnings = ("校验位不符合 7-3-1 规则，请核对证件",)
     gender = "1" if int(number[13]) % 2 else "2"
     return IdNumber(DocType.FOREIGN_2017, number, born, gender, None, warnings)
 
 
-def _parse_foreign_2023(number: str) -> IdNumber:
+def _parse_foreign_2023(number: str, today: date) -> IdNumber:
     if not _RE_F2023.match(number):
         raise InvalidNumber(
             "a 2023 foreign permanent resident number is 18 characters starting with 9"
         )
-    born, gender = _citizen_shape(number, "foreign permanent resident")
+    born, gender = _citizen_shape(number, "foreign permanent resident", today)
     return IdNumber(DocType.FOREIGN_2023, number, born, gender, None)
 
 
-def _parse_passport(number: str) -> IdNumber:
+def _parse_passport(number: str, today: date) -> IdNumber:
     if not _RE_PASSPORT.match(number):
         raise InvalidNumber("a passport number is 5 to 17 letters and digits")
     return IdNumber(DocType.PASSPORT, number)
 
 
-def _parse_residence_permit(number: str) -> IdNumber:
+def _parse_residence_permit(number: str, today: date) -> IdNumber:
     if not _RE_PERMIT.match(number):
         raise InvalidNumber("a residence permit number is 6 to 30 letters and digits")
     return IdNumber(DocType.RESIDENCE_PERMIT, number)

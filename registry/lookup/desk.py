@@ -171,7 +171,7 @@ def open_stay_by_number(
 ) -> Stay | None:
     """The open stay at this venue of whoever holds this document (a swipe at the terminal
     desk: check out if staying). Raises ``InvalidNumber`` for a malformed number."""
-    key = parse(number, doc_type).key
+    key = parse(number, doc_type, today=ctx.today()).key
     person_id = session.scalar(select(Person.id).where(Person.id_key == key))
     return None if person_id is None else open_stay_of(session, ctx, venue_ref, person_id)
 

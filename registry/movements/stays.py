@@ -149,7 +149,7 @@ def _checked(session: Session, ctx: Context, arrival: Arrival, now: datetime) ->
     rooms = venue_rooms(session, venue.id)
     if not room or (rooms and room not in rooms):
         raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
-    keys = [parse(g.number, g.doc_type).key for g in arrival.guests]
+    keys = [parse(g.number, g.doc_type, today=ctx.local_day(now)).key for g in arrival.guests]
     if len(set(keys)) != len(keys):
         raise InvalidInput("the same document is listed twice in one check-in")
     day = ctx.local_day(now)

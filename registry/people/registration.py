@@ -21,7 +21,7 @@ from registry.db.cache import per_transaction
 from registry.db.fast import insert_now
 from registry.db.models import Document, Finding, Person
 from registry.errors import InvalidInput, Refused
-from registry.identity import names
+from registry.identity import names, text
 from registry.identity.cards import CardRead
 from registry.identity.codes import ETHNICITIES, GENDERS
 from registry.identity.ids import DocType, IdNumber, mask, nationality, parse
@@ -47,6 +47,7 @@ class TypedIdentity:
     hukou_address: str | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
     valid_to: date | None = None
+    long_term: bool = False  # 长期: valid with no end, as a card read says with valid_to None
 
 
 Identity = CardRead | TypedIdentity
@@ -91,15 +92,29 @@ def _check_agreement(idn: IdNumber, gender: str | None, born: date | None) -> No
         raise InvalidInput(f"the birth date {born} does not agree with ID number {idn.masked}")
 
 
-def _validate(identity: Identity) -> tuple[IdNumber, list[str]]:
-    idn = parse(identity.number, identity.doc_type)
-    warnings = list(idn.warnings)
+def _validate(identity: Identity, today: date) -> tuple[IdNumber, list[str]]:
+    """The parsed number and the warnings of an identity, or ``InvalidInput``/``InvalidNumber``.
+
+    ``today`` is the registry's local day (``Context.today``): no birth date may be later,
+    whatever the document type (a passport's typed birth date included).
+    """
+    idn = parse(identity.number, identity.doc_type, today=today)
     if not identity.name or not identity.name.strip():
         raise InvalidInput("a name is needed")
-    if len(identity.name) > 100:
-        raise InvalidInput("the name is longer than 100 characters")
+    text.line(identity.name, "name", text.width(Person.name))
     if (why := names.name_problem(identity.name)) is not None:
         raise InvalidInput(f"a name may not hold {NAME_PROBLEMS[why]}")
+    address = identity.address if isinstance(identity, CardRead) else identity.hukou_address
+    text.fields(
+        english_name=(identity.english_name, Person.english_name),
+        hukou_address=(address, Person.hukou_address),
+        phone=(getattr(identity, "phone", None), Person.phone),
+        issuer=(getattr(identity, "issuer", None), Document.issuer),
+    )
+    if identity.birth_date is not None and identity.birth_date > today:
+        raise InvalidInput(f"the birth date {identity.birth_date} is later than today ({today})")
+    # Whom a warning is about: the guest's masked number and name (never the full number).
+    warnings = [f"{idn.masked}（{identity.name.strip()}）：{w}" for w in idn.warnings]
     if identity.gender is not None and identity.gender not in GENDERS:
         raise InvalidInput(f"gender code must be one of {', '.join(GENDERS)}")
     if identity.ethnicity is not None and identity.ethnicity not in ETHNICITIES:
@@ -153,7 +168,7 @@ def identify(
     """
     if isinstance(identity, TypedIdentity) and not (identity.name or "").strip():
         identity = _named(session, identity)
-    idn, warnings = _validate(identity)
+    idn, warnings = _validate(identity, ctx.today())
     locks.hold(session, "document:" + idn.key)
     access.present(session, idn.key)
     known = per_transaction(session, BY_KEY)
@@ -297,8 +312,10 @@ def _typed_document(
     session: Session, person: Person, typed: TypedIdentity, idn: IdNumber, *, known: bool
 ) -> Document:
     doc = _document(session, person, idn, "manual", known=known)
-    if typed.valid_to is not None:
-        doc.valid_to = typed.valid_to
+    if typed.long_term:
+        doc.valid_to, doc.long_term = None, True
+    elif typed.valid_to is not None:
+        doc.valid_to, doc.long_term = typed.valid_to, False
     return doc
 
 
@@ -348,6 +365,9 @@ def correct_person(
     }
     if not changed:
         raise InvalidInput("nothing to correct")
+    text.fields(name=(name, Person.name), phone=(phone, Person.phone))
+    if name is not None and (why := names.name_problem(name)) is not None:
+        raise InvalidInput(f"a name may not hold {NAME_PROBLEMS[why]}")
     for key, value in changed.items():
         setattr(person, key, value)
     if name:

@@ -12,6 +12,7 @@ from registry.context import Context
 from registry.db.models import Employer
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.identity.ids import validate_uscc
+from registry.identity.text import fields
 from registry.matching import checks
 from registry.places.common import Changed, by_ref_id, check_count, check_industry
 from registry.places.jurisdictions import get_jurisdiction
@@ -30,6 +31,11 @@ def add_employer(
     address: str | None = None,
 ) -> Changed[Employer]:
     """Register an employer; one known only from employment reports becomes registered."""
+    fields(
+        employer_name=(name, Employer.name),
+        industry=(industry, Employer.industry),
+        address=(address, Employer.address),
+    )
     code = validate_uscc(uscc)
     check_count("headcount", headcount)
     industry = check_industry(industry)

@@ -13,6 +13,7 @@ from registry.db.access_models import ManagedHouse
 from registry.db.cache import per_transaction
 from registry.db.models import House
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
+from registry.identity.text import fields
 from registry.matching import checks
 from registry.people.find import person_by_number
 from registry.places.common import (
@@ -47,6 +48,15 @@ def add_house(
     unit: str | None = None,
     room: str | None = None,
 ) -> House:
+    fields(
+        address=(address, House.address),
+        street=(street, House.street),
+        building=(building, House.building),
+        unit=(unit, House.unit),
+        room=(room, House.room),
+        door_plate=(door_plate, House.door_plate),
+        filing_number=(filing, House.filing_number),
+    )
     if not address.strip():
         raise InvalidInput("a house needs an address")
     if use not in HOUSE_USES:
@@ -168,6 +178,7 @@ def update_house(
     if capacity is not None:
         house.capacity = changes["capacity"] = capacity
     if filing is not None:
+        fields(filing_number=(filing, House.filing_number))
         house.filing_number = changes["filing"] = filing or None
     if pledge is not None:
         house.pledge_signed = changes["pledge"] = pledge

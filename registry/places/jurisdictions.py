@@ -14,6 +14,7 @@ from registry.db.cache import per_transaction
 from registry.db.models import Jurisdiction
 from registry.db.refcache import reference
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.identity.text import fields
 from registry.matching import checks
 from registry.places.common import same_text_key
 from registry.privacy import access, journal
@@ -63,6 +64,7 @@ def add_jurisdiction(
     code not of the level's shape (``check_code``) or a level that may not sit under the
     parent's (``PARENT_LEVELS``: a grid under a city is refused);
     ``Refused`` when the code exists; ``NotFound`` for an unknown parent."""
+    fields(jurisdiction_code=(code, Jurisdiction.code), jurisdiction_name=(name, Jurisdiction.name))
     code, name = code.strip(), name.strip()
     if level not in LEVELS:
         raise InvalidInput(f"level must be one of {', '.join(LEVELS)}, not {level!r}")

@@ -19,6 +19,7 @@ from registry.db import refcache
 from registry.db.models import Room, Venue
 from registry.db.refcache import reference
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
+from registry.identity.text import fields
 from registry.matching import checks
 from registry.places.common import by_ref_id, same_text_key
 from registry.places.jurisdictions import get_jurisdiction
@@ -39,6 +40,7 @@ def add_venue(
     rooms: Iterable[str] = (),
     address: str | None = None,
 ) -> Venue:
+    fields(venue_name=(name, Venue.name), address=(address, Venue.address))
     if kind not in VENUE_KINDS:
         raise InvalidInput(f"venue kind must be one of {', '.join(VENUE_KINDS)}")
     if not name.strip():

@@ -53,7 +53,7 @@ def test_future_birth_date_refused():
 
 def test_unknown_region_code_is_a_warning_not_a_refusal():
     idn = parse(rid("11990019800101001"))
-    assert idn.warnings and "region code 119900" in idn.warnings[0]
+    assert idn.warnings and "地区代码 119900" in idn.warnings[0]  # issue 18: Chinese
 
 
 def test_retired_region_code_accepted():

@@ -1,0 +1,44 @@
+"""Issue 18 item 11 through the station service: control and bidirectional characters in a
+guest's fields are refused by the core's text validator (``registry.identity.text``, which
+the request schema uses) with a Chinese 422 naming the field; nothing is written, no full
+number shown."""
+
+from __future__ import annotations
+
+from dbtools import table_counts
+from world import HOTEL, rid
+
+from registry.db.engine import make_engine
+
+
+def test_guest_fields_with_controls_are_refused(server) -> None:
+    number = rid(21)
+    engine = make_engine(server.db_url)
+    before = table_counts(engine)
+    answers = []
+    with server.client() as desk:
+        for change in (
+            {"name": "李\u202e四"},
+            {"hukou_address": "湖南路\x071 号"},
+            {"english_name": "Li\u2066Si"},
+            {"hukou_address": "湖南路\u00851 号"},  # C1 NEL: a line break too
+        ):
+            guest = {"id_number": number, "name": "李四", **change}
+            answer = desk.post(
+                "/api/v1/checkins", json={"venue": HOTEL, "room": "101", "guests": [guest]}
+            )
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["field"] == f"guests.0.{next(iter(change))}"
+            assert "控制字符" in answer.json()["message"]
+            answers.append(answer.text)
+    assert table_counts(engine) == {**before, **_audit_only(before, table_counts(engine))}
+    engine.dispose()
+    for text in answers:
+        assert number not in text
+    assert "Traceback" not in server.log_text()
+
+
+def _audit_only(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The audit tables may grow (a refused request is audited); nothing else."""
+    audit = {"audit_log", "audit_subjects", "audit_head"}
+    return {t: after[t] for t in audit if t in after}
