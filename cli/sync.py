@@ -19,6 +19,7 @@ from registry.messages import phrase
 from registry.sync import files, outbox, rates
 from registry.sync.push import BATCH, PushReport, StationRefused, push
 from registry.sync.station import UnknownVenue
+from reports.ontime import silence
 
 STATES = {"pending": "待上报", "sent": "已发送待确认", "accepted": "已接收", "rejected": "被拒收"}
 TABLES = {
@@ -329,6 +330,8 @@ def _rates(app: App, code: str, month: str | None, as_json: bool) -> None:
                         "on_time",
                         "days",
                         "silent_days",
+                        "venues",
+                        "silent_venues",
                     )
                 },
                 "rate": r.rate,
@@ -342,7 +345,7 @@ def _rates(app: App, code: str, month: str | None, as_json: bool) -> None:
         return (
             f"{found.name}（{found.jurisdiction}）{first} 至 {last} 住宿登记按时上报率\n"
             + table(
-                ["层级", "名称", "住宿登记", "已到达", "按时", "按时上报率", "无心跳天数"],
+                ["层级", "名称", "住宿登记", "已到达", "按时", "按时上报率", "无心跳"],
                 [
                     [
                         levels[r.level],
@@ -351,7 +354,7 @@ def _rates(app: App, code: str, month: str | None, as_json: bool) -> None:
                         r.reached,
                         r.on_time,
                         "—" if r.rate is None else f"{100 * r.rate:.1f}%",
-                        r.silent_days,
+                        silence(r),
                     ]
                     for r in rows
                 ],

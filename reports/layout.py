@@ -35,5 +35,3 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     tables: tuple[Table, ...] = ()
     charts: tuple[Series, ...] = ()
-
-

@@ -246,5 +246,3 @@ def _trend_section(report: MonthlyReport) -> Section:
             ),
         ),
     )
-
-
