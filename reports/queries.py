@@ -36,7 +36,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from registry.db.models import Finding, House, Jurisdiction, Person, Residence, Stay
-from registry.sync.rates import REACHED_AT, with_upload
 
 LOCAL = "local"
 # Age bands: (key, lower bound in whole years); the last band is open-ended.
@@ -351,30 +350,26 @@ def houses(
 def stays(
     session: Session, root_path: str, start: datetime, end: datetime
 ) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """Per (leaf, guest category): stays checked in in [start, end), reported, on time.
-
-    Reported: reached the station (``registry.sync.rates.REACHED_AT``: a stay still queued in
-    this database's outbox, or refused, has not)."""
+    """Per (leaf, guest category): stays checked in in [start, end), reported, on time."""
     on_time = case(
         (
             and_(
-                REACHED_AT.is_not(None),
-                or_(Stay.report_deadline.is_(None), Stay.report_deadline >= REACHED_AT),
+                Stay.reported_at.is_not(None),
+                or_(Stay.report_deadline.is_(None), Stay.reported_at <= Stay.report_deadline),
             ),
             1,
         ),
         else_=0,
     )
     rows = session.execute(
-        with_upload(
-            select(
-                Stay.jurisdiction_code,
-                Person.category,
-                func.count(),
-                func.count(REACHED_AT),
-                func.sum(on_time),
-            ).join(Person, Person.id == Stay.person_id)
+        select(
+            Stay.jurisdiction_code,
+            Person.category,
+            func.count(),
+            func.count(Stay.reported_at),
+            func.sum(on_time),
         )
+        .join(Person, Person.id == Stay.person_id)
         .where(
             Stay.checked_in_at >= start,
             Stay.checked_in_at < end,
