@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, note
+from cli.progress import bar
 from registry.exchange import csvexport, csvfiles, csvimport
 
 ENCODING_HELP = "文件编码；默认先按 UTF-8（可带 BOM）读，不行再按 GB18030（兼容 GBK）读。"
@@ -56,12 +56,16 @@ def _import_command(kind: str, label: str) -> click.Command:
             raise Refusal(f"无法读取 {path.name}：{exc}。") from None
         note(f"{path.name}：{len(rows)} 行，编码 {used}")
         try:
-            with app.sessions.begin() as session, click.progressbar(
-                rows, label=f"导入{label}", file=sys.stderr
-            ) as progress:
+            with app.sessions.begin() as session, bar(f"导入{label}", as_json=as_json) as shown:
                 outcome = csvimport.import_file(
-                    session, app.ctx, kind, progress, file_name=path.name, city=city,
+                    session,
+                    app.ctx,
+                    kind,
+                    rows,
+                    file_name=path.name,
+                    city=city,
                     skip_bad=skip_bad,
+                    progress=shown,
                 )
         except csvimport.RowsRejected as exc:
             bad = exc.outcome.rejected

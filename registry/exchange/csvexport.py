@@ -156,8 +156,6 @@ def _plain(value: object) -> object:
     return value
 
 
-
-
 def export_file(
     session: Session,
     ctx: Context,

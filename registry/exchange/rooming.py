@@ -125,5 +125,3 @@ def parties_of(rows: list[csvfiles.Row]) -> list[Party]:
     if bad:
         raise BadLines(bad)
     return list(parties.values())
-
-
