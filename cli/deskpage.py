@@ -22,47 +22,20 @@ QUICK_POLL = 0.05
 
 @click.command("desk")
 @click.option("--venue", metavar="V", help="旅馆编号或名称（默认用上次的设置）。")
-@click.option(
-    "--reader",
-    "reader_url",
-    metavar="URL",
-    help="读卡器地址，如 serial://auto、pcsc://、emulator://（默认用上次的设置）。",
-)
-@click.option(
-    "--station",
-    envvar="LAIQU_STATION_URL",
-    metavar="URL",
-    help="派出所服务地址（https://…，管理员也可给数据库地址）：给出时在后台自动上报。",
-)
+@click.option("--reader", "reader_url", metavar="URL",
+              help="读卡器地址，如 serial://auto、pcsc://、emulator://（默认用上次的设置）。")
+@click.option("--station", envvar="LAIQU_STATION_URL", metavar="URL",
+              help="派出所服务地址（https://…，管理员也可给数据库地址）：给出时在后台自动上报。")
 @click.option("--port", type=click.IntRange(0, 65535), help=f"本机端口（默认 {DEFAULT_PORT}）。")
-@click.option(
-    "--push-every",
-    type=click.FloatRange(0.1),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="后台上报的间隔秒数。",
-)
-@click.option(
-    "--photo-decoder",
-    envvar="LAIQU_PHOTO_DECODER",
-    metavar="MODULE:FUNC",
-    help="证件照片解码插件（不给出时只保存原始照片数据）。",
-)
+@click.option("--push-every", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              metavar="SECONDS", help="后台上报的间隔秒数。")
+@click.option("--photo-decoder", envvar="LAIQU_PHOTO_DECODER", metavar="MODULE:FUNC",
+              help="证件照片解码插件（不给出时只保存原始照片数据）。")
 @station_options
 @click.pass_obj
-def desk(
-    app: App,
-    venue: str | None,
-    reader_url: str | None,
-    station: str | None,
-    port: int | None,
-    push_every: float,
-    photo_decoder: str | None,
-    station_user: str | None,
-    token_file: Path | None,
-    ca_file: Path | None,
-) -> None:
+def desk(app: App, venue: str | None, reader_url: str | None, station: str | None,
+         port: int | None, push_every: float, photo_decoder: str | None,
+         station_user: str | None, token_file: Path | None, ca_file: Path | None) -> None:
     """旅馆前台页面：在本机浏览器中刷卡登记入住、退房，查看在住旅客和上报情况。
 
     打开 http://127.0.0.1:端口/ 即可使用；刷身份证后按回车即完成入住。
@@ -94,18 +67,10 @@ def desk(
     # The same transport as ``laiqu frontdesk``: the station service over HTTP(S) (or, for
     # an admin, the station's database).
     target = open_station(app, station, station_user, token_file, ca_file) if station else None
-    config.save(
-        path,
-        {
-            "venue": venue,
-            "reader": reader_url,
-            "station": station,
-            "port": port,
-            "station_user": station_user,
-            "token_file": str(token_file) if token_file else None,
-            "ca_file": str(ca_file) if ca_file else None,
-        },
-    )
+    config.save(path, {"venue": venue, "reader": reader_url, "station": station, "port": port,
+                       "station_user": station_user,
+                       "token_file": str(token_file) if token_file else None,
+                       "ca_file": str(ca_file) if ca_file else None})
     if target is not None:
         front.push = BackgroundPush(sessions, target, app.ctx, front.venue_id, push_every)
     sock = listen(port)  # before anything is announced or started
@@ -118,16 +83,9 @@ def desk(
     try:
         server: uvicorn.Server | None = None
         page = create_app(front, lambda: server is not None and server.should_exit, port)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                page,
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-                access_log=False,
-                timeout_graceful_shutdown=3,
-            )
-        )
+        server = uvicorn.Server(uvicorn.Config(
+            page, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+            timeout_graceful_shutdown=3))
         server.run(sockets=[sock])
     finally:
         sock.close()
@@ -155,8 +113,7 @@ def listen(port: int) -> socket.socket:
         sock.close()
         raise Refusal(
             f"本机端口 {port} 已被占用（可能另一个前台页面或其他程序正在使用）："
-            "请用 --port 换一个端口后重试。"
-        ) from exc
+            "请用 --port 换一个端口后重试。") from exc
     sock.set_inheritable(True)
     return sock
 

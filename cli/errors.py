@@ -30,6 +30,7 @@ BAD_URL = (
 BUSY = "数据库正忙：本机其他程序一直在写入，等待后仍未轮到。未做任何更改，请稍后重试。"
 
 
+
 class Refusal(click.ClickException):
     """Exit 1 with one line on stderr: ``错误：…``."""
 
@@ -45,6 +46,8 @@ LEADS: list[tuple[type[BaseException], str, str]] = [
     (OutOfScope, "超出权限", "未做任何更改"),
     (Refused, "登记被拒绝", "未做任何更改"),
 ]
+
+
 
 
 def _passes_through_core(tb: TracebackType | None) -> bool:

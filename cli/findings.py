@@ -8,6 +8,7 @@ import click
 
 from cli.app import App
 from cli.output import cell, emit, finding_data, joined, json_option, note, table
+from cli.progress import bar
 from registry.db.models import Person
 from registry.identity.ids import mask
 from registry.matching import checks, worklist
@@ -30,8 +31,8 @@ def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -
     """运行人证、人房、人岗比对，按问题代码和辖区列出未处理的问题。"""
     sessions = app.sessions
     note("正在比对…")
-    with sessions.begin() as session:
-        work = worklist.run_check(session, app.ctx, code, finding_code)
+    with sessions.begin() as session, bar("比对", as_json=as_json) as shown:
+        work = worklist.run_check(session, app.ctx, code, finding_code, shown)
         opened = work.opened
         rows = [{**finding_data(f), "person": _who(person)} for f, person in work.findings]
     counts = Counter((r["code"], r["jurisdiction"]) for r in rows)

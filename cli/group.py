@@ -28,6 +28,14 @@ from registry.places.venues import resolve_venue
 ARRIVAL = re.compile(r"^arrival (\d+) of \d+: ")
 
 
+
+
+
+
+
+
+
+
 def refusal(exc: RegistryError, parties: list[rooming.Party]) -> Refusal:
     """The core's refusal of arrival K (of one arrival: unlabelled) as a sentence naming the
     room and lines of party K; a refusal of the whole batch stays as the core said it."""

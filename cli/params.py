@@ -215,5 +215,4 @@ def swipe(reader: CardReader, timeout: float, prompt: str = "请刷身份证…"
     note(f"已读卡：{card.name} {card.masked_number}")
     return card
 
-
 HOTEL_HELP = "旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。"

@@ -35,6 +35,9 @@ def bar(label: str, *, as_json: bool = False) -> Iterator[Progress | None]:
     ) as shown:
 
         def report(done: int, total: int) -> None:
+            if not total:  # the total is not known yet: a count, redrawn in place
+                click.echo(f"\r{label}  {done}", file=sys.stderr, nl=False)
+                return
             shown.length = max(total, done, 1)
             if done > shown.pos:
                 shown.update(done - shown.pos)

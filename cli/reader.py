@@ -184,12 +184,8 @@ EVENT_LABELS = {
 def _show_chip_serial(error: NoSamData, as_json: bool) -> None:
     """A PC/SC reader without SAM: the chip serial it did read (not personal data)."""
     if as_json:
-        click.echo(
-            json.dumps(
-                {"chip_serial": error.chip_serial, "sam_data": False, "note": NoSamData.default},
-                ensure_ascii=False,
-            )
-        )
+        click.echo(json.dumps({"chip_serial": error.chip_serial, "sam_data": False,
+                               "note": NoSamData.default}, ensure_ascii=False))
     else:
         click.echo(f"芯片序列号 {error.chip_serial or '-'}")
         click.echo(f"提示：{NoSamData.default}", err=True)

@@ -13,6 +13,7 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import cell, emit, joined, json_option, table
+from cli.progress import bar
 from cli.station import open_station, station_options
 from registry.errors import NotFound
 from registry.messages import phrase
@@ -95,9 +96,17 @@ def push_command(
     sessions = app.sessions
     station = open_station(app, url, station_user, token_file, ca_file)
     try:
-        report = push(
-            sessions, station, app.ctx, venue_ref=venue, batch=batch, retry_for=retry_for, now=True
-        )
+        with bar("上报", as_json=as_json) as shown:
+            report = push(
+                sessions,
+                station,
+                app.ctx,
+                venue_ref=venue,
+                batch=batch,
+                retry_for=retry_for,
+                now=True,
+                progress=shown,
+            )
     except UnknownVenue as exc:
         raise Refusal("派出所尚未登记本场所：请先在派出所登记同名场所后再上报。") from exc
     except StationRefused as exc:

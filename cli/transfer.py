@@ -150,9 +150,19 @@ def _export_command(kind: str, label: str) -> click.Command:
         except OSError as exc:
             raise Refusal(f"无法写入 {out}：{exc.strerror}。") from None
         try:
-            with handle, app.sessions.begin() as session:
+            with (
+                handle,
+                app.sessions.begin() as session,
+                bar(f"导出{label}", as_json=as_json) as shown,
+            ):
                 count = csvexport.export_file(
-                    session, app.ctx, kind, handle, full_ids=full_ids, jurisdiction=code
+                    session,
+                    app.ctx,
+                    kind,
+                    handle,
+                    full_ids=full_ids,
+                    jurisdiction=code,
+                    progress=shown,
                 )
             part.replace(out)
         finally:

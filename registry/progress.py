@@ -10,3 +10,4 @@ from __future__ import annotations
 from collections.abc import Callable
 
 Progress = Callable[[int, int], None]
+STEP = 100  # units of work between two reports of a loop over rows

@@ -88,3 +88,5 @@ class MonthlyReport:
     trend: tuple[TrendPoint, ...]
     sections: tuple[Section, ...] = field(default=())
     on_time: sync_rates.OnTime | None = None  # stays reaching the station in time (issue #9)
+
+

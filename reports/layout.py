@@ -35,3 +35,5 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     tables: tuple[Table, ...] = ()
     charts: tuple[Series, ...] = ()
+
+

@@ -246,3 +246,5 @@ def _trend_section(report: MonthlyReport) -> Section:
             ),
         ),
     )
+
+

@@ -17,6 +17,7 @@ from registry.db.models import Employer, House, Person
 from registry.exchange.csvfiles import neutralise
 from registry.identity.ids import mask
 from registry.privacy import access, audit
+from registry.progress import STEP, Progress
 
 
 def export_rows(
@@ -156,6 +157,8 @@ def _plain(value: object) -> object:
     return value
 
 
+
+
 def export_file(
     session: Session,
     ctx: Context,
@@ -164,12 +167,14 @@ def export_file(
     *,
     full_ids: bool = False,
     jurisdiction: str | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """The use case ``laiqu export KIND --out FILE``: the rows the user may see written to
     ``stream`` as CSV (header first), numbers masked unless ``full_ids`` (which needs the
     reveal permission); audited as an export with every person in the file.
 
-    Returns the number of rows written. Raises ``OutOfScope`` and ``NotFound``.
+    ``progress(written, 0)`` every ``STEP`` rows (the total is not known in advance). Returns
+    the number of rows written. Raises ``OutOfScope`` and ``NotFound``.
     """
     ctx = access.require(session, ctx, "export")
     if full_ids:
@@ -184,6 +189,10 @@ def export_file(
     for row in rows:
         writer.writerow(row)
         count += 1
+        if progress is not None and count % STEP == 0:
+            progress(count, 0)
+    if progress is not None:
+        progress(count, count)
     audit.note(
         session,
         ctx,

@@ -254,6 +254,20 @@ def parse_flag(values: dict[str, str], key: str) -> bool:
     return values.get(key, "").strip().lower() in ("1", "true", "yes", "y", "是", "已签")
 
 
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 def write_rejects(path: Path, header: list[str], rejected: list[tuple[Row, str]]) -> None:
     """The rejected rows as they came, plus their line number and the reason (UTF-8 BOM)."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -264,3 +278,9 @@ def write_rejects(path: Path, header: list[str], rejected: list[tuple[Row, str]]
 
 
 # --- export --------------------------------------------------------------------------------
+
+
+
+
+
+

@@ -18,9 +18,7 @@ from registry.people import registration
 from registry.places import employers, houses
 from registry.places.jurisdictions import city_code
 from registry.privacy import access, journal
-from registry.progress import Progress
-
-STEP = 100  # rows between two progress reports
+from registry.progress import STEP, Progress
 
 GENDERS = {"男": "1", "女": "2", "1": "1", "2": "2", "0": "0", "9": "9", "": None}
 

@@ -125,3 +125,5 @@ def parties_of(rows: list[csvfiles.Row]) -> list[Party]:
     if bad:
         raise BadLines(bad)
     return list(parties.values())
+
+

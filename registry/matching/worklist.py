@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from registry.context import Context
 from registry.db.models import Finding, Person
 from registry.matching import checks
+from registry.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,18 @@ class Worklist:
 
 
 def run_check(
-    session: Session, ctx: Context, jurisdiction: str | None = None, code: str | None = None
+    session: Session,
+    ctx: Context,
+    jurisdiction: str | None = None,
+    code: str | None = None,
+    progress: Progress | None = None,  # (subjects checked, subjects): see checks.refresh
 ) -> Worklist:
     """Refresh the findings of ``jurisdiction`` (None: everywhere the user may act) for one
     finding ``code`` or all, then list the open ones with their persons.
 
     Raises ``NotFound`` (unknown jurisdiction or code) and ``OutOfScope``.
     """
-    opened = checks.check(session, ctx, jurisdiction, [code] if code else None)
+    opened = checks.check(session, ctx, jurisdiction, [code] if code else None, progress)
     found = checks.open_findings(session, jurisdiction, code)
     ids = {f.person_id for f in found if f.person_id}
     rows = session.scalars(select(Person).where(Person.id.in_(ids))) if ids else []

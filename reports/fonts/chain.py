@@ -120,9 +120,8 @@ def system_fonts(dirs: Sequence[str]) -> list[tuple[Path, int]]:
     for relative, index in SYSTEM:
         for folder in dirs:
             base = Path(folder).expanduser()
-            hit = next(
-                (p for p in (base / relative, base / Path(relative).name) if p.is_file()), None
-            )
+            hit = next((p for p in (base / relative, base / Path(relative).name) if p.is_file()),
+                       None)
             if hit is not None:
                 found.append((hit, index))
                 break

@@ -105,3 +105,34 @@ def test_import_shows_a_bar_on_a_terminal_only(env: dict[str, str], tmp_path: Pa
     code, out, terminal = _on_a_terminal(["import", "persons", str(more), "--json"], env)
     assert code == 0 and json.loads(out)["imported"] == 1
     assert "%" not in terminal and "导入人员" not in terminal and not REDRAW.search(terminal)
+
+
+def test_export_and_check_draw_on_a_terminal_only(env: dict[str, str], tmp_path: Path) -> None:
+    path = _persons_csv(tmp_path / "persons.csv", 400)
+    subprocess.run(
+        [sys.executable, "-m", "cli.main", "import", "persons", str(path), "--json"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    out = tmp_path / "out.csv"
+    code, text, terminal = _on_a_terminal(["export", "persons", "--out", str(out)], env)
+    assert code == 0 and "已导出人员 400 条" in text
+    assert "导出人员" in terminal and "400/400" in terminal and REDRAW.search(terminal)
+    code, text, terminal = _on_a_terminal(["check"], env)
+    assert code == 0, terminal
+    assert "比对" in terminal and "100%" in terminal
+    code, text, terminal = _on_a_terminal(["check", "--json"], env)
+    assert code == 0 and "count" in json.loads(text)
+    assert "%" not in terminal and not REDRAW.search(terminal)
+    piped = subprocess.run(
+        [sys.executable, "-m", "cli.main", "export", "persons", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=180,
+    )
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -191,12 +191,8 @@ def test_slip_draws_names_through_the_chain(tmp_path: Path) -> None:
     from registry.db.models import Person, Stay
 
     odd = _uncovered()
-    stay = Stay(
-        room="101",
-        checked_in_at=datetime(2026, 6, 1, 2, tzinfo=UTC),
-        expected_checkout=None,
-        capture="chip",
-    )
+    stay = Stay(room="101", checked_in_at=datetime(2026, 6, 1, 2, tzinfo=UTC),
+                expected_checkout=None, capture="chip")
     people = [
         Person(name=f"{JI}祥", number="110105199001010111", gender="1"),
         Person(name=f"李{odd}", number="110105199001010111", gender="2"),
