@@ -136,3 +136,15 @@ def test_export_and_check_draw_on_a_terminal_only(env: dict[str, str], tmp_path:
         timeout=180,
     )
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_report_draws_on_a_terminal_only(env: dict[str, str], tmp_path: Path) -> None:
+    add = ["jurisdiction", "add", "310100", "上海市", "--level", "city"]
+    subprocess.run([sys.executable, "-m", "cli.main", *add], env=env, cwd=ROOT, check=True)
+    args = ["report", "monthly", "--month", "2026-05", "--jurisdiction", "310100"]
+    code, text, terminal = _on_a_terminal([*args, "--out", str(tmp_path / "a.pdf")], env)
+    assert code == 0, terminal
+    assert "统计月报数据" in terminal and "绘制月报 PDF" in terminal and "100%" in terminal
+    code, text, terminal = _on_a_terminal([*args, "--out", str(tmp_path / "b.pdf"), "--json"], env)
+    assert code == 0 and json.loads(text)
+    assert "%" not in terminal and not REDRAW.search(terminal)

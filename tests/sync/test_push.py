@@ -276,3 +276,23 @@ def test_retry_for_counts_from_the_last_batch_that_got_through(desk, db_url, sf)
     started = time.monotonic()
     gone = push(session_factory(desk), "sqlite:////nonexistent/x.sqlite", CTX, retry_for=1.5)
     assert gone.errors and gone.sent == 0 and time.monotonic() - started < 10
+
+
+def test_push_reports_its_progress(desk, db_url, sf):
+    """The core tells a caller how far a push is (``progress(sent, total)``, items): the CLI
+    draws it as a bar on a terminal."""
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 6)
+    calls: list[tuple[int, int]] = []
+    report = push(
+        session_factory(desk),
+        db_url,
+        CTX.at(NOW + timedelta(minutes=5)),
+        batch=5,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    total = calls[0][1]  # open at the start (the day's heartbeats are queued on the way)
+    assert calls[0] == (0, total) and total > 0 and report.sent >= total
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) == report.batches + 1
+    assert calls[-1] == (report.sent, report.sent)
