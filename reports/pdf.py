@@ -213,7 +213,9 @@ def _tables(table: layout.Table, styles: _Styles, width: float, where: str) -> l
         )
         for i in range(len(table.columns))
     ]
-    header = [Paragraph(setter.markup(name, f"{where}表头"), styles.head) for name in table.columns]
+    header = [
+        Paragraph(setter.markup(name, f"{where}表头"), styles.head) for name in table.columns
+    ]
     out: list[Flowable] = []
     for start in range(0, max(len(table.rows), 1), CHUNK_ROWS):
         rows = table.rows[start : start + CHUNK_ROWS]
