@@ -8,6 +8,7 @@ import click
 
 from cli.app import App
 from cli.output import cell, emit, finding_data, joined, json_option, note, table
+from cli.progress import bar
 from registry.db.models import Person
 from registry.identity.ids import mask
 from registry.lookup.refs import short
@@ -35,8 +36,8 @@ def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -
     """
     sessions = app.sessions
     note("正在比对…")
-    with sessions.begin() as session:
-        work = worklist.run_check(session, app.ctx, code, finding_code)
+    with sessions.begin() as session, bar("比对", as_json=as_json) as shown:
+        work = worklist.run_check(session, app.ctx, code, finding_code, shown)
         opened = work.opened
         rows = [
             {**finding_data(f), "person": _who(person), "place": work.places.get(f.id)}

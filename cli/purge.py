@@ -10,6 +10,7 @@ import click
 
 from cli.app import App
 from cli.output import emit, json_option, table
+from cli.progress import bar
 from registry.retention import periods, plan
 from registry.retention import purge as purging
 
@@ -45,7 +46,10 @@ def purge(app: App, dry_run: bool, code: str | None, samples: int, as_json: bool
         if dry_run:
             result = plan.plan(session, app.ctx, jurisdiction=code, samples=samples)
         else:
-            result = purging.purge(session, app.ctx, jurisdiction=code, samples=samples)
+            with bar("清除到期记录", as_json=as_json) as shown:
+                result = purging.purge(
+                    session, app.ctx, jurisdiction=code, samples=samples, progress=shown
+                )
     data = {"dry_run": dry_run, **result.data()}
     emit(as_json, data, lambda: _text(result, dry_run))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cli.output import emit, json_option
+from cli.progress import bar
 from registry.errors import InvalidInput, NotFound
 
 
@@ -41,8 +42,11 @@ def monthly(month: str, jurisdiction: str, out: Path, as_json: bool) -> None:
 
     app = click.get_current_context().obj
     try:
-        with app.sessions.begin() as session:  # commits the audit entry of the report
+        # commits the audit entry of the report; the figures, then the PDF, each with a bar
+        with app.sessions.begin() as session, bar("统计月报数据", as_json=as_json) as shown:
             content = build_monthly(session, jurisdiction, month, ctx=app.ctx)
+            if shown is not None:
+                shown(1, 1)
     except NotFound as exc:
         raise click.ClickException(
             f"辖区 {jurisdiction} 尚未登记：请检查辖区代码，"
@@ -59,8 +63,10 @@ def monthly(month: str, jurisdiction: str, out: Path, as_json: bool) -> None:
     # Write next to the target and rename, so a failure never leaves half a PDF behind.
     handle, temp = tempfile.mkstemp(prefix=".laiqu-report-", suffix=".pdf", dir=out.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
+        with os.fdopen(handle, "wb") as stream, bar("绘制月报 PDF", as_json=as_json) as drawn:
             warnings = render(content, stream, log=False)
+            if drawn is not None:
+                drawn(1, 1)
         os.replace(temp, out)
     except FontError as exc:
         raise click.ClickException(

@@ -13,12 +13,14 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import cell, emit, joined, json_option, table
+from cli.progress import bar
 from cli.station import open_station, station_options
 from registry.errors import NotFound
 from registry.messages import phrase
 from registry.sync import files, outbox, rates
 from registry.sync.push import BATCH, PushReport, StationRefused, push
 from registry.sync.station import UnknownVenue
+from reports.ontime import silence
 
 STATES = {"pending": "待上报", "sent": "已发送待确认", "accepted": "已接收", "rejected": "被拒收"}
 TABLES = {
@@ -94,9 +96,17 @@ def push_command(
     sessions = app.sessions
     station = open_station(app, url, station_user, token_file, ca_file)
     try:
-        report = push(
-            sessions, station, app.ctx, venue_ref=venue, batch=batch, retry_for=retry_for, now=True
-        )
+        with bar("上报", as_json=as_json) as shown:
+            report = push(
+                sessions,
+                station,
+                app.ctx,
+                venue_ref=venue,
+                batch=batch,
+                retry_for=retry_for,
+                now=True,
+                progress=shown,
+            )
     except UnknownVenue as exc:
         raise Refusal("派出所尚未登记本场所：请先在派出所登记同名场所后再上报。") from exc
     except StationRefused as exc:
@@ -329,6 +339,8 @@ def _rates(app: App, code: str, month: str | None, as_json: bool) -> None:
                         "on_time",
                         "days",
                         "silent_days",
+                        "venues",
+                        "silent_venues",
                     )
                 },
                 "rate": r.rate,
@@ -342,7 +354,7 @@ def _rates(app: App, code: str, month: str | None, as_json: bool) -> None:
         return (
             f"{found.name}（{found.jurisdiction}）{first} 至 {last} 住宿登记按时上报率\n"
             + table(
-                ["层级", "名称", "住宿登记", "已到达", "按时", "按时上报率", "无心跳天数"],
+                ["层级", "名称", "住宿登记", "已到达", "按时", "按时上报率", "无心跳"],
                 [
                     [
                         levels[r.level],
@@ -351,7 +363,7 @@ def _rates(app: App, code: str, month: str | None, as_json: bool) -> None:
                         r.reached,
                         r.on_time,
                         "—" if r.rate is None else f"{100 * r.rate:.1f}%",
-                        r.silent_days,
+                        silence(r),
                     ]
                     for r in rows
                 ],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import sys
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, note
+from cli.progress import bar
 from registry.exchange import csvexport, csvfiles, csvimport
 
 ENCODING_HELP = (
@@ -61,12 +61,16 @@ def _import_command(kind: str, label: str) -> click.Command:
         how = "按 --encoding 指定" if encoding else "自动识别"
         note(f"{path.name}：{len(rows)} 行，编码 {used}（{how}）")
         try:
-            with app.sessions.begin() as session, click.progressbar(
-                rows, label=f"导入{label}", file=sys.stderr
-            ) as progress:
+            with app.sessions.begin() as session, bar(f"导入{label}", as_json=as_json) as shown:
                 outcome = csvimport.import_file(
-                    session, app.ctx, kind, progress, file_name=path.name, city=city,
+                    session,
+                    app.ctx,
+                    kind,
+                    rows,
+                    file_name=path.name,
+                    city=city,
                     skip_bad=skip_bad,
+                    progress=shown,
                 )
         except csvimport.RowsRejected as exc:
             bad = exc.outcome.rejected
@@ -149,9 +153,19 @@ def _export_command(kind: str, label: str) -> click.Command:
             raise click.BadParameter(f"不认识的编码 {encoding}", param_hint="--encoding") from None
         try:
             # The file appears whole, or not at all (a temporary file renamed onto it).
-            with csvfiles.written_whole(out, encoding) as handle, app.sessions.begin() as session:
+            with (
+                csvfiles.written_whole(out, encoding) as handle,
+                app.sessions.begin() as session,
+                bar(f"导出{label}", as_json=as_json) as shown,
+            ):
                 count = csvexport.export_file(
-                    session, app.ctx, kind, handle, full_ids=full_ids, jurisdiction=code
+                    session,
+                    app.ctx,
+                    kind,
+                    handle,
+                    full_ids=full_ids,
+                    jurisdiction=code,
+                    progress=shown,
                 )
         except csvfiles.CsvError as exc:
             raise Refusal(f"无法导出到 {out.name}：{exc}。") from None

@@ -175,6 +175,8 @@ def _story(report: MonthlyReport, styles: _Styles, width: float) -> list[Flowabl
         story.append(CondPageBreak(30 * mm))
         story.append(Paragraph("缺字说明", styles.heading))
         story.append(Paragraph(_missing_note(setter), styles.body))
+    while isinstance(story[-1], Spacer | CondPageBreak):  # a trailing gap that does not fit
+        story.pop()  # the foot of a page would start a blank last page of its own
     return story
 
 

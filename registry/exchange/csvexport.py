@@ -18,6 +18,7 @@ from registry.exchange.csvfiles import CsvError, neutralise
 from registry.identity import text
 from registry.identity.ids import mask
 from registry.privacy import access, audit
+from registry.progress import STEP, Progress
 
 
 def export_rows(
@@ -211,6 +212,7 @@ def export_file(
     *,
     full_ids: bool = False,
     jurisdiction: str | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """The use case ``laiqu export KIND --out FILE``: the rows the user may see written to
     ``stream`` as CSV (header first), numbers masked unless ``full_ids`` (which needs the
@@ -219,6 +221,7 @@ def export_file(
     Every cell is checked against the stream's encoding first: once a record cannot be
     encoded nothing more is written and ``Unencodable`` names every such record (the caller
     writes to a temporary file, ``csvfiles.written_whole``, so no part of it remains).
+    ``progress(written, 0)`` every ``STEP`` rows (the total is not known in advance).
 
     Returns the number of rows written. Raises ``OutOfScope``, ``NotFound``, ``Unencodable``.
     """
@@ -240,8 +243,12 @@ def export_file(
         if not unencodable:  # after the first, nothing more is written: the file is refused
             writer.writerow(row)
         count += 1
+        if progress is not None and count % STEP == 0:
+            progress(count, 0)
     if unencodable:
         raise Unencodable(encoding, unencodable)
+    if progress is not None:
+        progress(count, count)
     audit.note(
         session,
         ctx,

@@ -3,7 +3,7 @@ all or nothing or skipping bad rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,6 +28,7 @@ from registry.people import registration
 from registry.places import employers, houses
 from registry.places.jurisdictions import city_code
 from registry.privacy import access, journal
+from registry.progress import STEP, Progress
 
 GENDERS = {"男": "1", "女": "2", "1": "1", "2": "2", "0": "0", "9": "9", "": None}
 
@@ -106,33 +107,53 @@ class Outcome:
 
 
 def import_rows(
-    session: Session, ctx: Context, kind: str, rows: Iterable[Row], city: str | None = None
+    session: Session,
+    ctx: Context,
+    kind: str,
+    rows: Iterable[Row],
+    city: str | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
-    """Each row in its own savepoint: a bad row is rolled back and reported, the rest stay."""
+    """Each row in its own savepoint: a bad row is rolled back and reported, the rest stay.
+
+    ``progress(done, total)`` (rows) is called every ``STEP`` rows and at the end; ``total``
+    is the number of rows when ``rows`` has a length, else 0."""
     outcome = Outcome()
-    for row in rows:
-        try:
-            check_row(kind, row)
-        except CsvError as exc:
-            outcome.rejected.append((row, str(exc)))
-            continue
-        savepoint = session.begin_nested()
-        try:
-            IMPORTERS[kind](session, ctx, row.values, city)
-            session.flush()
-        except (DataError, IntegrityError) as exc:  # a value the database refuses
-            savepoint.rollback()
-            outcome.rejected.append((row, f"数据库拒绝了本行的值（{type(exc.orig).__name__}）"))
-            continue
-        except (RegistryError, ValueError) as exc:
-            savepoint.rollback()
-            outcome.rejected.append((row, phrase(str(exc))))
-            continue
-        savepoint.commit()
-        outcome.imported += 1
+    total = len(rows) if isinstance(rows, Sized) else 0
+    done = 0
+    for done, row in enumerate(rows, 1):
+        if progress is not None and done % STEP == 1:
+            progress(done - 1, total)
+        reason = _import_row(session, ctx, kind, row, city)
+        if reason is None:
+            outcome.imported += 1
+        else:
+            outcome.rejected.append((row, reason))
+    if progress is not None:
+        progress(done, total or done)
     return outcome
 
 
+def _import_row(
+    session: Session, ctx: Context, kind: str, row: Row, city: str | None
+) -> str | None:
+    """One row in its own savepoint; None when imported, else why not (Chinese)."""
+    try:
+        check_row(kind, row)
+    except CsvError as exc:
+        return str(exc)
+    savepoint = session.begin_nested()
+    try:
+        IMPORTERS[kind](session, ctx, row.values, city)
+        session.flush()
+    except (DataError, IntegrityError) as exc:  # a value the database refuses
+        savepoint.rollback()
+        return f"数据库拒绝了本行的值（{type(exc.orig).__name__}）"
+    except (RegistryError, ValueError) as exc:
+        savepoint.rollback()
+        return phrase(str(exc))
+    savepoint.commit()
+    return None
 
 
 # The permission an import of each kind needs (the rows' own use cases check their scope).
@@ -160,6 +181,7 @@ def import_file(
     file_name: str,
     city: str | None = None,
     skip_bad: bool = False,
+    progress: Progress | None = None,
 ) -> Outcome:
     """The use case ``laiqu import KIND FILE``: permission checked once, then every checked
     row through its use case (``import_rows``), then one journal event for the file.
@@ -170,7 +192,7 @@ def import_file(
     """
     ctx = access.require(session, ctx, ACTIONS[kind])
     home = city_code(session, city) if city else None
-    outcome = import_rows(session, ctx, kind, rows, home)
+    outcome = import_rows(session, ctx, kind, rows, home, progress)
     if outcome.rejected and not skip_bad:
         raise RowsRejected(outcome)
     journal.record(

@@ -12,7 +12,7 @@ state: once found it stays until a coordinator acknowledges it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, or_, select
@@ -33,6 +33,7 @@ from registry.errors import NotFound, Refused
 from registry.matching import person_rules, place_rules
 from registry.matching.codes import CODES, FACT_CODES, Candidate
 from registry.privacy import access
+from registry.progress import Progress
 
 __all__ = [
     "CODES",
@@ -98,8 +99,11 @@ def refresh(
     codes: Iterable[str] | None = None,
     *,
     new: Sequence[person_rules.Facts] = (),
+    progress: Progress | None = None,
 ) -> list[Finding]:
     """Reconcile the findings of the scope's subjects; return the newly opened ones.
+
+    ``progress(done, total)`` in subjects (persons, houses, employers) after each chunk.
 
     ``new`` are the facts of persons created in this transaction, built from what was just
     written: nothing to load and no findings recorded yet, so the hot path of a check-in of a
@@ -115,7 +119,9 @@ def refresh(
         opened += _reconcile(session, ctx, found, [])
     fresh = {f.person.id for f in new}
     to_load = scope.ids("person") - fresh
+    tick = _counter(progress, len(to_load) + len(scope.ids("house")) + len(scope.ids("employer")))
     for chunk in _chunks(to_load) if chosen_rules else ():
+        tick(len(chunk))
         found = [
             c
             for facts in person_rules.load(session, chunk)
@@ -130,11 +136,27 @@ def refresh(
     ):
         chosen = {c: r for c, r in level_rules.items() if c in wanted}
         for chunk in _chunks(scope.ids(level)) if chosen else ():
+            tick(len(chunk))
             found = [c for rule in chosen.values() for c in rule(session, chunk)]
             recorded = session.scalars(_BY_SUBJECT, {"ids": chunk, "codes": sorted(chosen)}).all()
             opened += _reconcile(session, ctx, found, recorded)
     session.flush()
+    tick(0, end=True)
     return opened
+
+
+def _counter(progress: Progress | None, total: int) -> Callable[..., None]:
+    """``tick(n)``: n more subjects are being checked (reported before the chunk's work, so the
+    bar moves when the first chunk starts); ``tick(0, end=True)``: all done."""
+    done = 0
+
+    def tick(n: int, end: bool = False) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(total if end else done, total)
+        done += n
+
+    return tick
 
 
 def _reconcile(
@@ -220,13 +242,15 @@ def check(
     ctx: Context,
     jurisdiction: str | None = None,
     codes: Iterable[str] | None = None,
+    progress: Progress | None = None,
 ) -> list[Finding]:
-    """Batch run of the matchings over a jurisdiction; returns newly opened findings."""
+    """Batch run of the matchings over a jurisdiction; returns newly opened findings.
+    ``progress(done, total)`` in subjects checked (see ``refresh``)."""
     wanted = list(codes) if codes else list(CODES)
     unknown = [c for c in wanted if c not in CODES]
     if unknown:
         raise NotFound(f"unknown finding code {unknown[0]}; codes are {', '.join(CODES)}")
-    return refresh(session, ctx, batch_scope(session, jurisdiction), wanted)
+    return refresh(session, ctx, batch_scope(session, jurisdiction), wanted, progress=progress)
 
 
 def open_findings(

@@ -15,6 +15,7 @@ from registry.context import Context
 from registry.db.models import Employer, Employment, Finding, House, Person, Residence, Stay, Venue
 from registry.matching import checks
 from registry.privacy import access, audit
+from registry.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,11 @@ class Worklist:
 
 
 def run_check(
-    session: Session, ctx: Context, jurisdiction: str | None = None, code: str | None = None
+    session: Session,
+    ctx: Context,
+    jurisdiction: str | None = None,
+    code: str | None = None,
+    progress: Progress | None = None,  # (subjects checked, subjects): see checks.refresh
 ) -> Worklist:
     """Refresh the findings of ``jurisdiction`` (None: everywhere the user may act) for one
     finding ``code`` or all, then list the open ones with their persons and places; audited
@@ -35,7 +40,7 @@ def run_check(
     Raises ``NotFound`` (unknown jurisdiction or code) and ``OutOfScope``.
     """
     ctx = access.acting(session, ctx)
-    opened = checks.check(session, ctx, jurisdiction, [code] if code else None)
+    opened = checks.check(session, ctx, jurisdiction, [code] if code else None, progress)
     found = checks.open_findings(session, jurisdiction, code)
     ids = {f.person_id for f in found if f.person_id}
     rows = session.scalars(select(Person).where(Person.id.in_(ids))) if ids else []

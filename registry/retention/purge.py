@@ -52,17 +52,30 @@ from registry.db.models import (
     Stay,
 )
 from registry.privacy import access, journal
+from registry.progress import Progress
 from registry.retention import plan as planning
 from registry.retention.periods import ANONYMOUS, RESOLUTION
 from registry.retention.plan import Plan, chunks
 
+STEPS = 6  # plan, placeholders, stays, residences, employments, findings and persons
+
 
 def purge(
-    session: Session, ctx: Context, *, jurisdiction: str | None = None, samples: int = 3
+    session: Session,
+    ctx: Context,
+    *,
+    jurisdiction: str | None = None,
+    samples: int = 3,
+    progress: Progress | None = None,
 ) -> Plan:
-    """Delete or de-identify every due record, in the caller's transaction; journaled."""
+    """Delete or de-identify every due record, in the caller's transaction; journaled.
+
+    ``progress(step, STEPS)`` after each of its steps."""
+    tick = progress or _quiet
     ctx = access.require(session, ctx, "retention.purge")
+    tick(0, STEPS)
     result = planning.plan(session, ctx, jurisdiction=jurisdiction, samples=samples)
+    tick(1, STEPS)
     now = ctx.now()
     referenced = planning.referenced(result)
     # One placeholder per person who keeps other records: created before any row points to it.
@@ -74,6 +87,7 @@ def purge(
             session.add(new)
             placeholder[person.id] = new.id
     session.flush()
+    tick(2, STEPS)
 
     def target(pid: uuid.UUID) -> uuid.UUID:
         return placeholder.get(pid, pid)
@@ -93,6 +107,7 @@ def purge(
                 for sid, pid in result.due_stays.items()
             ],
         )
+    tick(3, STEPS)
     if result.due_residences:
         _update_by_id(
             session,
@@ -102,8 +117,10 @@ def purge(
                 for rid, pid in result.due_residences.items()
             ],
         )
+    tick(4, STEPS)
     for chunk in chunks(result.due_employments):
         session.execute(delete(Employment).where(Employment.id.in_(chunk)))
+    tick(5, STEPS)
     result.findings_cleared = _clear_findings(session, result, placeholder, now)
     result.documents_deleted = _forget_persons(session, result, referenced, now)
     result.executed = True
@@ -121,7 +138,12 @@ def purge(
         },
     )
     session.flush()
+    tick(STEPS, STEPS)
     return result
+
+
+def _quiet(done: int, total: int) -> None:
+    """No one is watching."""
 
 
 def _update_by_id(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

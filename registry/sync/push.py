@@ -28,6 +28,7 @@ from registry.db.engine import make_engine, session_factory
 from registry.db.models import Event, Venue
 from registry.db.sync_models import OutboxItem
 from registry.errors import InvalidInput, NotFound, RegistryError
+from registry.progress import Progress
 from registry.sync import outbox, payload
 from registry.sync.station import Result, apply_batch
 
@@ -245,28 +246,42 @@ def push(
     retry_for: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
     now: bool = False,
+    progress: Progress | None = None,
 ) -> PushReport:
     """Push until nothing is due; retry with back-off for up to ``retry_for`` seconds.
 
     ``station``: a database URL (``DatabaseTransport``, closed at the end) or a transport
-    (the caller's, left open). ``now``: a push asked for by hand sends what is waiting out a
-    back-off too, until the first failure. Raises ``StationRefused`` and ``UnknownVenue`` at
-    once.
+    (the caller's, left open). ``now``: a push asked for by hand first forgets the back-off
+    (``outbox.retry_now``), so what waits is sent at once; a failure on the way sets a new
+    back-off. ``retry_for`` (seconds) is counted from the last batch that got through, so a
+    long push that stalls near its end still gets the full window. ``progress(sent, total)``
+    (items) after each batch, ``total`` the items open at the start. Raises
+    ``StationRefused`` and ``UnknownVenue`` at once.
     """
     report = PushReport()
     started = time.monotonic()
+    through = started  # ``retry_for`` counts from the last batch that got through
     transport = DatabaseTransport(station) if isinstance(station, str) else station
+    if now:
+        with desk.begin() as session:
+            outbox.retry_now(session)
+    total = 0
+    if progress is not None:
+        with desk() as session:
+            total = outbox.summary(session).waiting
+        progress(0, total)
     try:
         while True:
             try:
-                eager = now and not report.errors
-                if push_once(desk, transport, venue_ref, ctx, report, batch, due_only=not eager):
+                if push_once(desk, transport, venue_ref, ctx, report, batch):
+                    through = time.monotonic()
+                    if progress is not None:
+                        progress(report.sent, max(total, report.sent))
                     continue
             except StationUnreachable as exc:
                 report.errors.append(str(exc))
             wait = _next_due(desk)
-            elapsed = time.monotonic() - started
-            if wait is None or elapsed + wait > retry_for:
+            if wait is None or time.monotonic() - through + wait > retry_for:
                 break
             sleep(max(0.05, wait))
     finally:

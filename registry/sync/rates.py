@@ -1,11 +1,16 @@
 """On-time reporting: the share of hotel stays that reached the station within their deadline.
 
 A stay reaches the station when its upload is applied there (``stays.reported_at``, set by
-``registry.sync.station``); a stay registered at the station itself reached it at once. The
+``registry.sync.station``); a stay registered at the station itself reached it at once. In a
+database that still queues its changes for the station (a desk, the demo) a stay has reached the
+station only once its upload was accepted (the outbox item's ``done_at``): one waiting in the
+outbox, or refused, has not arrived, whatever its local ``reported_at`` says (issue 19). The
 deadline is the stay's ``report_deadline`` (24 h for foreign and HMT guests, the domestic
 minutes otherwise, from ``registry.matching.rules``); a domestic guest's "immediately" is met within
 the jurisdiction's alert delay, as PH-LATE judges it. Venues that sent no heartbeat for a day
-are counted too: silence is not zero.
+are counted too: silence is not zero. A venue's days run from the day it was registered to the
+last finished day of the period (no venue is silent before it existed or on a day not yet
+over); the station and jurisdiction rows count venues (how many were silent), not venue-days.
 """
 
 from __future__ import annotations
@@ -15,12 +20,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from registry.context import Context
 from registry.db.models import Jurisdiction, Person, Stay, Venue
-from registry.db.sync_models import Heartbeat
+from registry.db.sync_models import Heartbeat, OutboxItem
 from registry.errors import NotFound
 from registry.matching import rules
 
@@ -35,8 +40,10 @@ class Rate:
     stays: int
     reached: int
     on_time: int
-    days: int = 0  # days of the period
-    silent_days: int = 0  # days without a heartbeat (venues only)
+    days: int = 0  # days counted: a venue's own days (see the module); the period's otherwise
+    silent_days: int | None = 0  # days without a heartbeat (venues; None on summed rows)
+    venues: int = 1  # venues in the row
+    silent_venues: int = 0  # venues with at least one day without a heartbeat
 
     @property
     def rate(self) -> float | None:
@@ -52,6 +59,29 @@ class OnTime:
     total: Rate
     stations: tuple[Rate, ...]
     venues: tuple[Rate, ...]
+
+
+_UPLOAD = aliased(OutboxItem, name="stay_upload")
+REACHED_AT = case(
+    (_UPLOAD.seq.is_(None), Stay.reported_at),
+    (_UPLOAD.state == "accepted", _UPLOAD.done_at),
+    else_=None,
+)
+"""When a stay reached the station (UTC), NULL while it has not; only in a query passed
+through ``with_upload``."""
+
+
+def with_upload(query: Select[Any]) -> Select[Any]:
+    """``query`` over ``Stay`` joined to the stay's own upload in this database's outbox (none
+    in a station database), as ``REACHED_AT`` needs."""
+    return query.outerjoin(
+        _UPLOAD,
+        and_(
+            _UPLOAD.record_id == Stay.id,
+            _UPLOAD.table_name == "stays",
+            _UPLOAD.op == "insert",
+        ),
+    )
 
 
 def _plus_minutes(session: Session, column: Any, minutes: int) -> Any:
@@ -102,44 +132,54 @@ def on_time(
     )
     in_time = or_(
         Stay.report_deadline.is_(None),
-        and_(Person.category.in_(rules.FOREIGN), Stay.reported_at <= Stay.report_deadline),
-        and_(Person.category.not_in(rules.FOREIGN), Stay.reported_at <= alert),
+        and_(Person.category.in_(rules.FOREIGN), Stay.report_deadline >= REACHED_AT),
+        and_(Person.category.not_in(rules.FOREIGN), alert >= REACHED_AT),
     )
     rows = session.execute(
-        select(
-            Stay.venue_id,
-            func.count(),
-            func.count(Stay.reported_at),
-            func.sum(case((and_(Stay.reported_at.is_not(None), in_time), 1), else_=0)),
+        with_upload(
+            select(
+                Stay.venue_id,
+                func.count(),
+                func.count(REACHED_AT),
+                func.sum(case((and_(REACHED_AT.is_not(None), in_time), 1), else_=0)),
+            ).join(Person, Person.id == Stay.person_id)
         )
-        .join(Person, Person.id == Stay.person_id)
         .where(window)
         .group_by(Stay.venue_id)
     )
     counts = {v: (int(n), int(r), int(o or 0)) for v, n, r, o in rows}
     days = (last - first).days + 1
-    beats = dict(
-        session.execute(
-            select(Heartbeat.venue_id, func.count())
-            .where(Heartbeat.day >= first, Heartbeat.day <= last)
-            .group_by(Heartbeat.venue_id)
-        ).all()
-    )
-    venues = [
-        Rate(
-            str(v.id),
-            v.name,
-            "venue",
-            *counts.get(v.id, (0, 0, 0)),
-            days=days,
-            silent_days=days - int(beats.get(v.id, 0)),
+    finished = min(last, ctx.today() - timedelta(days=1))  # today is not over yet
+    beat_days: dict[uuid.UUID, list[date]] = {}
+    for venue_id, day in session.execute(
+        select(Heartbeat.venue_id, Heartbeat.day).where(
+            Heartbeat.day >= first,
+            Heartbeat.day <= finished,
+            Heartbeat.venue_id.in_(select(Venue.id).where(Venue.jurisdiction_code.in_(nodes))),
         )
-        for v in session.scalars(
-            select(Venue)
-            .where(Venue.jurisdiction_code.in_(nodes), Venue.kind == "hotel")
-            .order_by(Venue.jurisdiction_code, Venue.name)
+    ):
+        beat_days.setdefault(venue_id, []).append(day)
+    venues = []
+    for v in session.scalars(
+        select(Venue)
+        .where(Venue.jurisdiction_code.in_(nodes), Venue.kind == "hotel")
+        .order_by(Venue.jurisdiction_code, Venue.name)
+    ):
+        since = max(first, ctx.local_day(v.created_at))
+        own = max(0, (finished - since).days + 1)
+        beats = sum(day >= since for day in beat_days.get(v.id, ()))
+        silent = own - beats
+        venues.append(
+            Rate(
+                str(v.id),
+                v.name,
+                "venue",
+                *counts.get(v.id, (0, 0, 0)),
+                days=own,
+                silent_days=silent,
+                silent_venues=int(silent > 0),
+            )
         )
-    ]
     jurisdiction_of = {
         str(v.id): v.jurisdiction_code
         for v in session.scalars(select(Venue).where(Venue.jurisdiction_code.in_(nodes)))
@@ -175,7 +215,9 @@ def _sum(code: str, name: str, level: str, rows: list[Rate], days: int) -> Rate:
         sum(r.reached for r in rows),
         sum(r.on_time for r in rows),
         days=days,
-        silent_days=sum(r.silent_days for r in rows),
+        silent_days=None,  # venue-days of different venues do not add up
+        venues=len(rows),
+        silent_venues=sum(r.silent_venues for r in rows),
     )
 
 

@@ -23,7 +23,7 @@ from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from reports.content import build_monthly
 from reports.figures import NO_DATA, MonthlyReport
-from reports.layout import Section, Table
+from reports.layout import Section, Series, Table
 from reports.pdf import render
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
@@ -195,3 +195,30 @@ def test_cli_monthly(town: sessionmaker[Session], tmp_path: Path) -> None:
     assert not (tmp_path / "x.pdf").exists()
     helped = runner.invoke(report_group, ["monthly", "--help"])
     assert helped.exit_code == 0 and "月报" in helped.output
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(next(x.split()[-1] for x in info.stdout.splitlines() if x.startswith("Pages:")))
+
+
+def test_no_blank_last_page(may: MonthlyReport, tmp_path: Path) -> None:
+    """issue 19: whatever the length of the last section, its last page carries some of it
+    (the space after the last table or chart used to spill onto a page of its own)."""
+    blank = []
+    for n in range(1, 120):  # some of these lengths end the table at the foot of a page
+        rows = tuple((f"单位{i:04d}", i) for i in range(n))
+        chart = Series("各单位人数", ("甲", "乙"), (("人数", (1, 2)),), kind="bar")
+        last = Section("末节", tables=(Table(("单位名称", "人数"), rows),), charts=(chart,))
+        report = dataclasses.replace(may, sections=(last,))
+        out = tmp_path / f"last-{n}.pdf"
+        render(report, out)
+        pages = _pages(out)
+        body = [
+            line
+            for line in pdf_text(out, pages).splitlines()
+            if line.strip() and "流动人口居住登记月报" not in line and "生成时间" not in line
+        ]
+        if not body:
+            blank.append(n)
+    assert blank == []

@@ -193,3 +193,13 @@ def test_unknown_jurisdiction_and_subtree(sf, ctx):
     with sf.begin() as s:
         plan = purge.purge(s, later(ctx, 2036), jurisdiction=S2)
         assert plan.total("stays") == 0 and set(plan.counts["residences"]) == {S2}
+
+
+def test_purge_reports_its_steps(sf, ctx):
+    """``progress(step, STEPS)`` from the first step to the last, in order (the CLI's bar)."""
+    build_closed(sf, ctx)
+    steps: list[tuple[int, int]] = []
+    with sf.begin() as s:
+        done = purge.purge(s, later(ctx, 2036), progress=lambda d, t: steps.append((d, t)))
+    assert done.executed
+    assert steps == [(i, purge.STEPS) for i in range(purge.STEPS + 1)]

@@ -3,8 +3,10 @@ through the use cases, once, and the station's answer comes back to the desk."""
 
 from __future__ import annotations
 
+import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -29,7 +31,7 @@ from registry.db.models import Event, Finding, Stay, Venue
 from registry.db.sync_models import OutboxItem
 from registry.movements import residences, stays
 from registry.sync import outbox
-from registry.sync.push import push
+from registry.sync.push import DatabaseTransport, StationUnreachable, push
 
 CTX = Context("clerk", "desk-1", NOW)
 
@@ -192,3 +194,105 @@ def test_unreachable_station_backs_off_and_keeps_the_queue(desk, tmp_path):
         assert {i.attempts for i in s.scalars(select(OutboxItem))} == {1}
         assert all(i.next_attempt_at is not None for i in s.scalars(select(OutboxItem)))
     assert outbox.backoff(1) == 1 and outbox.backoff(4) == 8 and outbox.backoff(40) == 300
+
+
+def _backed_off(engine) -> int:
+    """Open items whose next attempt lies in the future (waiting out a back-off)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with Session(engine) as s:
+        return sum(
+            1
+            for i in s.scalars(select(OutboxItem).where(OutboxItem.state.in_(outbox.OPEN)))
+            if i.next_attempt_at is not None and i.next_attempt_at.replace(tzinfo=None) > now
+        )
+
+
+def test_a_push_by_hand_after_a_failed_one_sends_at_once(desk, db_url, sf, tmp_path):
+    """issue 19: after a failed push an operator's next push sends at once, without waiting
+    out the back-off (``outbox.retry_now``); the background uploader keeps the back-off."""
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 3)
+    queued = count(desk, "outbox")
+    gone = f"sqlite:////nonexistent{tmp_path}/no/station.sqlite"
+    failed = push(session_factory(desk), gone, CTX, now=True)
+    assert failed.errors and failed.sent == 0
+    # a station that asked to come back later (HTTP Retry-After) puts the queue far off
+    with session_factory(desk).begin() as s:
+        s.execute(sa.update(OutboxItem).values(next_attempt_at=NOW.replace(year=NOW.year + 1)))
+    assert _backed_off(desk) == queued
+    background = push(session_factory(desk), db_url, CTX)  # not by hand: keeps the back-off
+    assert background.sent == 0 and _backed_off(desk) == queued
+    waits: list[float] = []
+    started = time.monotonic()
+    by_hand = push(session_factory(desk), db_url, CTX, now=True, sleep=waits.append)
+    assert by_hand.sent >= queued and not by_hand.errors and waits == []
+    assert time.monotonic() - started < 30
+    assert {st for _, _, st in _items(desk)} == {"accepted"}
+
+
+class _DropsOnce(DatabaseTransport):
+    """The real station database; the first batch is slow, the second one is lost on the way
+    (a dropped connection), the rest go through."""
+
+    def __init__(self, url: str, slow: float) -> None:
+        super().__init__(url)
+        self.slow, self.calls = slow, 0
+
+    def send(self, venue: dict[str, Any], items: list[dict[str, Any]], ctx: Context) -> list:
+        self.calls += 1
+        if self.calls == 1:
+            time.sleep(self.slow)
+        if self.calls == 2:
+            raise StationUnreachable("the connection dropped")
+        return super().send(venue, items, ctx)
+
+
+def test_retry_for_counts_from_the_last_batch_that_got_through(desk, db_url, sf):
+    """issue 19: a push whose first batch took longer than ``--retry-for`` still retries a
+    later failure; counted from the start it would give up with items left."""
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 6)
+    queued = count(desk, "outbox")
+    transport = _DropsOnce(db_url, slow=3.0)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    try:
+        report = push(session_factory(desk), transport, CTX, batch=5, retry_for=2.5, sleep=sleep)
+    finally:
+        transport.close()
+    assert report.errors == ["the connection dropped"] and len(waits) == 1
+    assert report.sent >= queued and transport.calls >= 3
+    with session_factory(desk)() as s:
+        assert outbox.summary(s).waiting == 0
+    # the window still closes: a station gone for good is given up after ``retry_for``
+    with session_factory(desk).begin() as s:
+        s.execute(sa.update(OutboxItem).values(state="pending", next_attempt_at=None))
+    started = time.monotonic()
+    gone = push(session_factory(desk), "sqlite:////nonexistent/x.sqlite", CTX, retry_for=1.5)
+    assert gone.errors and gone.sent == 0 and time.monotonic() - started < 10
+
+
+def test_push_reports_its_progress(desk, db_url, sf):
+    """The core tells a caller how far a push is (``progress(sent, total)``, items): the CLI
+    draws it as a bar on a terminal."""
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 6)
+    calls: list[tuple[int, int]] = []
+    report = push(
+        session_factory(desk),
+        db_url,
+        CTX.at(NOW + timedelta(minutes=5)),
+        batch=5,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    total = calls[0][1]  # open at the start (the day's heartbeats are queued on the way)
+    assert calls[0] == (0, total) and total > 0 and report.sent >= total
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) == report.batches + 1
+    assert calls[-1] == (report.sent, report.sent)
