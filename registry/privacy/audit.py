@@ -662,17 +662,17 @@ def verify(conn: Connection, *, legacy: bool = False) -> Verdict:
     An entry forged or re-hashed by someone without the key is "altered". ``pending`` and
     ``oldest`` of the verdict tell what was waiting to be chained when it began.
     """
-    if legacy or not _staging(conn):
-        return _verify_chain(conn, None if legacy else auditkey.chain_key(conn))
     if conn.in_transaction():
-        return _chain_and_verify(conn)
+        return _chain_and_verify(conn, legacy)
     with conn.begin():
-        return _chain_and_verify(conn)
+        return _chain_and_verify(conn, legacy)
 
 
-def _chain_and_verify(conn: Connection) -> Verdict:
+def _chain_and_verify(conn: Connection, legacy: bool) -> Verdict:
     """Within one transaction: the head's lock held from the chaining to the end, so no other
     chainer moves the head while the walk reads the entries."""
+    if legacy or not _staging(conn):
+        return _verify_chain(conn, None if legacy else auditkey.chain_key(conn))
     waiting, oldest = backlog(conn)
     chain(conn)
     verdict = _verify_chain(conn, auditkey.chain_key(conn))
