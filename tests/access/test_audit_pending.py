@@ -28,6 +28,7 @@ from registry.privacy import audit
 from tests.registry.city import build, rid, typed
 
 ROOT = Path(__file__).parents[2]
+SOMEONE = "00000000-0000-4000-8000-000000000001"
 
 
 def _note(ctx, action: str = "x.y") -> audit.Note:
@@ -214,8 +215,7 @@ def test_an_unchained_entry_cannot_be_dropped_or_edited_but_by_the_owner(sf, ctx
     "tamper",
     [
         "UPDATE audit_pending SET purpose = 'edited' WHERE id = {id}",
-        "UPDATE audit_pending SET subjects = '[[\"%s\", null]]' WHERE id = {id}"
-        % "00000000-0000-4000-8000-000000000001",
+        "UPDATE audit_pending SET subjects = '[[\"" + SOMEONE + "\", null]]' WHERE id = {id}",
         "UPDATE audit_pending SET mac = '" + "0" * 64 + "' WHERE id = {id}",
     ],
 )
@@ -355,4 +355,23 @@ def test_migration_0012_keeps_an_old_chain_verifiable(db_url, ctx, request):
         verdict = audit.verify(conn)
         assert not sa.inspect(conn).has_table("audit_pending")
     assert verdict.ok and verdict.entries == 10
+    engine.dispose()
+
+
+def test_the_command_line_reports_the_backlog_and_an_altered_unchained_entry(tmp_path, ctx):
+    sys.path.insert(0, str(ROOT / "tests" / "cli"))
+    from laiqu_helpers import Laiqu
+
+    db = tmp_path / "x.sqlite"
+    run = Laiqu(f"sqlite:///{db}")
+    run("init")
+    engine = make_engine(f"sqlite:///{db}")
+    _stage(engine, ctx, 2)
+    out = run("audit", "verify").stdout
+    assert "完好" in out and "核对前有 2 条记录尚未入链" in out and "已先入链再核对" in out
+    ids = _stage(engine, ctx, 1)
+    _as_owner(engine, f"UPDATE audit_pending SET actor = 'x' WHERE id = {ids[0]}")
+    failed = run("audit", "verify", ok=False)
+    assert failed.exit_code == 1 and f"暂存编号 {ids[0]}" in failed.stderr
+    assert "被改动或伪造" in failed.stderr and "Traceback" not in failed.output
     engine.dispose()
