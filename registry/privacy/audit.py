@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import threading
@@ -390,6 +391,7 @@ def _pending_ok(row: Any, key: bytes) -> bool:
 
 
 _UNCHAINED = ~exists().where(AuditEntry.pending_id == AuditPending.id)
+_WAITING = select(func.count()).select_from(AuditPending).where(_UNCHAINED)
 
 
 def chain(conn: Connection, *, wait: bool = True) -> int:
@@ -401,11 +403,17 @@ def chain(conn: Connection, *, wait: bool = True) -> int:
     already chained (a replay), is left where it is for ``verify`` to report. Returns how
     many entries were chained.
     """
+    done = _chain(conn, wait)
+    return done[0] if done else 0
+
+
+def _chain(conn: Connection, wait: bool) -> tuple[int, int] | None:
+    """``chain``: (entries chained, entries left for their bad MAC); None when skipped."""
     head = conn.execute(_HEAD_WAIT if wait else _HEAD_TRY).first()
     if head is None:
-        return 0
+        return None
     seq, prev = head
-    start = seq
+    start, bad = seq, 0
     key = auditkey.chain_key(conn)
     after = 0
     more = True
@@ -422,6 +430,7 @@ def chain(conn: Connection, *, wait: bool = True) -> int:
         entries, subjects, done = [], [], []
         for r in rows:
             if not _pending_ok(r, key):
+                bad += 1
                 continue
             subj = _pending_subjects(r)
             seq += 1
@@ -437,35 +446,47 @@ def chain(conn: Connection, *, wait: bool = True) -> int:
             conn.execute(delete(AuditPending).where(AuditPending.id.in_(done)))
     if seq != start:
         conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
-    return seq - start
+    return seq - start, bad
 
 
 _SETTLING = threading.Lock()  # one chainer per process at a time; the others skip
 log = logging.getLogger(__name__)
 
 
-def settle(engine: Engine, *, wait: bool = True) -> int:
-    """``chain`` in a transaction of its own; entries chained.
+def settle(engine: Engine, *, wait: bool = True, rounds: int = 4) -> int:
+    """``chain`` in transactions of its own until nothing chainable waits; entries chained.
 
+    After each commit it looks again: a writer that stepped aside while this chainer held the
+    lock had committed before that lock was released, so it is seen here (at most ``rounds``
+    times when not ``wait``, under a steady load the next writer's chaining follows).
     ``wait=False`` (a writer after its commit, opportunistically): skipped when another
-    thread of this process or another chainer is at work, and a failure is logged, not
-    raised (the writer's transaction has committed; the next chainer picks its entries up).
+    thread of this process or another chainer is at work (that one looks again after its
+    commit), and a failure is logged, not raised (the writer's transaction has committed;
+    the next chainer picks its entries up).
     """
-    if not wait:
-        if not _SETTLING.acquire(blocking=False):
-            return 0
+    total = 0
+    for _ in range(rounds) if not wait else itertools.count():
+        if not _SETTLING.acquire(blocking=wait):
+            return total
         try:
             with engine.connect() as conn, conn.begin():
                 _quick_commit(conn)
-                return chain(conn, wait=False)
+                done = _chain(conn, wait)
         except SQLAlchemyError as exc:
+            if wait:
+                raise
             log.warning("审计日志暂未入链，将由下一次入链补上：%s", type(exc).__name__)
-            return 0
+            return total
         finally:
             _SETTLING.release()
-    with engine.connect() as conn, conn.begin():
-        _quick_commit(conn)
-        return chain(conn, wait=True)
+        if done is None:
+            return total
+        total += done[0]
+        with engine.connect() as conn:
+            waiting = conn.execute(_WAITING).scalar_one()
+        if waiting <= done[1]:
+            return total
+    return total
 
 
 def _quick_commit(conn: Connection) -> None:

@@ -17,10 +17,9 @@ from registry.privacy.audit import (
     GENESIS,
     Verdict,
     Viewed,
-    deferred,
+    chain,
     note,
     rechain,
-    settle,
     verify,
     who_viewed,
 )
@@ -38,8 +37,7 @@ def who_viewed_number(session: Session, ctx: Context, number: str) -> tuple[str,
 
         raise InvalidInput("an ID number is needed")
     person_id = session.scalar(select(Person.id).where(Person.id_key == idn.key))
-    if deferred(session.connection()):  # the entries still staged count too
-        settle(session.connection().engine)
+    chain(session.connection())  # the entries still staged count too
     rows = who_viewed(session, person_id, idn.key)
     note(session, ctx, "read", "audit.who_viewed", persons=(person_id,), number=idn.masked)
     return idn.masked, rows
