@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine
 import registry.db.all_models  # noqa: F401  (registers every table on the metadata)
 from registry.db.base import Base, UTCDateTime
 from registry.db.engine import normalise, resolve_url
+from registry.privacy import audit
 
 config = context.config
 target_metadata = Base.metadata
@@ -58,6 +59,7 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        audit.forget_schema(engine)  # whether writers stage audit entries may have changed
         if sqlite:
             broken = _pragma(connection, "PRAGMA foreign_key_check")
             _pragma(connection, "PRAGMA foreign_keys=ON")

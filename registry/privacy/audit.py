@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -253,14 +254,28 @@ def _key(conn: Connection) -> str:
     return str(info["laiqu.audit.key"])
 
 
+_STAGING: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
 def deferred(conn: Connection) -> bool:
     """Whether writers on ``conn``'s database stage their entries for the chainer.
 
-    PostgreSQL: yes, so no row is shared by the writers. SQLite: no, the writer chains at its
-    commit as before: SQLite lets one writer at a time in anyway, and a chaining transaction
-    of its own would double each commit's cost.
+    PostgreSQL from revision 0012: yes, so no row is shared by the writers (known once per
+    engine; a migration run on it forgets it, ``forget_schema``). SQLite: no, the writer
+    chains at its commit as before: SQLite lets one writer at a time in anyway, and a
+    chaining transaction of its own would double each commit's cost.
     """
-    return conn.dialect.name == "postgresql"
+    if conn.dialect.name != "postgresql":
+        return False
+    found = _STAGING.get(conn.engine)
+    if found is None:
+        found = _STAGING[conn.engine] = _staging(conn)
+    return found
+
+
+def forget_schema(engine: Engine) -> None:
+    """Forget what ``deferred`` knew of ``engine``'s schema (after a migration)."""
+    _STAGING.pop(engine, None)
 
 
 def _subjects(
@@ -556,8 +571,9 @@ def _keep_refusals(session: Session, transaction: SessionTransaction) -> None:
         return
     engine = _engine(session)
     with engine.connect() as conn, conn.begin():
-        (stage if deferred(conn) else append)(conn, durable)
-    if engine.dialect.name == "postgresql":
+        staged = deferred(conn)
+        (stage if staged else append)(conn, durable)
+    if staged:
         settle(engine, wait=False)
 
 
