@@ -375,3 +375,24 @@ def test_the_command_line_reports_the_backlog_and_an_altered_unchained_entry(tmp
     assert failed.exit_code == 1 and f"暂存编号 {ids[0]}" in failed.stderr
     assert "被改动或伪造" in failed.stderr and "Traceback" not in failed.output
     engine.dispose()
+
+
+def test_the_background_chainer_links_what_writers_left(sf, ctx, engine):
+    from registry.privacy.chainer import Chainer
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers chain at their commit: no background chainer")
+    build(sf, ctx)
+    _stage(engine, ctx, 4)
+    chainer = Chainer(engine, every=0.1)
+    chainer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _pending_count(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        chainer.stop()
+    assert _pending_count(engine) == 0
+    with engine.connect() as conn:
+        verdict = audit.verify(conn)
+    assert verdict.ok and verdict.pending == 0
