@@ -9,8 +9,9 @@ linked by one chainer at a time (this checkout).
 Each writer is a process of its own running the checkout's code: a loop of transactions,
 each writing one row of its own (``events``-like scratch table) and noting ``--entries``
 audit entries through the unit of work, committed one after another for ``--seconds``.
-Prints commits/s for both, the ratio, and, after, the backlog left for the chainer and
-whether ``audit verify`` passes on both databases.
+Runs alternate before, after, after, before (``--rounds`` times), each on a fresh database;
+prints the median commits/s of each side, the ratio, the backlog left for the chainer and
+whether ``audit verify`` passes on every database.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -160,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the checkout of before (locked head)",
     )
     parser.add_argument("--url", help="a PostgreSQL server's admin URL (default: a throw-away one)")
+    parser.add_argument("--rounds", type=int, default=1, help="ABBA rounds (4 runs each)")
     parser.add_argument("--json", help="write the figures to this file as well")
     args = parser.parse_args(argv)
 
@@ -174,29 +177,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     keydir = Path(tempfile.mkdtemp(prefix="laiqu-bench-key-"))
     env = {**os.environ, "LAIQU_AUDIT_KEY_FILE": str(keydir / "audit.key")}
     tag = uuid.uuid4().hex[:6]
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    roots = {"before": args.before, "after": HERE}
     try:
-        figures = {
-            "writers": args.writers,
-            "seconds": args.seconds,
-            "entries_per_commit": args.entries,
-            "before": run_side(args.before, _fresh(admin_url, f"audit_before_{tag}"), args, env),
-            "after": run_side(HERE, _fresh(admin_url, f"audit_after_{tag}"), args, env),
-        }
+        for n in range(args.rounds):  # ABBA: the machine's drift falls on both sides
+            for side in ("before", "after", "after", "before"):
+                url = _fresh(admin_url, f"audit_{side}_{tag}_{n}_{len(runs[side])}")
+                runs[side].append(run_side(roots[side], url, args, env))
     finally:
         if server is not None:
             server.stop()
-    before, after = figures["before"]["per_second"], figures["after"]["per_second"]
-    figures["ratio"] = after / before if before else None
-    for side in ("before", "after"):
-        f = figures[side]
+    figures: dict[str, Any] = {
+        "writers": args.writers,
+        "seconds": args.seconds,
+        "entries_per_commit": args.entries,
+        "runs": runs,
+    }
+    for side, done in runs.items():
+        rates = [r["per_second"] for r in done]
+        figures[side] = statistics.median(rates)
         print(
-            f"{side:6} {f['per_second']:8.1f} commits/s  p50 {f['p50_ms']:.1f} ms  "
-            f"p99 {f['p99_ms']:.1f} ms  failed writers {f['failed_writers']}  "
-            f"backlog {f['backlog_after']}  verify {f['verify']}"
+            f"{side:6} median {figures[side]:8.1f} commits/s  runs "
+            + " ".join(f"{x:.1f}" for x in rates)
+            + f"  p50 {statistics.median(r['p50_ms'] or 0 for r in done):.1f} ms"
+            + f"  failed writers {sum(r['failed_writers'] for r in done)}"
+            + f"  backlog {[r['backlog_after'] for r in done]}"
+            + f"  verify ok {all(r['verify'] and r['verify']['ok'] for r in done)}"
         )
+    figures["ratio"] = figures["after"] / figures["before"] if figures["before"] else None
     print(
-        f"ratio after/before: {figures['ratio']:.2f} "
-        f"({args.writers} writers, {args.entries} entries per commit, {args.seconds:.0f} s)"
+        f"ratio after/before: {figures['ratio']:.2f} ({args.writers} writers, "
+        f"{args.entries} entries per commit, {args.seconds:.0f} s a run, ABBA x{args.rounds})"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))

@@ -480,27 +480,28 @@ def settle(engine: Engine, *, wait: bool = True, rounds: int = 4) -> int:
     the next chainer picks its entries up).
     """
     total = 0
-    for _ in range(rounds) if not wait else itertools.count():
-        if not _SETTLING.acquire(blocking=wait):
-            return total
-        try:
-            with engine.connect() as conn, conn.begin():
-                _quick_commit(conn)
-                done = _chain(conn, wait)
-        except SQLAlchemyError as exc:
-            if wait:
-                raise
-            log.warning("审计日志暂未入链，将由下一次入链补上：%s", type(exc).__name__)
-            return total
-        finally:
-            _SETTLING.release()
-        if done is None:
-            return total
-        total += done[0]
-        with engine.connect() as conn:
-            waiting = conn.execute(_WAITING).scalar_one()
-        if waiting <= done[1]:
-            return total
+    try:
+        with engine.connect() as conn:  # one connection for every round: fewer round trips
+            for _ in range(rounds) if not wait else itertools.count():
+                if not _SETTLING.acquire(blocking=wait):
+                    return total
+                try:
+                    with conn.begin():
+                        _quick_commit(conn)
+                        done = _chain(conn, wait)
+                finally:
+                    _SETTLING.release()
+                if done is None:
+                    return total
+                total += done[0]
+                with conn.begin():
+                    waiting = conn.execute(_WAITING).scalar_one()
+                if waiting <= done[1]:
+                    return total
+    except SQLAlchemyError as exc:
+        if wait:
+            raise
+        log.warning("审计日志暂未入链，将由下一次入链补上：%s", type(exc).__name__)
     return total
 
 
