@@ -58,6 +58,8 @@ while time.time() < end:
     waits.append(time.perf_counter() - began)
     commits += 1
 waits.sort()
+if not waits:
+    sys.exit("started after the clock had run out: raise the start-up allowance")
 p50, p99 = waits[len(waits) // 2], waits[int(len(waits) * 0.99)]
 print(json.dumps({"commits": commits, "p50": p50, "p99": p99}))
 """
@@ -112,7 +114,7 @@ def run_side(root: Path, url: str, args: argparse.Namespace, env: dict[str, str]
     setup = _python(SETUP, root, url, env=env)
     if setup.wait() != 0:
         raise SystemExit(f"setup failed in {root}")
-    start = time.time() + 3.0 + 0.3 * args.writers
+    start = time.time() + args.startup + 1.0 * args.writers  # a loaded machine starts slowly
     writers = [
         _python(WRITER, root, url, str(start), str(args.seconds), str(args.entries), env=env)
         for _ in range(args.writers)
@@ -162,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the checkout of before (locked head)",
     )
     parser.add_argument("--url", help="a PostgreSQL server's admin URL (default: a throw-away one)")
+    parser.add_argument("--startup", type=float, default=5.0, help="seconds allowed to start")
     parser.add_argument("--rounds", type=int, default=1, help="ABBA rounds (4 runs each)")
     parser.add_argument("--json", help="write the figures to this file as well")
     args = parser.parse_args(argv)
