@@ -109,9 +109,26 @@ def verify(app: App, checkpoint_file: Path | None, as_json: bool) -> None:
     against = f"，与检查点（{checkpoint['entries']} 条）相符" if checkpoint else ""
     emit(
         as_json,
-        {"ok": True, "entries": verdict.entries, "checkpoint": checkpoint is not None},
-        lambda: f"审计日志完好：共 {verdict.entries} 条记录，哈希链连续{against}。",
+        {
+            "ok": True,
+            "entries": verdict.entries,
+            "checkpoint": checkpoint is not None,
+            "pending": verdict.pending,
+            "oldest_pending": verdict.oldest.isoformat() if verdict.oldest else None,
+        },
+        lambda: (
+            f"审计日志完好：共 {verdict.entries} 条记录，哈希链连续{against}。"
+            + _backlog(verdict, app)
+        ),
     )
+
+
+def _backlog(verdict: audit.Verdict, app: App) -> str:
+    """The entries found waiting to be chained when the verification began (#16)."""
+    if not verdict.pending or verdict.oldest is None:
+        return ""
+    age = max(0, int((app.ctx.now() - verdict.oldest).total_seconds()))
+    return f"核对前有 {verdict.pending} 条记录尚未入链（最早的已等 {age} 秒），已先入链再核对。"
 
 
 @audit_group.command("checkpoint")
@@ -165,6 +182,14 @@ def _problem(verdict: audit.Verdict, checkpoint: dict[str, Any] | None) -> str:
         )
     if "is not the checkpoint's" in text:
         return f"第 {verdict.seq} 条记录与检查点不符（哈希链被删改后重新计算过）"
+    if text.startswith("unchained entry") and "replays" in text:
+        replayed = text.rsplit(" ", 1)[-1]
+        return f"尚未入链的记录（暂存编号 {_pending_id(text)}）重放了第 {replayed} 条记录"
+    if text.startswith("unchained entry"):
+        return (
+            f"尚未入链的记录（暂存编号 {_pending_id(text)}）的内容被改动或伪造"
+            "（与审计密钥不符），未予入链"
+        )
     if "is missing" in text:
         return f"第 {verdict.seq} 条记录缺失（被删除）"
     if "does not follow" in text:
@@ -172,3 +197,7 @@ def _problem(verdict: audit.Verdict, checkpoint: dict[str, Any] | None) -> str:
     if "was altered" in text:
         return f"第 {verdict.seq} 条记录的内容被改动或伪造（哈希与审计密钥不符）"
     return f"链尾与链头不符，第 {verdict.seq} 条起的记录被截断"
+
+
+def _pending_id(problem: str) -> str:
+    return problem.split(" ")[2]

@@ -11,6 +11,7 @@ import registry.db.all_models  # noqa: F401  (registers every table on the metad
 from registry.db.base import Base, UTCDateTime
 from registry.db.engine import normalise, resolve_url
 from registry.db.schema import require_trigrams
+from registry.privacy import audit
 
 config = context.config
 target_metadata = Base.metadata
@@ -61,6 +62,7 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        audit.forget_schema(engine)  # whether writers stage audit entries may have changed
         if sqlite:
             broken = _pragma(connection, "PRAGMA foreign_key_check")
             _pragma(connection, "PRAGMA foreign_keys=ON")

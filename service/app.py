@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from registry.db.engine import make_engine
+from registry.privacy.chainer import Chainer
 from service import errors
 from service.admission import DEFAULT_QUEUE, DEFAULT_SLOTS, UploadGate
 from service.auth import SignInGuard
@@ -55,7 +56,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        chainer = Chainer(engine)  # staged audit entries linked in the background (#16)
+        chainer.start()
         yield
+        chainer.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db.base import Base, HasId, UTCDateTime
@@ -48,6 +48,7 @@ class AuditEntry(Base):
     """One audited act: a read, search, reveal, export, report, write or refusal."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_pending_id", "pending_id", unique=True),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -60,6 +61,34 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON, hashed as is
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The ``audit_pending`` id it was chained from (None: appended directly, or before 0012).
+    pending_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AuditPending(Base):
+    """An entry written by its transaction, not yet chained (revision 0012).
+
+    A writer inserts here without touching any shared row; one chainer at a time moves the
+    committed rows into ``audit_log`` in id order (``registry.privacy.audit.chain``). ``mac``
+    is the keyed MAC of the entry's own fields and id, so only the link is deferred.
+    ``subjects``: JSON ``[[person id, id hash or null], ...]``.
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    terminal: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(12))
+    action: Mapped[str] = mapped_column(String(48))
+    purpose: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(Text)
+    subjects: Mapped[str] = mapped_column(Text)
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class AuditSubject(Base):
@@ -74,7 +103,8 @@ class AuditSubject(Base):
 
 
 class AuditHead(Base):
-    """The single row naming the last entry of the chain; writers lock it to append."""
+    """The single row naming the last entry of the chain; the chainer locks it to append
+    (writers never touch it from revision 0012: they write ``audit_pending``)."""
 
     __tablename__ = "audit_head"
 

@@ -85,6 +85,7 @@ TABLES: dict[str, Placement] = {
     "audit_log": _local("the audit chain, appended by the coordinator's chainer"),
     "audit_subjects": _local("whose records an audit entry touched"),
     "audit_head": _local("the chain's head"),
+    "audit_pending": _local("audit entries written, not yet chained"),
     "audit_key": _local("the audit MAC key"),
     "outbox": _local("a desk's upload queue (desk SQLite)"),
     "sync_capture_off": _local("switch of the desk's capture triggers"),

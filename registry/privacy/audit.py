@@ -13,18 +13,44 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import logging
+import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, event, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from registry.context import Context
-from registry.db.access_models import AuditEntry, AuditHead, AuditKey, AuditSubject
+from registry.db.access_models import (
+    AuditEntry,
+    AuditHead,
+    AuditKey,
+    AuditPending,
+    AuditSubject,
+)
 from registry.db.cache import per_transaction
 from registry.db.models import Person
 from registry.privacy import auditkey, unit
@@ -136,12 +162,49 @@ def entry_hash(
     subjects: list[tuple[str, str | None]],
     *,
     key: bytes | None,
+    pending: int | None = None,
 ) -> str:
     """HMAC-SHA-256 (``key``; None: the unkeyed SHA-256 of before 0009) over the previous
-    hash and the entry's canonical form."""
+    hash and the entry's canonical form (with the ``audit_pending`` id it was chained from,
+    when it was: revision 0012)."""
+    fields: list[Any] = [
+        seq,
+        at.isoformat(),
+        actor,
+        role,
+        terminal,
+        kind,
+        action,
+        purpose,
+        detail,
+        sorted(subjects),
+    ]
+    if pending is not None:
+        fields.append(pending)
+    body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return auditkey.legacy_seal(prev, body) if key is None else auditkey.seal(key, prev, body)
+
+
+PENDING_LABEL = "laiqu audit pending"  # the MAC of an unchained entry: never a chain hash
+
+
+def pending_mac(
+    key: bytes,
+    pending: int,
+    at: datetime,
+    actor: str,
+    role: str,
+    terminal: str | None,
+    kind: str,
+    action: str,
+    purpose: str | None,
+    detail: str,
+    subjects: list[tuple[str, str | None]],
+) -> str:
+    """The keyed MAC an unchained entry carries: HMAC-SHA-256 over its id and fields."""
     body = json.dumps(
         [
-            seq,
+            pending,
             at.isoformat(),
             actor,
             role,
@@ -155,7 +218,7 @@ def entry_hash(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return auditkey.legacy_seal(prev, body) if key is None else auditkey.seal(key, prev, body)
+    return auditkey.seal(key, PENDING_LABEL, body)
 
 
 def subject_hash(key: str, id_key: str) -> str:
@@ -172,6 +235,15 @@ _LOCK_HEAD = (
     .values(seq=AuditHead.seq)
     .returning(AuditHead.seq, AuditHead.hash)
 )
+# The chainer's turn: the head's row lock, waited for or skipped (another chainer at work).
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+_HEAD_WAIT = _HEAD.with_for_update()
+_HEAD_TRY = _HEAD.with_for_update(skip_locked=True)
+_NEW_IDS_PG = text("SELECT nextval('audit_pending_id_seq') FROM generate_series(1, :n)")
+_LAST_ID_SQLITE = text(
+    "SELECT max(m) FROM (SELECT max(id) AS m FROM audit_pending "
+    "UNION ALL SELECT max(pending_id) FROM audit_log)"
+)
 
 
 def _key(conn: Connection) -> str:
@@ -182,25 +254,59 @@ def _key(conn: Connection) -> str:
     return str(info["laiqu.audit.key"])
 
 
-def append(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None) -> int:
-    """Chain ``notes`` after the head (locked first: concurrent writers queue, never fork).
+_STAGING: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
-    ``known`` maps person ids to their ``id_key`` where the caller has them at hand.
+
+def deferred(conn: Connection) -> bool:
+    """Whether writers on ``conn``'s database stage their entries for the chainer.
+
+    PostgreSQL from revision 0012: yes, so no row is shared by the writers (known once per
+    engine; a migration run on it forgets it, ``forget_schema``). SQLite: no, the writer
+    chains at its commit as before: SQLite lets one writer at a time in anyway, and a
+    chaining transaction of its own would double each commit's cost.
     """
-    if not notes:
-        return 0
-    seq, prev = conn.execute(_LOCK_HEAD).one()
+    if conn.dialect.name != "postgresql":
+        return False
+    found = _STAGING.get(conn.engine)
+    if found is None:
+        found = _STAGING[conn.engine] = _staging(conn)
+    return found
+
+
+def forget_schema(engine: Engine) -> None:
+    """Forget what ``deferred`` knew of ``engine``'s schema (after a migration)."""
+    _STAGING.pop(engine, None)
+
+
+def _subjects(
+    conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None
+) -> list[list[tuple[str, str | None]]]:
+    """Each note's subjects: (person id, keyed hash of its ``id_key`` or None)."""
     key = _key(conn)
-    chain = auditkey.chain_key(conn)
     keys: dict[uuid.UUID, str] = dict(known or {})
     wanted = {p for n in notes for p in n.persons} - keys.keys()
     for chunk in _chunks(sorted(wanted, key=str)):
         rows = conn.execute(select(Person.id, Person.id_key).where(Person.id.in_(chunk)))
         keys.update((pid, key_) for pid, key_ in rows)
+    return [
+        [(str(p), subject_hash(key, keys[p]) if p in keys else None) for p in n.persons]
+        for n in notes
+    ]
+
+
+def append(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None) -> int:
+    """Chain ``notes`` after the head at once (locked first: writers queue, never fork).
+
+    The SQLite writer's way (``deferred``) and the tests'. ``known`` maps person ids to their
+    ``id_key`` where the caller has them at hand.
+    """
+    if not notes:
+        return 0
+    seq, prev = conn.execute(_LOCK_HEAD).one()
+    chain_key = auditkey.chain_key(conn)
     entries, subjects = [], []
-    for n in notes:
+    for n, subj in zip(notes, _subjects(conn, notes, known), strict=True):
         seq += 1
-        subj = [(p, subject_hash(key, keys[p]) if p in keys else None) for p in n.persons]
         digest = entry_hash(
             prev,
             seq,
@@ -212,12 +318,50 @@ def append(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | No
             n.action,
             n.purpose,
             n.detail,
-            [(str(p), h) for p, h in subj],
-            key=chain,
+            subj,
+            key=chain_key,
         )
-        entries.append(
+        entries.append(_entry_row(seq, n, prev, digest))
+        subjects.extend({"seq": seq, "person_id": uuid.UUID(p), "id_hash": h} for p, h in subj)
+        prev = digest
+    return _write(conn, entries, subjects, seq, prev)
+
+
+def _entry_row(seq: int, n: Any, prev: str, digest: str) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "at": n.at,
+        "actor": n.actor,
+        "role": n.role,
+        "terminal": n.terminal,
+        "kind": n.kind,
+        "action": n.action,
+        "purpose": n.purpose,
+        "detail": n.detail,
+        "prev_hash": prev,
+        "hash": digest,
+    }
+
+
+def stage(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None) -> int:
+    """Write ``notes`` unchained into ``audit_pending`` (revision 0012): ids from a sequence,
+    each entry sealed with its own keyed MAC; no shared row is read or locked. ``chain``
+    links them once their transaction has committed. Returns how many were written.
+    """
+    if not notes:
+        return 0
+    chain_key = auditkey.chain_key(conn)
+    if conn.dialect.name == "postgresql":
+        ids = list(conn.execute(_NEW_IDS_PG, {"n": len(notes)}).scalars())
+    else:  # the writer holds the write lock: nobody else takes an id meanwhile
+        last = conn.execute(_LAST_ID_SQLITE).scalar() or 0
+        ids = list(range(last + 1, last + 1 + len(notes)))
+    rows = []
+    for pid, n, subj in zip(ids, notes, _subjects(conn, notes, known), strict=True):
+        fields = (n.at, n.actor, n.role, n.terminal, n.kind, n.action, n.purpose, n.detail)
+        rows.append(
             {
-                "seq": seq,
+                "id": pid,
                 "at": n.at,
                 "actor": n.actor,
                 "role": n.role,
@@ -226,13 +370,146 @@ def append(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | No
                 "action": n.action,
                 "purpose": n.purpose,
                 "detail": n.detail,
-                "prev_hash": prev,
-                "hash": digest,
+                "subjects": json.dumps(sorted(subj), separators=(",", ":")),
+                "mac": pending_mac(chain_key, pid, *fields, subj),
             }
         )
-        subjects.extend({"seq": seq, "person_id": p, "id_hash": h} for p, h in subj)
-        prev = digest
-    return _write(conn, entries, subjects, seq, prev)
+    conn.execute(insert(AuditPending), rows)
+    return len(rows)
+
+
+def _pending_subjects(row: Any) -> Subjects:
+    return [(str(p), h) for p, h in json.loads(row.subjects)]
+
+
+def _pending_fields(row: Any) -> tuple[Any, ...]:
+    return (
+        row.at,
+        row.actor,
+        row.role,
+        row.terminal,
+        row.kind,
+        row.action,
+        row.purpose,
+        row.detail,
+    )
+
+
+def _pending_ok(row: Any, key: bytes) -> bool:
+    try:
+        subjects = _pending_subjects(row)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(
+        pending_mac(key, row.id, *_pending_fields(row), subjects), row.mac or ""
+    )
+
+
+_UNCHAINED = ~exists().where(AuditEntry.pending_id == AuditPending.id)
+_WAITING = select(func.count()).select_from(AuditPending).where(_UNCHAINED)
+
+
+def chain(conn: Connection, *, wait: bool = True) -> int:
+    """Link the committed ``audit_pending`` entries into the chain, in id order, within
+    ``conn``'s transaction (the caller commits; ``settle`` opens one of its own).
+
+    One chainer at a time: the ``audit_head`` row lock, waited for (``wait``) or else
+    skipped when another chainer holds it (returns 0). An entry whose MAC does not hold, or
+    already chained (a replay), is left where it is for ``verify`` to report. Returns how
+    many entries were chained.
+    """
+    done = _chain(conn, wait)
+    return done[0] if done else 0
+
+
+def _chain(conn: Connection, wait: bool) -> tuple[int, int] | None:
+    """``chain``: (entries chained, entries left for their bad MAC); None when skipped."""
+    head = conn.execute(_HEAD_WAIT if wait else _HEAD_TRY).first()
+    if head is None:
+        return None
+    seq, prev = head
+    start, bad = seq, 0
+    key = auditkey.chain_key(conn)
+    after = 0
+    more = True
+    while more:
+        rows = conn.execute(
+            select(AuditPending)
+            .where(AuditPending.id > after, _UNCHAINED)
+            .order_by(AuditPending.id)
+            .limit(CHUNK)
+        ).all()
+        if not rows:
+            break
+        after, more = rows[-1].id, len(rows) == CHUNK
+        entries, subjects, done = [], [], []
+        for r in rows:
+            if not _pending_ok(r, key):
+                bad += 1
+                continue
+            subj = _pending_subjects(r)
+            seq += 1
+            digest = entry_hash(prev, seq, *_pending_fields(r), subj, key=key, pending=r.id)
+            entries.append({**_entry_row(seq, r, prev, digest), "pending_id": r.id})
+            subjects.extend({"seq": seq, "person_id": uuid.UUID(p), "id_hash": h} for p, h in subj)
+            done.append(r.id)
+            prev = digest
+        if entries:
+            conn.execute(insert(AuditEntry), entries)
+            if subjects:
+                conn.execute(insert(AuditSubject), subjects)
+            conn.execute(delete(AuditPending).where(AuditPending.id.in_(done)))
+    if seq != start:
+        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    return seq - start, bad
+
+
+_SETTLING = threading.Lock()  # one chainer per process at a time; the others skip
+log = logging.getLogger(__name__)
+
+
+def settle(engine: Engine, *, wait: bool = True, rounds: int = 4) -> int:
+    """``chain`` in transactions of its own until nothing chainable waits; entries chained.
+
+    After each commit it looks again: a writer that stepped aside while this chainer held the
+    lock had committed before that lock was released, so it is seen here (at most ``rounds``
+    times when not ``wait``, under a steady load the next writer's chaining follows).
+    ``wait=False`` (a writer after its commit, opportunistically): skipped when another
+    thread of this process or another chainer is at work (that one looks again after its
+    commit), and a failure is logged, not raised (the writer's transaction has committed;
+    the next chainer picks its entries up).
+    """
+    total = 0
+    try:
+        with engine.connect() as conn:  # one connection for every round: fewer round trips
+            for _ in range(rounds) if not wait else itertools.count():
+                if not _SETTLING.acquire(blocking=wait):
+                    return total
+                try:
+                    with conn.begin():
+                        _quick_commit(conn)
+                        done = _chain(conn, wait)
+                finally:
+                    _SETTLING.release()
+                if done is None:
+                    return total
+                total += done[0]
+                with conn.begin():
+                    waiting = conn.execute(_WAITING).scalar_one()
+                if waiting <= done[1]:
+                    return total
+    except SQLAlchemyError as exc:
+        if wait:
+            raise
+        log.warning("审计日志暂未入链，将由下一次入链补上：%s", type(exc).__name__)
+    return total
+
+
+def _quick_commit(conn: Connection) -> None:
+    """A chaining lost in a crash is lost whole (its entries stay pending, committed by their
+    writers): its own transaction need not wait for the WAL flush (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
 
 
 def _write(
@@ -254,27 +531,56 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
         yield items[i : i + CHUNK]
 
 
+STAGED = "laiqu.audit.staged"  # session.info: this transaction staged entries for the chainer
+
+
+def _record(session: Session, conn: Connection, notes: list[Note], known: Any = None) -> None:
+    if deferred(conn):
+        stage(conn, notes, known)
+        session.info[STAGED] = True
+    else:
+        append(conn, notes, known)
+
+
 @event.listens_for(Session, "before_commit")
 def _chain_on_commit(session: Session) -> None:
-    """The unit of work's one writing place: its events, then its notes chained."""
+    """The unit of work's one writing place: its events, then its notes (staged for the
+    chainer on PostgreSQL, chained at once on SQLite)."""
     if session.in_nested_transaction():
         return  # a savepoint's release: the transaction's commit writes it all with the rest
     unit.write_events(session)
     notes = unit.take_notes(session)
     if notes:
-        append(session.connection(), notes, per_transaction(session, KNOWN))
+        _record(session, session.connection(), notes, per_transaction(session, KNOWN))
+
+
+@event.listens_for(Session, "after_commit")
+def _settle_after_commit(session: Session) -> None:
+    """A writer that staged entries chains what is committed, unless a chainer is at work."""
+    if session.info.pop(STAGED, False):
+        settle(_engine(session), wait=False)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _keep_refusals(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None or transaction.nested:
         return
+    session.info.pop(STAGED, None)  # a rollback: nothing of it to chain
     notes = unit.take_notes(session)
     durable = [n for n in notes if n.durable]
     if not durable:
         return
-    with session.get_bind().connect() as conn, conn.begin():
-        append(conn, durable)
+    engine = _engine(session)
+    with engine.connect() as conn, conn.begin():
+        staged = deferred(conn)
+        (stage if staged else append)(conn, durable)
+    if staged:
+        settle(engine, wait=False)
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -323,17 +629,44 @@ class Verdict:
     problem: str | None = None  # what is wrong, naming the first bad sequence number
     seq: int | None = None
     head: str = GENESIS  # the hash of the last good entry
+    pending: int = 0  # entries found unchained when the verification began (then chained)
+    oldest: datetime | None = None  # when the oldest of them was written
 
 
 Subjects = list[tuple[str, str | None]]
 
+_ENTRY_COLUMNS = (
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.actor,
+    AuditEntry.role,
+    AuditEntry.terminal,
+    AuditEntry.kind,
+    AuditEntry.action,
+    AuditEntry.purpose,
+    AuditEntry.detail,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+)
+
+
+def _staging(conn: Connection) -> bool:
+    """Whether the schema has revision 0012's ``audit_pending`` (a migration runs older ones)."""
+    return bool(conn.dialect.has_table(conn, "audit_pending"))
+
 
 def _walk(conn: Connection) -> Iterator[tuple[Any, Subjects]]:
     """Every entry in order, with its subjects, CHUNK entries a statement."""
+    pending = (
+        AuditEntry.pending_id if _staging(conn) else literal(None, BigInteger).label("pending_id")
+    )
     last = 0
     while True:
         rows = conn.execute(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(CHUNK)
+            select(*_ENTRY_COLUMNS, pending)
+            .where(AuditEntry.seq > last)
+            .order_by(AuditEntry.seq)
+            .limit(CHUNK)
         ).all()
         if not rows:
             return
@@ -347,18 +680,56 @@ def _walk(conn: Connection) -> Iterator[tuple[Any, Subjects]]:
         last = rows[-1].seq
 
 
-def _again(r: Any, prev: str, subjects: Subjects, key: bytes | None) -> str:
+def _again(
+    r: Any, prev: str, subjects: Subjects, key: bytes | None, *, pending: bool = True
+) -> str:
     fields = (r.actor, r.role, r.terminal, r.kind, r.action, r.purpose, r.detail)
-    return entry_hash(prev, r.seq, r.at, *fields, subjects, key=key)
+    linked = r.pending_id if pending else None
+    return entry_hash(prev, r.seq, r.at, *fields, subjects, key=key, pending=linked)
+
+
+def backlog(conn: Connection) -> tuple[int, datetime | None]:
+    """How many entries wait to be chained, and when the oldest was written."""
+    count, oldest = conn.execute(
+        select(func.count(), func.min(AuditPending.at)).where(_UNCHAINED)
+    ).one()
+    if isinstance(oldest, str):  # SQLite's min() hands back the stored text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), oldest
 
 
 def verify(conn: Connection, *, legacy: bool = False) -> Verdict:
-    """Walk the chain: contiguous sequence numbers, each keyed hash recomputed (the key file,
-    ``auditkey``; ``legacy``: unkeyed, before 0009), the head matching.
+    """Chain what is pending (``chain``, in ``conn``'s transaction or one of its own), then
+    walk the chain: contiguous sequence numbers, each keyed hash recomputed (the key file,
+    ``auditkey``; ``legacy``: unkeyed, before 0009), the head matching; then every entry
+    still unchained: its own MAC (``audit_pending`` altered or forged) and not already in
+    the chain (replayed).
 
-    An entry forged or re-hashed by someone without the key is "altered".
+    An entry forged or re-hashed by someone without the key is "altered". ``pending`` and
+    ``oldest`` of the verdict tell what was waiting to be chained when it began.
     """
-    key = None if legacy else auditkey.chain_key(conn)
+    if conn.in_transaction():
+        return _chain_and_verify(conn, legacy)
+    with conn.begin():
+        return _chain_and_verify(conn, legacy)
+
+
+def _chain_and_verify(conn: Connection, legacy: bool) -> Verdict:
+    """Within one transaction: the head's lock held from the chaining to the end, so no other
+    chainer moves the head while the walk reads the entries."""
+    if legacy or not _staging(conn):
+        return _verify_chain(conn, None if legacy else auditkey.chain_key(conn))
+    waiting, oldest = backlog(conn)
+    chain(conn)
+    verdict = _verify_chain(conn, auditkey.chain_key(conn))
+    if verdict.ok:
+        verdict = _verify_pending(conn, verdict)
+    return replace(verdict, pending=waiting, oldest=oldest)
+
+
+def _verify_chain(conn: Connection, key: bytes | None) -> Verdict:
     prev, expected, count = GENESIS, 1, 0
     for r, subjects in _walk(conn):
         if r.seq != expected:
@@ -370,7 +741,7 @@ def verify(conn: Connection, *, legacy: bool = False) -> Verdict:
         if _again(r, prev, subjects, key) != r.hash:
             return Verdict(False, count, f"entry {r.seq} was altered", r.seq, prev)
         prev, expected, count = r.hash, expected + 1, count + 1
-    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head = conn.execute(_HEAD).one()
     if head.seq != count or head.hash != prev:
         return Verdict(
             False,
@@ -382,11 +753,40 @@ def verify(conn: Connection, *, legacy: bool = False) -> Verdict:
     return Verdict(True, count, head=prev)
 
 
+def _verify_pending(conn: Connection, chained: Verdict) -> Verdict:
+    """The entries ``chain`` left behind: altered or forged, or replays of chained ones."""
+    key = auditkey.chain_key(conn)
+    rows = conn.execute(select(AuditPending).order_by(AuditPending.id)).all()
+    if not rows:
+        return chained
+    linked = dict(
+        conn.execute(
+            select(AuditEntry.pending_id, AuditEntry.seq).where(
+                AuditEntry.pending_id.in_([r.id for r in rows])
+            )
+        ).all()
+    )
+    for r in rows:
+        if not _pending_ok(r, key):
+            problem = f"unchained entry {r.id} was altered"
+        elif r.id in linked:
+            problem = f"unchained entry {r.id} replays entry {linked[r.id]}"
+        else:
+            continue  # committed after the chaining above: the next chainer links it
+        return Verdict(False, chained.entries, problem, None, chained.head)
+    return chained
+
+
 def key_fits(conn: Connection) -> bool:
     """Whether the key file in use seals the chain's last entry: a writer started with
     another key would append entries no ``verify`` could ever pass. True for an empty chain.
     One entry read; raises what ``auditkey.chain_key`` raises (no key file, bad mode)."""
-    last = conn.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    pending = AuditEntry.pending_id if _staging(conn) else literal(None, BigInteger)
+    last = conn.execute(
+        select(*_ENTRY_COLUMNS, pending.label("pending_id"))
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
     if last is None:
         return True
     subjects = [
@@ -396,9 +796,10 @@ def key_fits(conn: Connection) -> bool:
     return _again(last, last.prev_hash, subjects, auditkey.chain_key(conn)) == last.hash
 
 
-def rechain(conn: Connection, key: bytes | None) -> None:
+def rechain(conn: Connection, key: bytes | None, *, pending: bool = True) -> None:
     """Re-hash every entry with ``key`` (None: unkeyed, as before 0009) and move the head
-    (migration 0009, as the owner: the append-only triggers are set aside for it)."""
+    (migration 0009, and 0012's downgrade with ``pending`` False: hashes without the
+    ``audit_pending`` ids; as the owner: the append-only triggers are set aside for it)."""
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
@@ -406,7 +807,7 @@ def rechain(conn: Connection, key: bytes | None) -> None:
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
     prev, seq, changes = GENESIS, 0, []
     for r, subjects in list(_walk(conn)):
-        digest = _again(r, prev, subjects, key)
+        digest = _again(r, prev, subjects, key, pending=pending)
         changes.append({"s": r.seq, "p": prev, "h": digest})
         prev, seq = digest, r.seq
     for chunk in _chunks(changes):

@@ -13,7 +13,16 @@ from registry.context import Context
 from registry.db.access_models import AuditEntry
 from registry.db.models import Person
 from registry.privacy import auditkey
-from registry.privacy.audit import GENESIS, Verdict, Viewed, note, rechain, verify, who_viewed
+from registry.privacy.audit import (
+    GENESIS,
+    Verdict,
+    Viewed,
+    chain,
+    note,
+    rechain,
+    verify,
+    who_viewed,
+)
 
 
 def who_viewed_number(session: Session, ctx: Context, number: str) -> tuple[str, list[Viewed]]:
@@ -28,6 +37,7 @@ def who_viewed_number(session: Session, ctx: Context, number: str) -> tuple[str,
 
         raise InvalidInput("an ID number is needed")
     person_id = session.scalar(select(Person.id).where(Person.id_key == idn.key))
+    chain(session.connection())  # the entries still staged count too
     rows = who_viewed(session, person_id, idn.key)
     note(session, ctx, "read", "audit.who_viewed", persons=(person_id,), number=idn.masked)
     return idn.masked, rows

@@ -107,7 +107,7 @@ def test_refusals_are_chinese_json_and_change_nothing(server):
         assert wrong.get("/api/v1/findings").status_code == 401
     after = table_counts(engine)
     changed = {t for t in before if before[t] != after[t]}
-    assert changed <= {"audit_log", "audit_subjects", "audit_head"}, changed
+    assert changed <= {"audit_log", "audit_subjects", "audit_head", "audit_pending"}, changed
     with engine.connect() as conn:
         import sqlalchemy as sa
 
