@@ -75,7 +75,6 @@ from service.client import HttpStation  # noqa: E402
 
 CITY, DISTRICT, STATION = "4305", "430502", "430502001"
 ROOMS = [str(r) for r in range(101, 141)]
-STAY = 8  # a guest checks out when the eighth guest after them has checked in
 FAULTS = ("kill", "pgrestart", "both")
 ADMIN = Context("bench", "bench-faults")
 REGIONS = ("110101", "110102", "110105", "110106", "310101", "310104", "440106", "510104")
@@ -232,6 +231,7 @@ class DeskPlan:
     rate: float  # check-ins a second
     every: float  # seconds between background pushes
     drain: float  # seconds of retries after the load
+    stay: int  # a guest checks out when the stay-th guest after them has checked in
     timeout: float = 30.0  # of one HTTP request
 
 
@@ -299,25 +299,40 @@ class Counted:
         self.inner.close()
 
 
-def desk_main(plan: DeskPlan, inflight: Any, out: Any) -> None:
+def desk_main(plan: DeskPlan, shared: Shared, out: Any) -> None:
     """A desk process: its outcome (or its error) goes to ``out``."""
     try:
-        result = run_desk(plan, inflight)
+        result = run_desk(plan, shared)
     except BaseException as exc:  # reported and counted by the parent, never waited for
         result = DeskRun(plan.desk, error=f"{type(exc).__name__}: {exc}"[:500])
     out.put(result)
 
 
-def run_desk(plan: DeskPlan, inflight: Any) -> DeskRun:
+@dataclass(frozen=True)
+class Shared:
+    """What the desk processes share with the one that runs the experiment."""
+
+    inflight: Any  # pushes in flight (a multiprocessing Value)
+    ready: Any  # desks set up and waiting (a multiprocessing Value)
+    go: Any  # the load starts (a multiprocessing Event)
+
+
+def run_desk(plan: DeskPlan, shared: Shared) -> DeskRun:
     """Register guests for ``plan.seconds`` while the background push uploads; then push what
-    is left, retrying for up to ``plan.drain`` seconds."""
+    is left, retrying for up to ``plan.drain`` seconds. Starts when ``shared.go`` is set."""
     run = DeskRun(plan.desk)
     engine = make_engine(plan.url)
     sf = session_factory(engine)
     ctx = Context(f"desk{plan.desk}", f"desk-{plan.desk}")
     station = Counted(
-        HttpStation(plan.station, token=plan.token, timeout=plan.timeout), inflight, run.sends
+        HttpStation(plan.station, token=plan.token, timeout=plan.timeout),
+        shared.inflight,
+        run.sends,
     )
+    with shared.ready.get_lock():
+        shared.ready.value += 1
+    if not shared.go.wait(300):
+        raise RuntimeError("the load never started")
     background = BackgroundPush(sf, station, ctx, plan.hotel, plan.every).start()
     try:
         started = time.monotonic()
@@ -330,9 +345,9 @@ def run_desk(plan: DeskPlan, inflight: Any) -> DeskRun:
             with sf.begin() as s:
                 stays.check_in(s, ctx, plan.hotel, ROOMS[i % len(ROOMS)], [card(plan.desk, i)])
             run.checkins += 1
-            if i >= STAY:
+            if i >= plan.stay:
                 with sf.begin() as s:
-                    stays.check_out(s, ctx, plan.hotel, number=number(plan.desk, i - STAY))
+                    stays.check_out(s, ctx, plan.hotel, number=number(plan.desk, i - plan.stay))
                 run.checkouts += 1
     finally:
         background.stop(timeout=plan.timeout + 10)
@@ -565,6 +580,7 @@ class Load:
     drain: float = 60.0
     at: float = 3.0  # seconds into the load (a second fault: half-way between it and the end)
     down: float = 1.0  # seconds the station stays down
+    stay: int = 8  # a guest checks out when the stay-th guest after them has checked in
 
 
 def run(
@@ -587,7 +603,7 @@ def run(
     service = Service(station_url, work / "service.log")
     service.start()
     spawn = mp.get_context("spawn")
-    inflight = spawn.Value("i", 0)
+    shared = Shared(spawn.Value("i", 0), spawn.Value("i", 0), spawn.Event())
     out = spawn.Queue()
     procs = [
         spawn.Process(
@@ -603,8 +619,9 @@ def run(
                     load.rate,
                     load.every,
                     load.drain,
+                    load.stay,
                 ),
-                inflight,
+                shared,
                 out,
             ),
             name=f"desk{d}",
@@ -615,11 +632,13 @@ def run(
     try:
         for p in procs:
             p.start()
+        _wait_ready(procs, shared, time.monotonic() + 300)
+        shared.go.set()
         begun = time.time()
         times = _fault_times(load, len(faults))
         for kind, when in zip(faults, times, strict=True):
             _sleep_until(begun + when)
-            injected.append(inject(kind, service, pg, inflight, load.down, echo))
+            injected.append(inject(kind, service, pg, shared.inflight, load.down, echo))
         runs = _collect(procs, out, begun + load.seconds + load.drain + 60.0)
         seconds = time.time() - begun
     finally:
@@ -632,6 +651,12 @@ def run(
     checks, station_audit = reconcile(station_url, {d: url for d, (url, _) in desks.items()})
     errors = log.count("unexpected error") + log.count("Traceback")
     return Outcome(runs, injected, checks, station_audit, seconds, errors)
+
+
+def _wait_ready(procs: list[Any], shared: Shared, deadline: float) -> None:
+    """Until every desk is set up (or died, or the deadline passed: reported later)."""
+    while shared.ready.value < sum(p.is_alive() for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _fault_times(load: Load, n: int) -> list[float]:

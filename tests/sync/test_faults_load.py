@@ -16,11 +16,11 @@ import pytest
 import sqlalchemy as sa
 from faultpg import StoppablePg
 
-from bench.faults import Load, Outcome, free_port, run
+from bench.faults import Load, Outcome, free_port, report, run
 from registry.db.engine import make_engine
 from registry.db.schema import upgrade
 
-LOAD = Load(desks=3, seconds=6.0, rate=5.0, every=0.2, drain=45.0, at=2.0, down=0.5)
+LOAD = Load(desks=3, seconds=6.0, rate=5.0, every=0.2, drain=60.0, at=2.0, down=0.5, stay=2)
 
 
 def _count(url: str, sql: str) -> int:
@@ -34,6 +34,7 @@ def _count(url: str, sql: str) -> int:
 
 def _assert_whole(outcome: Outcome, station_url: str, work: Path) -> None:
     """Nothing lost, nothing twice, nothing left, both chains intact, the fault was felt."""
+    report(outcome)  # the figures, shown when an assertion fails
     assert [r.error for r in outcome.desks] == [None] * LOAD.desks
     assert all(r.checkins > 0 and r.checkouts > 0 for r in outcome.desks)
     assert outcome.faults and all(f.inflight >= 1 for f in outcome.faults)  # mid-push

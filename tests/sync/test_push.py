@@ -192,3 +192,25 @@ def test_unreachable_station_backs_off_and_keeps_the_queue(desk, tmp_path):
         assert {i.attempts for i in s.scalars(select(OutboxItem))} == {1}
         assert all(i.next_attempt_at is not None for i in s.scalars(select(OutboxItem)))
     assert outbox.backoff(1) == 1 and outbox.backoff(4) == 8 and outbox.backoff(40) == 300
+
+
+def test_a_check_out_never_overtakes_its_check_in(desk, db_url, sf, tmp_path):
+    """A check-in whose upload failed waits out its back-off; the guest's check-out, queued
+    meanwhile, is due at once. Sent ahead of the check-in, the station would reject it for
+    good ("never registered"): the push takes the record's earlier items along."""
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    with session_factory(desk).begin() as s:
+        stays.check_in(s, CTX, hotel, "101", [card(3)])
+    gone = f"sqlite:////nonexistent/{tmp_path.name}/station.sqlite"
+    assert push(session_factory(desk), gone, CTX).errors  # backs off
+    with session_factory(desk).begin() as s:
+        stays.check_out(s, CTX.at(NOW + timedelta(minutes=1)), hotel, number=rid(3))
+    first = push(session_factory(desk), db_url, CTX, batch=1)  # only what is due, one by one
+    assert first.rejected == 0 and first.sent >= 2  # the stay's insert went with its update
+    push(session_factory(desk), db_url, CTX, now=True)
+    assert {s for _, _, s in _items(desk)} == {"accepted"}
+    station = make_engine(db_url)
+    with Session(station) as s:
+        assert s.scalar(select(Stay.checked_out_at)) is not None
+    station.dispose()
