@@ -271,11 +271,12 @@ class DeskRun:
 
 
 class Counted:
-    """A ``Transport`` that notes each send of the transport it wraps (and how many are in
-    flight, in a counter shared with the process that injects the fault)."""
+    """A ``Transport`` that notes each send of the transport it wraps, and shares with the
+    process that injects the faults how many are in flight and when one last got through."""
 
-    def __init__(self, inner: Transport, inflight: Any, into: list[Send]) -> None:
-        self.inner, self.inflight, self.into = inner, inflight, into
+    def __init__(self, inner: Transport, shared: Shared, desk: int, into: list[Send]) -> None:
+        self.inner, self.shared, self.desk, self.into = inner, shared, desk, into
+        self.inflight = shared.inflight
 
     def send(
         self, venue: dict[str, Any], items: list[dict[str, Any]], ctx: Context
@@ -293,6 +294,7 @@ class Counted:
                 self.inflight.value -= 1
         again = sum(bool(r.get("duplicate")) for r in results)
         self.into.append(Send(start, time.time(), len(items), True, again=again))
+        self.shared.ok_at[self.desk] = time.time()
         return results
 
     def close(self) -> None:
@@ -315,6 +317,7 @@ class Shared:
     inflight: Any  # pushes in flight (a multiprocessing Value)
     ready: Any  # desks set up and waiting (a multiprocessing Value)
     go: Any  # the load starts (a multiprocessing Event)
+    ok_at: Any  # per desk, when a batch last got through (a multiprocessing Array)
 
 
 def run_desk(plan: DeskPlan, shared: Shared) -> DeskRun:
@@ -326,7 +329,8 @@ def run_desk(plan: DeskPlan, shared: Shared) -> DeskRun:
     ctx = Context(f"desk{plan.desk}", f"desk-{plan.desk}")
     station = Counted(
         HttpStation(plan.station, token=plan.token, timeout=plan.timeout),
-        shared.inflight,
+        shared,
+        plan.desk,
         run.sends,
     )
     with shared.ready.get_lock():
@@ -503,7 +507,8 @@ class Outcome:
     faults: list[Fault]
     checks: list[DeskCheck]
     station_audit: str
-    seconds: float  # wall time of the load
+    seconds: float  # of registering at the desks
+    wall: float  # from the start of the load until every desk was done
     service_errors: int  # unexpected errors (500) in the service's log
 
     def recovery(self, fault: Fault, until: float | None = None) -> float | None:
@@ -536,6 +541,7 @@ class Outcome:
             "desks": len(runs),
             "failed_desks": [r.error for r in runs if r.error],
             "seconds": self.seconds,
+            "wall_s": self.wall,
             "checkins": sum(r.checkins for r in runs),
             "checkouts": sum(r.checkouts for r in runs),
             "batches": sum(len(r.sends) for r in runs),
@@ -603,7 +609,9 @@ def run(
     service = Service(station_url, work / "service.log")
     service.start()
     spawn = mp.get_context("spawn")
-    shared = Shared(spawn.Value("i", 0), spawn.Value("i", 0), spawn.Event())
+    shared = Shared(
+        spawn.Value("i", 0), spawn.Value("i", 0), spawn.Event(), spawn.Array("d", load.desks)
+    )
     out = spawn.Queue()
     procs = [
         spawn.Process(
@@ -638,9 +646,11 @@ def run(
         times = _fault_times(load, len(faults))
         for kind, when in zip(faults, times, strict=True):
             _sleep_until(begun + when)
+            if injected:  # the next fault once every desk got through after the last one
+                _recovered(shared, injected[-1].up, time.monotonic() + load.drain)
             injected.append(inject(kind, service, pg, shared.inflight, load.down, echo))
         runs = _collect(procs, out, begun + load.seconds + load.drain + 60.0)
-        seconds = time.time() - begun
+        wall = time.time() - begun
     finally:
         for p in procs:
             if p.is_alive():
@@ -650,12 +660,17 @@ def run(
     log = service.log_text()
     checks, station_audit = reconcile(station_url, {d: url for d, (url, _) in desks.items()})
     errors = log.count("unexpected error") + log.count("Traceback")
-    return Outcome(runs, injected, checks, station_audit, seconds, errors)
+    return Outcome(runs, injected, checks, station_audit, load.seconds, wall, errors)
 
 
 def _wait_ready(procs: list[Any], shared: Shared, deadline: float) -> None:
     """Until every desk is set up (or died, or the deadline passed: reported later)."""
     while shared.ready.value < sum(p.is_alive() for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _recovered(shared: Shared, since: float, deadline: float) -> None:
+    while min(shared.ok_at[:]) < since and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
@@ -741,8 +756,9 @@ def report(outcome: Outcome, echo: Callable[[str], None] = print) -> None:
             f"{c.open:>4} {c.rejected:>3}  {c.audit}"
         )
     echo(
-        f"load: {s['desks']} desks, {s['seconds']:.1f} s, {s['checkins']} check-ins "
+        f"load: {s['desks']} desks, {s['seconds']:.0f} s, {s['checkins']} check-ins "
         f"({s['checkins'] / max(s['seconds'], 1e-9):.1f}/s), {s['checkouts']} check-outs; "
+        f"all done after {s['wall_s']:.1f} s (longest final push {s['drain_s']:.1f} s); "
         f"{s['batches']} batches, {s['items_sent']} items sent, {s['failed_sends']} failed "
         f"sends (retried), {s['resent_items']} items answered as already applied"
     )
