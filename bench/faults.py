@@ -232,7 +232,7 @@ class DeskPlan:
     every: float  # seconds between background pushes
     drain: float  # seconds of retries after the load
     stay: int  # a guest checks out when the stay-th guest after them has checked in
-    timeout: float = 30.0  # of one HTTP request
+    timeout: float = 60.0  # of one HTTP request (the HTTP client's default)
 
 
 @dataclass
@@ -511,20 +511,27 @@ class Outcome:
     wall: float  # from the start of the load until every desk was done
     service_errors: int  # unexpected errors (500) in the service's log
 
-    def recovery(self, fault: Fault, until: float | None = None) -> float | None:
-        """Seconds from the fault until every desk that felt it had a batch accepted again
-        (None: no desk felt it)."""
+    def recovery(self, fault: Fault) -> float | None:
+        """Seconds from the fault until every desk that felt it (a failed send since) had a
+        batch accepted that it sent after the fault and that came back after the station was
+        up again (None: no desk felt it; inf: a desk never got through)."""
         back = []
         for run in self.desks:
-            window = [
-                s for s in run.sends if fault.at <= s.end and (until is None or s.start < until)
-            ]
-            failures = [s.end for s in window if not s.ok]
-            if not failures:
+            if not any(not s.ok and s.end >= fault.at for s in run.sends):
                 continue
-            later = [s.end for s in window if s.ok and s.start >= max(failures)]
+            later = [s.end for s in run.sends if s.ok and s.start >= fault.at and s.end > fault.up]
             back.append(min(later) if later else float("inf"))
         return max(back) - fault.at if back else None
+
+    def errors(self) -> dict[str, int]:
+        """Failed sends by what the desk was told (its first words), most frequent first."""
+        seen: dict[str, int] = {}
+        for run in self.desks:
+            for s in run.sends:
+                if not s.ok:
+                    key = s.error.split("：", 1)[-1][:48] if "：" in s.error else s.error[:48]
+                    seen[key] = seen.get(key, 0) + 1
+        return dict(sorted(seen.items(), key=lambda kv: -kv[1]))
 
     @property
     def good(self) -> bool:
@@ -548,12 +555,13 @@ class Outcome:
             "items_sent": sum(r.items_sent for r in runs),
             "failed_sends": sum(r.failed for r in runs),
             "resent_items": sum(r.resent for r in runs),
+            "send_errors": self.errors(),
             "drain_s": max((r.drained for r in runs), default=0.0),
             "faults": [
                 {
                     "kind": f.kind,
                     "downtime_s": f.downtime,
-                    "recovery_s": self.recovery(f, _next_at(self.faults, f)),
+                    "recovery_s": self.recovery(f),
                     "inflight": f.inflight,
                 }
                 for f in self.faults
@@ -570,11 +578,6 @@ class Outcome:
             "service_errors": self.service_errors,
             "good": self.good,
         }
-
-
-def _next_at(faults: Sequence[Fault], f: Fault) -> float | None:
-    later = [g.at for g in faults if g.at > f.at]
-    return min(later) if later else None
 
 
 @dataclass(frozen=True)
@@ -769,6 +772,8 @@ def report(outcome: Outcome, echo: Callable[[str], None] = print) -> None:
             f"{f['downtime_s']:.2f} s; every desk that felt it had a batch accepted again after "
             + (f"{rec:.2f} s" if rec is not None else "- (no desk felt it)")
         )
+    if s["send_errors"]:
+        echo("failed sends: " + "; ".join(f"{n} x {e}" for e, n in s["send_errors"].items()))
     echo(
         f"station: {s['items']} desk items; lost = {s['lost']}, duplicated = {s['duplicated']}, "
         f"unknown = {s['extra']}, differing stays = {s['differ']}, open = {s['open']}, "
@@ -776,6 +781,20 @@ def report(outcome: Outcome, echo: Callable[[str], None] = print) -> None:
     )
     echo(f"audit verify: station {s['station_audit']}; desks {s['desk_audits_ok']}/{s['desks']} ok")
     echo("verdict: " + ("PASS" if s["good"] else "FAIL"))
+
+
+def migrated_database(pg: Any, name: str = "laiqu_station") -> str:
+    """A new database on the PostgreSQL server ``pg`` (a ``tests/pgserver.PgServer``), migrated
+    to the head revision; its URL."""
+    admin = sa.create_engine(pg.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url: str = pg.url(name)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -807,14 +826,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pg.port = free_port()  # a socket of its own directory: never in another server's way
     try:
         pg.start()
-        admin = sa.create_engine(pg.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("CREATE DATABASE laiqu_station"))
-        admin.dispose()
-        station_url = pg.url("laiqu_station")
-        engine = make_engine(station_url)
-        upgrade(engine)
-        engine.dispose()
+        station_url = migrated_database(pg)
         template = work / "desk-template.sqlite"
         engine = make_engine(f"sqlite:///{template}")
         upgrade(engine)

@@ -16,9 +16,8 @@ import pytest
 import sqlalchemy as sa
 from faultpg import StoppablePg
 
-from bench.faults import Load, Outcome, free_port, report, run
+from bench.faults import Load, Outcome, free_port, migrated_database, report, run
 from registry.db.engine import make_engine
-from registry.db.schema import upgrade
 
 LOAD = Load(desks=3, seconds=6.0, rate=5.0, every=0.2, drain=60.0, at=2.0, down=0.5, stay=2)
 
@@ -76,14 +75,7 @@ def test_postgres_restarted_mid_load(sqlite_template: Path, tmp_path: Path) -> N
     pg.port = free_port()  # its own socket directory: never in the session server's way
     pg.start()
     try:
-        admin = sa.create_engine(pg.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("CREATE DATABASE station"))
-        admin.dispose()
-        url = pg.url("station")
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+        url = migrated_database(pg)
         outcome = run(url, tmp_path, LOAD, ["pgrestart"], pg=pg, desk_template=sqlite_template)
         _assert_whole(outcome, url, tmp_path)
         assert "database unavailable" in (tmp_path / "service.log").read_text()  # 503s
