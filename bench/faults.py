@@ -808,6 +808,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--down", type=float, default=2.0, help="seconds the station stays down")
     ap.add_argument("--drain", type=float, default=120.0, help="seconds of retries afterwards")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here too")
+    ap.add_argument("--keep", action="store_true", help="keep the desks' files and service log")
     args = ap.parse_args(argv)
     from faultpg import StoppablePg
 
@@ -846,7 +847,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         figures["checks"] = [asdict(c) for c in outcome.checks]
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"kept: {work} (desk*.sqlite, service.log)")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0 if outcome.good else 1
 
 

@@ -10,6 +10,7 @@ assertions here also count both ends on their own.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def _assert_whole(outcome: Outcome, station_url: str, work: Path) -> None:
     summary = outcome.summary()
     assert summary["good"] and summary["lost"] == summary["duplicated"] == 0
     for fault in summary["faults"]:
-        assert fault["recovery_s"] is not None and fault["recovery_s"] >= fault["downtime_s"]
+        assert fault["downtime_s"] < fault["recovery_s"] < math.inf  # every desk got through
 
 
 def test_service_killed_mid_load(db_url: str, sqlite_template: Path, tmp_path: Path) -> None:
