@@ -538,6 +538,7 @@ class Outcome:
         return (
             all(c.good for c in self.checks)
             and self.station_audit.startswith("ok")
+            and self.service_errors == 0  # a fault is a 503 to the desks, never a 500
             and not any(r.error for r in self.desks)
             and len(self.checks) == len(self.desks)
         )
