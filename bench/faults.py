@@ -20,9 +20,10 @@ registering and push what is left, retrying with their back-off for up to ``--dr
 
 Printed: per desk, check-ins, items sent (resends included), failed sends (retries), items the
 station answered as already applied; time to recover (from the fault until every desk that
-felt it had a batch accepted again) beside the downtime; then the comparison of both ends (see
-``reconcile``): lost = 0, duplicated = 0, nothing open or rejected, ``audit verify`` (the use
-case) on the station and on every desk. Exit status 1 when any verdict fails. A desk process
+felt it had a batch accepted again after the station was back) beside the downtime; failed
+sends by cause; then the comparison of both ends (see ``reconcile``): lost = 0, duplicated = 0,
+nothing open or rejected, ``audit verify`` (the use case) on the station and on every desk, no
+unexpected error (500) in the service's log. Exit status 1 when any verdict fails. A desk process
 that fails is reported with its error and counted; every wait is bounded. Figures taken on a
 shared machine are disturbed by whatever else runs there.
 """
