@@ -3,7 +3,8 @@
 Status by cause: 400 invalid input (bad number, bad date), 401 no or bad credential, 403 out of
 the caller's scope, 404 not found, 409 refused by the registry's state or ambiguous, 413 body
 too large (``service.limits``), 422 request validation (pydantic, rewritten in Chinese with
-the field), 503 database unavailable or busy (with ``Retry-After``), 500 anything unexpected
+the field), 503 database unavailable, busy or its connection lost (with ``Retry-After``), 500
+anything unexpected
 (a generic message; the detail only in the server's log, scrubbed of ID numbers by
 ``service.logs``). The core's English messages are worded by ``registry.messages.phrase``;
 the transaction was rolled back before any of these is sent.
@@ -18,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -166,6 +167,20 @@ def _busy(_request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "unavailable", BUSY, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def _database(request: Request, exc: Exception) -> JSONResponse:
+    """Another database error. A lost connection (the server restarted or crashed during the
+    request: psycopg2 may raise ``DatabaseError`` or ``InterfaceError`` for it, which
+    SQLAlchemy marks ``connection_invalidated``) is the database being unavailable: 503 with
+    ``Retry-After``, as ``_busy``; the rest is unexpected: logged with its traceback (scrubbed)
+    and answered with the generic 500."""
+    if isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, InterfaceError)
+    ):
+        return _busy(request, exc)
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal", GENERIC)
+
+
 CONFLICT = "与同时进行的另一项登记冲突，未做任何更改。请稍后重试。"
 
 
@@ -199,6 +214,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Throttled, _throttled)
     app.add_exception_handler(OperationalError, _busy)
     app.add_exception_handler(IntegrityError, _conflict)
+    app.add_exception_handler(DBAPIError, _database)  # after its subclasses' own handlers
     app.add_middleware(Shield)
 
 

@@ -125,13 +125,18 @@ def queue_heartbeats(session: Session, ctx: Context, venue: Venue) -> int:
 
 
 def _ordered(session: Session, items: list[OutboxItem], now: datetime) -> list[OutboxItem]:
-    """Records before the events about them: pull in the open items of an event's subject."""
+    """Records before the events about them, a record's insert before its update: pull in the
+    open items of an event's subject and of an updated record (still waiting out a back-off
+    after a failed upload, or in a later batch). An update sent without its insert would be
+    rejected for good ("never registered at the station")."""
+    wanted = {i.record_id for i in items if i.op == "update"}
     event_ids = [i.record_id for i in items if i.table_name == "events"]
     if event_ids:
         refs = session.execute(
             select(Event.subject_id, Event.person_id).where(Event.id.in_(event_ids))
         )
-        wanted = {r for row in refs for r in row if r is not None}
+        wanted |= {r for row in refs for r in row if r is not None}
+    if wanted:
         have = {i.id for i in items}
         extra = [
             i

@@ -113,3 +113,32 @@ def test_bare_postgresql_url_works_as_typed(pg_server, pg_template) -> None:
         assert "数据库已就绪" in done.stdout
     finally:
         _drop_pg(pg_server, name)
+
+
+def test_a_lost_database_connection_is_a_503_other_database_errors_a_500(tmp_path: Path) -> None:
+    """psycopg2 reports a connection the server dropped (restart, crash) as DatabaseError or
+    InterfaceError, not OperationalError: still 503 with Retry-After, so a desk backs off and
+    is told the database is unavailable (seen with PostgreSQL restarted under load)."""
+    from sqlalchemy.exc import DatabaseError, InterfaceError
+
+    app = create_app(f"sqlite:///{tmp_path / 'x.sqlite'}", max_body=1024)
+    dropped = Exception("server closed the connection unexpectedly")
+
+    @app.get("/dropped")
+    def lost() -> None:
+        raise DatabaseError("SELECT 1", None, dropped, connection_invalidated=True)
+
+    @app.get("/closed")
+    def closed() -> None:
+        raise InterfaceError("SELECT 1", None, Exception("connection already closed"))
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise DatabaseError("SELECT 1", None, Exception("some other database failure"))
+
+    for path in ("/dropped", "/closed"):
+        answer = _call(app, "GET", path)
+        assert answer.status_code == 503, path
+        assert answer.json()["code"] == "unavailable" and answer.headers["Retry-After"] == "5"
+    answer = _call(app, "GET", "/broken")
+    assert answer.status_code == 500 and answer.json()["code"] == "internal"

@@ -296,3 +296,25 @@ def test_push_reports_its_progress(desk, db_url, sf):
     assert calls[0] == (0, total) and total > 0 and report.sent >= total
     assert [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) == report.batches + 1
     assert calls[-1] == (report.sent, report.sent)
+
+
+def test_a_check_out_never_overtakes_its_check_in(desk, db_url, sf, tmp_path):
+    """A check-in whose upload failed waits out its back-off; the guest's check-out, queued
+    meanwhile, is due at once. Sent ahead of the check-in, the station would reject it for
+    good ("never registered"): the push takes the record's earlier items along."""
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    with session_factory(desk).begin() as s:
+        stays.check_in(s, CTX, hotel, "101", [card(3)])
+    gone = f"sqlite:////nonexistent/{tmp_path.name}/station.sqlite"
+    assert push(session_factory(desk), gone, CTX).errors  # backs off
+    with session_factory(desk).begin() as s:
+        stays.check_out(s, CTX.at(NOW + timedelta(minutes=1)), hotel, number=rid(3))
+    first = push(session_factory(desk), db_url, CTX, batch=1)  # only what is due, one by one
+    assert first.rejected == 0 and first.sent >= 2  # the stay's insert went with its update
+    push(session_factory(desk), db_url, CTX, now=True)
+    assert {s for _, _, s in _items(desk)} == {"accepted"}
+    station = make_engine(db_url)
+    with Session(station) as s:
+        assert s.scalar(select(Stay.checked_out_at)) is not None
+    station.dispose()
