@@ -2,7 +2,8 @@
 
 Real processes on both engines: the import runs as ``python -m cli.main``; it is killed once
 it is inside its transaction and has written (PostgreSQL: its backend holds a transaction id;
-SQLite: its progress bar started and the write-ahead log grew), before it could finish.
+SQLite: the write-ahead log grew past what opening the database writes), before it could
+finish. (No progress bar reaches a pipe, so stderr says nothing of it.)
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ def big_csv(path: Path, rows: int, region: str = "510107", seq_from: int = 0) ->
     return path
 
 
-def in_transaction(url: str, started: bool) -> bool:
+def in_transaction(url: str) -> bool:
     """Whether the import has begun writing inside its transaction."""
     if url.startswith("sqlite"):
         wal = Path(url.removeprefix("sqlite:///") + "-wal")
-        return started and wal.exists() and wal.stat().st_size > 64 * 1024
+        return wal.exists() and wal.stat().st_size > 256 * 1024
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -76,12 +77,11 @@ def test_killed_import_changes_nothing(db_url: str, engine, tmp_path: Path) -> N
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            started = "导入人员".encode() in b"".join(stderr)
-            if in_transaction(db_url, started):
+            if in_transaction(db_url):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the import finished before it could be killed"
-        assert in_transaction(db_url, True), b"".join(stderr).decode(errors="replace")
+        assert in_transaction(db_url), b"".join(stderr).decode(errors="replace")
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
@@ -91,7 +91,7 @@ def test_killed_import_changes_nothing(db_url: str, engine, tmp_path: Path) -> N
     assert proc.returncode == -signal.SIGKILL
     if db_url.startswith("postgresql"):  # the server ends the dead client's backend
         for _ in range(100):
-            if not in_transaction(db_url, True):
+            if not in_transaction(db_url):
                 break
             time.sleep(0.1)
     assert table_counts(engine) == before
