@@ -24,6 +24,9 @@ ZONE = ZoneInfo("Asia/Shanghai")
 CATEGORIES = {"local": "本地", "floating": "流动", "hmt": "港澳台", "foreign": "境外"}
 CAPTURES = {"chip": "读卡", "manual": "手工"}
 
+# Venue kinds as a user names them (registry.places.venues.KINDS).
+VENUE_KINDS = {"hotel": "旅馆", "intermediary": "中介", "station": "服务站", "employer": "单位场所"}
+
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The ``--json`` flag every command that prints a record or a list takes."""

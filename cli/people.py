@@ -12,6 +12,7 @@ from cli.app import App
 from cli.output import (
     CAPTURES,
     PERSON_HEADERS,
+    VENUE_KINDS,
     emit,
     finding_data,
     findings_text,
@@ -231,8 +232,6 @@ def person_search(app: App, text: str, limit: int, as_json: bool) -> None:
 
 def search_text(found: persons.Found) -> str:
     """Persons, then houses with their tenants, then venues; each row with its reference."""
-    from cli.places import KIND_NAMES as VENUE_KINDS
-
     if not (found.persons or found.houses or found.venues):
         return "没有找到匹配的人员、房屋或场所。"
     parts = []

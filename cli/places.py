@@ -8,6 +8,7 @@ import click
 
 from cli import placeedit, placeviews
 from cli.app import App
+from cli.output import VENUE_KINDS as KIND_NAMES
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
 from cli.params import parse_rooms
 from registry.db.models import Employer, House, Jurisdiction, Venue
@@ -21,7 +22,6 @@ LEVEL_NAMES = {
     "community": "社区/村",
     "grid": "网格",
 }
-KIND_NAMES = {"hotel": "旅馆", "intermediary": "中介", "station": "服务站", "employer": "单位场所"}
 USE_NAMES = {"rental": "出租", "owner": "自住", "dormitory": "宿舍", "collective": "集体户"}
 
 

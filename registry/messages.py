@@ -7,13 +7,14 @@ as it is."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from registry.identity.text import LABELS
 
 # (pattern of a core message, Chinese wording); groups are substituted in order.
-PHRASES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), t)
+PHRASES: list[tuple[str, str]] = [
+    (p, t)
     for p, t in [
         # References from list rows, finding acknowledgement, corrections (issue 19).
         (r"^give at least (\d+) last digits", "证件号码末几位至少要给出 {0} 位"),
@@ -621,8 +622,8 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
 
 
 # Messages of registry.identity.text: the first group is a field, named by its Chinese label.
-FIELD_PHRASES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), t)
+FIELD_PHRASES: list[tuple[str, str]] = [
+    (p, t)
     for p, t in [
         (
             r"^the (\w+) is not valid UTF-8",
@@ -641,8 +642,8 @@ FIELD_PHRASES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 # Days (registry.identity.dates) and birth dates later than the registry's day.
-DAY_PHRASES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), t)
+DAY_PHRASES: list[tuple[str, str]] = [
+    (p, t)
     for p, t in [
         (
             r"^the text is not a day in a known form",
@@ -658,14 +659,22 @@ DAY_PHRASES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+@functools.cache
+def _compiled() -> tuple[list[tuple[re.Pattern[str], str]], list[tuple[re.Pattern[str], str]]]:
+    """The patterns, compiled on first use: a command that succeeds never pays for them."""
+    fields = [(re.compile(p), t) for p, t in FIELD_PHRASES]
+    return fields, [(re.compile(p), t) for p, t in (*PHRASES, *DAY_PHRASES)]
+
+
 def phrase(message: str) -> str:
     """The Chinese wording of a core message, or the message itself when none is known."""
-    for pattern, template in FIELD_PHRASES:
+    fields, others = _compiled()
+    for pattern, template in fields:
         found = pattern.search(message)
         if found:
             field, *rest = found.groups()
             return template.format(LABELS.get(field, field), *rest)
-    for pattern, template in (*PHRASES, *DAY_PHRASES):
+    for pattern, template in others:
         found = pattern.search(message)
         if found:
             return template.format(*found.groups())
