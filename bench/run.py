@@ -149,18 +149,19 @@ def measure_search(engine: Engine, sf: sessionmaker[Session], s: dict[str, list[
 
         def b(texts: list[str] = texts, plans: dict[str, list[str]] = plans) -> list[float]:
             def one(text: str) -> None:
-                got = 0
+                seen: set[Any] = set()  # as search does: a person found by two tiers counts once
                 for sql in plans[text]:
                     cur.execute(sql)
-                    got += len(cur.fetchall())
-                    if got >= 20:
+                    seen.update(row[0] for row in cur.fetchall())
+                    if len(seen) >= 20:
                         break
                 raw.rollback()
             return timed(one, texts)
 
         a(), b()
         abba(rounds, a, b, m)
-        m.note = "B: the same tier SQL through the driver, literal binds"
+        m.note = ("B: the same tier SQL through the driver, literal binds, the same tiers run "
+                  "(distinct hits counted, as search does); A in a fresh session")
         out.append(m)
     raw.close()
     return out
@@ -211,6 +212,42 @@ def measure_bulk(engine: Engine, rounds: int, rows_n: int, seed: int) -> Measure
     return m
 
 
+# ------------------------------------------------------------------------------ goals
+
+
+def goal(m: dict[str, Any]) -> tuple[str, bool | None]:
+    """The goal of a measure (issue 16, performance.md §5) and whether this run met it (None:
+    no goal). Ratios are A/B of the medians; p95 is A's."""
+    name, a, ratio = m["name"], m["a"], m.get("ratio")
+    if ratio is None:
+        return "", None
+    if name.startswith("ID look-up"):
+        return "A p50 < 1 ms, A/B ≤ 2", a["p50"] < 1.0 and ratio <= 2
+    if name.startswith("search:"):
+        return "A/B ≤ 1.5, A p95 < 50 ms", ratio <= 1.5 and a["p95"] < 50.0
+    if name.startswith("check-in, one desk"):
+        return "A/B ≤ 3", ratio <= 3
+    if name.startswith("check-ins per second") and "one check-in per" not in name:
+        return "A ≥ 500/s", a["p50"] >= 500
+    if name.startswith("bulk import"):
+        return "A/B ≤ 2", ratio <= 2
+    return "", None
+
+
+def verdicts(r: dict[str, Any]) -> str:
+    """One line per measure: A, B, the ratio and the goal, met or missed."""
+    lines = [f"{r['engine']}, {r['persons']:,} persons:"]
+    for m in r["measures"]:
+        text, met = goal(m)
+        verdict = "" if met is None else f"  goal {text}: {'met' if met else 'MISSED'}"
+        lines.append(
+            f"  {m['name']}: A p50 {m['a']['p50']:.3f} p95 {m['a']['p95']:.3f} {m['unit']}, "
+            f"B p50 {m['b']['p50']:.3f} {m['unit']}, A/B {m.get('ratio', float('nan')):.2f}"
+            + verdict
+        )
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------ main
 
 
@@ -248,6 +285,8 @@ def machine(engine: Engine | None = None) -> dict[str, Any]:
 
 def run_engine(dialect: str, args: argparse.Namespace, server: PgServer | None,
                workdir: Path) -> dict[str, Any]:
+    if args.database:
+        return run_measures(dialect, args, args.database, None, 0.0)
     if dialect == "postgresql":
         assert server is not None
         admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
@@ -268,27 +307,45 @@ def run_engine(dialect: str, args: argparse.Namespace, server: PgServer | None,
     gen_seconds = time.perf_counter() - t
     print(f"[{dialect}] generated {sum(stats.rows.values()):,} rows in {gen_seconds:.0f} s",
           flush=True)
+    engine.dispose()
+    return run_measures(dialect, args, url, stats.rows, gen_seconds)
+
+
+def run_measures(dialect: str, args: argparse.Namespace, url: str,
+                 rows: dict[str, int] | None, gen_seconds: float) -> dict[str, Any]:
+    """Every measure against the generated city at ``url`` (rows None: a city generated
+    before this run, ``--database``)."""
+    engine = make_engine(url)
+    sf = session_factory(engine)
+    persons = args.persons
+    if rows is None:
+        with sf() as s:
+            persons = s.scalar(sa.select(sa.func.count()).select_from(Person)) or 0
     samples = _samples(sf, 2000, args.seed)
     measures: list[Measure] = []
-    measures.append(measure_id_lookup(engine, sf, samples, args.rounds))
-    print(f"[{dialect}] {measures[-1].summary()}", flush=True)
-    for m in measure_search(engine, sf, samples, args.rounds):
+    wanted = set(args.measures.split(","))
+
+    def done(m: Measure) -> None:
         measures.append(m)
         print(f"[{dialect}] {m.summary()}", flush=True)
-    measures.append(measure_checkins(engine, sf, args.rounds, args.checkins, args.seed))
-    print(f"[{dialect}] {measures[-1].summary()}", flush=True)
-    for batch in sorted({1, args.batch}) if args.desks > 1 else ():
-        measures.append(measure_throughput(engine, sf, url, args.desks, args.checkins,
-                                           args.rounds, args.seed, batch))
-        print(f"[{dialect}] {measures[-1].summary()}", flush=True)
-    measures.append(measure_bulk(engine, args.rounds, args.bulk_rows, args.seed))
-    print(f"[{dialect}] {measures[-1].summary()}", flush=True)
+
+    if "id" in wanted:
+        done(measure_id_lookup(engine, sf, samples, args.rounds))
+    for m in measure_search(engine, sf, samples, args.rounds) if "search" in wanted else ():
+        done(m)
+    if "checkin" in wanted:
+        done(measure_checkins(engine, sf, args.rounds, args.checkins, args.seed))
+    for batch in sorted({1, args.batch}) if args.desks > 1 and "desks" in wanted else ():
+        done(measure_throughput(engine, sf, url, args.desks, args.checkins, args.rounds,
+                                args.seed, batch))
+    if "bulk" in wanted:
+        done(measure_bulk(engine, args.rounds, args.bulk_rows, args.seed))
     result = {
         "engine": dialect,
-        "persons": args.persons,
-        "rows": stats.rows,
+        "persons": persons,
+        "rows": rows or {},
         "generate_seconds": gen_seconds,
-        "generate_rows_per_second": sum(stats.rows.values()) / gen_seconds,
+        "generate_rows_per_second": sum(rows.values()) / gen_seconds if rows else 0.0,
         "machine": machine(engine),
         "measures": [m.summary() for m in measures],
     }
@@ -310,17 +367,24 @@ def markdown(results: list[dict[str, Any]]) -> str:
                f", synchronous={mach.get('sqlite_synchronous')} "
                f"journal={mach.get('sqlite_journal_mode')}")
         )
+        if r["rows"]:
+            lines.append(
+                f"\nGenerated {sum(r['rows'].values()):,} rows in {r['generate_seconds']:.0f} s "
+                f"({r['generate_rows_per_second']:,.0f} rows/s).\n"
+            )
+        else:
+            lines.append("\nA city generated before this run (`--database`).\n")
         lines.append(
-            f"\nGenerated {sum(r['rows'].values()):,} rows in {r['generate_seconds']:.0f} s "
-            f"({r['generate_rows_per_second']:,.0f} rows/s).\n"
+            "| measure | unit | A p50 | A p95 | A p99 | B p50 | B p95 | A/B (p50) | goal |"
         )
-        lines.append("| measure | unit | A p50 | A p95 | A p99 | B p50 | B p95 | A/B (p50) |")
-        lines.append("|---|---|---|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
         for m in r["measures"]:
             a, b = m["a"], m["b"]
+            text, met = goal(m)
             lines.append(
                 f"| {m['name']} | {m['unit']} | {a['p50']:.3f} | {a['p95']:.3f} | "
-                f"{a['p99']:.3f} | {b['p50']:.3f} | {b['p95']:.3f} | {m.get('ratio', 0):.2f} |"
+                f"{a['p99']:.3f} | {b['p50']:.3f} | {b['p95']:.3f} | {m.get('ratio', 0):.2f} | "
+                + (f"{text} — {'met' if met else 'missed'} |" if met is not None else " |")
             )
         lines.append("")
     return "\n".join(lines)
@@ -340,13 +404,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="check-ins per transaction in the batched desks measure (1: skip)")
     parser.add_argument("--bulk-rows", type=int, default=50_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--measures", default="id,search,checkin,desks,bulk",
+                        help="which measures to run, comma-separated (default: all)")
+    parser.add_argument("--database", metavar="URL",
+                        help="measure a city generated before (bench/generate.py) at this URL "
+                        "instead of generating one; one engine only")
     args = parser.parse_args(argv)
     if args.scale:
         args.persons = 10_000_000
     engines = args.engines.split(",")
+    if args.database:
+        engines = [make_engine(args.database).dialect.name]
     results = []
     with tempfile.TemporaryDirectory(prefix="laiqu-bench-") as tmp:
-        server = PgServer().start() if "postgresql" in engines else None
+        wanted = "postgresql" in engines and not args.database
+        server = PgServer().start() if wanted else None
         try:
             for dialect in engines:
                 results.append(run_engine(dialect, args, server, Path(tmp)))
@@ -359,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     base.with_suffix(".json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     base.with_suffix(".md").write_text(markdown(results))
     print(markdown(results))
+    print("\n".join(verdicts(r) for r in results))
     return 0
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    ColumnElement,
+    Integer,
     MetaData,
     Select,
     String,
@@ -37,7 +37,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.orm import Session
 
 from registry.db.models import House, Person
@@ -97,6 +97,7 @@ def id_key(number: str) -> str:
 
 
 _PERSONS = Person.__table__
+_HOUSES = House.__table__
 # Built once, and Core rather than ORM: this is the front desk's hot path.
 _BY_KEY = select(_PERSONS).where(_PERSONS.c.id_key == bindparam("key"))
 
@@ -137,68 +138,23 @@ def _upper_bound(prefix: str) -> str:
 Modifier = Callable[[Select[tuple[object, ...]]], Select[tuple[object, ...]]]
 
 
-class _Query:
-    """Dialect-aware indexed conditions for one session; each returns a Select modifier."""
-
-    def __init__(self, session: Session) -> None:
-        self.pg = session.get_bind().dialect.name == "postgresql"
-        # names.key(persons.name), spelled as migration 0015's expression indexes.
-        self.name_key: ColumnElement[str] = literal_column(
-            names.key_sql("persons.name", "postgresql" if self.pg else "sqlite"), String
-        )
-
-    @staticmethod
-    def where(condition: ColumnElement[bool]) -> Modifier:
-        return lambda query: query.where(condition)
-
-    def prefix(self, column: ColumnElement[str], prefix: str) -> Modifier:
-        """B-tree prefix: LIKE 'p%' on varchar_pattern_ops (PostgreSQL), a range on SQLite."""
-        if self.pg:
-            return self.where(column.like(prefix + "%"))
-        return self.where((column >= prefix) & (column < _upper_bound(prefix)))
-
-    def name_contains(self, needle: str) -> Modifier:
-        """A trigram-indexed fragment of the name's key (``needle`` already a key)."""
-        if self.pg:
-            return self.where(self.name_key.like("%" + needle + "%"))
-        return self._fts("name", "%" + needle + "%")  # the FTS column holds the key
-
-    def suffix(self, suffix: str) -> Modifier:
-        if self.pg:
-            return self.where(func.reverse(Person.number).like(suffix[::-1] + "%"))
-        return self._fts("number", "%" + suffix)
-
-    def contains(self, column: str, needle: str) -> Modifier:
-        """A trigram-indexed LIKE '%needle%' (needle of at least 3 characters)."""
-        if self.pg:
-            return self.where(getattr(Person, column).like("%" + needle + "%"))
-        return self._fts(column, "%" + needle + "%")
-
-    @staticmethod
-    def _fts(column: str, pattern: str) -> Modifier:
-        fts = PERSONS_FTS
-        return lambda query: query.join(fts, fts.c.person_id == Person.id).where(
-            fts.c[column].like(pattern)
-        )
-
-    def house_contains(self, needle: str) -> Modifier:
-        pattern = "%" + needle + "%"
-        if self.pg:
-            return self.where(House.address.like(pattern))
-        fts = HOUSES_FTS
-        return lambda query: query.join(fts, fts.c.house_id == House.id).where(
-            fts.c.address.like(pattern)
-        )
-
-
 def number_suffix(session: Session, suffix: str) -> Modifier:
     """The indexed condition "the document number ends with ``suffix``" (3 or more
     characters) for a query over persons: the ``reverse(number)`` B-tree on PostgreSQL, the
     FTS5 trigram table on SQLite (``registry.lookup.refs``: unique last digits)."""
-    return _Query(session).suffix(_clean(suffix))
+    needle = _clean(suffix)
+    if session.get_bind().dialect.name == "postgresql":
+        pattern = needle[::-1] + "%"
+        return lambda query: query.where(func.reverse(Person.number).like(pattern))
+    fts = PERSONS_FTS
+    return lambda query: query.join(fts, fts.c.person_id == Person.id).where(
+        fts.c.number.like("%" + needle)
+    )
 
 
-Tier = tuple[str, Callable[[_Query], Modifier], bool]  # match, condition, ordered
+# A tier: (match, template, value, ordered). The template names one statement shape (built
+# once per dialect with bind parameters, see ``_statement``); ``value`` is the needle it binds.
+Tier = tuple[str, str, str, bool]
 
 
 def _tiers(text: str) -> tuple[str, list[Tier]]:
@@ -217,45 +173,43 @@ def _tiers(text: str) -> tuple[str, list[Tier]]:
                 key = None
             tiers: list[Tier] = []
             if key:
-                tiers.append(("id", lambda q, k=key: q.where(Person.id_key == k), True))
-            tiers.append(("id", lambda q: q.where(Person.number == digits), True))
+                tiers.append(("id", "id_key", key, True))
+            tiers.append(("id", "number", digits, True))
             return "id", tiers
         if n < 4:
             return "too_short", []
         phone_like = n == 11 and digits.startswith("1")
         tiers = []
         if phone_like:
-            tiers.append(("phone", lambda q: q.where(Person.phone == digits), True))
-        suffix: Tier = ("id_suffix", lambda q: q.suffix(digits), False)
-        prefix: Tier = ("id_prefix", lambda q: q.prefix(Person.number, digits), False)
+            tiers.append(("phone", "phone", digits, True))
+        suffix: Tier = ("id_suffix", "suffix", digits, False)
+        prefix: Tier = ("id_prefix", "number_prefix", digits, False)
         tiers += [suffix, prefix] if n <= 6 else [prefix, suffix]
         if digits.startswith("1") and not phone_like and n >= 7:
-            tiers.append(("phone_prefix", lambda q: q.prefix(Person.phone, digits), False))
+            tiers.append(("phone_prefix", "phone_prefix", digits, False))
         return "digits", tiers
     if _LATIN.match(needle):
         latin = needle.lower()
         if len(latin) < 2:
             return "too_short", []
-        tiers = [("pinyin", lambda q: q.contains("name_pinyin", f"|{latin}|"), False)]
+        tiers = [("pinyin", "name_pinyin", f"|{latin}|", False)]
         if len(latin) <= 5:
-            tiers.append(("initials", lambda q: q.contains("name_initials", f"|{latin}|"), False))
-        tiers.append(("pinyin_prefix", lambda q: q.contains("name_pinyin", f"|{latin}"), False))
+            tiers.append(("initials", "name_initials", f"|{latin}|", False))
+        tiers.append(("pinyin_prefix", "name_pinyin", f"|{latin}", False))
         if len(latin) <= 4:
-            tiers.append(
-                ("initials_prefix", lambda q: q.contains("name_initials", f"|{latin}"), False)
-            )
+            tiers.append(("initials_prefix", "name_initials", f"|{latin}", False))
         return "latin", tiers
     if _CJK.search(needle):
         tiers = []
         name = names.key(needle)
         if len(name) <= MAX_NAME and not re.search(r"\d", name):
-            tiers.append(("name", lambda q: q.where(q.name_key == name), True))
-            tiers.append(("name_prefix", lambda q: q.prefix(q.name_key, name), False))
+            tiers.append(("name", "name", name, True))
+            tiers.append(("name_prefix", "name_prefix", name, False))
             if len(name) >= 3:
-                tiers.append(("name_fragment", lambda q: q.name_contains(name), False))
+                tiers.append(("name_fragment", "name_fragment", name, False))
         if len(needle) >= 3:
-            tiers.append(("hukou_address", lambda q: q.contains("hukou_address", needle), False))
-            tiers.append(("address", lambda q: q.house_contains(needle), False))
+            tiers.append(("hukou_address", "hukou_address", needle, False))
+            tiers.append(("address", "address", needle, False))
         return "chinese", tiers
     return "unknown", []
 
@@ -265,43 +219,158 @@ def classify(text: str) -> str:
     return _tiers(text)[0]
 
 
-def _tier_query(q: _Query, tier: Tier, limit: int) -> Select[tuple[object, ...]]:
-    match, condition, ordered = tier
-    if match == "address":
-        return condition(q)(select(House.id, House.address, House.jurisdiction_code)).limit(limit)
-    query = condition(q)(select(Person.id, Person.name, Person.number))
+_V = bindparam("v", type_=String)
+_LO = bindparam("lo", type_=String)
+_HI = bindparam("hi", type_=String)
+_N = bindparam("n", type_=Integer)
+Statement = Select[tuple[object, ...]]
+_STATEMENTS: dict[tuple[bool, str, bool], Statement] = {}
+
+
+def _statement(pg: bool, template: str, ordered: bool) -> Statement:
+    """The Core statement of one tier shape, built once per dialect and reused (no per-search
+    building, cache-key walk or ORM execution: a search is the front desk's second hot path).
+
+    Binds ``v`` (the needle or its LIKE pattern), ``lo``/``hi`` (a SQLite prefix range) and
+    ``n`` (the tier's LIMIT).
+    """
+    found = _STATEMENTS.get((pg, template, ordered))
+    if found is not None:
+        return found
+    p = _PERSONS.c
+    name_key = literal_column(names.key_sql("persons.name", "postgresql" if pg else "sqlite"),
+                              String)
+    if template == "address":
+        h = _HOUSES.c
+        query = select(h.id, h.address, h.jurisdiction_code)
+        if pg:
+            query = query.where(h.address.like(_V))
+        else:
+            fts = HOUSES_FTS
+            query = query.join(fts, fts.c.house_id == h.id).where(fts.c.address.like(_V))
+    else:
+        query = select(p.id, p.name, p.number)
+        equal = {"id_key": p.id_key, "number": p.number, "phone": p.phone, "name": name_key}
+        prefix = {"number_prefix": p.number, "phone_prefix": p.phone, "name_prefix": name_key}
+        if template in equal:
+            query = query.where(equal[template] == _V)
+        elif template in prefix:
+            column = prefix[template]
+            query = query.where(column.like(_V) if pg else (column >= _LO) & (column < _HI))
+        elif pg:
+            column = {"suffix": func.reverse(p.number), "name_fragment": name_key}.get(
+                template, p.get(template)
+            )
+            if column is None:
+                raise ValueError(f"no search template {template!r}")
+            query = query.where(column.like(_V))
+        else:
+            fts_column = {"suffix": "number", "name_fragment": "name"}.get(template, template)
+            fts = PERSONS_FTS
+            query = query.join(fts, fts.c.person_id == p.id).where(fts.c[fts_column].like(_V))
     if ordered:
-        query = query.order_by(Person.name, Person.number)
-    return query.limit(limit)
+        query = query.order_by(p.name, p.number)
+    query = query.limit(_N)
+    _STATEMENTS[(pg, template, ordered)] = query
+    return query
+
+
+def _params(pg: bool, template: str, value: str, limit: int) -> dict[str, Any]:
+    """The bind values of a tier: the needle made a LIKE pattern or a range as it needs."""
+    if template in ("number_prefix", "phone_prefix", "name_prefix"):
+        if pg:
+            return {"v": value + "%", "n": limit}
+        return {"lo": value, "hi": _upper_bound(value), "n": limit}
+    if template == "suffix":
+        return {"v": value[::-1] + "%" if pg else "%" + value, "n": limit}
+    if template in ("id_key", "number", "phone", "name"):
+        return {"v": value, "n": limit}
+    return {"v": "%" + value + "%", "n": limit}
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def queries(
     session: Session, text: str, limit: int = DEFAULT_LIMIT
 ) -> list[tuple[str, Select[tuple[object, ...]]]]:
-    """The SQL ``search`` would run for ``text``, tier by tier (for EXPLAIN and benchmarks)."""
-    q = _Query(session)
-    return [(tier[0], _tier_query(q, tier, limit)) for tier in _tiers(text)[1]]
+    """The SQL ``search`` would run for ``text``, tier by tier (for EXPLAIN and benchmarks),
+    with their values bound (``compile_kwargs={"literal_binds": True}`` renders them)."""
+    pg = _is_pg(session)
+    return [
+        (match, _statement(pg, template, ordered).params(_params(pg, template, value, limit)))
+        for match, template, value, ordered in _tiers(text)[1]
+    ]
+
+
+_SQL: dict[tuple[str, str, bool], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+
+def _driver_sql(
+    dialect: Dialect, template: str, ordered: bool
+) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """A tier's statement compiled once per dialect for the driver: its SQL text, for a
+    positional paramstyle (SQLite's ``?``) the order of its parameters (None: named), and
+    the values of the parameters the compiler added (SQLite's ``OFFSET 0``)."""
+    key = (dialect.name, template, ordered)
+    found = _SQL.get(key)
+    if found is None:
+        compiled = _statement(dialect.name == "postgresql", template, ordered).compile(
+            dialect=dialect
+        )
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        fixed = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if name not in ("v", "lo", "hi", "n")
+        }
+        found = _SQL[key] = (str(compiled), order, fixed)
+    return found
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def search(session: Session, text: str, limit: int = DEFAULT_LIMIT) -> list[Hit]:
-    """Persons (and houses, for address fragments) matching ``text``, best first."""
+    """Persons (and houses, for address fragments) matching ``text``, best first.
+
+    The tiers run on the driver's cursor of the session's connection, in its transaction,
+    as SQL compiled once per dialect from ``_statement`` (``queries`` gives the same SQL):
+    persons and houses are never voided, so the ORM's criteria (``registry.db.voiding``) have
+    nothing to add, and a search is the front desk's second hot path (issue 16: each tier
+    within 1.5 times its raw SQL).
+    """
     limit = max(1, min(limit, MAX_LIMIT))
-    q = _Query(session)
+    tiers = _tiers(text)[1]
+    if not tiers:
+        return []
+    conn = session.connection()
+    dialect = conn.dialect
+    pg = dialect.name == "postgresql"
     hits: list[Hit] = []
     seen: set[uuid.UUID] = set()
-    for rank, tier in enumerate(_tiers(text)[1]):
-        want = limit - len(hits)
-        if want <= 0:
-            break
-        match = tier[0]
-        for row_id, label, extra in session.execute(_tier_query(q, tier, want + len(seen))):
-            if row_id in seen or len(hits) >= limit:
-                continue
-            seen.add(row_id)
-            if match == "address":
-                hits.append(Hit("house", row_id, label, "", match, rank, extra))
-            else:
-                hits.append(Hit("person", row_id, label, mask(extra), match, rank))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for rank, (match, template, value, ordered) in enumerate(tiers):
+            want = limit - len(hits)
+            if want <= 0:
+                break
+            sql, order, fixed = _driver_sql(dialect, template, ordered)
+            params = {**fixed, **_params(pg, template, value, want + len(seen))}
+            cursor.execute(sql, params if order is None else tuple(params[k] for k in order))
+            for row_id, label, extra in cursor.fetchall():
+                found = _uuid(row_id)
+                if found in seen or len(hits) >= limit:
+                    continue
+                seen.add(found)
+                if match == "address":
+                    hits.append(Hit("house", found, label, "", match, rank, extra))
+                else:
+                    hits.append(Hit("person", found, label, mask(extra), match, rank))
+    finally:
+        cursor.close()
     return hits
 
 

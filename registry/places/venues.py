@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import String, cast, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from registry.context import Context
 from registry.db import refcache
@@ -29,6 +29,8 @@ VENUE_KINDS = ("hotel", "intermediary", "station", "employer")
 
 
 _ROOMS = "laiqu.places.rooms"  # per transaction: venue id -> room numbers
+_VENUES = "laiqu.places.venues"  # venue id -> its column values
+_VENUE_COLUMNS = tuple(c.key for c in Venue.__mapper__.column_attrs)
 
 
 def add_venue(
@@ -149,8 +151,11 @@ def venue_by_ref(session: Session, ref: str) -> Venue:
     ``NAME@JURISDICTION`` when several venues share a name (no scope check: see
     ``resolve_venue``). Raises ``NotFound`` and ``Ambiguous`` (naming the candidates)."""
     ref = ref.strip()
-    found = by_ref_id(session, Venue, ref)
-    if isinstance(found, Venue):
+    try:
+        found = _venue_by_id(session, uuid.UUID(ref))
+    except ValueError:
+        found = None
+    if found is not None:
         return found
     name, _, code = ref.partition("@")
     query = select(Venue).where(Venue.name == name.strip())
@@ -173,6 +178,31 @@ def venue_by_ref(session: Session, ref: str) -> Venue:
 
 
 _SHORT_ID = re.compile(r"[0-9a-fA-F][0-9a-fA-F-]{7,35}")
+
+
+def _venue_by_id(session: Session, venue_id: uuid.UUID) -> Venue | None:
+    """The venue of this id, from the session, else from the process's reference cache (no
+    SELECT: every check-in names its venue), else read and cached.
+
+    A cached venue joins the session as a persistent object built from the cached column
+    values (``make_transient_to_detached``), as if it had been loaded; the cache holds plain
+    values only and is dropped when the reference version moves (``registry.db.refcache``).
+    """
+    present = session.identity_map.get(session.identity_key(Venue, venue_id))
+    if isinstance(present, Venue):
+        return present
+    cache: dict[uuid.UUID, dict[str, object]] = reference(session, _VENUES)
+    values = cache.get(venue_id)
+    if values is None:
+        found = by_ref_id(session, Venue, str(venue_id))
+        if isinstance(found, Venue):
+            cache[venue_id] = {key: getattr(found, key) for key in _VENUE_COLUMNS}
+            return found
+        return None
+    venue = Venue(**values)
+    make_transient_to_detached(venue)
+    session.add(venue)
+    return venue
 
 
 def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
