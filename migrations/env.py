@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Engine, create_engine
 
 import registry.db.all_models  # noqa: F401  (registers every table on the metadata)
+from registry.db import refcache
 from registry.db.base import Base, UTCDateTime
 from registry.db.engine import normalise, resolve_url
 from registry.db.schema import require_trigrams
@@ -63,6 +64,7 @@ def run_migrations() -> None:
             context.run_migrations()
         connection.commit()
         audit.forget_schema(engine)  # whether writers stage audit entries may have changed
+        refcache.clear()  # whether reference_version exists, and what was cached, may have too
         if sqlite:
             broken = _pragma(connection, "PRAGMA foreign_key_check")
             _pragma(connection, "PRAGMA foreign_keys=ON")

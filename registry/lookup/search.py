@@ -262,7 +262,7 @@ def _statement(pg: bool, template: str, ordered: bool) -> Statement:
                 template, p.get(template)
             )
             if column is None:
-                raise ValueError(f"no search template {template!r}")
+                raise AssertionError(f"unknown search template {template!r}")  # a bug
             query = query.where(column.like(_V))
         else:
             fts_column = {"suffix": "number", "name_fragment": "name"}.get(template, template)

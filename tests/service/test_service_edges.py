@@ -322,15 +322,20 @@ def test_every_refused_request_is_audited_without_its_body(server) -> None:
     for status, answer in answers.items():
         assert answer.status_code == status, (status, answer.text)
     engine = make_engine(server.db_url)
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT actor, kind, detail FROM audit_log WHERE action = 'api.refused'"
-        ).all()
+    deadline = time.monotonic() + 10  # a refusal is audited once its answer has gone out
+    while True:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT actor, kind, detail FROM audit_log WHERE action = 'api.refused'"
+            ).all()
+        noted = {
+            json.loads(detail)["status"]: (actor, kind, json.loads(detail))
+            for actor, kind, detail in rows
+        }
+        if set(noted) == set(answers) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     engine.dispose()
-    noted = {
-        json.loads(detail)["status"]: (actor, kind, json.loads(detail))
-        for actor, kind, detail in rows
-    }
     assert set(noted) == set(answers), noted
     for status, (actor, kind, detail) in noted.items():
         assert kind == "refused" and detail["method"] == "POST"

@@ -16,7 +16,7 @@ from registry.messages import phrase
 ROOT = Path(__file__).resolve().parents[2] / "registry"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Not for users: programming errors, and the wrapper that prefixes another (worded) message.
-NOT_SHOWN = ("naive datetime given", "unknown audit kind", "arrival ")
+NOT_SHOWN = ("naive datetime given", "unknown audit kind", "arrival ", "unknown search template")
 # Messages whose placeholder takes one of a few words: a real example of each.
 EXAMPLES = {
     "a name may not hold": "a name may not hold a run of digits",
