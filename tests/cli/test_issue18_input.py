@@ -252,6 +252,9 @@ def test_region_codes_warn_only_when_never_valid(laiqu: Laiqu) -> None:
         ("--address", "湖南路\n1 号", "户籍地址"),
         ("--address", "湖南路\u2066 1 号", "户籍地址"),
         ("--address", "湖南路\x7f1 号", "户籍地址"),
+        ("--name", "张\u2028三", "姓名"),
+        ("--address", "湖南路\u2029 1 号", "户籍地址"),
+        ("--name", "张\u3164三", "姓名"),
         ("--phone", "1" * 33, "电话"),
         ("--address", "路" * 201, "户籍地址"),
     ],
@@ -267,7 +270,13 @@ def test_person_fields_refused_from_the_command_line(
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("name", "张\u202e三"), ("hukou_address", "湖南路\x07"), ("phone", "1" * 33)],
+    [
+        ("name", "张\u202e三"),
+        ("hukou_address", "湖南路\x07"),
+        ("phone", "1" * 33),
+        ("name", "张\u2028三"),
+        ("hukou_address", "湖南\u2029路"),
+    ],
 )
 def test_person_fields_refused_from_csv(
     laiqu: Laiqu, tmp_path: Path, counts, column, value
