@@ -107,15 +107,23 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 def guess(data: bytes) -> tuple[str, str]:
     """The text and encoding of a file without a BOM: UTF-8 or GB18030, by both readings.
 
-    A reading is *clean* when it holds only ASCII, CJK (ideographs of every block, CJK
-    punctuation, full-width forms), middle dots and Latin letters; *Chinese* when clean with
-    at least one ideograph; *common* when Chinese and every ideograph is in GB 2312 (the
-    6,763 characters most names use). The rule: a common reading wins over one that is not;
-    then a Chinese UTF-8 reading; then a Chinese GB18030 reading against an unclean UTF-8
-    one (the issue-18 rule: no CJK in the UTF-8 reading but CJK in the GB18030 one); a
-    UTF-8 reading that is clean but has no ideograph against a Chinese GB18030 reading
-    (``José`` is ``Jos茅`` in GBK) is ambiguous. Raises ``CsvError`` for an ambiguous or
-    undecodable file.
+    Each reading is counted: *common* ideographs (in GB 2312, the 6,763 characters most names
+    use), *rare* ideographs (any other CJK block) and *odd* characters (neither ASCII, an
+    ideograph nor what a registry file holds besides: CJK punctuation, full-width forms,
+    middle dots, dashes, quotes, Latin letters). Bytes that are valid UTF-8 are read as UTF-8
+    unless the GB18030 reading is the more plausible one:
+
+    1. a UTF-8 reading that is mostly common Chinese (common ideographs at least as many as
+       its rare and odd characters together: names with one ``°``, ``×`` or emoji) is UTF-8;
+    2. a GB18030 reading is *convincing* only when it holds no odd character and more common
+       than rare ideographs; if it is not, UTF-8 (``Ali\u202eBaba`` reads ``Ali鈥瓸aba``: two
+       rare ideographs — the text is UTF-8, and the control check refuses its row);
+    3. a convincing GB18030 reading against a UTF-8 one without ideographs or odd characters
+       (``José`` is ``Jos茅`` in GBK) is ambiguous: both readings are text;
+    4. otherwise GB18030 (the issue-18 case: ``郑伟`` in GBK is valid UTF-8 reading Hebrew and
+       Greek marks, no CJK, where the GB18030 reading is all GB 2312).
+
+    Raises ``CsvError`` for an ambiguous or undecodable file.
     """
     try:
         utf8 = data.decode("utf-8")
@@ -132,41 +140,41 @@ def guess(data: bytes) -> tuple[str, str]:
             raise CsvError(
                 "文件不是 UTF-8 和 GB18030 编码的文本：请另存为 UTF-8 CSV，或用 --encoding 指定编码"
             ) from None
-    u = "clean" if utf8.isascii() else _reading(utf8)
-    if utf8.isascii() or u == "common":  # a common reading wins whatever the other is
+    if utf8.isascii():
+        return utf8, "utf-8"
+    u_common, u_rare, u_odd = _counts(utf8)
+    if u_common and u_common >= u_rare + u_odd:
         return utf8, "utf-8"
     try:
         gbk = data.decode("gb18030")
     except UnicodeDecodeError:
         return utf8, "utf-8"
-    g = _reading(gbk)
-    if u == "common" or (u == "chinese" and g != "common"):
+    g_common, g_rare, g_odd = _counts(gbk)
+    if g_odd or g_common <= g_rare:
         return utf8, "utf-8"
-    if g in ("common", "chinese") and u in ("unclean", "chinese"):
-        return gbk, "gb18030"
-    if u != "unclean" and g == "unclean":
-        return utf8, "utf-8"
-    raise CsvError(
-        "无法确定文件编码（按 UTF-8 和按 GB18030 读都说得通）：请用 --encoding utf-8 或 "
-        "--encoding gb18030 指明文件的编码"
-    )
+    if not (u_common or u_rare or u_odd):
+        raise CsvError(
+            "无法确定文件编码（按 UTF-8 和按 GB18030 读都说得通）：请用 --encoding utf-8 或 "
+            "--encoding gb18030 指明文件的编码"
+        )
+    return gbk, "gb18030"
 
 
-def _reading(text: str) -> str:
-    """``common``, ``chinese``, ``clean`` or ``unclean``: see ``guess``."""
-    ideographs = 0
-    rare = False
+def _counts(text: str) -> tuple[int, int, int]:
+    """Common (GB 2312) ideographs, other ideographs and odd characters of ``text``: see
+    ``guess``."""
+    common = rare = odd = 0
     for char in text:
         if char.isascii():
             continue
         if _ideograph(char):
-            ideographs += 1
-            rare = rare or not _in_gb2312(char)
+            if _in_gb2312(char):
+                common += 1
+            else:
+                rare += 1
         elif not _expected(char):
-            return "unclean"
-    if not ideographs:
-        return "clean"
-    return "chinese" if rare else "common"
+            odd += 1
+    return common, rare, odd
 
 
 def _ideograph(char: str) -> bool:

@@ -98,6 +98,34 @@ def test_gbk_file_whose_bytes_are_valid_utf8_is_read_as_gbk(laiqu: Laiqu, tmp_pa
     assert laiqu.json("person", "show", B)["name"] == "郑伟"
 
 
+def test_utf8_file_with_a_bidi_override_is_read_as_utf8_and_its_row_refused(
+    laiqu: Laiqu, tmp_path: Path, counts
+) -> None:
+    # Valid UTF-8; its GB18030 reading (Ali鈥瓸aba) needs two ideographs outside GB 2312.
+    path = tmp_path / "p.csv"
+    path.write_bytes(f"id_number,name\n{B},张三\n{A},Ali\u202eBaba\n".encode())
+    before = counts()
+    result = laiqu("import", "persons", str(path), ok=False)
+    refused(result, "第 3 行")
+    assert "编码 utf-8（自动识别）" in result.stderr
+    assert "第 3 行：" in result.stderr and "U+202E" in result.stderr
+    assert "鈥" not in result.stderr
+    assert counts() == before
+
+
+def test_utf8_chinese_file_with_a_stray_symbol_is_read_as_utf8(
+    laiqu: Laiqu, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.csv"
+    rows = f"id_number,name,hukou_address\n{A},张三,湖南路 5° 号\n{B},李四,湖南路 6×2 号😀\n"
+    path.write_bytes(rows.encode())
+    result = laiqu("import", "persons", str(path))
+    assert "编码 utf-8（自动识别）" in result.stderr
+    assert "已导入人员 2 条" in result.stderr + result.stdout
+    assert laiqu.json("person", "show", A)["name"] == "张三"
+    assert laiqu.json("person", "show", B)["name"] == "李四"
+
+
 def test_file_both_readings_fit_is_refused_with_advice(
     laiqu: Laiqu, tmp_path: Path, counts
 ) -> None:
