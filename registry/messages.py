@@ -546,6 +546,10 @@ PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"^venue kind must be one of (.+)", "场所类型只能是 {0}"),
         (r"^a venue needs a name", "场所需要名称"),
         (r"^a room number is listed twice", "房间号重复了"),
+        (
+            r"^a room number has 1 to (\d+) characters \((\d+)\)",
+            "房间号应为 1 到 {0} 个字符（现有 {1} 个）",
+        ),
         (r"^venue (.+) is not registered$", "场所 {0} 尚未登记"),
         (r"^no such person is registered", "没有登记此人"),
         (r"^the file has no checksum", "文件没有校验码：不是来去的上报文件，或已损坏"),

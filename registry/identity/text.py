@@ -64,6 +64,8 @@ LABELS = {
     "filing_number": "备案号",
     "industry": "行业",
     "post": "岗位",
+    "reason": "原因",
+    "device": "设备名称",
 }
 
 

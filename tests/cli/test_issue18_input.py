@@ -4,6 +4,7 @@ one ``错误：`` line, exit 1, nothing written, no full ID number anywhere in t
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import pytest
@@ -391,6 +392,22 @@ def test_lengths_refused_on_each_engine(db_url: str, tmp_path: Path) -> None:
     path.write_text(f"id_number,name,phone\n{A},张三,{'1' * 33}\n", encoding="utf-8")
     refused(run("import", "persons", str(path), ok=False))
     assert run.json("person", "search", "zs")["count"] == 0
+    run("jurisdiction", "add", "310100", "上海市", "--level", "city")
+    long_room = run(
+        "venue",
+        "add",
+        "锦江宾馆",
+        "--kind",
+        "hotel",
+        "--jurisdiction",
+        "310100",
+        "--rooms",
+        "101," + "1" * 40,
+        ok=False,
+    )
+    refused(long_room, "房间号应为 1 到 32 个字符")
+    assert "DataError" not in long_room.output
+    assert run.json("venue", "list")["venues"] == []
 
 
 def test_unclosed_quote_in_a_rooming_list(laiqu: Laiqu, city, tmp_path: Path, counts) -> None:
@@ -399,4 +416,70 @@ def test_unclosed_quote_in_a_rooming_list(laiqu: Laiqu, city, tmp_path: Path, co
     before = counts()
     result = laiqu("checkin-group", "--venue", "天平宾馆", str(path), ok=False)
     refused(result, "第 2 行的引号没有闭合", "全团均未入住")
+    assert counts() == before
+
+
+# --- free text that skipped the validator: reasons, room numbers, device names ---------------
+
+
+def test_free_text_fields_are_validated(laiqu: Laiqu, city, counts) -> None:
+    laiqu("checkin", "--venue", city["hotel"], "--room", "101", "--id", A, "--name", "张三")
+    laiqu("movein", "--house", "TP-88-3-201", "--id", B, "--name", "李四")
+    me = getpass.getuser()
+    laiqu("user", "add", me, "--role", "admin", "--name", "王前台")
+    before = counts()
+    refused(
+        laiqu("moveout", "--house", "TP-88-3-201", "--id", B, "--reason", "到期\x07", ok=False),
+        "原因",
+        "U+0007",
+    )
+    refused(
+        laiqu(
+            "checkin",
+            "cancel",
+            "--venue",
+            "天平宾馆",
+            "--id",
+            A,
+            "--reason",
+            "错\u202e了",
+            ok=False,
+        ),
+        "原因",
+        "U+202E",
+    )
+    refused(
+        laiqu(
+            "venue",
+            "add",
+            "锦江宾馆",
+            "--kind",
+            "hotel",
+            "--jurisdiction",
+            "31010401",
+            "--rooms",
+            "101,1\a02",
+            ok=False,
+        ),
+        "房间号",
+        "U+0007",
+    )
+    too_long = laiqu(
+        "venue",
+        "add",
+        "锦江宾馆",
+        "--kind",
+        "hotel",
+        "--jurisdiction",
+        "31010401",
+        "--rooms",
+        "1" * 40,
+        ok=False,
+    )
+    refused(too_long, "房间号应为 1 到 32 个字符")
+    refused(
+        laiqu("user", "token", me, "--device", "前台\u20281号机", ok=False),
+        "设备名称",
+        "U+2028",
+    )
     assert counts() == before
