@@ -633,6 +633,11 @@ FIELD_PHRASES: list[tuple[re.Pattern[str], str]] = [
             "{0}不是有效的 UTF-8 文本：请把终端或文件的编码设为 UTF-8 后重新输入",
         ),
         (
+            r"^read from the card: the (\w+) may not hold control characters \(([^)]*)\)",
+            "{0}（读卡所得）中有控制字符、换行或文字方向控制符（{1}）：证件数据异常，未登记；"
+            "请核对证件，必要时改用手工登记",
+        ),
+        (
             r"^the (\w+) may not hold control characters \(([^)]*)\)",
             "{0}中不能有控制字符、换行或文字方向控制符（{1}）：请删除后重新输入",
         ),

@@ -483,3 +483,36 @@ def test_free_text_fields_are_validated(laiqu: Laiqu, city, counts) -> None:
         "U+2028",
     )
     assert counts() == before
+
+
+def test_a_card_read_with_a_bidi_name_is_shown_escaped_and_refused(
+    laiqu: Laiqu, city, counts
+) -> None:
+    from dataclasses import replace
+
+    from drivers.emulator import start_emulator
+    from drivers.emulator.deck import default_deck
+
+    emulator = start_emulator(process=False)
+    try:
+        emulator.present(replace(default_deck()[0].card, name="卡\u202e人"))
+        before = counts()
+        result = laiqu(
+            "checkin",
+            "--venue",
+            "天平宾馆",
+            "--room",
+            "201",
+            "--reader",
+            f"serial://{emulator.port}?baud=115200",
+            "--timeout",
+            "10",
+            ok=False,
+        )
+    finally:
+        emulator.close()
+    assert "\u202e" not in result.output
+    assert "已读卡：卡\\u202e人" in result.stderr
+    message = refused(result, "姓名（读卡所得）", "U+202E", "手工登记")
+    assert "请删除后重新输入" not in message
+    assert counts() == before
