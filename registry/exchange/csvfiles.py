@@ -30,6 +30,12 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 QUOTE = "'"
 
+# Encodings an export may be written in (``codecs.lookup(name).name``): text encodings a
+# spreadsheet opens, never a codec such as rot13 or idna.
+EXPORT_ENCODINGS = frozenset(
+    ["utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "big5", "big5hkscs"]
+)
+
 # Canonical column → accepted header spellings (English as exported, and Chinese).
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "persons": {
@@ -226,6 +232,8 @@ def lines_of(text: str) -> Iterator[tuple[int, list[str]]]:
     CR inside a cell is that cell's problem (``check_row``). Raises ``CsvError`` naming the
     line where the bad record starts (never its text: it may hold an ID number).
     """
+    if "\r" in text and "\n" not in text:  # old Mac line ends: CR alone ends every line
+        text = text.replace("\r", "\n")
     reader = csv.reader(io.StringIO(text, newline="\n"))
     start = 1
     try:
@@ -243,6 +251,10 @@ def lines_of(text: str) -> Iterator[tuple[int, list[str]]]:
             detail = f"单元格超过 {csv.field_size_limit()} 个字符"
         elif "unexpected end of data" in detail:
             detail = "引号没有闭合"
+        elif "new-line character" in detail:
+            detail = "单元格中有单独的回车符（CR）：请把文件另存为通常换行的 CSV"
+        else:
+            detail = "不是有效的 CSV 格式：请检查引号和分隔符"
         raise CsvError(f"第 {start} 行无法解析（{detail}）") from None
 
 
@@ -345,11 +357,12 @@ def check_row(kind: str, row: Row) -> None:
     if blank:
         raise CsvError("缺少必填项：" + "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in blank))
     for key, value in row.values.items():
+        label = COLUMNS[kind].get(key, (key, key))[1]  # the Chinese column name
         if (bad := text.problem(value)) is not None:
-            raise CsvError(f"{key} 含有控制字符、换行或文字方向控制符（{bad}）：请删除后重试")
+            raise CsvError(f"{label}含有控制字符、换行或文字方向控制符（{bad}）：请删除后重试")
         width = WIDTHS[kind].get(key)
         if width and len(value) > width:
-            raise CsvError(f"{key} 超过 {width} 个字符（{len(value)} 个）")
+            raise CsvError(f"{label}超过 {width} 个字符（{len(value)} 个）")
 
 
 # --- rows into use cases ------------------------------------------------------------------
@@ -406,20 +419,6 @@ def parse_flag(values: dict[str, str], key: str) -> bool:
     return values.get(key, "").strip().lower() in ("1", "true", "yes", "y", "是", "已签")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 @contextmanager
 def written_whole(path: Path, encoding: str = "utf-8-sig") -> Iterator[TextIO]:
     """A text handle on a temporary file beside ``path``, renamed onto it when the block ends
@@ -453,9 +452,3 @@ def write_rejects(path: Path, header: list[str], rejected: list[tuple[Row, str]]
 
 
 # --- export --------------------------------------------------------------------------------
-
-
-
-
-
-

@@ -66,6 +66,7 @@ LABELS = {
     "post": "岗位",
     "reason": "原因",
     "device": "设备名称",
+    "search": "搜索内容",
 }
 
 

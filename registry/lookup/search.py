@@ -41,7 +41,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
 from registry.db.models import House, Person
-from registry.errors import InvalidNumber
+from registry.errors import InvalidInput, InvalidNumber
 from registry.identity import names
 from registry.identity.ids import DocType, compact, detect, mask, ric_check_digit, upgrade15
 
@@ -284,7 +284,12 @@ def queries(
 
 
 def search(session: Session, text: str, limit: int = DEFAULT_LIMIT) -> list[Hit]:
-    """Persons (and houses, for address fragments) matching ``text``, best first."""
+    """Persons (and houses, for address fragments) matching ``text``, best first.
+
+    Raises ``InvalidInput`` ("the search is not valid UTF-8") for a text holding lone
+    surrogates (undecodable bytes on a command line, PEP 383)."""
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        raise InvalidInput("the search is not valid UTF-8")
     limit = max(1, min(limit, MAX_LIMIT))
     q = _Query(session)
     hits: list[Hit] = []

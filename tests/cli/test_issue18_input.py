@@ -516,3 +516,35 @@ def test_a_card_read_with_a_bidi_name_is_shown_escaped_and_refused(
     message = refused(result, "姓名（读卡所得）", "U+202E", "手工登记")
     assert "请删除后重新输入" not in message
     assert counts() == before
+
+
+# --- English inside 错误 lines ---------------------------------------------------------------
+
+
+def test_errors_are_chinese(laiqu: Laiqu, tmp_path: Path, counts) -> None:
+    broken = b"\xff\xfe".decode("utf-8", "surrogateescape")
+    refused(laiqu("person", "search", broken, ok=False), "搜索内容不是有效的 UTF-8")
+    for codec in ("rot13", "idna"):
+        result = laiqu(
+            "export", "persons", "--encoding", codec, "--out", str(tmp_path / "x.csv"), ok=False
+        )
+        assert result.exit_code == 2 and "错误：" in result.stderr
+        assert "导出 CSV 可用的编码" in result.stderr and "Error" not in result.stderr
+        assert not (tmp_path / "x.csv").exists()
+    missing = tmp_path / "nonexistent" / "x.csv"
+    assert "目录不存在" in refused(laiqu("export", "persons", "--out", str(missing), ok=False))
+    bare_cr = tmp_path / "cr.csv"
+    bare_cr.write_bytes(f"证件号码,姓名\r{A},张三\r".encode())
+    laiqu("import", "persons", str(bare_cr))
+    assert laiqu.json("person", "show", A)["name"] == "张三"
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(f"证件号码,姓名\n{B},李\r四\n".encode())
+    before = counts()
+    message = refused(laiqu("import", "persons", str(mixed), ok=False))
+    assert "new-line" not in message
+    chinese_header = tmp_path / "zh.csv"
+    chinese_header.write_text(f"证件号码,姓名\n{B},李\u202e四\n", encoding="utf-8")
+    result = laiqu("import", "persons", str(chinese_header), ok=False)
+    refused(result)
+    assert "第 2 行：姓名含有控制字符" in result.stderr and "name" not in result.stderr
+    assert counts() == before
