@@ -178,6 +178,30 @@ def test_a_bad_date_is_quoted_as_it_is_in_the_file(laiqu: Laiqu, tmp_path: Path,
     assert counts() == before
 
 
+def test_a_disagreeing_date_is_quoted_as_written(laiqu: Laiqu, tmp_path: Path, counts) -> None:
+    born = number("110105", "19940101", 15)
+    path = tmp_path / "p.csv"
+    path.write_text(
+        f"id_number,name,birth_date,gender\n{born},错日,1994/1/2,男\n", encoding="utf-8"
+    )
+    before = counts()
+    result = laiqu("import", "persons", str(path), ok=False)
+    refused(result)
+    assert "出生日期 1994/1/2 与证件号码" in result.stderr and "1994-01-02" not in result.stderr
+    assert born not in result.output
+    assert counts() == before
+
+
+def test_a_spreadsheet_date_time_at_midnight_is_a_day(laiqu: Laiqu, tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(
+        f"id_number,name,birth_date,valid_to\n{A},张三,1988/03/14 00:00:00,2034/01/07 00:00:00\n",
+        encoding="utf-8",
+    )
+    laiqu("import", "persons", str(path))
+    assert laiqu.json("person", "show", A)["birth_date"] == "1988-03-14"
+
+
 # --- 7. an unclosed quote -----------------------------------------------------------------
 
 
