@@ -349,6 +349,12 @@ WIDTHS = {
 MAX_INT = 2**31 - 1
 
 
+def label(key: str) -> str:
+    """The Chinese column name of a canonical column (``birth_date`` → ``出生日期``), as
+    row errors name it whatever language the file's header is in."""
+    return next((columns[key][1] for columns in COLUMNS.values() if key in columns), key)
+
+
 def check_row(kind: str, row: Row) -> None:
     """Refuse a row the use cases should never see: extra cells, blanks, controls, overlong."""
     if row.extra > 0:
@@ -357,12 +363,12 @@ def check_row(kind: str, row: Row) -> None:
     if blank:
         raise CsvError("缺少必填项：" + "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in blank))
     for key, value in row.values.items():
-        label = COLUMNS[kind].get(key, (key, key))[1]  # the Chinese column name
+        name = COLUMNS[kind].get(key, (key, label(key)))[1]  # the Chinese column name
         if (bad := text.problem(value)) is not None:
-            raise CsvError(f"{label}含有控制字符、换行或文字方向控制符（{bad}）：请删除后重试")
+            raise CsvError(f"{name}含有控制字符、换行或文字方向控制符（{bad}）：请删除后重试")
         width = WIDTHS[kind].get(key)
         if width and len(value) > width:
-            raise CsvError(f"{label}超过 {width} 个字符（{len(value)} 个）")
+            raise CsvError(f"{name}超过 {width} 个字符（{len(value)} 个）")
 
 
 # --- rows into use cases ------------------------------------------------------------------
@@ -373,10 +379,10 @@ def parse_int(values: dict[str, str], key: str) -> int | None:
     if not text:
         return None
     if len(text) > 12 or not text.isascii() or not text.isdigit():
-        raise CsvError(f"{key} 应为不小于 0 的整数，不是 {text[:40]!r}")
+        raise CsvError(f"{label(key)}应为不小于 0 的整数，不是 {text[:40]!r}")
     value = int(text)
     if value > MAX_INT:
-        raise CsvError(f"{key} 太大：{text}")
+        raise CsvError(f"{label(key)}太大：{text}")
     return value
 
 
@@ -408,11 +414,11 @@ def parse_valid_to(values: dict[str, str], key: str) -> date | str | None:
 def _bad_day(key: str, cell: str, reason: str, *, long_term: bool = False) -> str:
     shown = text.shown(cell[:40])
     if reason == "no such day":
-        return f"{key} 的“{shown}”不是存在的日期"
+        return f"{label(key)}的“{shown}”不是存在的日期"
     if reason == "too early":
-        return f"{key} 的“{shown}”早于 {dates.EARLIEST_YEAR} 年"
+        return f"{label(key)}的“{shown}”早于 {dates.EARLIEST_YEAR} 年"
     forms = "YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYYMMDD" + ("，或“长期”" if long_term else "")
-    return f"{key} 应为日期（{forms}），不是“{shown}”"
+    return f"{label(key)}应为日期（{forms}），不是“{shown}”"
 
 
 def parse_flag(values: dict[str, str], key: str) -> bool:

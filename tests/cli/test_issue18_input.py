@@ -174,7 +174,7 @@ def test_a_bad_date_is_quoted_as_it_is_in_the_file(laiqu: Laiqu, tmp_path: Path,
     before = counts()
     result = laiqu("import", "persons", str(path), ok=False)
     refused(result)
-    assert "第 2 行：valid_to 的“2034/02/30”不是存在的日期" in result.stderr
+    assert "第 2 行：有效期至的“2034/02/30”不是存在的日期" in result.stderr
     assert counts() == before
 
 
