@@ -7,6 +7,7 @@ drivers' ``ReaderError``, and a ``ValueError`` whose traceback passes through th
 
 from __future__ import annotations
 
+import errno
 from types import TracebackType
 
 import click
@@ -30,6 +31,23 @@ BAD_URL = (
 BUSY = "数据库正忙：本机其他程序一直在写入，等待后仍未轮到。未做任何更改，请稍后重试。"
 
 
+_OS_REASONS = {
+    errno.ENOENT: "目录不存在",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EISDIR: "这是一个目录",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+    errno.ENAMETOOLONG: "文件名太长",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be opened or written, in Chinese (the OS's English
+    ``strerror`` never reaches a user): the errno's wording, else "系统错误 N"."""
+    return _OS_REASONS.get(exc.errno or 0, f"系统错误 {exc.errno}")
+
 
 class Refusal(click.ClickException):
     """Exit 1 with one line on stderr: ``错误：…``."""
@@ -46,8 +64,6 @@ LEADS: list[tuple[type[BaseException], str, str]] = [
     (OutOfScope, "超出权限", "未做任何更改"),
     (Refused, "登记被拒绝", "未做任何更改"),
 ]
-
-
 
 
 def _passes_through_core(tb: TracebackType | None) -> bool:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 
 from cli.errors import Refusal
-from cli.output import note
+from cli.output import cell, note
 from registry.identity import dates
 from registry.identity.cards import CardRead, CardReader
 from registry.identity.codes import ETHNICITIES
@@ -247,8 +247,9 @@ def swipe(reader: CardReader, timeout: float, prompt: str = "请刷身份证…"
     card = reader.read(timeout)
     if card is None:
         raise Refusal(f"{timeout:g} 秒内没有读到证件：请把证件放在读卡器上后重试。")
-    note(f"已读卡：{card.name} {card.masked_number}")
+    note(f"已读卡：{cell(card.name)} {card.masked_number}")
     return card
+
 
 HOTEL_HELP = "旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。"
 

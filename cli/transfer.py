@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.app import App
-from cli.errors import Refusal
+from cli.errors import Refusal, os_reason
 from cli.output import emit, json_option, note
 from cli.progress import bar
 from registry.exchange import csvexport, csvfiles, csvimport
@@ -151,6 +151,11 @@ def _export_command(kind: str, label: str) -> click.Command:
             codecs.lookup(encoding)
         except LookupError:
             raise click.BadParameter(f"不认识的编码 {encoding}", param_hint="--encoding") from None
+        if codecs.lookup(encoding).name not in csvfiles.EXPORT_ENCODINGS:
+            raise click.BadParameter(
+                f"{encoding} 不是导出 CSV 可用的编码：请用 utf-8、utf-8-sig、gbk 或 gb18030",
+                param_hint="--encoding",
+            )
         try:
             # The file appears whole, or not at all (a temporary file renamed onto it).
             with (
@@ -170,7 +175,7 @@ def _export_command(kind: str, label: str) -> click.Command:
         except csvfiles.CsvError as exc:
             raise Refusal(f"无法导出到 {out.name}：{exc}。") from None
         except OSError as exc:
-            raise Refusal(f"无法写入 {out}：{exc.strerror}。") from None
+            raise Refusal(f"无法写入 {out}：{os_reason(exc)}。") from None
         data = {"kind": kind, "file": str(out), "rows": count, "masked": not full_ids}
         emit(
             as_json,

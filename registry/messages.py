@@ -547,6 +547,10 @@ PHRASES: list[tuple[str, str]] = [
         (r"^venue kind must be one of (.+)", "场所类型只能是 {0}"),
         (r"^a venue needs a name", "场所需要名称"),
         (r"^a room number is listed twice", "房间号重复了"),
+        (
+            r"^a room number has 1 to (\d+) characters \((\d+)\)",
+            "房间号应为 1 到 {0} 个字符（现有 {1} 个）",
+        ),
         (r"^venue (.+) is not registered$", "场所 {0} 尚未登记"),
         (r"^no such person is registered", "没有登记此人"),
         (r"^the file has no checksum", "文件没有校验码：不是来去的上报文件，或已损坏"),
@@ -628,6 +632,11 @@ FIELD_PHRASES: list[tuple[str, str]] = [
         (
             r"^the (\w+) is not valid UTF-8",
             "{0}不是有效的 UTF-8 文本：请把终端或文件的编码设为 UTF-8 后重新输入",
+        ),
+        (
+            r"^read from the card: the (\w+) may not hold control characters \(([^)]*)\)",
+            "{0}（读卡所得）中有控制字符、换行或文字方向控制符（{1}）：证件数据异常，未登记；"
+            "请核对证件，必要时改用手工登记",
         ),
         (
             r"^the (\w+) may not hold control characters \(([^)]*)\)",

@@ -26,6 +26,7 @@ from registry.context import Context, Principal
 from registry.db.access_models import RegistryUser
 from registry.db.credential_models import ApiPassword, ApiToken
 from registry.errors import InvalidInput, NotFound, Refused
+from registry.identity.text import line
 from registry.privacy import access, audit, journal
 
 MIN_PASSWORD = 8
@@ -82,6 +83,7 @@ def issue_token(session: Session, ctx: Context, login: str, device: str) -> str:
     device = device.strip()
     if not device or len(device) > 64:
         raise InvalidInput("a device needs a name of at most 64 characters")
+    line(device, "device")
     if _active_tokens(session, user.login, device):
         raise Refused(f"device {device} of {user.login} already has a token: revoke it first")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -30,6 +30,12 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 QUOTE = "'"
 
+# Encodings an export may be written in (``codecs.lookup(name).name``): text encodings a
+# spreadsheet opens, never a codec such as rot13 or idna.
+EXPORT_ENCODINGS = frozenset(
+    ["utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "big5", "big5hkscs"]
+)
+
 # Canonical column → accepted header spellings (English as exported, and Chinese).
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "persons": {
@@ -107,15 +113,23 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 def guess(data: bytes) -> tuple[str, str]:
     """The text and encoding of a file without a BOM: UTF-8 or GB18030, by both readings.
 
-    A reading is *clean* when it holds only ASCII, CJK (ideographs of every block, CJK
-    punctuation, full-width forms), middle dots and Latin letters; *Chinese* when clean with
-    at least one ideograph; *common* when Chinese and every ideograph is in GB 2312 (the
-    6,763 characters most names use). The rule: a common reading wins over one that is not;
-    then a Chinese UTF-8 reading; then a Chinese GB18030 reading against an unclean UTF-8
-    one (the issue-18 rule: no CJK in the UTF-8 reading but CJK in the GB18030 one); a
-    UTF-8 reading that is clean but has no ideograph against a Chinese GB18030 reading
-    (``José`` is ``Jos茅`` in GBK) is ambiguous. Raises ``CsvError`` for an ambiguous or
-    undecodable file.
+    Each reading is counted: *common* ideographs (in GB 2312, the 6,763 characters most names
+    use), *rare* ideographs (any other CJK block) and *odd* characters (neither ASCII, an
+    ideograph nor what a registry file holds besides: CJK punctuation, full-width forms,
+    middle dots, dashes, quotes, Latin letters). Bytes that are valid UTF-8 are read as UTF-8
+    unless the GB18030 reading is the more plausible one:
+
+    1. a UTF-8 reading that is mostly common Chinese (common ideographs at least as many as
+       its rare and odd characters together: names with one ``°``, ``×`` or emoji) is UTF-8;
+    2. a GB18030 reading is *convincing* only when it holds no odd character and more common
+       than rare ideographs; if it is not, UTF-8 (``Ali\u202eBaba`` reads ``Ali鈥瓸aba``: two
+       rare ideographs — the text is UTF-8, and the control check refuses its row);
+    3. a convincing GB18030 reading against a UTF-8 one without ideographs or odd characters
+       (``José`` is ``Jos茅`` in GBK) is ambiguous: both readings are text;
+    4. otherwise GB18030 (the issue-18 case: ``郑伟`` in GBK is valid UTF-8 reading Hebrew and
+       Greek marks, no CJK, where the GB18030 reading is all GB 2312).
+
+    Raises ``CsvError`` for an ambiguous or undecodable file.
     """
     try:
         utf8 = data.decode("utf-8")
@@ -132,41 +146,41 @@ def guess(data: bytes) -> tuple[str, str]:
             raise CsvError(
                 "文件不是 UTF-8 和 GB18030 编码的文本：请另存为 UTF-8 CSV，或用 --encoding 指定编码"
             ) from None
-    u = "clean" if utf8.isascii() else _reading(utf8)
-    if utf8.isascii() or u == "common":  # a common reading wins whatever the other is
+    if utf8.isascii():
+        return utf8, "utf-8"
+    u_common, u_rare, u_odd = _counts(utf8)
+    if u_common and u_common >= u_rare + u_odd:
         return utf8, "utf-8"
     try:
         gbk = data.decode("gb18030")
     except UnicodeDecodeError:
         return utf8, "utf-8"
-    g = _reading(gbk)
-    if u == "common" or (u == "chinese" and g != "common"):
+    g_common, g_rare, g_odd = _counts(gbk)
+    if g_odd or g_common <= g_rare:
         return utf8, "utf-8"
-    if g in ("common", "chinese") and u in ("unclean", "chinese"):
-        return gbk, "gb18030"
-    if u != "unclean" and g == "unclean":
-        return utf8, "utf-8"
-    raise CsvError(
-        "无法确定文件编码（按 UTF-8 和按 GB18030 读都说得通）：请用 --encoding utf-8 或 "
-        "--encoding gb18030 指明文件的编码"
-    )
+    if not (u_common or u_rare or u_odd):
+        raise CsvError(
+            "无法确定文件编码（按 UTF-8 和按 GB18030 读都说得通）：请用 --encoding utf-8 或 "
+            "--encoding gb18030 指明文件的编码"
+        )
+    return gbk, "gb18030"
 
 
-def _reading(text: str) -> str:
-    """``common``, ``chinese``, ``clean`` or ``unclean``: see ``guess``."""
-    ideographs = 0
-    rare = False
+def _counts(text: str) -> tuple[int, int, int]:
+    """Common (GB 2312) ideographs, other ideographs and odd characters of ``text``: see
+    ``guess``."""
+    common = rare = odd = 0
     for char in text:
         if char.isascii():
             continue
         if _ideograph(char):
-            ideographs += 1
-            rare = rare or not _in_gb2312(char)
+            if _in_gb2312(char):
+                common += 1
+            else:
+                rare += 1
         elif not _expected(char):
-            return "unclean"
-    if not ideographs:
-        return "clean"
-    return "chinese" if rare else "common"
+            odd += 1
+    return common, rare, odd
 
 
 def _ideograph(char: str) -> bool:
@@ -218,6 +232,8 @@ def lines_of(text: str) -> Iterator[tuple[int, list[str]]]:
     CR inside a cell is that cell's problem (``check_row``). Raises ``CsvError`` naming the
     line where the bad record starts (never its text: it may hold an ID number).
     """
+    if "\r" in text and "\n" not in text:  # old Mac line ends: CR alone ends every line
+        text = text.replace("\r", "\n")
     reader = csv.reader(io.StringIO(text, newline="\n"))
     start = 1
     try:
@@ -235,6 +251,10 @@ def lines_of(text: str) -> Iterator[tuple[int, list[str]]]:
             detail = f"单元格超过 {csv.field_size_limit()} 个字符"
         elif "unexpected end of data" in detail:
             detail = "引号没有闭合"
+        elif "new-line character" in detail:
+            detail = "单元格中有单独的回车符（CR）：请把文件另存为通常换行的 CSV"
+        else:
+            detail = "不是有效的 CSV 格式：请检查引号和分隔符"
         raise CsvError(f"第 {start} 行无法解析（{detail}）") from None
 
 
@@ -329,6 +349,12 @@ WIDTHS = {
 MAX_INT = 2**31 - 1
 
 
+def label(key: str) -> str:
+    """The Chinese column name of a canonical column (``birth_date`` → ``出生日期``), as
+    row errors name it whatever language the file's header is in."""
+    return next((columns[key][1] for columns in COLUMNS.values() if key in columns), key)
+
+
 def check_row(kind: str, row: Row) -> None:
     """Refuse a row the use cases should never see: extra cells, blanks, controls, overlong."""
     if row.extra > 0:
@@ -337,11 +363,12 @@ def check_row(kind: str, row: Row) -> None:
     if blank:
         raise CsvError("缺少必填项：" + "、".join(f"{c}（{COLUMNS[kind][c][1]}）" for c in blank))
     for key, value in row.values.items():
+        name = COLUMNS[kind].get(key, (key, label(key)))[1]  # the Chinese column name
         if (bad := text.problem(value)) is not None:
-            raise CsvError(f"{key} 含有控制字符、换行或文字方向控制符（{bad}）：请删除后重试")
+            raise CsvError(f"{name}含有控制字符、换行或文字方向控制符（{bad}）：请删除后重试")
         width = WIDTHS[kind].get(key)
         if width and len(value) > width:
-            raise CsvError(f"{key} 超过 {width} 个字符（{len(value)} 个）")
+            raise CsvError(f"{name}超过 {width} 个字符（{len(value)} 个）")
 
 
 # --- rows into use cases ------------------------------------------------------------------
@@ -352,10 +379,10 @@ def parse_int(values: dict[str, str], key: str) -> int | None:
     if not text:
         return None
     if len(text) > 12 or not text.isascii() or not text.isdigit():
-        raise CsvError(f"{key} 应为不小于 0 的整数，不是 {text[:40]!r}")
+        raise CsvError(f"{label(key)}应为不小于 0 的整数，不是 {text[:40]!r}")
     value = int(text)
     if value > MAX_INT:
-        raise CsvError(f"{key} 太大：{text}")
+        raise CsvError(f"{label(key)}太大：{text}")
     return value
 
 
@@ -387,29 +414,15 @@ def parse_valid_to(values: dict[str, str], key: str) -> date | str | None:
 def _bad_day(key: str, cell: str, reason: str, *, long_term: bool = False) -> str:
     shown = text.shown(cell[:40])
     if reason == "no such day":
-        return f"{key} 的“{shown}”不是存在的日期"
+        return f"{label(key)}的“{shown}”不是存在的日期"
     if reason == "too early":
-        return f"{key} 的“{shown}”早于 {dates.EARLIEST_YEAR} 年"
+        return f"{label(key)}的“{shown}”早于 {dates.EARLIEST_YEAR} 年"
     forms = "YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYYMMDD" + ("，或“长期”" if long_term else "")
-    return f"{key} 应为日期（{forms}），不是“{shown}”"
+    return f"{label(key)}应为日期（{forms}），不是“{shown}”"
 
 
 def parse_flag(values: dict[str, str], key: str) -> bool:
     return values.get(key, "").strip().lower() in ("1", "true", "yes", "y", "是", "已签")
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 @contextmanager
@@ -445,9 +458,3 @@ def write_rejects(path: Path, header: list[str], rejected: list[tuple[Row, str]]
 
 
 # --- export --------------------------------------------------------------------------------
-
-
-
-
-
-

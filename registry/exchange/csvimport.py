@@ -151,9 +151,23 @@ def _import_row(
         return f"数据库拒绝了本行的值（{type(exc.orig).__name__}）"
     except (RegistryError, ValueError) as exc:
         savepoint.rollback()
-        return phrase(str(exc))
+        return as_written(phrase(str(exc)), row)
     savepoint.commit()
     return None
+
+
+def as_written(message: str, row: Row) -> str:
+    """``message`` with each day the use case wrote as ISO (``1994-01-02``) quoted as its
+    cell is written in the file (``1994/1/2``), so the user finds the cell they typed."""
+    for cell in row.values.values():
+        written = cell.strip()
+        try:
+            iso = dates.read_day(written).isoformat()
+        except dates.BadDay:
+            continue
+        if iso != written and iso in message:
+            message = message.replace(iso, written)
+    return message
 
 
 # The permission an import of each kind needs (the rows' own use cases check their scope).

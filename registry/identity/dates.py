@@ -26,6 +26,8 @@ EARLIEST_YEAR = 1880
 _SEPARATED = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", re.ASCII)
 _ZH = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", re.ASCII)
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
+# A spreadsheet's date-time cell at midnight: "1994/01/07 00:00:00", "1994-01-07T00:00".
+_ZERO_TIME = re.compile(r"(?:\s+|T)0?0:00(?::00(?:\.0+)?)?$", re.ASCII)
 
 
 class BadDay(InvalidInput):
@@ -40,10 +42,12 @@ def read_day(raw: str) -> date:
     """The day ``raw`` writes (full-width digits folded), or ``BadDay``.
 
     Accepted: year first, four digits, then month and day with one separator (``-``, ``/``,
-    ``.``), or as ``YYYY年M月D日``, or as eight digits ``YYYYMMDD``. Years before 1880 are
+    ``.``), or as ``YYYY年M月D日``, or as eight digits ``YYYYMMDD``; each may end with a zero
+    time as spreadsheets write a date-time cell (``1994/01/07 00:00:00``). Years before 1880 are
     refused (no living person was born then).
     """
     text = unicodedata.normalize("NFKC", raw).strip()
+    text = _ZERO_TIME.sub("", text, count=1)
     found = _ZH.fullmatch(text) or _SEPARATED.fullmatch(text) or _COMPACT.fullmatch(text)
     if not found:
         raise BadDay("the text is not a day in a known form", "shape")

@@ -31,8 +31,15 @@ BIDI = frozenset(
     + [chr(c) for c in range(0x2066, 0x206A)]
     + ["\u200e", "\u200f", "\u061c"]
 )
+# Line and paragraph separators (categories Zl, Zp: a line break to any Unicode-aware
+# display) and blank or invisible characters that make two names look alike: the Hangul
+# fillers U+3164 and U+115F/U+1160, the blank Braille pattern U+2800, the combining grapheme
+# joiner U+034F and the object replacement character U+FFFC.
+INVISIBLE = frozenset(
+    ["\u2028", "\u2029", "\u3164", "\u115f", "\u1160", "\u2800", "\u034f", "\ufffc"]
+)
 # Category Cc is U+0000–U+001F and U+007F–U+009F; Cs the surrogates U+D800–U+DFFF.
-_UNFIT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff" + "".join(sorted(BIDI)) + "]")
+_UNFIT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff" + "".join(sorted(BIDI | INVISIBLE)) + "]")
 
 # Field → its Chinese label, for the worded messages (registry.messages).
 LABELS = {
@@ -57,6 +64,9 @@ LABELS = {
     "filing_number": "备案号",
     "industry": "行业",
     "post": "岗位",
+    "reason": "原因",
+    "device": "设备名称",
+    "search": "搜索内容",
 }
 
 
@@ -64,7 +74,8 @@ def problem(value: str) -> str | None:
     """The first character a one-line field may not hold, as ``U+XXXX``; None if clean.
 
     Refused: control characters (Unicode category Cc, tab and line breaks included), the
-    bidirectional controls listed in ``BIDI`` and lone surrogates (undecodable bytes). One
+    bidirectional controls listed in ``BIDI``, the separators and look-alike blanks listed in
+    ``INVISIBLE`` (U+2028, U+2029, U+3164 …) and lone surrogates (undecodable bytes). One
     regular-expression scan: the station service runs every string of an upload through it.
     """
     found = _UNFIT.search(value)
@@ -106,7 +117,7 @@ def shown(value: str | None) -> str:
         return ""
     out = []
     for char in value:
-        if unicodedata.category(char) in ("Cc", "Cs") or char in BIDI:
+        if unicodedata.category(char) in ("Cc", "Cs") or char in BIDI or char in INVISIBLE:
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:

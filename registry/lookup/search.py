@@ -41,7 +41,7 @@ from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.orm import Session
 
 from registry.db.models import House, Person
-from registry.errors import InvalidNumber
+from registry.errors import InvalidInput, InvalidNumber
 from registry.identity import names
 from registry.identity.ids import DocType, compact, detect, mask, ric_check_digit, upgrade15
 
@@ -333,6 +333,9 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def search(session: Session, text: str, limit: int = DEFAULT_LIMIT) -> list[Hit]:
     """Persons (and houses, for address fragments) matching ``text``, best first.
 
@@ -341,7 +344,12 @@ def search(session: Session, text: str, limit: int = DEFAULT_LIMIT) -> list[Hit]
     persons and houses are never voided, so the ORM's criteria (``registry.db.voiding``) have
     nothing to add, and a search is the front desk's second hot path (issue 16: each tier
     within 1.5 times its raw SQL).
+
+    Raises ``InvalidInput`` ("the search is not valid UTF-8") for a text holding lone
+    surrogates (undecodable bytes on a command line, PEP 383).
     """
+    if _SURROGATES.search(text):
+        raise InvalidInput("the search is not valid UTF-8")
     limit = max(1, min(limit, MAX_LIMIT))
     tiers = _tiers(text)[1]
     if not tiers:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from registry.context import Context
 from registry.db.models import Finding, Residence, Stay
 from registry.errors import InvalidInput
+from registry.identity.text import line
 
 REASON_MAX = 200  # characters, the width of ``void_reason``
 
@@ -25,6 +26,7 @@ def reason_of(reason: str | None) -> str:
         raise InvalidInput("a cancellation needs a reason")
     if len(text) > REASON_MAX:
         raise InvalidInput(f"the reason is longer than {REASON_MAX} characters")
+    line(text, "reason")
     return text
 
 

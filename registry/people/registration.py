@@ -101,16 +101,23 @@ def _validate(identity: Identity, today: date) -> tuple[IdNumber, list[str]]:
     idn = parse(identity.number, identity.doc_type, today=today)
     if not identity.name or not identity.name.strip():
         raise InvalidInput("a name is needed")
-    text.line(identity.name, "name", text.width(Person.name))
-    if (why := names.name_problem(identity.name)) is not None:
-        raise InvalidInput(f"a name may not hold {NAME_PROBLEMS[why]}")
-    address = identity.address if isinstance(identity, CardRead) else identity.hukou_address
-    text.fields(
-        english_name=(identity.english_name, Person.english_name),
-        hukou_address=(address, Person.hukou_address),
-        phone=(getattr(identity, "phone", None), Person.phone),
-        issuer=(getattr(identity, "issuer", None), Document.issuer),
-    )
+    chip = isinstance(identity, CardRead)
+    try:
+        text.line(identity.name, "name", text.width(Person.name))
+        if (why := names.name_problem(identity.name)) is not None:
+            raise InvalidInput(f"a name may not hold {NAME_PROBLEMS[why]}")
+        address = identity.address if isinstance(identity, CardRead) else identity.hukou_address
+        text.fields(
+            english_name=(identity.english_name, Person.english_name),
+            hukou_address=(address, Person.hukou_address),
+            phone=(getattr(identity, "phone", None), Person.phone),
+            issuer=(getattr(identity, "issuer", None), Document.issuer),
+        )
+    except InvalidInput as exc:
+        # Nobody typed a chip's text: "delete it and type again" is no advice for a card.
+        if chip and "may not hold control characters" in str(exc):
+            raise InvalidInput(f"read from the card: {exc}") from None
+        raise
     if identity.birth_date is not None and identity.birth_date > today:
         raise InvalidInput(f"the birth date {identity.birth_date} is later than today ({today})")
     # Whom a warning is about: the guest's masked number and name (never the full number).

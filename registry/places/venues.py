@@ -19,7 +19,7 @@ from registry.db import refcache
 from registry.db.models import Room, Venue
 from registry.db.refcache import reference
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
-from registry.identity.text import fields
+from registry.identity.text import fields, line
 from registry.matching import checks
 from registry.places.common import by_ref_id, same_text_key
 from registry.places.jurisdictions import get_jurisdiction
@@ -28,6 +28,7 @@ from registry.privacy import access, journal
 VENUE_KINDS = ("hotel", "intermediary", "station", "employer")
 
 
+ROOM_MAX = 32  # characters, the width of ``Room.number``
 _ROOMS = "laiqu.places.rooms"  # per transaction: venue id -> room numbers
 _VENUES = "laiqu.places.venues"  # venue id -> its column values
 _VENUE_COLUMNS = tuple(c.key for c in Venue.__mapper__.column_attrs)
@@ -61,7 +62,7 @@ def add_venue(
     )
     session.add(venue)
     session.flush()  # rooms refer to the venue; no ORM relationship orders the inserts
-    numbers = [r.strip() for r in rooms if r.strip()]
+    numbers = room_numbers(rooms)
     if len(set(numbers)) != len(numbers):
         raise InvalidInput("a room number is listed twice")
     session.add_all(Room(id=uuid.uuid4(), venue_id=venue.id, number=n) for n in numbers)
@@ -76,6 +77,18 @@ def add_venue(
         rooms=len(numbers),
     )
     return venue
+
+
+def room_numbers(rooms: Iterable[str]) -> list[str]:
+    """The room numbers of a list, trimmed, blanks dropped. Raises ``InvalidInput`` for a
+    number with a control or bidirectional character (``registry.identity.text``) or longer
+    than the 32 characters of ``Room.number`` (both engines alike)."""
+    numbers = [r.strip() for r in rooms if r.strip()]
+    for number in numbers:
+        line(number, "room")
+        if len(number) > ROOM_MAX:
+            raise InvalidInput(f"a room number has 1 to {ROOM_MAX} characters ({len(number)})")
+    return numbers
 
 
 def refuse_same_name(
@@ -117,7 +130,7 @@ def update_venue(
     if address is not None and (address.strip() or None) != venue.address:
         venue.address = address.strip() or None
         changes["address"] = "set" if venue.address else "cleared"
-    numbers = [r.strip() for r in add_rooms if r.strip()]
+    numbers = room_numbers(add_rooms)
     if numbers:
         known = set(venue_rooms(session, venue.id))
         twice = sorted(set(numbers) & known) or sorted({n for n in numbers if numbers.count(n) > 1})

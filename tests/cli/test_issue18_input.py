@@ -4,6 +4,7 @@ one ``错误：`` line, exit 1, nothing written, no full ID number anywhere in t
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,34 @@ def test_gbk_file_whose_bytes_are_valid_utf8_is_read_as_gbk(laiqu: Laiqu, tmp_pa
     assert laiqu.json("person", "show", B)["name"] == "郑伟"
 
 
+def test_utf8_file_with_a_bidi_override_is_read_as_utf8_and_its_row_refused(
+    laiqu: Laiqu, tmp_path: Path, counts
+) -> None:
+    # Valid UTF-8; its GB18030 reading (Ali鈥瓸aba) needs two ideographs outside GB 2312.
+    path = tmp_path / "p.csv"
+    path.write_bytes(f"id_number,name\n{B},张三\n{A},Ali\u202eBaba\n".encode())
+    before = counts()
+    result = laiqu("import", "persons", str(path), ok=False)
+    refused(result, "第 3 行")
+    assert "编码 utf-8（自动识别）" in result.stderr
+    assert "第 3 行：" in result.stderr and "U+202E" in result.stderr
+    assert "鈥" not in result.stderr
+    assert counts() == before
+
+
+def test_utf8_chinese_file_with_a_stray_symbol_is_read_as_utf8(
+    laiqu: Laiqu, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.csv"
+    rows = f"id_number,name,hukou_address\n{A},张三,湖南路 5° 号\n{B},李四,湖南路 6×2 号😀\n"
+    path.write_bytes(rows.encode())
+    result = laiqu("import", "persons", str(path))
+    assert "编码 utf-8（自动识别）" in result.stderr
+    assert "已导入人员 2 条" in result.stderr + result.stdout
+    assert laiqu.json("person", "show", A)["name"] == "张三"
+    assert laiqu.json("person", "show", B)["name"] == "李四"
+
+
 def test_file_both_readings_fit_is_refused_with_advice(
     laiqu: Laiqu, tmp_path: Path, counts
 ) -> None:
@@ -145,8 +174,32 @@ def test_a_bad_date_is_quoted_as_it_is_in_the_file(laiqu: Laiqu, tmp_path: Path,
     before = counts()
     result = laiqu("import", "persons", str(path), ok=False)
     refused(result)
-    assert "第 2 行：valid_to 的“2034/02/30”不是存在的日期" in result.stderr
+    assert "第 2 行：有效期至的“2034/02/30”不是存在的日期" in result.stderr
     assert counts() == before
+
+
+def test_a_disagreeing_date_is_quoted_as_written(laiqu: Laiqu, tmp_path: Path, counts) -> None:
+    born = number("110105", "19940101", 15)
+    path = tmp_path / "p.csv"
+    path.write_text(
+        f"id_number,name,birth_date,gender\n{born},错日,1994/1/2,男\n", encoding="utf-8"
+    )
+    before = counts()
+    result = laiqu("import", "persons", str(path), ok=False)
+    refused(result)
+    assert "出生日期 1994/1/2 与证件号码" in result.stderr and "1994-01-02" not in result.stderr
+    assert born not in result.output
+    assert counts() == before
+
+
+def test_a_spreadsheet_date_time_at_midnight_is_a_day(laiqu: Laiqu, tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(
+        f"id_number,name,birth_date,valid_to\n{A},张三,1988/03/14 00:00:00,2034/01/07 00:00:00\n",
+        encoding="utf-8",
+    )
+    laiqu("import", "persons", str(path))
+    assert laiqu.json("person", "show", A)["birth_date"] == "1988-03-14"
 
 
 # --- 7. an unclosed quote -----------------------------------------------------------------
@@ -252,6 +305,9 @@ def test_region_codes_warn_only_when_never_valid(laiqu: Laiqu) -> None:
         ("--address", "湖南路\n1 号", "户籍地址"),
         ("--address", "湖南路\u2066 1 号", "户籍地址"),
         ("--address", "湖南路\x7f1 号", "户籍地址"),
+        ("--name", "张\u2028三", "姓名"),
+        ("--address", "湖南路\u2029 1 号", "户籍地址"),
+        ("--name", "张\u3164三", "姓名"),
         ("--phone", "1" * 33, "电话"),
         ("--address", "路" * 201, "户籍地址"),
     ],
@@ -267,7 +323,13 @@ def test_person_fields_refused_from_the_command_line(
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("name", "张\u202e三"), ("hukou_address", "湖南路\x07"), ("phone", "1" * 33)],
+    [
+        ("name", "张\u202e三"),
+        ("hukou_address", "湖南路\x07"),
+        ("phone", "1" * 33),
+        ("name", "张\u2028三"),
+        ("hukou_address", "湖南\u2029路"),
+    ],
 )
 def test_person_fields_refused_from_csv(
     laiqu: Laiqu, tmp_path: Path, counts, column, value
@@ -354,6 +416,22 @@ def test_lengths_refused_on_each_engine(db_url: str, tmp_path: Path) -> None:
     path.write_text(f"id_number,name,phone\n{A},张三,{'1' * 33}\n", encoding="utf-8")
     refused(run("import", "persons", str(path), ok=False))
     assert run.json("person", "search", "zs")["count"] == 0
+    run("jurisdiction", "add", "310100", "上海市", "--level", "city")
+    long_room = run(
+        "venue",
+        "add",
+        "锦江宾馆",
+        "--kind",
+        "hotel",
+        "--jurisdiction",
+        "310100",
+        "--rooms",
+        "101," + "1" * 40,
+        ok=False,
+    )
+    refused(long_room, "房间号应为 1 到 32 个字符")
+    assert "DataError" not in long_room.output
+    assert run.json("venue", "list")["venues"] == []
 
 
 def test_unclosed_quote_in_a_rooming_list(laiqu: Laiqu, city, tmp_path: Path, counts) -> None:
@@ -362,4 +440,135 @@ def test_unclosed_quote_in_a_rooming_list(laiqu: Laiqu, city, tmp_path: Path, co
     before = counts()
     result = laiqu("checkin-group", "--venue", "天平宾馆", str(path), ok=False)
     refused(result, "第 2 行的引号没有闭合", "全团均未入住")
+    assert counts() == before
+
+
+# --- free text that skipped the validator: reasons, room numbers, device names ---------------
+
+
+def test_free_text_fields_are_validated(laiqu: Laiqu, city, counts) -> None:
+    laiqu("checkin", "--venue", city["hotel"], "--room", "101", "--id", A, "--name", "张三")
+    laiqu("movein", "--house", "TP-88-3-201", "--id", B, "--name", "李四")
+    me = getpass.getuser()
+    laiqu("user", "add", me, "--role", "admin", "--name", "王前台")
+    before = counts()
+    refused(
+        laiqu("moveout", "--house", "TP-88-3-201", "--id", B, "--reason", "到期\x07", ok=False),
+        "原因",
+        "U+0007",
+    )
+    refused(
+        laiqu(
+            "checkin",
+            "cancel",
+            "--venue",
+            "天平宾馆",
+            "--id",
+            A,
+            "--reason",
+            "错\u202e了",
+            ok=False,
+        ),
+        "原因",
+        "U+202E",
+    )
+    refused(
+        laiqu(
+            "venue",
+            "add",
+            "锦江宾馆",
+            "--kind",
+            "hotel",
+            "--jurisdiction",
+            "31010401",
+            "--rooms",
+            "101,1\a02",
+            ok=False,
+        ),
+        "房间号",
+        "U+0007",
+    )
+    too_long = laiqu(
+        "venue",
+        "add",
+        "锦江宾馆",
+        "--kind",
+        "hotel",
+        "--jurisdiction",
+        "31010401",
+        "--rooms",
+        "1" * 40,
+        ok=False,
+    )
+    refused(too_long, "房间号应为 1 到 32 个字符")
+    refused(
+        laiqu("user", "token", me, "--device", "前台\u20281号机", ok=False),
+        "设备名称",
+        "U+2028",
+    )
+    assert counts() == before
+
+
+def test_a_card_read_with_a_bidi_name_is_shown_escaped_and_refused(
+    laiqu: Laiqu, city, counts
+) -> None:
+    from dataclasses import replace
+
+    from drivers.emulator import start_emulator
+    from drivers.emulator.deck import default_deck
+
+    emulator = start_emulator(process=False)
+    try:
+        emulator.present(replace(default_deck()[0].card, name="卡\u202e人"))
+        before = counts()
+        result = laiqu(
+            "checkin",
+            "--venue",
+            "天平宾馆",
+            "--room",
+            "201",
+            "--reader",
+            f"serial://{emulator.port}?baud=115200",
+            "--timeout",
+            "10",
+            ok=False,
+        )
+    finally:
+        emulator.close()
+    assert "\u202e" not in result.output
+    assert "已读卡：卡\\u202e人" in result.stderr
+    message = refused(result, "姓名（读卡所得）", "U+202E", "手工登记")
+    assert "请删除后重新输入" not in message
+    assert counts() == before
+
+
+# --- English inside 错误 lines ---------------------------------------------------------------
+
+
+def test_errors_are_chinese(laiqu: Laiqu, tmp_path: Path, counts) -> None:
+    broken = b"\xff\xfe".decode("utf-8", "surrogateescape")
+    refused(laiqu("person", "search", broken, ok=False), "搜索内容不是有效的 UTF-8")
+    for codec in ("rot13", "idna"):
+        result = laiqu(
+            "export", "persons", "--encoding", codec, "--out", str(tmp_path / "x.csv"), ok=False
+        )
+        assert result.exit_code == 2 and "错误：" in result.stderr
+        assert "导出 CSV 可用的编码" in result.stderr and "Error" not in result.stderr
+        assert not (tmp_path / "x.csv").exists()
+    missing = tmp_path / "nonexistent" / "x.csv"
+    assert "目录不存在" in refused(laiqu("export", "persons", "--out", str(missing), ok=False))
+    bare_cr = tmp_path / "cr.csv"
+    bare_cr.write_bytes(f"证件号码,姓名\r{A},张三\r".encode())
+    laiqu("import", "persons", str(bare_cr))
+    assert laiqu.json("person", "show", A)["name"] == "张三"
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(f"证件号码,姓名\n{B},李\r四\n".encode())
+    before = counts()
+    message = refused(laiqu("import", "persons", str(mixed), ok=False))
+    assert "new-line" not in message
+    chinese_header = tmp_path / "zh.csv"
+    chinese_header.write_text(f"证件号码,姓名\n{B},李\u202e四\n", encoding="utf-8")
+    result = laiqu("import", "persons", str(chinese_header), ok=False)
+    refused(result)
+    assert "第 2 行：姓名含有控制字符" in result.stderr and "name" not in result.stderr
     assert counts() == before

@@ -43,7 +43,7 @@ def test_bad_rows_are_reported_and_nothing_is_imported(laiqu: Laiqu, tmp_path, c
     result = laiqu("import", "persons", str(path), ok=False)
     assert result.exit_code == 1
     assert "第 3 行：证件号码的校验位不对" in result.stderr
-    assert "第 4 行：birth_date 的“1990-13-01”不是存在的日期" in result.stderr  # issue 18
+    assert "第 4 行：出生日期的“1990-13-01”不是存在的日期" in result.stderr  # issue 18
     assert "2 行有误（第一处在第 3 行），未导入任何记录" in result.stderr
     assert counts() == before
 

@@ -10,6 +10,7 @@ from dbtools import table_counts
 
 from registry.errors import InvalidInput
 from registry.identity.ids import mask
+from registry.identity.text import problem, shown
 from registry.messages import phrase
 from registry.people import registration
 from tests.registry.city import CITY, build, card, rid, typed
@@ -44,4 +45,26 @@ def test_typed_phone_over_its_column_is_refused_before_the_database(sf, ctx, eng
     with pytest.raises(InvalidInput, match="phone is longer than 32") as caught, sf.begin() as s:
         registration.register_person(s, ctx, typed(number, phone="1" * 33), city=CITY)
     assert number not in str(caught.value) and mask(number) not in str(caught.value)
+    assert table_counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    "char", ["\u2028", "\u2029", "\u3164", "\u115f", "\u2800", "\u034f", "\ufffc"]
+)
+def test_separators_and_lookalike_blanks_are_refused(sf, ctx, engine, char) -> None:
+    """U+2028/U+2029 break a line on any Unicode-aware display; the blanks make two names
+    look alike. Refused in a name and an address, escaped when shown."""
+    assert problem(f"张{char}三") == f"U+{ord(char):04X}"
+    assert char not in shown(f"张{char}三")
+    build(sf, ctx)
+    number = rid("110105", "19900101", "001")
+    before = table_counts(engine)
+    for change, label in (
+        ({"name": f"张{char}三"}, "姓名"),
+        ({"address": f"湖南路{char}1号"}, "户籍地址"),
+    ):
+        read = replace(card(number, "张三"), **change)
+        with pytest.raises(InvalidInput) as caught, sf.begin() as s:
+            registration.register_person(s, ctx, read, city=CITY)
+        assert phrase(str(caught.value)).startswith(label)
     assert table_counts(engine) == before

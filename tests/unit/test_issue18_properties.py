@@ -122,6 +122,32 @@ def test_a_gbk_name_alone_is_read_as_gbk_or_refused(name: str) -> None:
     assert decoded == content
 
 
+@settings(max_examples=300)
+@given(
+    st.lists(names, min_size=1, max_size=5),
+    st.sampled_from(["°", "×", "😀", "€", "™", "①", "→"]),
+    st.integers(min_value=0, max_value=4),
+)
+def test_utf8_chinese_with_a_stray_symbol_is_read_as_utf8(
+    rows: list[str], symbol: str, at: int
+) -> None:
+    rows[at % len(rows)] += symbol
+    content = _csv(rows)
+    assert csvfiles.decode(content.encode("utf-8")) == (content, "utf-8")
+
+
+@settings(max_examples=300)
+@given(
+    st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), min_size=1),
+    st.sampled_from(sorted(text.BIDI | text.INVISIBLE)),
+    st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), min_size=1),
+)
+def test_a_latin_name_with_a_control_is_read_as_utf8(head: str, control: str, tail: str) -> None:
+    """Read as it was written, so the control check can refuse the row (never as mojibake)."""
+    content = f"1,{head}{control}{tail}\n"
+    assert csvfiles.decode(content.encode("utf-8")) == (content, "utf-8")
+
+
 def test_the_issue_input_zheng_wei() -> None:
     data = "1,郑伟\n".encode("gbk")
     data.decode("utf-8")  # the trap: valid UTF-8
