@@ -22,6 +22,7 @@ EXAMPLES = {
     "a name may not hold": "a name may not hold a run of digits",
     "jurisdiction code": "jurisdiction code 'x' is not a city code (4 or 6 digits)",
     "a 1 cannot be merged": "a venue cannot be merged into itself",
+    "read from the card: ": "read from the card: the name may not hold control characters (U+202E)",
     "the 1 1 is referred to": "the house 华师路1号 is referred to by 2 residences; merge it",
 }
 
