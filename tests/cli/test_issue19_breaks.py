@@ -1,0 +1,37 @@
+"""What a new user's break test of issue 19 found, one test per defect (fix19b)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from laiqu_helpers import Laiqu
+
+
+def test_an_empty_or_malformed_station_address_is_a_usage_error(
+    laiqu: Laiqu, city: dict[str, str], tmp_path: Path
+) -> None:
+    before = sorted(tmp_path.rglob("*"))
+    for to in ("", "   ", "foo"):
+        result = laiqu("sync", "push", "--to", to, "--venue", "天平宾馆", ok=False)
+        assert result.exit_code == 2, result.output
+        assert "错误：--to" in result.output
+    assert sorted(tmp_path.rglob("*")) == before  # no database file made
+    status = laiqu("sync", "status", "--json").stdout
+    assert "no such table" not in status
+
+
+def test_a_station_database_that_was_never_initialised_is_not_created(
+    laiqu: Laiqu, city: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "station" / "none.sqlite"
+    result = laiqu("sync", "push", "--to", f"sqlite:///{missing}", "--venue", "天平宾馆", ok=False)
+    assert result.exit_code == 1
+    assert "数据库尚未初始化" in result.output.replace(f" sqlite:///{missing} ", "")
+    assert "laiqu init" in result.output and "--to" in result.output
+    assert not missing.exists() and not missing.parent.exists()
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    result = laiqu("sync", "push", "--to", f"sqlite:///{empty}", "--venue", "天平宾馆", ok=False)
+    assert result.exit_code == 1 and "尚未初始化" in result.output
+    assert "no such table" not in result.output
+    assert "no such table" not in laiqu("sync", "status").output
