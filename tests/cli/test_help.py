@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli.commands import COMMANDS as TABLE
-from cli.i18n import width_of
 from cli.corrections import WithActions
+from cli.i18n import width_of
 from cli.main import cli
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -35,3 +35,14 @@ def test_a_station_database_that_was_never_initialised_is_not_created(
     assert result.exit_code == 1 and "尚未初始化" in result.output
     assert "no such table" not in result.output
     assert "no such table" not in laiqu("sync", "status").output
+
+
+def test_a_missing_emulator_deck_is_a_clear_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    result = CliRunner().invoke(cli, ["reader", "read", f"emulator://{tmp_path}/nonexistent.json"])
+    assert result.exit_code == 1
+    assert "错误：找不到模拟读卡器的证件文件" in result.output
+    assert "程序内部错误" not in result.output and "FileNotFoundError" not in result.output
