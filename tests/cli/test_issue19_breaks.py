@@ -48,7 +48,9 @@ def test_a_missing_emulator_deck_is_a_clear_error(tmp_path: Path) -> None:
     assert "程序内部错误" not in result.output and "FileNotFoundError" not in result.output
 
 
-def test_check_says_nothing_on_stderr_when_piped_or_json(laiqu: Laiqu, city: dict[str, str]) -> None:
+def test_check_says_nothing_on_stderr_when_piped_or_json(
+    laiqu: Laiqu, city: dict[str, str]
+) -> None:
     for args in (("check",), ("check", "--json")):
         result = laiqu(*args)
         assert result.stderr == "", result.stderr  # CliRunner's stderr is not a terminal
