@@ -54,3 +54,22 @@ def test_check_says_nothing_on_stderr_when_piped_or_json(
     for args in (("check",), ("check", "--json")):
         result = laiqu(*args)
         assert result.stderr == "", result.stderr  # CliRunner's stderr is not a terminal
+
+
+def test_no_hint_is_given_twice_and_no_help_ends_in_a_stray_semicolon(
+    laiqu: Laiqu, city: dict[str, str]
+) -> None:
+    bad = laiqu("employer", "add", "某公司", "--uscc", "91310104MA1FL0001X",
+                "--jurisdiction", "310104010101", ok=False)  # fmt: skip
+    assert bad.exit_code == 1 and "错误：" in bad.output
+    assert "请核对后重新输入。请核对后重新输入" not in bad.output
+    from cli.errors import translate
+    from registry.errors import Ambiguous
+
+    shown = translate(Ambiguous("3 houses carry door plate 'X'; use the house's id"))
+    assert shown is not None
+    text = shown.format_message()
+    assert text.count("请改用") == 1 and text.endswith("请改用房屋编号。"), text
+    for kind in ("venue", "house", "employer"):
+        help_text = laiqu(kind, "remove", "--help").output
+        assert "；）" not in help_text, help_text
