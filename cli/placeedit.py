@@ -117,7 +117,8 @@ def _remove_command(kind: str, use_case: Any, ref_help: str) -> click.Command:
 
     @click.command(
         "remove",
-        help=f"删除没有任何登记引用的{word} REF（{ref_help.rstrip('；')}）；有引用时拒绝，请改用 merge 合并。",
+        help=f"删除没有任何登记引用的{word} REF（{ref_help.rstrip('；')}）；"
+        "有引用时拒绝，请改用 merge 合并。",
     )
     @click.argument("ref", metavar="REF")
     @json_option
