@@ -62,7 +62,12 @@ def venue_update(
     """修改场所 V（名称、名称@辖区或编号）的名称、地址，或增加房间。"""
     with app.sessions.begin() as session:
         found = venues.update_venue(
-            session, app.ctx, ref, name=name, address=address, add_rooms=parse_rooms(add_rooms)
+            session,
+            app.ctx,
+            ref,
+            name=name,
+            address=address,
+            add_rooms=parse_rooms(add_rooms, "--add-rooms"),
         )
         rooms = venues.venue_rooms(session, found.id)
         data = {

@@ -73,3 +73,10 @@ def test_no_hint_is_given_twice_and_no_help_ends_in_a_stray_semicolon(
     for kind in ("venue", "house", "employer"):
         help_text = laiqu(kind, "remove", "--help").output
         assert "；）" not in help_text, help_text
+
+
+def test_options_are_named_as_typed(laiqu: Laiqu, city: dict[str, str]) -> None:
+    bad = laiqu("venue", "update", "天平宾馆", "--add-rooms", "10-1", ok=False)
+    assert bad.exit_code == 2 and "--add-rooms" in bad.output, bad.output
+    bad = laiqu("sync", "status", "--month", "13", ok=False)
+    assert bad.exit_code == 2 and "--jurisdiction" in bad.output, bad.output
