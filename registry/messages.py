@@ -625,6 +625,10 @@ FIELD_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), t)
     for p, t in [
         (
+            r"^the (phone) is not a telephone number",
+            "{0}号码格式不对：请只写数字（可带区号、+86、空格、横线或分机号）",
+        ),
+        (
             r"^the (\w+) is not valid UTF-8",
             "{0}不是有效的 UTF-8 文本：请把终端或文件的编码设为 UTF-8 后重新输入",
         ),

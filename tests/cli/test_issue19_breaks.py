@@ -80,3 +80,18 @@ def test_options_are_named_as_typed(laiqu: Laiqu, city: dict[str, str]) -> None:
     assert bad.exit_code == 2 and "--add-rooms" in bad.output, bad.output
     bad = laiqu("sync", "status", "--month", "13", ok=False)
     assert bad.exit_code == 2 and "--jurisdiction" in bad.output, bad.output
+
+
+def test_a_phone_must_look_like_one_when_registering_and_correcting(
+    laiqu: Laiqu, city: dict[str, str]
+) -> None:
+    from laiqu_helpers import A
+
+    bad = laiqu("person", "add", "--id", A, "--name", "张三", "--phone", "abc", ok=False)
+    assert bad.exit_code == 1 and "错误：" in bad.output and "电话号码格式不对" in bad.output
+    laiqu("person", "add", "--id", A, "--name", "张三", "--phone", "138 1234 5678")
+    bad = laiqu("person", "correct", A, "--phone", "abc", ok=False)
+    assert bad.exit_code == 1 and "电话号码格式不对" in bad.output, bad.output
+    laiqu("person", "correct", A, "--phone", "021-6431 2345 转 808")
+    shown = laiqu("person", "show", A, "--json", "--reveal", "--reason", "核对").stdout
+    assert "021-6431 2345 转 808" in shown
