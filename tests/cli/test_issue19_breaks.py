@@ -95,3 +95,35 @@ def test_a_phone_must_look_like_one_when_registering_and_correcting(
     laiqu("person", "correct", A, "--phone", "021-6431 2345 转 808")
     shown = laiqu("person", "show", A, "--json", "--reveal", "--reason", "核对").stdout
     assert "021-6431 2345 转 808" in shown
+
+
+def test_codes_in_messages_are_shown_as_chinese_words() -> None:
+    from registry.messages import phrase
+
+    assert phrase("a grid cannot sit under a city").startswith("网格级辖区不能直接设在市级之下")
+    merged = phrase("A is a intermediary and B a hotel")
+    assert "租房中介" in merged and "旅馆" in merged and "intermediary" not in merged
+    held = phrase("the venue X is referred to by 4 stays, 2 residences; merge it")
+    assert "住宿登记 4 条、居住登记 2 条" in held and "stays" not in held
+    assert phrase("the reason is longer than 200 characters").startswith("原因超过 200 个字")
+    assert phrase("capacity must be a whole number between 0 and 100000").startswith("核定人数必须是")
+
+
+def test_an_unreachable_station_is_said_in_chinese(
+    laiqu: Laiqu, city: dict[str, str], tmp_path: Path
+) -> None:
+    import socket
+
+    from laiqu_helpers import A
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    laiqu("checkin", "--venue", "天平宾馆", "--room", "101", "--id", A, "--name", "张三")
+    token = tmp_path / "token"
+    token.write_text("x" * 32, encoding="utf-8")
+    done = laiqu("sync", "push", "--to", f"http://127.0.0.1:{port}", "--venue", "天平宾馆",
+                 "--token-file", str(token), "--retry-for", "0", ok=False)  # fmt: skip
+    assert done.exit_code == 1
+    assert "连接被拒绝" in done.output, done.output
+    assert "ConnectError" not in done.output and "Errno" not in done.output
