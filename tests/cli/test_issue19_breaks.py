@@ -106,7 +106,8 @@ def test_codes_in_messages_are_shown_as_chinese_words() -> None:
     held = phrase("the venue X is referred to by 4 stays, 2 residences; merge it")
     assert "住宿登记 4 条、居住登记 2 条" in held and "stays" not in held
     assert phrase("the reason is longer than 200 characters").startswith("原因超过 200 个字")
-    assert phrase("capacity must be a whole number between 0 and 100000").startswith("核定人数必须是")
+    whole = phrase("capacity must be a whole number between 0 and 100000")
+    assert whole.startswith("核定人数必须是")
 
 
 def test_an_unreachable_station_is_said_in_chinese(
