@@ -128,3 +128,19 @@ def test_an_unreachable_station_is_said_in_chinese(
     assert done.exit_code == 1
     assert "连接被拒绝" in done.output, done.output
     assert "ConnectError" not in done.output and "Errno" not in done.output
+
+
+def test_person_history_and_finding_show_name_codes_in_words(
+    laiqu: Laiqu, city: dict[str, str]
+) -> None:
+    from laiqu_helpers import A
+
+    laiqu("movein", "--house", "TP-88-3-201", "--id", A, "--name", "张三", "--relation", "tenant")
+    for command in ("show", "history"):
+        shown = laiqu("person", command, A).stdout
+        assert "承租人" in shown and "tenant" not in shown, shown
+    assert "tenant" in laiqu("person", "history", A, "--json").stdout  # JSON keeps the code
+    check = laiqu.json("check")
+    finding = check["findings"][0]
+    shown = laiqu("finding", "show", finding["id"]).stdout
+    assert "严重程度" in shown and not any(w in shown for w in ("low", "medium", "high")), shown
