@@ -27,9 +27,9 @@ from registry.privacy import access
 
 
 class NotInitialised(Refusal):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, option: str = "--db") -> None:
         super().__init__(
-            f"数据库 {url} 尚未初始化：请先运行 laiqu init（或用 --db 指定已初始化的数据库）。"
+            f"数据库 {url} 尚未初始化：请先运行 laiqu init（或用 {option} 指定已初始化的数据库）。"
         )
 
 

@@ -17,8 +17,9 @@ from typing import Any
 import click
 
 from cli import democity
-from cli.app import App
+from cli.app import App, os_account
 from cli.output import cell, emit, finding_data, json_option, note, table
+from registry.accounts import users
 from registry.db.engine import make_engine, session_factory
 from registry.identity.cards import CardRead
 from registry.matching import worklist
@@ -70,6 +71,8 @@ def demo(app: App, out_dir: Path, as_json: bool) -> None:
             resolved = work.any_resolved
             rows = [finding_data(f) for f, _ in work.findings]
         report = _monthly_report(sessions, app, out_dir)
+        with sessions.begin() as session:  # the operator may go on with user add (issue 19)
+            users.bootstrap_admin(session, app.ctx, os_account())
     finally:
         engine.dispose()
     seconds = round(time.monotonic() - started, 1)

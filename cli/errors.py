@@ -112,7 +112,9 @@ def translate(exc: BaseException) -> Refusal | None:
             ("操作未完成", "未做任何更改"),
         )
         detail = phrase(str(exc)).rstrip("。")
-        return Refusal(f"{lead}：{detail}。{hint}。")
+        # the core's wording may give the advice already ("请改用房屋编号"): not twice
+        advice = "" if hint[:3] in detail else f"{hint}。"
+        return Refusal(f"{lead}：{detail}。{advice}")
     if _sqlite_busy(exc):
         return Refusal(BUSY)
     if _bad_url(exc):

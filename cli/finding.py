@@ -20,6 +20,8 @@ REF_HELP = (
     "证件号码末 4 位以上）：此人的问题。"
 )
 
+SEVERITY_NAMES = {"low": "低", "medium": "中", "high": "高"}  # text only; JSON keeps the code
+
 
 @click.group("finding")
 def finding() -> None:
@@ -105,7 +107,7 @@ def finding_show(
                     ("编号", short(f.id)),
                     ("代码", f.code),
                     ("问题", f"{info.matching} · {info.label}" if info else ""),
-                    ("严重程度", f.severity),
+                    ("严重程度", SEVERITY_NAMES.get(f.severity, f.severity)),
                     ("辖区", f.jurisdiction_code),
                     ("人员", _who(i) or "（不涉及个人）"),
                     ("地点", i.place),

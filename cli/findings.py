@@ -8,7 +8,7 @@ import click
 
 from cli.app import App
 from cli.output import cell, emit, finding_data, joined, json_option, note, table
-from cli.progress import bar
+from cli.progress import bar, wanted
 from registry.db.models import Person
 from registry.identity.ids import mask
 from registry.lookup.refs import short
@@ -35,7 +35,8 @@ def check(app: App, code: str | None, finding_code: str | None, as_json: bool) -
     laiqu finding show|ack，人员编号用于 laiqu person show。比对记入审计日志。
     """
     sessions = app.sessions
-    note("正在比对…")
+    if wanted(as_json):  # a terminal only: piped or JSON output gets nothing on stderr
+        note("正在比对…")
     with sessions.begin() as session, bar("比对", as_json=as_json) as shown:
         work = worklist.run_check(session, app.ctx, code, finding_code, shown)
         opened = work.opened

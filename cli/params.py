@@ -85,8 +85,10 @@ class InstantType(click.ParamType):
 INSTANT = InstantType()
 
 
-def parse_rooms(spec: str | None) -> list[str]:
-    """``101-105,201,A3`` → the listed room numbers (ranges of plain numbers expand)."""
+def parse_rooms(spec: str | None, option: str = "--rooms") -> list[str]:
+    """``101-105,201,A3`` → the listed room numbers (ranges of plain numbers expand).
+
+    Raises ``click.BadParameter`` naming ``option`` for a reversed or too long range."""
     rooms: list[str] = []
     for part in (spec or "").replace("，", ",").split(","):
         part = part.strip()
@@ -95,7 +97,7 @@ def parse_rooms(spec: str | None) -> list[str]:
         low, sep, high = part.partition("-")
         if sep and low.isdigit() and high.isdigit():
             if int(high) < int(low) or int(high) - int(low) > 999:
-                raise click.BadParameter(f"房间范围 {part} 不对", param_hint="--rooms")
+                raise click.BadParameter(f"房间范围 {part} 不对", param_hint=option)
             rooms += [str(n).zfill(len(low)) for n in range(int(low), int(high) + 1)]
         else:
             rooms.append(part)

@@ -144,7 +144,7 @@ def person_show(app: App, ref: str, reveal: bool, reason: str | None, as_json: b
             "当前：\n"
             + table(
                 ["类型", "地点", "开始", "说明"],
-                [[KINDS[i.kind], i.place, i.start, i.detail] for i in current],
+                [[KINDS[i.kind], i.place, i.start, _detail(i.kind, i.detail)] for i in current],
             )
             if current
             else "当前：无在住、居住或就业登记",
@@ -184,7 +184,7 @@ def person_history(app: App, ref: str, day: date | None, as_json: bool) -> None:
                         i.place,
                         i.start,
                         i.end or "至今",
-                        i.detail,
+                        _detail(i.kind, i.detail),
                         i.jurisdiction,
                     ]
                     for i in lines
@@ -343,3 +343,13 @@ def interval_data(interval: records.Interval) -> dict[str, Any]:
 
 correct.register(person)
 COMMANDS = [person]
+
+
+def _detail(kind: str, detail: str | None) -> str | None:
+    """The detail of a history line as shown: a residence's relation code in words
+    (``tenant`` → 承租人); JSON keeps the code."""
+    if kind == "residence" and detail:
+        from cli.housing import RELATION_NAMES
+
+        return RELATION_NAMES.get(detail, detail)
+    return detail

@@ -62,7 +62,12 @@ def venue_update(
     """修改场所 V（名称、名称@辖区或编号）的名称、地址，或增加房间。"""
     with app.sessions.begin() as session:
         found = venues.update_venue(
-            session, app.ctx, ref, name=name, address=address, add_rooms=parse_rooms(add_rooms)
+            session,
+            app.ctx,
+            ref,
+            name=name,
+            address=address,
+            add_rooms=parse_rooms(add_rooms, "--add-rooms"),
         )
         rooms = venues.venue_rooms(session, found.id)
         data = {
@@ -117,7 +122,8 @@ def _remove_command(kind: str, use_case: Any, ref_help: str) -> click.Command:
 
     @click.command(
         "remove",
-        help=f"删除没有任何登记引用的{word} REF（{ref_help}）；有引用时拒绝，请改用 merge 合并。",
+        help=f"删除没有任何登记引用的{word} REF（{ref_help.rstrip('；')}）；"
+        "有引用时拒绝，请改用 merge 合并。",
     )
     @click.argument("ref", metavar="REF")
     @json_option

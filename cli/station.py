@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import text
 
-from cli.app import App
+from cli.app import App, NotInitialised, heads
 from cli.errors import Refusal
 from registry.db.engine import make_engine, session_factory
 from registry.errors import NotFound
@@ -64,6 +64,7 @@ def open_station(
     """The transport for ``url``: ``HttpStation`` for http(s), else the database URL itself
     after checking that its identity is an admin of that registry."""
     if not is_http(url):
+        _require_station_database(url)
         _require_admin(app, url)
         return url
     from service.client import HttpStation
@@ -80,6 +81,33 @@ def open_station(
     )
 
 
+def _require_station_database(url: str) -> None:
+    """A usage error (exit 2) for an empty or malformed ``--to``; a refusal for a database
+    that was never initialised, before anything connects (SQLite would create the file).
+
+    Raises ``click.BadParameter`` or ``NotInitialised``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not url.strip():
+        raise click.BadParameter(
+            "不能为空：请给出派出所服务地址（https://主机:端口）或派出所数据库地址。",
+            param_hint="--to",
+        )
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise click.BadParameter(
+            f"{url} 既不是服务地址（https://主机:端口）也不是数据库地址。", param_hint="--to"
+        ) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if parsed.get_backend_name() == "sqlite" and (
+        not file or (file != ":memory:" and not Path(file).exists())
+    ):
+        raise NotInitialised(shown, "--to")
+
+
 def _require_admin(app: App, url: str) -> None:
     engine = make_engine(url)
     try:
@@ -88,6 +116,8 @@ def _require_admin(app: App, url: str) -> None:
                 login = str(conn.execute(text("SELECT current_user")).scalar_one())
         else:
             login = app.ctx.actor
+        if not heads(engine):
+            raise NotInitialised(engine.url.render_as_string(hide_password=True), "--to")
         with session_factory(engine)() as session:
             principal = access.principal_for(session, login)
     except NotFound:

@@ -244,7 +244,9 @@ def import_command(app: App, file: Path, receipt: Path | None, as_json: bool) ->
 @click.option(
     "--jurisdiction", metavar="CODE", help="给出辖区时，显示该辖区各场所、派出所的按时上报率。"
 )
-@click.option("--month", metavar="YYYY-MM", help="统计月份（默认本月）。")
+@click.option(
+    "--month", metavar="YYYY-MM", help="统计月份（默认本月；须同时给出 --jurisdiction）。"
+)
 @json_option
 @click.pass_obj
 def status_command(app: App, jurisdiction: str | None, month: str | None, as_json: bool) -> None:
@@ -252,6 +254,10 @@ def status_command(app: App, jurisdiction: str | None, month: str | None, as_jso
     if jurisdiction:
         _rates(app, jurisdiction, month, as_json)
         return
+    if month is not None:  # the month only counts in the rates of a jurisdiction
+        raise click.UsageError(
+            "--month 只用于辖区按时上报率：请同时用 --jurisdiction 给出辖区代码。"
+        )
     now = datetime.now(UTC)
     with app.sessions() as session:
         s = outbox.summary(session)

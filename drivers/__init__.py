@@ -88,9 +88,16 @@ def _open_emulator(url: str) -> CardReader:
     query = dict(parse_qsl(parts.query))
     named = unquote(parts.netloc + parts.path)  # emulator://default, emulator:///abs/deck.json
     cards = query.get("cards") or (named if named.strip("/") else None)
-    return EmulatorReader(cards=cards, baud=int(query.get("baud", 115200)),
-                          swipe=float(query.get("swipe", 1.0)),
-                          **{k: v for k, v in _serial_options(query).items() if k != "baud"})
+    try:
+        return EmulatorReader(cards=cards, baud=int(query.get("baud", 115200)),
+                              swipe=float(query.get("swipe", 1.0)),
+                              **{k: v for k, v in _serial_options(query).items() if k != "baud"})
+    except FileNotFoundError as exc:
+        raise ReaderError(
+            f"找不到模拟读卡器的证件文件 {exc.filename or cards}：请检查 URL 中的路径。"
+        ) from exc
+    except OSError as exc:
+        raise ReaderError(f"无法打开模拟读卡器（{exc.strerror or exc}）：请检查 URL。") from exc
 
 
 SCHEMES: dict[str, Callable[[str], CardReader]] = {

@@ -344,7 +344,7 @@ PHRASES: list[tuple[str, str]] = [
         ),
         (
             r"^(\w+) must be a whole number between 0 and 100000",
-            "{0} 必须是 0 到 100000 之间的整数",
+            "{0}必须是 0 到 100000 之间的整数",
         ),
         (
             r"^the gender \((.+)\) does not agree with ID number (\S+)",
@@ -591,7 +591,7 @@ PHRASES: list[tuple[str, str]] = [
         ),
         (
             r"^a (\w+) cannot sit under a (\w+)",
-            "{0} 级辖区不能直接设在 {1} 级之下：层级为 市 > 区县 > 派出所 > 社区 > 网格"
+            "{0}级辖区不能直接设在{1}级之下：层级为 市 > 区县 > 派出所 > 社区 > 网格"
             "（不设区的市可在市下设派出所，网格可直接设在派出所下）",
         ),
         (
@@ -629,6 +629,10 @@ PHRASES: list[tuple[str, str]] = [
 FIELD_PHRASES: list[tuple[str, str]] = [
     (p, t)
     for p, t in [
+        (
+            r"^the (phone) is not a telephone number",
+            "{0}号码格式不对：请只写数字（可带区号、+86、空格、横线或分机号）",
+        ),
         (
             r"^the (\w+) is not valid UTF-8",
             "{0}不是有效的 UTF-8 文本：请把终端或文件的编码设为 UTF-8 后重新输入",
@@ -668,6 +672,45 @@ DAY_PHRASES: list[tuple[str, str]] = [
 ]
 
 
+# Codes a core message carries (levels, venue kinds, option names) → the words a user reads.
+WORDS = {
+    **LABELS,
+    "city": "市",
+    "district": "区县",
+    "station": "派出所",
+    "community": "社区",
+    "grid": "网格",
+    "hotel": "旅馆",
+    "intermediary": "租房中介",
+    "hostel": "旅社",
+    "reason": "原因",
+    "capacity": "核定人数",
+    "headcount": "从业人数",
+    "rooms": "房间数",
+}
+# "4 stays, 2 residences" (what still refers to a record) → "住宿登记 4 条、居住登记 2 条".
+COUNTED = {
+    "stays": "住宿登记",
+    "residences": "居住登记",
+    "employments": "从业登记",
+    "rooms": "房间",
+    "users": "用户",
+    "entrusted": "托管关系",
+    "entrusted houses": "托管房屋",
+}
+_COUNTED = re.compile(r"(\d+) (" + "|".join(sorted(COUNTED, key=len, reverse=True)) + r")\b")
+
+
+def _word(value: str | None) -> str | None:
+    """A code in a message as the user's word; counted records in Chinese; else unchanged."""
+    if value is None:
+        return None
+    if value in WORDS:
+        return WORDS[value]
+    worded = _COUNTED.sub(lambda m: f"{COUNTED[m.group(2)]} {m.group(1)} 条", value)
+    return worded.replace(", ", "、") if worded != value else value
+
+
 @functools.cache
 def _compiled() -> tuple[list[tuple[re.Pattern[str], str]], list[tuple[re.Pattern[str], str]]]:
     """The patterns, compiled on first use: a command that succeeds never pays for them."""
@@ -676,15 +719,18 @@ def _compiled() -> tuple[list[tuple[re.Pattern[str], str]], list[tuple[re.Patter
 
 
 def phrase(message: str) -> str:
-    """The Chinese wording of a core message, or the message itself when none is known."""
+    """The Chinese wording of a core message, or the message itself when none is known.
+
+    Codes among the substituted parts (``grid``, ``intermediary``, ``4 stays``) are shown as
+    words (``WORDS``, ``COUNTED``)."""
     fields, others = _compiled()
     for pattern, template in fields:
         found = pattern.search(message)
         if found:
             field, *rest = found.groups()
-            return template.format(LABELS.get(field, field), *rest)
+            return template.format(WORDS.get(field, field), *rest)
     for pattern, template in others:
         found = pattern.search(message)
         if found:
-            return template.format(*found.groups())
+            return template.format(*(_word(g) for g in found.groups()))
     return message

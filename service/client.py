@@ -106,7 +106,7 @@ class HttpStation:
         try:
             response = self.client.post(PATH, json={"venue": venue, "items": items})
         except httpx.TransportError as exc:  # connect, read, write, timeouts, protocol
-            raise StationUnreachable(f"无法连接派出所服务：{type(exc).__name__} {exc}") from exc
+            raise StationUnreachable(f"无法连接派出所服务：{_why(exc)}") from exc
         status = response.status_code
         if status == 413 and len(items) > 1:  # over the station's body limit: halve, in order
             half = len(items) // 2
@@ -124,3 +124,20 @@ class HttpStation:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _why(exc: httpx.TransportError) -> str:
+    """What went wrong on the way to the station, in the user's words (httpx's exception
+    classes: connect refused or failed, timeouts, a broken protocol)."""
+    text = str(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return "等待应答超时，请检查网络或稍后重试"
+    if isinstance(exc, httpx.ConnectError):
+        if "refused" in text.lower() or "111" in text:
+            return "连接被拒绝（服务未启动或地址、端口不对）"
+        if "name" in text.lower() and ("resolve" in text.lower() or "known" in text.lower()):
+            return "找不到该主机名，请检查地址"
+        if "certificate" in text.lower() or "ssl" in text.lower():
+            return "证书验证失败，请检查 --ca-file 或服务证书"
+        return "连接失败，请检查地址和网络"
+    return "网络传输中断，请稍后重试"

@@ -104,10 +104,31 @@ def width(column: Any) -> int | None:
     return getattr(column.type, "length", None)
 
 
+# A telephone number as people write it: a mobile (``13812345678``, ``+86 138 1234 5678``) or a
+# fixed line with its area code and extension (``021-6431 2345 转 808``, ``(021)64312345#8``);
+# digits with the separators of GB/T 8566-style writing, 5 to 20 digits in all.
+_PHONE = re.compile(r"^\+?[0-9 ()（）\-]+((转|#|ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
+
+
+def phone(value: str | None) -> str | None:
+    """``value`` if it is written like a telephone number (see ``_PHONE``); None stays None.
+
+    Raises ``InvalidInput``: "the phone is not a telephone number"."""
+    if value is None:
+        return None
+    digits = sum(c.isdigit() for c in value)
+    if not _PHONE.match(value.strip()) or not 5 <= digits <= 20:
+        raise InvalidInput("the phone is not a telephone number")
+    return value
+
+
 def fields(**checks: tuple[str | None, Any]) -> None:
-    """Check several one-line fields at once: ``fields(address=(value, House.address))``."""
+    """Check several one-line fields at once: ``fields(address=(value, House.address))``;
+    a ``phone`` must also be written like a telephone number (``phone``)."""
     for field, (value, column) in checks.items():
         line(value, field, width(column))
+        if field == "phone":
+            phone(value)
 
 
 def shown(value: str | None) -> str:

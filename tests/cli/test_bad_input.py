@@ -23,6 +23,7 @@ from click.testing import Result
 from dbtools import ENGINES, _drop_pg, _fresh_pg
 from laiqu_helpers import NOW_ENV, Laiqu, build_city, number
 
+from cli.corrections import WithActions
 from cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,9 @@ def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[s
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             assert sub is not None
+            yield from walk(sub, (*path, name))
+    if isinstance(command, WithActions):  # `checkin cancel`: an action named by the first word
+        for name, sub in command.actions().items():
             yield from walk(sub, (*path, name))
 
 

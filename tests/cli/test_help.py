@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.commands import COMMANDS as TABLE
+from cli.corrections import WithActions
 from cli.i18n import width_of
 from cli.main import cli
 
@@ -53,6 +54,9 @@ def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[s
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             assert sub is not None, f"laiqu {' '.join((*path, name))} does not load"
+            yield from walk(sub, (*path, name))
+    if isinstance(command, WithActions):  # `checkin cancel`: an action named by the first word
+        for name, sub in command.actions().items():
             yield from walk(sub, (*path, name))
 
 

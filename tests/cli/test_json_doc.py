@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from laiqu_helpers import Laiqu
 
+from cli.corrections import WithActions
 from cli.main import cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli-json.md"
@@ -22,7 +23,12 @@ def json_commands(command: click.Command, path: tuple[str, ...] = ()) -> list[st
             for sub in command.list_commands(ctx)
             for name in json_commands(command.get_command(ctx, sub), (*path, sub))  # type: ignore[arg-type]
         ]
-    return [" ".join(path)] if any(p.name == "as_json" for p in command.params) else []
+    actions: list[str] = []
+    if isinstance(command, WithActions):  # `checkin cancel`: an action named by the first word
+        for sub, action in command.actions().items():
+            actions += json_commands(action, (*path, sub))
+    own = [" ".join(path)] if any(p.name == "as_json" for p in command.params) else []
+    return own + actions
 
 
 def test_every_json_command_is_documented() -> None:

@@ -122,6 +122,12 @@ def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
             assert "流动人口居住登记月报" in "".join(text.split())
         assert "Warning" not in done.stderr and "警告" not in done.stderr, done.stderr
     assert not re.search(r"\d{17}[\dX]", done.stdout + done.stderr)  # every number masked
+    # issue 19: the operator of the demo is its admin, so a first coordinator locks nobody out
+    db = f"sqlite:///{tmp_path / 'demo' / 'laiqu.sqlite'}"
+    laiqu("--db", db, "user", "add", "uid4242", "--role", "coordinator",
+          "--jurisdiction", "31010401", env=env)  # fmt: skip
+    users = laiqu("--db", db, "user", "list", env=env).stdout
+    assert "管理员" in users and "uid4242" in users
 
 
 def test_checkin_cancel_in_a_real_process(env: dict[str, str]) -> None:
