@@ -94,3 +94,26 @@ def test_house_and_employer_merge_remove_and_rename(db_url: str) -> None:
     assert renamed["name"] == "天平一网格"
     same = run("jurisdiction", "rename", "310104010101", "天平一网格", ok=False)
     assert same.exit_code == 1 and "错误：" in same.stderr
+
+
+def test_a_door_plate_is_refused_twice_in_one_jurisdiction(db_url: str) -> None:
+    run = Laiqu(db_url)
+    build_city(run)
+    first = run.json(
+        "house", "add", "--address", "天平路 70 号", "--door-plate", "天平路70号",
+        "--jurisdiction", "310104010101", "--json",
+    )  # fmt: skip
+    again = run(
+        "house", "add", "--address", "天平路 72 号", "--door-plate", "天平路70号",
+        "--jurisdiction", "310104010101", ok=False,
+    )  # fmt: skip
+    assert again.exit_code == 1 and "门牌号相同的房屋" in again.stderr
+    assert first["id"][:8] in again.stderr
+    second = run.json(
+        "house", "add", "--address", "天平路 72 号", "--jurisdiction", "310104010101", "--json"
+    )
+    moved = run(
+        "house", "update", second["id"], "--door-plate", "天平路70号", ok=False
+    )
+    assert moved.exit_code == 1 and "门牌号相同的房屋" in moved.stderr
+    run("house", "update", first["id"], "--door-plate", "天平路70号")  # its own plate again
