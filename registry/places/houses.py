@@ -178,6 +178,7 @@ def update_house(
     changes: dict[str, object] = {}
     if address is not None and " ".join(address.split()) != house.address:
         new = " ".join(address.split())
+        fields(address=(new, House.address))
         if not new:
             raise InvalidInput("a house needs an address")
         refuse_same_address(session, new, house.jurisdiction_code, other_than=house.id)
