@@ -14,17 +14,20 @@ from sqlalchemy.orm import Session
 from registry.context import Context
 from registry.db.models import Finding, Residence, Stay
 from registry.errors import InvalidInput
+from registry.identity.text import line
 
 REASON_MAX = 200  # characters, the width of ``void_reason``
 
 
 def reason_of(reason: str | None) -> str:
-    """The operator's reason, trimmed; ``InvalidInput`` when empty or over 200 characters."""
+    """The operator's reason, trimmed; ``InvalidInput`` when empty, over 200 characters or
+    holding a control or bidirectional character (``registry.identity.text``)."""
     text = " ".join((reason or "").split())
     if not text:
         raise InvalidInput("a cancellation needs a reason")
     if len(text) > REASON_MAX:
         raise InvalidInput(f"the reason is longer than {REASON_MAX} characters")
+    line(text, "void_reason", REASON_MAX)  # no control or bidirectional characters
     return text
 
 
