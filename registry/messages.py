@@ -584,6 +584,11 @@ PHRASES: list[tuple[str, str]] = [
             "请修改或合并该房屋（house update / house merge）",
         ),
         (
+            r"^a house with this door plate is registered in (\S+) already \((\w+)\)",
+            "辖区 {0} 已有门牌号相同的房屋（编号 {1}）："
+            "请核对门牌，或修改、合并该房屋（house update / house merge）",
+        ),
+        (
             r"^industry '(.*)' is not a GB/T 4754 section",
             "行业门类“{0}”不是 GB/T 4754 的门类代码：应为 A–T 之一（A 农林牧渔业、C 制造业、"
             "E 建筑业、F 批发和零售业、G 交通运输仓储和邮政业、H 住宿和餐饮业、"

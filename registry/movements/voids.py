@@ -20,13 +20,14 @@ REASON_MAX = 200  # characters, the width of ``void_reason``
 
 
 def reason_of(reason: str | None) -> str:
-    """The operator's reason, trimmed; ``InvalidInput`` when empty or over 200 characters."""
+    """The operator's reason, trimmed; ``InvalidInput`` when empty, over 200 characters or
+    holding a control or bidirectional character (``registry.identity.text``)."""
     text = " ".join((reason or "").split())
     if not text:
         raise InvalidInput("a cancellation needs a reason")
     if len(text) > REASON_MAX:
         raise InvalidInput(f"the reason is longer than {REASON_MAX} characters")
-    line(text, "reason")
+    line(text, "reason")  # no control or bidirectional characters
     return text
 
 

@@ -89,6 +89,7 @@ def update_employer(
     changes: dict[str, object] = {}
     if headcount is not None:
         employer.headcount = changes["headcount"] = headcount
+    fields(employer_name=(name, Employer.name), address=(address, Employer.address))
     if name is not None and " ".join(name.split()) != employer.name:
         if not name.strip():
             raise InvalidInput("an employer needs a name")

@@ -66,6 +66,11 @@ def add_house(
     get_jurisdiction(session, jurisdiction)
     ctx = access.require(session, ctx, "house.add", jurisdiction=place_scope(ctx, jurisdiction))
     refuse_same_address(session, address, jurisdiction)
+    if door_plate is not None and door_plate.strip():
+        door_plate = door_plate.strip()
+        refuse_same_door_plate(session, door_plate, jurisdiction)
+    else:
+        door_plate = None
     landlord_id = person_by_number(session, landlord).id if landlord else None
     house = House(
         id=uuid.uuid4(),
@@ -131,6 +136,24 @@ def refuse_same_address(
         )
 
 
+def refuse_same_door_plate(
+    session: Session, door_plate: str, jurisdiction: str, other_than: uuid.UUID | None = None
+) -> None:
+    """``Refused`` when another house of the jurisdiction carries the door plate (the plate
+    identifies one house on the ground, as its address does)."""
+    query = select(House.id).where(
+        House.jurisdiction_code == jurisdiction, House.door_plate == door_plate
+    )
+    if other_than is not None:
+        query = query.where(House.id != other_than)
+    found = session.scalars(query.limit(1)).first()
+    if found is not None:
+        raise Refused(
+            f"a house with this door plate is registered in {jurisdiction} already "
+            f"({found.hex[:8]}); update or merge it instead"
+        )
+
+
 def update_house(
     session: Session,
     ctx: Context,
@@ -155,6 +178,7 @@ def update_house(
     changes: dict[str, object] = {}
     if address is not None and " ".join(address.split()) != house.address:
         new = " ".join(address.split())
+        fields(address=(new, House.address))
         if not new:
             raise InvalidInput("a house needs an address")
         refuse_same_address(session, new, house.jurisdiction_code, other_than=house.id)
@@ -164,6 +188,11 @@ def update_house(
         house.address = new
         changes["address"] = "set"
     if door_plate is not None:
+        fields(door_plate=(door_plate, House.door_plate))
+        if door_plate.strip():
+            refuse_same_door_plate(
+                session, door_plate.strip(), house.jurisdiction_code, other_than=house.id
+            )
         house.door_plate = door_plate.strip() or None
         changes["door_plate"] = "set" if house.door_plate else "cleared"
     if use is not None:

@@ -107,6 +107,7 @@ def rename_jurisdiction(session: Session, ctx: Context, code: str, name: str) ->
     new = " ".join(name.split())
     if not new:
         raise InvalidInput("a jurisdiction needs a name")
+    fields(jurisdiction_name=(new, Jurisdiction.name))
     node = get_jurisdiction(session, code.strip())
     access.require(
         session,

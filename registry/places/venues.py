@@ -119,6 +119,7 @@ def update_venue(
     name is another venue's in the jurisdiction, ``NotFound``/``Ambiguous``/``OutOfScope``."""
     venue = venue_by_ref(session, ref)
     ctx = access.require(session, ctx, "place.write", jurisdiction=venue.jurisdiction_code)
+    fields(venue_name=(name, Venue.name), address=(address, Venue.address))
     changes: dict[str, object] = {}
     if name is not None and " ".join(name.split()) != venue.name:
         new = " ".join(name.split())

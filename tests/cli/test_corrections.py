@@ -27,6 +27,10 @@ def test_checkin_cancel_voids_keeps_and_audits(db_url: str) -> None:
     empty = run("checkin", "cancel", "--venue", "天平宾馆", "--id", A, "--reason", " ", ok=False)
     assert empty.exit_code == 1
     assert empty.stderr.startswith("错误：") and "原因" in empty.stderr
+    bidi = run(
+        "checkin", "cancel", "--venue", "天平宾馆", "--id", A, "--reason", "错\u202e人", ok=False
+    )  # fmt: skip
+    assert bidi.exit_code == 1 and bidi.stderr.startswith("错误：")
     data = run.json("checkin", "cancel", "--venue", "天平宾馆", "--id", A, "--reason", "登记错了人")
     assert data["reason"] == "登记错了人" and data["room"] == "101"
     assert data["person"]["masked"] != A

@@ -94,3 +94,42 @@ def test_house_and_employer_merge_remove_and_rename(db_url: str) -> None:
     assert renamed["name"] == "天平一网格"
     same = run("jurisdiction", "rename", "310104010101", "天平一网格", ok=False)
     assert same.exit_code == 1 and "错误：" in same.stderr
+
+
+def test_a_door_plate_is_refused_twice_in_one_jurisdiction(db_url: str) -> None:
+    run = Laiqu(db_url)
+    build_city(run)
+    first = run.json(
+        "house", "add", "--address", "天平路 70 号", "--door-plate", "天平路70号",
+        "--jurisdiction", "310104010101", "--json",
+    )  # fmt: skip
+    again = run(
+        "house", "add", "--address", "天平路 72 号", "--door-plate", "天平路70号",
+        "--jurisdiction", "310104010101", ok=False,
+    )  # fmt: skip
+    assert again.exit_code == 1 and "门牌号相同的房屋" in again.stderr
+    assert first["id"][:8] in again.stderr
+    second = run.json(
+        "house", "add", "--address", "天平路 72 号", "--jurisdiction", "310104010101", "--json"
+    )
+    moved = run("house", "update", second["id"], "--door-plate", "天平路70号", ok=False)
+    assert moved.exit_code == 1 and "门牌号相同的房屋" in moved.stderr
+    run("house", "update", first["id"], "--door-plate", "天平路70号")  # its own plate again
+
+
+def test_edits_go_through_the_text_validator(db_url: str) -> None:
+    run = Laiqu(db_url)
+    build_city(run)
+    house = run.json(
+        "house", "add", "--address", "天平路 74 号", "--jurisdiction", "310104010101", "--json"
+    )  # fmt: skip
+    bad = "天平路\u202e74 号"
+    for args in (
+        ("jurisdiction", "rename", "31010401", bad),
+        ("venue", "update", "天平 宾馆", "--address", bad),
+        ("employer", "update", "迅达快递", "--name", bad),
+        ("house", "update", house["id"], "--address", bad),
+    ):
+        result = run(*args, ok=False)
+        assert result.exit_code == 1 and result.stderr.startswith("错误："), args
+        assert "\u202e" not in run("jurisdiction", "list").stdout + run("venue", "list").stdout
