@@ -184,7 +184,8 @@ def person_history(app: App, ref: str, day: date | None, as_json: bool) -> None:
                         i.place,
                         i.start,
                         i.end or "至今",
-                        _detail(i.kind, i.detail),
+                        _detail(i.kind, i.detail)
+                        + (f"（已作废：{i.void_reason}）" if i.voided_at else ""),
                         i.jurisdiction,
                     ]
                     for i in lines
@@ -338,6 +339,8 @@ def interval_data(interval: records.Interval) -> dict[str, Any]:
         "end": interval.end,
         "detail": interval.detail,
         "jurisdiction": interval.jurisdiction,
+        "voided_at": interval.voided_at,
+        "void_reason": interval.void_reason,
     }
 
 

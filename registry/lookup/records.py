@@ -8,6 +8,7 @@ The plain functions take ids and do no access control (internal callers, reports
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db import voiding
 from registry.db.models import Employer, Employment, House, Person, Residence, Stay, Venue
 from registry.errors import InvalidInput, NotFound
 from registry.people import find
@@ -83,11 +85,23 @@ class Interval:
     end: date | datetime | None
     detail: str
     jurisdiction: str
+    voided_at: datetime | None = None  # a cancelled check-in or move-in (issue 19)
+    void_reason: str | None = None
 
 
-def history(session: Session, person_id: uuid.UUID) -> list[Interval]:
-    """Stays, residences and employments of a person, oldest first."""
+def history(session: Session, person_id: uuid.UUID, *, voided: bool = False) -> list[Interval]:
+    """Stays, residences and employments of a person, oldest first.
+
+    ``voided``: also the cancelled (voided) stays and residences, marked by ``voided_at`` and
+    ``void_reason`` — a person's full history keeps them; what is current leaves them out."""
     lines: list[Interval] = []
+    with voiding.included(session) if voided else nullcontext():
+        _stays_and_residences(session, person_id, lines)
+    _employments(session, person_id, lines)
+    return sorted(lines, key=lambda i: str(i.start)[:10])
+
+
+def _stays_and_residences(session: Session, person_id: uuid.UUID, lines: list[Interval]) -> None:
     for stay, venue in session.execute(
         select(Stay, Venue)
         .join(Venue, Venue.id == Stay.venue_id)
@@ -101,6 +115,8 @@ def history(session: Session, person_id: uuid.UUID) -> list[Interval]:
                 stay.checked_out_at,
                 f"房间 {stay.room}",
                 stay.jurisdiction_code,
+                stay.voided_at,
+                stay.void_reason,
             )
         )
     for res, house in session.execute(
@@ -116,8 +132,13 @@ def history(session: Session, person_id: uuid.UUID) -> list[Interval]:
                 res.valid_to,
                 res.relation,
                 res.jurisdiction_code,
+                res.voided_at,
+                res.void_reason,
             )
         )
+
+
+def _employments(session: Session, person_id: uuid.UUID, lines: list[Interval]) -> None:
     for job, employer in session.execute(
         select(Employment, Employer)
         .join(Employer, Employer.id == Employment.employer_id)
@@ -133,7 +154,6 @@ def history(session: Session, person_id: uuid.UUID) -> list[Interval]:
                 job.jurisdiction_code,
             )
         )
-    return sorted(lines, key=lambda i: str(i.start)[:10])
 
 
 # --- audited reads for a user: scope checked, subjects recorded ----------------------------
@@ -174,7 +194,7 @@ def read_history(
     access.require(session, ctx, "person.read")
     person = find.find_person(session, number)
     if day is None:
-        lines = history(session, person.id)
+        lines = history(session, person.id, voided=True)
     else:
         lines = [
             Interval(

@@ -40,6 +40,12 @@ def test_checkin_cancel_voids_keeps_and_audits(db_url: str) -> None:
     assert len(events) == 1
     audited = _rows(db_url, "SELECT count(*) FROM audit_log WHERE action = 'stay.voided'")
     assert audited[0][0] == 1
+    # The person's history keeps the voided stay, marked; what is current leaves it out.
+    lines = run.json("person", "history", A)["history"]
+    assert [(i["kind"], i["void_reason"]) for i in lines] == [("stay", "登记错了人")]
+    assert lines[0]["voided_at"] is not None
+    assert "已作废：登记错了人" in run("person", "history", A).stdout
+    assert run.json("person", "show", A)["current"] == []
     # The voided stay is no open stay: checking out refuses, checking in again is allowed.
     out = run("checkout", "--venue", "天平宾馆", "--room", "101", ok=False)
     assert out.exit_code == 1 and "没有在住旅客" in out.stderr
