@@ -94,12 +94,8 @@ def list_houses(
     Raises ``NotFound`` (unknown jurisdiction) and ``OutOfScope`` (a jurisdiction outside the
     caller's)."""
     ctx = access.acting(session, ctx)
-    if jurisdiction is not None and not access.jurisdiction_in_scope(
-        session, ctx.principal, jurisdiction
-    ):
-        raise access.refuse(
-            session, ctx, "jurisdiction", f"may not act in {jurisdiction}", where=jurisdiction
-        )
+    if jurisdiction is not None:
+        access.check_jurisdiction(session, ctx, jurisdiction)
     tenants = (
         select(Residence.house_id, func.count().label("n"))
         .where(_current(Residence, ctx))
@@ -191,12 +187,8 @@ def list_employers(
 
     Raises ``NotFound`` (unknown jurisdiction) and ``OutOfScope``."""
     ctx = access.acting(session, ctx)
-    if jurisdiction is not None and not access.jurisdiction_in_scope(
-        session, ctx.principal, jurisdiction
-    ):
-        raise access.refuse(
-            session, ctx, "jurisdiction", f"may not act in {jurisdiction}", where=jurisdiction
-        )
+    if jurisdiction is not None:
+        access.check_jurisdiction(session, ctx, jurisdiction)
     staff = (
         select(Employment.employer_id, func.count().label("n"))
         .where(_current(Employment, ctx))

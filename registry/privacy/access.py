@@ -162,10 +162,8 @@ def require(
         return ctx
     if action in ADMIN_ONLY or action not in ALLOWED.get(p.role, frozenset()):
         raise refuse(session, ctx, "role", f"may not {action}", wanted=action)
-    if jurisdiction is not None and not jurisdiction_in_scope(session, p, jurisdiction):
-        raise refuse(
-            session, ctx, "jurisdiction", f"may not act in {jurisdiction}", where=jurisdiction
-        )
+    if jurisdiction is not None:
+        check_jurisdiction(session, ctx, jurisdiction)
     for each in (venue, *venues) if venue is not None else venues:
         check_venue(session, ctx, each)
     if house is not None:
@@ -193,6 +191,12 @@ def jurisdiction_in_scope(session: Session, p: Principal, code: str) -> bool:
     if p.role in PLACE_ROLES:
         return _within(p, _path(session, code))
     return False
+
+
+def check_jurisdiction(session: Session, ctx: Context, code: str) -> None:
+    """Refuse (``OutOfScope``, audited) unless the acting user may act in ``code``."""
+    if not jurisdiction_in_scope(session, ctx.principal, code):
+        raise refuse(session, ctx, "jurisdiction", f"may not act in {code}", where=code)
 
 
 def check_venue(session: Session, ctx: Context, venue: Venue) -> None:
