@@ -43,6 +43,26 @@ def version(session: Session) -> int | None:
     return seen["v"]
 
 
+def unread(session: Session) -> bool:
+    """Whether this transaction has yet to read the version (and the database has the
+    table): a statement it sends anyway may read it along (``VERSION_SQL``, ``seen``)."""
+    seen = per_transaction(session, _SEEN)
+    if "v" in seen or seen.get("writer"):
+        return False
+    where = str(session.get_bind().engine.url)
+    if where not in _HAS_TABLE:
+        _HAS_TABLE[where] = inspect(session.connection()).has_table("reference_version")
+    return _HAS_TABLE[where]
+
+
+VERSION_SQL = "(SELECT version FROM reference_version WHERE id = 1)"  # a scalar subquery
+
+
+def seen(session: Session, value: int | None) -> None:
+    """The version this transaction read along another statement (``unread``)."""
+    per_transaction(session, _SEEN)["v"] = value
+
+
 def writing(session: Session) -> None:
     """The transaction writes reference data: from now on it reads past the process caches
     (what it sees may never be committed), into caches of its own."""

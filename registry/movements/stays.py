@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db import locks
 from registry.db.fast import deferred, insert_now
 from registry.db.models import Finding, Person, Stay, Venue
 from registry.errors import InvalidInput, NotFound, Refused, RegistryError
-from registry.identity.ids import mask, parse
+from registry.identity.ids import mask
 from registry.matching import checks, rules
 from registry.matching.person_rules import Facts
 from registry.movements import voids
@@ -92,6 +93,8 @@ def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -
     matchings run as of ``ctx``.
     """
     now = ctx.now()
+    # The documents' locks first, with the reference version read along (one statement).
+    locks.hold_all(session, ("document:" + key for key in _valid_keys(session, ctx, arrivals, now)))
     plans = []
     for i, arrival in enumerate(arrivals):
         with _naming(i, len(arrivals)):
@@ -114,6 +117,22 @@ def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -
         guests.get(finding.person_id, done[0]).findings.append(finding)  # type: ignore[arg-type]
     journal.record_all(session, ctx, entries)
     return done
+
+
+def _valid_keys(
+    session: Session, ctx: Context, arrivals: Sequence[Arrival], now: datetime
+) -> list[str]:
+    """The document keys of the guests whose numbers are valid (an invalid one is refused
+    later, in its turn, by ``_checked``)."""
+    keys = []
+    for arrival in arrivals:
+        day = arrival.context(ctx).local_day(arrival.at or now)
+        for guest in arrival.guests:
+            try:
+                keys.append(registration.parse_once(session, guest.number, guest.doc_type, day).key)
+            except RegistryError:
+                continue
+    return keys
 
 
 @contextmanager
@@ -149,10 +168,10 @@ def _checked(session: Session, ctx: Context, arrival: Arrival, now: datetime) ->
     rooms = venue_rooms(session, venue.id)
     if not room or (rooms and room not in rooms):
         raise InvalidInput(f"room {room!r} is not a room of {venue.name}")
-    keys = [parse(g.number, g.doc_type, today=ctx.local_day(now)).key for g in arrival.guests]
+    day = ctx.local_day(now)
+    keys = [registration.parse_once(session, g.number, g.doc_type, day).key for g in arrival.guests]
     if len(set(keys)) != len(keys):
         raise InvalidInput("the same document is listed twice in one check-in")
-    day = ctx.local_day(now)
     if arrival.expected_checkout is not None and arrival.expected_checkout < day:
         raise InvalidInput("the expected check-out day is before today")
     city = city_code(session, venue.jurisdiction_code)

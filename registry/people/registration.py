@@ -92,13 +92,29 @@ def _check_agreement(idn: IdNumber, gender: str | None, born: date | None) -> No
         raise InvalidInput(f"the birth date {born} does not agree with ID number {idn.masked}")
 
 
-def _validate(identity: Identity, today: date) -> tuple[IdNumber, list[str]]:
+PARSED = "laiqu.people.parsed"  # per transaction: (number, doc type, day) -> IdNumber
+
+
+def parse_once(
+    session: Session, number: str, doc_type: DocType | str | None, today: date
+) -> IdNumber:
+    """``ids.parse`` of a number, parsed once per transaction (a check-in checks its guests'
+    numbers before it registers them). Raises ``InvalidNumber``, every time it is asked."""
+    memo = per_transaction(session, PARSED)
+    key = (number, doc_type, today)
+    found: IdNumber | None = memo.get(key)
+    if found is None:
+        found = memo[key] = parse(number, doc_type, today=today)
+    return found
+
+
+def _validate(session: Session, identity: Identity, today: date) -> tuple[IdNumber, list[str]]:
     """The parsed number and the warnings of an identity, or ``InvalidInput``/``InvalidNumber``.
 
     ``today`` is the registry's local day (``Context.today``): no birth date may be later,
     whatever the document type (a passport's typed birth date included).
     """
-    idn = parse(identity.number, identity.doc_type, today=today)
+    idn = parse_once(session, identity.number, identity.doc_type, today)
     if not identity.name or not identity.name.strip():
         raise InvalidInput("a name is needed")
     chip = isinstance(identity, CardRead)
@@ -175,7 +191,7 @@ def identify(
     """
     if isinstance(identity, TypedIdentity) and not (identity.name or "").strip():
         identity = _named(session, identity)
-    idn, warnings = _validate(identity, ctx.today())
+    idn, warnings = _validate(session, identity, ctx.today())
     locks.hold(session, "document:" + idn.key)
     access.present(session, idn.key)
     known = per_transaction(session, BY_KEY)

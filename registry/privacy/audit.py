@@ -1,9 +1,10 @@
 """The append-only, hash-chained audit log: every read, search, reveal, export, report, write
 and refusal, with who, when, from which terminal, why and which persons (PIPL Art 51/55).
 
-Use cases ``note`` entries on their session; they are chained when the transaction commits
-(``before_commit``), so the chain head is locked only for the commit, not for the whole use
-case. A refusal is ``durable``: when the caller rolls back, it is still written, in a
+Use cases ``note`` entries on their session; they are written when the transaction commits
+(``before_commit``): on SQLite chained at once, on PostgreSQL staged unchained in
+``audit_pending`` and linked later by a chainer (``staged_committed`` says who and when), so
+no writer holds the chain's head. A refusal is ``durable``: when the caller rolls back, it is still written, in a
 transaction of its own. Each entry's hash covers its fields, its subjects and the previous
 entry's hash; ``audit_head`` names the last entry, so a cut-off tail is noticed as well.
 Subjects are person ids and an HMAC of ``doc_type:number``, never the number in clear.
@@ -11,14 +12,17 @@ Subjects are person ids and an HMAC of ``doc_type:number``, never the number in 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -274,8 +278,11 @@ def deferred(conn: Connection) -> bool:
 
 
 def forget_schema(engine: Engine) -> None:
-    """Forget what ``deferred`` knew of ``engine``'s schema (after a migration)."""
+    """Forget what ``deferred`` knew of ``engine``'s schema (after a migration), and the ids
+    taken ahead from its ``audit_pending`` sequence."""
     _STAGING.pop(engine, None)
+    with _IDS_LOCK:
+        _IDS.pop(engine, None)
 
 
 def _subjects(
@@ -352,7 +359,7 @@ def stage(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | Non
         return 0
     chain_key = auditkey.chain_key(conn)
     if conn.dialect.name == "postgresql":
-        ids = list(conn.execute(_NEW_IDS_PG, {"n": len(notes)}).scalars())
+        ids = _new_ids(conn, len(notes))
     else:  # the writer holds the write lock: nobody else takes an id meanwhile
         last = conn.execute(_LAST_ID_SQLITE).scalar() or 0
         ids = list(range(last + 1, last + 1 + len(notes)))
@@ -376,6 +383,27 @@ def stage(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | Non
         )
     conn.execute(insert(AuditPending), rows)
     return len(rows)
+
+
+IDS_AHEAD = 64  # audit_pending ids a PostgreSQL writer takes from the sequence at once
+_IDS: weakref.WeakKeyDictionary[Engine, deque[int]] = weakref.WeakKeyDictionary()
+_IDS_LOCK = threading.Lock()
+
+
+def _new_ids(conn: Connection, n: int) -> list[int]:
+    """``n`` fresh ``audit_pending`` ids: from the process's block of the sequence, topped up
+    ``IDS_AHEAD`` at a time (one ``nextval`` statement per block, not per transaction).
+
+    Ids only name entries: the chain's order is the order the chainer links them in, so ids
+    taken ahead (and the gaps an unused block leaves at exit) change nothing that ``verify``
+    checks. ``forget_schema`` drops the block (a migration may have re-created the sequence).
+    """
+    with _IDS_LOCK:
+        block = _IDS.setdefault(conn.engine, deque())
+        if len(block) < n:
+            fresh = conn.execute(_NEW_IDS_PG, {"n": n - len(block) + IDS_AHEAD}).scalars()
+            block.extend(fresh)
+        return [block.popleft() for _ in range(n)]
 
 
 def _pending_subjects(row: Any) -> Subjects:
@@ -554,11 +582,77 @@ def _chain_on_commit(session: Session) -> None:
         _record(session, session.connection(), notes, per_transaction(session, KNOWN))
 
 
+# --- who chains what a writer staged (PostgreSQL) -------------------------------------------
+
+LAG = 1.0  # seconds a writer leaves its committed entries to a chainer before chaining them
+_OWED: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+_BACKGROUND: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+_OWED_LOCK = threading.Lock()
+
+
 @event.listens_for(Session, "after_commit")
 def _settle_after_commit(session: Session) -> None:
-    """A writer that staged entries chains what is committed, unless a chainer is at work."""
+    """A writer that staged entries leaves them to a chainer (``staged_committed``)."""
     if session.info.pop(STAGED, False):
-        settle(_engine(session), wait=False)
+        staged_committed(_engine(session))
+
+
+def staged_committed(engine: Engine) -> None:
+    """A transaction on ``engine`` committed staged entries: who links them, and when.
+
+    The writer does not chain after its commit (that was 8 statements and two transactions
+    per check-in). The entries are linked by the first of: a ``chainer.Chainer`` of this
+    process (``background``; the station service runs one, every second) or of any other
+    process on the database; this process's next commit once ``LAG`` seconds have passed
+    since the oldest entry it left (a busy writer chains about once a second, whatever its
+    rate); ``engine.dispose()`` and the interpreter's exit (a CLI command chains what it
+    wrote before it ends); ``audit verify``, checkpoint and who-viewed, which chain first.
+    An entry left by a process killed before any of these waits in ``audit_pending`` for the
+    next of them; ``verify`` reports how many wait and since when.
+    """
+    now = time.monotonic()
+    with _OWED_LOCK:
+        since = _OWED.setdefault(engine, now)
+        due = now - since >= LAG and not _BACKGROUND.get(engine)
+        if due:
+            del _OWED[engine]
+    if due:
+        settle(engine, wait=False)
+
+
+def settle_owed(engine: Engine) -> int:
+    """Chain now what writers of this process left on ``engine`` (``staged_committed``);
+    entries chained (0: nothing owed, or another chainer at work, which links them). A
+    failure is logged, not raised."""
+    with _OWED_LOCK:
+        owed = _OWED.pop(engine, None)
+    return 0 if owed is None else settle(engine, wait=False)
+
+
+def background(engine: Engine, running: bool) -> None:
+    """A ``chainer.Chainer`` of this process starts (``running``) or stops on ``engine``: while
+    one runs, writers leave their entries to it (no chaining at their commits)."""
+    with _OWED_LOCK:
+        count = _BACKGROUND.get(engine, 0) + (1 if running else -1)
+        if count > 0:
+            _BACKGROUND[engine] = count
+        else:
+            _BACKGROUND.pop(engine, None)
+
+
+@event.listens_for(Engine, "engine_disposed")
+def _settle_on_dispose(engine: Engine) -> None:
+    """What this process's writers left is chained before the engine goes (its pool then
+    closes the connection the chaining used)."""
+    if engine in _OWED:
+        settle_owed(engine)
+        engine.pool.dispose()
+
+
+@atexit.register
+def _settle_at_exit() -> None:
+    for engine in list(_OWED.keys()):
+        settle_owed(engine)
 
 
 @event.listens_for(Session, "after_transaction_end")

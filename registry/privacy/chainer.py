@@ -1,9 +1,9 @@
 """The station's background chainer: links staged audit entries every second or so.
 
-Writers stage their audit entries unchained (``registry.privacy.audit.stage``) and try to
-chain after their commit, stepping aside when another chainer is at work; the entries of the
-last commits before a quiet spell can so be left waiting. The station service runs one
-``Chainer`` thread so that nothing waits longer than ``every`` seconds (plus one chaining).
+Writers on PostgreSQL stage their audit entries unchained (``registry.privacy.audit.stage``)
+and leave them to a chainer (``audit.staged_committed``). The station service runs one
+``Chainer`` thread so that nothing waits longer than ``every`` seconds (plus one chaining);
+while it runs, the writers of its process never chain at their commits.
 """
 
 from __future__ import annotations
@@ -34,12 +34,15 @@ class Chainer:
             return
         self._thread = threading.Thread(target=self._run, name="laiqu-audit-chainer", daemon=True)
         self._thread.start()
+        audit.background(self.engine, True)  # this process's writers leave their entries to it
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.every + 5)
             self._thread = None
+            audit.background(self.engine, False)
+            audit.settle_owed(self.engine)  # what was committed since its last round
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
