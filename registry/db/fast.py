@@ -113,7 +113,9 @@ def write_queued(session: Session) -> None:
     queue.clear()  # before executing: the statements below pass through the hook again
     with session.no_autoflush:  # pending ORM objects (events) come after the rows they name
         for statement in sorted(by_statement, key=lambda st: _rank(st.table)):  # type: ignore[arg-type]
-            session.execute(statement, by_statement[statement])
+            rows = by_statement[statement]
+            # One row: a plain execute, which costs less Python than an executemany of one.
+            session.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
 def _before_statement(state: ORMExecuteState) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db.fast import deferred, insert_now
 from registry.db.models import (
     Employer,
     Employment,
@@ -109,6 +110,18 @@ def refresh(
     written: nothing to load and no findings recorded yet, so the hot path of a check-in of a
     first-time guest needs no query here.
     """
+    with deferred(session):  # the findings opened go out as one INSERT per chunk
+        return _refresh(session, ctx, scope, codes, new, progress)
+
+
+def _refresh(
+    session: Session,
+    ctx: Context,
+    scope: Scope,
+    codes: Iterable[str] | None,
+    new: Sequence[person_rules.Facts],
+    progress: Progress | None,
+) -> list[Finding]:
     wanted = set(codes) if codes is not None else set(CODES)
     opened: list[Finding] = []
     env = person_rules.Env(session, ctx, ctx.today(), ctx.now())
@@ -190,7 +203,7 @@ def _reconcile(
             detail=cand.detail,
             found_at=now,
         )
-        session.add(finding)
+        insert_now(session, finding)
         opened.append(finding)
     return opened
 

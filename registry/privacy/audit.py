@@ -13,6 +13,7 @@ Subjects are person ids and an HMAC of ``doc_type:number``, never the number in 
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import hmac
 import itertools
@@ -30,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Connection,
     Engine,
     bindparam,
@@ -44,6 +46,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -56,7 +59,7 @@ from registry.db.access_models import (
     AuditSubject,
 )
 from registry.db.cache import per_transaction
-from registry.db.models import Person
+from registry.db.models import Event, Person
 from registry.privacy import auditkey, unit
 
 KNOWN = "laiqu.audit.known"  # per transaction: person id -> id_key
@@ -350,10 +353,19 @@ def _entry_row(seq: int, n: Any, prev: str, digest: str) -> dict[str, Any]:
     }
 
 
-def stage(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | None = None) -> int:
+def stage(
+    conn: Connection,
+    notes: list[Note],
+    known: dict[uuid.UUID, str] | None = None,
+    *,
+    events: list[dict[str, Any]] | None = None,
+) -> int:
     """Write ``notes`` unchained into ``audit_pending`` (revision 0012): ids from a sequence,
     each entry sealed with its own keyed MAC; no shared row is read or locked. ``chain``
     links them once their transaction has committed. Returns how many were written.
+
+    ``events`` (PostgreSQL): ``events`` rows written by the same statement (a data-modifying
+    CTE), so a check-in's journal and audit entries cost one round trip.
     """
     if not notes:
         return 0
@@ -381,7 +393,12 @@ def stage(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | Non
                 "mac": pending_mac(chain_key, pid, *fields, subj),
             }
         )
-    conn.execute(insert(AuditPending), rows)
+    if events:
+        statement, names = _with_journal(len(events), tuple(events[0]), len(rows), tuple(rows[0]))
+        values = [*(e[c] for e in events for c in names[0]), *(r[c] for r in rows for c in names[1])]
+        conn.execute(statement, {f"p{i}": v for i, v in enumerate(values)})
+    else:
+        conn.execute(insert(AuditPending), rows)
     return len(rows)
 
 
@@ -404,6 +421,34 @@ def _new_ids(conn: Connection, n: int) -> list[int]:
             fresh = conn.execute(_NEW_IDS_PG, {"n": n - len(block) + IDS_AHEAD}).scalars()
             block.extend(fresh)
         return [block.popleft() for _ in range(n)]
+
+
+@functools.cache
+def _with_journal(
+    events: int, event_keys: tuple[str, ...], entries: int, entry_keys: tuple[str, ...]
+) -> tuple[TextClause, tuple[list[str], list[str]]]:
+    """``INSERT`` of ``entries`` rows (columns ``entry_keys``) into ``audit_pending`` with
+    ``events`` rows (``event_keys``) of ``events`` in a data-modifying CTE, built once per
+    shape (a multi-row ``values()`` would be compiled at every use); its bind parameters are
+    ``p0``, ``p1``… the rows' values in that column order."""
+    binds: list[BindParameter[Any]] = []
+    parts, names = [], []
+    for table, count, keys in (
+        (Event.__table__, events, event_keys),
+        (AuditPending.__table__, entries, entry_keys),
+    ):
+        columns = [table.columns[k] for k in keys]
+        names.append(list(keys))
+        rows = []
+        for _ in range(count):
+            marks = []
+            for column in columns:
+                binds.append(bindparam(f"p{len(binds)}", type_=column.type))
+                marks.append(f":p{len(binds) - 1}")
+            rows.append(f"({', '.join(marks)})")
+        parts.append(f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) VALUES {', '.join(rows)}")
+    sql = f"WITH laiqu_journal AS ({parts[0]}) {parts[1]}"
+    return text(sql).bindparams(*binds), (names[0], names[1])
 
 
 def _pending_subjects(row: Any) -> Subjects:
@@ -562,24 +607,33 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
 STAGED = "laiqu.audit.staged"  # session.info: this transaction staged entries for the chainer
 
 
-def _record(session: Session, conn: Connection, notes: list[Note], known: Any = None) -> None:
-    if deferred(conn):
-        stage(conn, notes, known)
-        session.info[STAGED] = True
-    else:
-        append(conn, notes, known)
+FEW = 16  # events and notes a commit writes in one statement (beyond: one per table)
 
 
 @event.listens_for(Session, "before_commit")
 def _chain_on_commit(session: Session) -> None:
     """The unit of work's one writing place: its events, then its notes (staged for the
-    chainer on PostgreSQL, chained at once on SQLite)."""
+    chainer on PostgreSQL, with a few events in the same statement; chained at once on
+    SQLite)."""
     if session.in_nested_transaction():
         return  # a savepoint's release: the transaction's commit writes it all with the rest
-    unit.write_events(session)
-    notes = unit.take_notes(session)
-    if notes:
-        _record(session, session.connection(), notes, per_transaction(session, KNOWN))
+    pending = unit.unit(session)
+    if not pending.notes:
+        unit.write_events(session)
+        unit.take_notes(session)
+        return
+    conn = session.connection()
+    known = per_transaction(session, KNOWN)
+    if not deferred(conn):
+        unit.write_events(session)
+        append(conn, unit.take_notes(session), known)
+        return
+    few = len(pending.events) + len(pending.notes) <= FEW
+    if not few:
+        unit.write_events(session)
+    events = unit.take_events(session)
+    stage(conn, unit.take_notes(session), known, events=events)
+    session.info[STAGED] = True
 
 
 # --- who chains what a writer staged (PostgreSQL) -------------------------------------------

@@ -13,7 +13,8 @@ upload item at the station) drops what it handed over, except the durable refusa
 must survive even the rollback of the whole transaction.
 
 Shapes: events are plain ``dict`` rows of the ``events`` table; notes are ``audit.Note``
-objects (kept opaque here). Nothing here reads or writes the database but ``write_events``.
+objects (kept opaque here). Nothing here reads or writes the database but ``write_events``
+(a few events and notes on PostgreSQL go out with the notes: ``take_events``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,16 @@ def write_events(session: Session) -> int:
     rows, found.events = found.events, []
     session.execute(insert(Event.__table__), rows)  # Core: one executemany, NULLs kept
     return len(rows)
+
+
+def take_events(session: Session) -> list[dict[str, Any]]:
+    """Hand the queued events to the caller, who writes them (the audit log's commit hook,
+    with its entries in one statement), and forget them here."""
+    found: Unit | None = session.info.get(KEY)
+    if found is None:
+        return []
+    rows, found.events = found.events, []
+    return rows
 
 
 def take_notes(session: Session) -> list[Any]:
