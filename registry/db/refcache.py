@@ -15,9 +15,10 @@ for one transaction only.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from registry.db.cache import per_transaction
@@ -31,12 +32,25 @@ _HAS_TABLE: dict[str, bool] = {}
 _CACHES: dict[str, tuple[int | None, dict[str, dict[Any, Any]]]] = {}
 
 
+_WHERE: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _where(session: Session) -> str:
+    """The session's database as a key: its URL, rendered once per engine (rendering a URL
+    quotes each of its parts: dozens of calls per check-in)."""
+    engine = session.get_bind().engine
+    found = _WHERE.get(engine)
+    if found is None:
+        found = _WHERE[engine] = str(engine.url)
+    return found
+
+
 def version(session: Session) -> int | None:
     """The reference version this transaction sees (read once per transaction); None when
     the database has no ``reference_version`` yet (looked up once per process)."""
     seen = per_transaction(session, _SEEN)
     if "v" not in seen:
-        where = str(session.get_bind().engine.url)
+        where = _where(session)
         if where not in _HAS_TABLE:
             _HAS_TABLE[where] = inspect(session.connection()).has_table("reference_version")
         seen["v"] = session.scalar(_VERSION) if _HAS_TABLE[where] else None
@@ -49,7 +63,7 @@ def unread(session: Session) -> bool:
     seen = per_transaction(session, _SEEN)
     if "v" in seen or seen.get("writer"):
         return False
-    where = str(session.get_bind().engine.url)
+    where = _where(session)
     if where not in _HAS_TABLE:
         _HAS_TABLE[where] = inspect(session.connection()).has_table("reference_version")
     return _HAS_TABLE[where]
@@ -77,7 +91,7 @@ def reference(session: Session, name: str) -> dict[Any, Any]:
     current = None if per_transaction(session, _SEEN).get("writer") else version(session)
     if current is None:
         return per_transaction(session, _OWN + name)
-    where = str(session.get_bind().engine.url)
+    where = _where(session)
     with _LOCK:
         held, caches = _CACHES.get(where, (None, {}))
         if held != current:

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from dbtools import statements
 from sqlalchemy import select
 
 from registry.db.access_models import AuditEntry, AuditPending
-from registry.db.engine import make_engine
+from registry.db.engine import make_engine, session_factory
 from registry.db.schema import upgrade
-from registry.movements import residences
+from registry.movements import residences, stays
 from registry.privacy import audit
 from tests.registry.city import build, rid, typed
 
@@ -142,7 +143,7 @@ def test_concurrent_writers_all_chained_once(sf, ctx, engine):
 
 CHAINER = """
 import sys, time
-from registry.db.engine import make_engine
+from registry.db.engine import make_engine, session_factory
 from registry.privacy import audit
 engine = make_engine(sys.argv[1])
 conn = engine.connect()
@@ -187,6 +188,7 @@ def test_a_chainer_killed_mid_way_loses_and_doubles_nothing(db_url, sf, ctx, eng
 
 def test_verify_reports_the_backlog_then_chains_it(sf, ctx, engine):
     build(sf, ctx)
+    audit.settle(engine)  # the city's own entries (PostgreSQL: left to a chainer)
     ids = _stage(engine, ctx, 3)
     with engine.connect() as conn:
         verdict = audit.verify(conn)
@@ -201,6 +203,7 @@ def test_verify_reports_the_backlog_then_chains_it(sf, ctx, engine):
 
 def test_an_unchained_entry_cannot_be_dropped_or_edited_but_by_the_owner(sf, ctx, engine):
     build(sf, ctx)
+    audit.settle(engine)
     ids = _stage(engine, ctx, 2)
     for statement in (
         f"DELETE FROM audit_pending WHERE id = {ids[0]}",
@@ -396,3 +399,57 @@ def test_the_background_chainer_links_what_writers_left(sf, ctx, engine):
     with engine.connect() as conn:
         verdict = audit.verify(conn)
     assert verdict.ok and verdict.pending == 0
+
+
+def test_a_writer_leaves_its_entries_to_a_chainer_and_a_waiting_one_altered_is_found(
+    sf, ctx, engine
+):
+    """PostgreSQL: a check-in stages its audit entries and touches neither the chain nor its
+    head at its commit (issue #16: 8 statements fewer); an entry altered while it waits is
+    found by ``verify``, which chains the others first."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers chain at their commit")
+    city = build(sf, ctx)
+    audit.settle(engine)
+    with statements(engine) as sent, sf.begin() as s:
+        stays.check_in(s, ctx, city.hotel, "101", [typed(rid(seq="601"), "钱七")])
+    assert not [q for q in sent if "audit_head" in q or "audit_log" in q], sent
+    with engine.connect() as conn:
+        ids = list(conn.scalars(select(AuditPending.id).order_by(AuditPending.id)))
+    assert len(ids) >= 2  # person.registered and stay.checked_in at least
+    _as_owner(engine, f"UPDATE audit_pending SET actor = 'x' WHERE id = {ids[0]}")
+    with engine.connect() as conn:
+        verdict = audit.verify(conn)
+    assert not verdict.ok and verdict.problem == f"unchained entry {ids[0]} was altered"
+    assert verdict.pending == len(ids) and _pending_count(engine) == 1  # the others chained
+
+
+def test_what_a_writer_left_is_chained_after_the_lag_and_when_its_engine_goes(
+    db_url, ctx, monkeypatch
+):
+    """PostgreSQL without a chainer at work: the writer's next commit once ``audit.LAG``
+    seconds have passed chains what it left, and so does ``engine.dispose()`` (a command's
+    end); nothing is lost and the chain verifies."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite writers chain at their commit")
+    engine = make_engine(db_url)
+    sf = session_factory(engine)
+    city = build(sf, ctx)
+    assert _pending_count(engine) > 0  # the city's entries wait
+    monkeypatch.setattr(audit, "LAG", 0.0)
+    with sf.begin() as s:
+        stays.check_in(s, ctx, city.hotel, "101", [typed(rid(seq="611"), "孙八")])
+    assert _pending_count(engine) == 0  # due: chained after this commit, with the city's
+    monkeypatch.setattr(audit, "LAG", 3600.0)
+    with sf.begin() as s:
+        stays.check_in(s, ctx, city.hotel, "102", [typed(rid(seq="612"), "周九")])
+    assert _pending_count(engine) >= 2  # not yet due
+    engine.dispose()  # the end of a command: what it left is chained
+    other = make_engine(db_url)
+    try:
+        assert _pending_count(other) == 0
+        with other.connect() as conn:
+            verdict = audit.verify(conn)
+        assert verdict.ok and verdict.pending == 0
+    finally:
+        other.dispose()
