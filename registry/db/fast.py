@@ -76,7 +76,7 @@ def _insert(session: Session, objects: tuple[object, ...]) -> None:
                 setattr(obj, attr, filler() if filler is not None else None)
             row[key] = state[attr]
         if queue is None:
-            session.execute(statement, row)
+            session.connection().execute(statement, row)
         else:
             queue.append((statement, row))
         make_transient_to_detached(obj)
@@ -111,11 +111,13 @@ def write_queued(session: Session) -> None:
     for statement, row in queue:
         by_statement.setdefault(statement, []).append(row)
     queue.clear()  # before executing: the statements below pass through the hook again
-    with session.no_autoflush:  # pending ORM objects (events) come after the rows they name
-        for statement in sorted(by_statement, key=lambda st: _rank(st.table)):  # type: ignore[arg-type]
-            rows = by_statement[statement]
-            # One row: a plain execute, which costs less Python than an executemany of one.
-            session.execute(statement, rows[0] if len(rows) == 1 else rows)
+    # On the session's connection: no ORM statement hooks for plain INSERTs (and no autoflush:
+    # pending ORM objects come after the rows they name).
+    conn = session.connection()
+    for statement in sorted(by_statement, key=lambda st: _rank(st.table)):  # type: ignore[arg-type]
+        rows = by_statement[statement]
+        # One row: a plain execute, which costs less Python than an executemany of one.
+        conn.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
 def _before_statement(state: ORMExecuteState) -> None:

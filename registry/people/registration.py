@@ -51,8 +51,15 @@ class TypedIdentity:
 
 
 Identity = CardRead | TypedIdentity
-_BY_KEY = select(Person).where(Person.id_key == bindparam("key"))
-_BY_KEYS = select(Person).where(Person.id_key.in_(bindparam("keys", expanding=True)))
+# Persons are never voided: the voided-rows criteria (``db.voiding``) have nothing to add.
+_BY_KEY = select(Person).where(Person.id_key == bindparam("key")).execution_options(
+    include_voided=True
+)
+_BY_KEYS = (
+    select(Person)
+    .where(Person.id_key.in_(bindparam("keys", expanding=True)))
+    .execution_options(include_voided=True)
+)
 BY_KEY = "laiqu.people.by_key"  # per transaction: id_key -> Person, or None when known absent
 CHUNK = 1000
 NAME_PROBLEMS = {"digits": "a run of digits", "control": "control or format characters"}

@@ -85,7 +85,8 @@ def write_events(session: Session) -> int:
     if found is None or not found.events:
         return 0
     rows, found.events = found.events, []
-    session.execute(insert(Event.__table__), rows)  # Core: one executemany, NULLs kept
+    # Core, on the session's connection (no ORM hooks): one executemany, NULLs kept.
+    session.connection().execute(insert(Event.__table__), rows)
     return len(rows)
 
 
