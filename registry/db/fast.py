@@ -73,7 +73,9 @@ def _insert(session: Session, objects: tuple[object, ...]) -> None:
         row = {}
         for attr, key, filler in columns:
             if attr not in state:
-                setattr(obj, attr, filler() if filler is not None else None)
+                # Straight into the instance's dict: no attribute event, and the object is
+                # made persistent below with every value as loaded (``_commit_all``).
+                state[attr] = filler() if filler is not None else None
             row[key] = state[attr]
         if queue is None:
             session.connection().execute(statement, row)
