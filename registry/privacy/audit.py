@@ -4,9 +4,10 @@ and refusal, with who, when, from which terminal, why and which persons (PIPL Ar
 Use cases ``note`` entries on their session; they are written when the transaction commits
 (``before_commit``): on SQLite chained at once, on PostgreSQL staged unchained in
 ``audit_pending`` and linked later by a chainer (``staged_committed`` says who and when), so
-no writer holds the chain's head. A refusal is ``durable``: when the caller rolls back, it is still written, in a
-transaction of its own. Each entry's hash covers its fields, its subjects and the previous
-entry's hash; ``audit_head`` names the last entry, so a cut-off tail is noticed as well.
+no writer holds the chain's head. A refusal is ``durable``: when the caller rolls back, it is
+still written, in a transaction of its own. Each entry's hash covers its fields, its subjects
+and the previous entry's hash; ``audit_head`` names the last entry, so a cut-off tail is
+noticed as well.
 Subjects are person ids and an HMAC of ``doc_type:number``, never the number in clear.
 """
 
@@ -46,9 +47,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.elements import TextClause
 
 from registry.context import Context
 from registry.db.access_models import (
@@ -395,7 +396,10 @@ def stage(
         )
     if events:
         statement, names = _with_journal(len(events), tuple(events[0]), len(rows), tuple(rows[0]))
-        values = [*(e[c] for e in events for c in names[0]), *(r[c] for r in rows for c in names[1])]
+        values = [
+            *(e[c] for e in events for c in names[0]),
+            *(r[c] for r in rows for c in names[1]),
+        ]
         conn.execute(statement, {f"p{i}": v for i, v in enumerate(values)})
     else:
         conn.execute(insert(AuditPending), rows)
@@ -446,7 +450,8 @@ def _with_journal(
                 binds.append(bindparam(f"p{len(binds)}", type_=column.type))
                 marks.append(f":p{len(binds) - 1}")
             rows.append(f"({', '.join(marks)})")
-        parts.append(f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) VALUES {', '.join(rows)}")
+        into = f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)})"
+        parts.append(f"{into} VALUES {', '.join(rows)}")
     sql = f"WITH laiqu_journal AS ({parts[0]}) {parts[1]}"
     return text(sql).bindparams(*binds), (names[0], names[1])
 
