@@ -637,8 +637,11 @@ def _chain_on_commit(session: Session) -> None:
     if not few:
         unit.write_events(session)
     events = unit.take_events(session)
-    stage(conn, unit.take_notes(session), known, events=events)
-    session.info[STAGED] = True
+    notes = unit.take_notes(session)
+    stage(conn, notes, known, events=events)
+    # A refusal (a durable note) is chained right after the commit, as before: rare, and the
+    # security events an admin looks for first; other entries wait for a chainer.
+    session.info[STAGED] = "now" if any(n.durable for n in notes) else "later"
 
 
 # --- who chains what a writer staged (PostgreSQL) -------------------------------------------
@@ -651,8 +654,15 @@ _OWED_LOCK = threading.Lock()
 
 @event.listens_for(Session, "after_commit")
 def _settle_after_commit(session: Session) -> None:
-    """A writer that staged entries leaves them to a chainer (``staged_committed``)."""
-    if session.info.pop(STAGED, False):
+    """A writer that staged entries leaves them to a chainer (``staged_committed``), but
+    chains a refusal at once."""
+    staged = session.info.pop(STAGED, None)
+    if staged == "now":
+        engine = _engine(session)
+        with _OWED_LOCK:
+            _OWED.pop(engine, None)  # chained with it
+        settle(engine, wait=False)
+    elif staged:
         staged_committed(_engine(session))
 
 
@@ -660,9 +670,10 @@ def staged_committed(engine: Engine) -> None:
     """A transaction on ``engine`` committed staged entries: who links them, and when.
 
     The writer does not chain after its commit (that was 8 statements and two transactions
-    per check-in). The entries are linked by the first of: a ``chainer.Chainer`` of this
-    process (``background``; the station service runs one, every second) or of any other
-    process on the database; this process's next commit once ``LAG`` seconds have passed
+    per check-in), unless it committed a refusal (chained at once). The entries are linked
+    by the first of: a ``chainer.Chainer`` of this process (``background``; the station
+    service runs one, every second) or of any other process on the database; this
+    process's next commit once ``LAG`` seconds have passed
     since the oldest entry it left (a busy writer chains about once a second, whatever its
     rate); ``engine.dispose()`` and the interpreter's exit (a CLI command chains what it
     wrote before it ends); ``audit verify``, checkpoint and who-viewed, which chain first.

@@ -453,3 +453,14 @@ def test_what_a_writer_left_is_chained_after_the_lag_and_when_its_engine_goes(
         assert verdict.ok and verdict.pending == 0
     finally:
         other.dispose()
+
+
+def test_a_committed_refusal_is_chained_at_once(sf, ctx, engine):
+    """A refusal noted in a transaction that commits (a throttled sign-in) is in the chain
+    as soon as the commit returns, on both engines: the entries an admin looks for first."""
+    build(sf, ctx)
+    with sf.begin() as s:
+        audit.note(s, ctx, "refused", "test.refused", durable=True, why="x")
+    with engine.connect() as conn:
+        actions = list(conn.scalars(select(AuditEntry.action)))
+    assert "test.refused" in actions and _pending_count(engine) == 0
