@@ -335,3 +335,24 @@ def test_a_late_upload_is_a_late_report_on_both_paths(
     with Session(engine) as s:
         assert s.scalar(select(sa.func.count()).where(Finding.code == "PH-LATE")) == 2
     engine.dispose()
+
+
+def test_a_full_batch_does_not_split_a_check_in(desk, db_url, fast_calls):
+    """A batch cut through a check-in (its person and document in, its stay out) sends the
+    person and document with the stay in the next batch: every check-in goes the batched way,
+    none item by item."""
+    _station(db_url)
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    with sf.begin() as s:  # what was queued before the guests: the city, the hotel
+        before = s.scalar(select(sa.func.count()).select_from(OutboxItem))
+    guests(sf, CTX, hotel, 3, start=70)
+    with sf.begin() as s:
+        kinds = [i.table_name for i in s.scalars(select(OutboxItem).order_by(OutboxItem.seq))]
+    first_person = kinds.index("persons", before)
+    with sf.begin() as s:  # the limit ends the batch just after a person and its document
+        cut = next_batch(s, first_person + 2, LATER.now())
+    assert [i["table"] for i in cut][-1] not in ("persons", "documents")
+    assert len(cut) == first_person
+    report = push(sf, db_url, LATER)
+    assert report.rejected == 0 and fast_calls and all(fast_calls)
