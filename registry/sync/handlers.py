@@ -116,9 +116,9 @@ def _stay_in(session: Session, venue: Venue, item: Item, at: datetime, _v: str) 
         s["room"],
         [rebuild(data["person"], data["document"])],
         expected_checkout=s["expected_checkout"],
+        reported_at=at,  # when the record reached the station
     )
     stay = done.stays[0]
-    stay.reported_at = max(at, stay.checked_in_at)  # when the record reached the station
     if s.get("voided_at") is not None:  # voided at the desk before it went up
         _void_stay(session, venue, stay, s)
         return stay.id, []

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.context import Context
 from registry.db.models import Event, Finding, Person, Stay, Venue
@@ -151,8 +150,11 @@ def _guest(theirs: list[Item]) -> _Guest | None:
     return guest
 
 
-def arrivals(venue: Venue, guests: Sequence[_Guest]) -> list[stays.Arrival]:
-    """The check-ins of the batch as arrivals, each at its desk instant, by its clerk."""
+def arrivals(
+    venue: Venue, guests: Sequence[_Guest], received_at: datetime
+) -> list[stays.Arrival]:
+    """The check-ins of the batch as arrivals, each at its desk instant, by its clerk,
+    reported when the batch reached the station."""
     out = []
     for g in guests:
         s = from_dict(Stay, g.stay["data"]["stay"])
@@ -165,6 +167,7 @@ def arrivals(venue: Venue, guests: Sequence[_Guest]) -> list[stays.Arrival]:
                 at=s["checked_in_at"],
                 clerk=s.get("registered_by") or "sync",
                 terminal=s.get("terminal"),
+                reported_at=received_at,
             )
         )
     return out
@@ -180,7 +183,6 @@ def check_ins(
     """Apply the batch's check-ins with one ``check_in_many``; their ledger rows."""
     latest = max((a.at for a in arrivals if a.at is not None), default=None)  # None: now
     done = stays.check_in_many(session, Context("sync", None, latest), arrivals)
-    reported(session, [stay for result in done for stay in result.stays], received_at)
     rows = []
     for g, result in zip(guests, done, strict=True):
         reg, stay = result.guests[0], result.stays[0]
@@ -203,31 +205,12 @@ def check_ins(
     return rows
 
 
-def reported(session: Session, written: Sequence[Stay], received_at: datetime) -> None:
-    """A stay is reported when it reached the station (never before its check-in): one
-    UPDATE for the batch, after the matchings ran as the item path runs them."""
-    if not written:
-        return
-    session.execute(
-        update(Stay)
-        .where(Stay.id.in_([s.id for s in written]))
-        .values(
-            reported_at=case(
-                (Stay.checked_in_at > received_at, Stay.checked_in_at), else_=received_at
-            )
-        )
-        .execution_options(synchronize_session=False)
-    )
-    for stay in written:
-        set_committed_value(stay, "reported_at", max(received_at, stay.checked_in_at))
-
-
 def fast(
     session: Session, venue: Venue, guests: Sequence[_Guest], received_at: datetime
 ) -> list[Row] | None:
     """The check-ins in a savepoint; None when one refused (the savepoint is rolled back)."""
     try:
-        wanted = arrivals(venue, guests)
+        wanted = arrivals(venue, guests, received_at)
     except (RegistryError, ValueError, KeyError, TypeError) as exc:  # a malformed item
         log.info("intake: item by item (%s)", type(exc).__name__)
         return None

@@ -135,7 +135,9 @@ def _ordered(session: Session, items: list[OutboxItem], now: datetime) -> list[O
         refs = session.execute(
             select(Event.subject_id, Event.person_id).where(Event.id.in_(event_ids))
         )
-        wanted |= {r for row in refs for r in row if r is not None}
+        # a subject inserted in this batch has nothing queued before its insert
+        inserted = {i.record_id for i in items if i.op == "insert"}
+        wanted |= {r for row in refs for r in row if r is not None and r not in inserted}
     if wanted:
         have = {i.id for i in items}
         extra = [

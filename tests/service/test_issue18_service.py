@@ -43,3 +43,38 @@ def _audit_only(before: dict[str, int], after: dict[str, int]) -> dict[str, int]
     """The audit tables may grow (a refused request is audited); nothing else."""
     audit = {"audit_log", "audit_subjects", "audit_head", "audit_pending"}
     return {t: after[t] for t in audit if t in after}
+
+
+def test_upload_items_with_controls_are_refused_whole(server) -> None:
+    """An upload batch is checked string by string through one serialised scan
+    (``service.schemas._all_plain``): a control or bidirectional character anywhere in an
+    item (a value or a key, written raw or as a JSON escape) refuses the batch with a Chinese
+    422 and writes nothing; a backslash followed by ``n`` (two plain characters) passes."""
+    import uuid
+
+    engine = make_engine(server.db_url)
+    before = table_counts(engine)
+
+    def item(data: dict[str, object]) -> dict[str, object]:
+        return {"id": str(uuid.uuid4()), "table": "stays", "op": "update",
+                "record": str(uuid.uuid4()), "data": data}
+
+    with server.client() as desk:
+        for data in (
+            {"stay": {"room": "1\n01"}},
+            {"stay": {"room": "1\u202e01"}},
+            {"stay": {"ro\x01om": "101"}},
+            {"stay": {"note": ["a", {"deep": "b\u0085"}]}},
+        ):
+            body = {"venue": {"id": server.hotel}, "items": [item({"stay": {}}), item(data)]}
+            answer = desk.post("/api/v1/sync/batches", json=body)
+            assert answer.status_code == 422, answer.text
+            assert "控制字符" in answer.json()["message"]
+        after = table_counts(engine)
+        assert after == {**before, **_audit_only(before, after)}
+        plain = desk.post(
+            "/api/v1/sync/batches",
+            json={"venue": {"id": server.hotel}, "items": [item({"stay": {"room": "a\\nb"}})]},
+        )
+        assert plain.status_code == 200, plain.text  # applied (its item rejected: no record)
+    engine.dispose()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("via", ["http", "python"])
+@pytest.mark.parametrize("via", ["http", "python", "paced"])
 def test_a_quick_intake_run_reports_every_figure(
     pg_server, pg_template, tmp_path: Path, via: str
 ) -> None:
@@ -28,6 +28,8 @@ def test_a_quick_intake_run_reports_every_figure(
     try:
         out = tmp_path / "intake.json"
         args = ["--quick", "--url", url, "--json", str(out), "--via", via]
+        if via == "paced":  # 2 desks' clerks check in 20 guests a second, released on time
+            args[-1:] = ["http", "--rate", "20"]
         run = subprocess.run(
             [sys.executable, "-m", "bench.intake", *args],
             cwd=ROOT,
@@ -47,7 +49,11 @@ def test_a_quick_intake_run_reports_every_figure(
     assert a["rejected_items"] == 0
     keys = ["rate", "p50_ms", "p99_ms", "desk_cpu_ms_per_checkin", "pg_cpu_ms_per_checkin",
             "pg_commits_per_checkin"]
-    if via == "python":  # the desk applies its batches: the station's share measured there
+    if via == "paced":  # every check-in released in the window was pushed and answered
+        assert 40 <= a["made"] <= 80 and a["checkins"] >= a["made"] - 10, a
+        assert len([1 for k in ("wait_p50_ms", "wait_p99_ms") if a[k] > 0]) == 2
+        assert figures["env"]["via"] == "http"
+    elif via == "python":  # the desk applies its batches: the station's share measured there
         keys += ["statements_per_checkin", "rss_start_mb", "rss_end_mb", "apply_p50_ms",
                  "apply_cpu_ms_per_checkin"]
     else:  # laiqu serve: its CPU and memory from /proc, sampled during the window

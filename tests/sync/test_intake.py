@@ -294,3 +294,65 @@ def test_statements_per_check_in_at_the_station(desk, db_url):
     print(f"\n{len(statements)} statements for 40 check-ins")
     assert len(statements) <= 40, statements  # 40 check-ins: under one statement each
     station.dispose()
+
+
+def test_a_late_upload_is_a_late_report_on_both_paths(
+    desk, db_url, second_url, monkeypatch, fast_calls
+):
+    """A stay reaches the station when its upload is applied there: uploaded a day after the
+    check-in (the desk was offline) it was reported late, and the matchings at intake see it
+    (PH-LATE, 旅客信息逾期上报) on the fast path as item by item; in time, nothing."""
+    _station(db_url)
+    _station(second_url)
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 2, start=40)  # checked in at NOW
+    day_later = CTX.at(NOW + timedelta(days=1))
+    fast = push(sf, db_url, day_later)
+    assert fast_calls == [True] and fast.rejected == 0
+    _resend(desk)
+    with monkeypatch.context() as m:
+        item_by_item(m)
+        push(sf, second_url, day_later)
+    for url in (db_url, second_url):
+        engine = make_engine(url)
+        with Session(engine) as s:
+            late = set(
+                s.scalars(
+                    select(Stay.id)
+                    .join(Finding, Finding.subject_id == Stay.id)
+                    .where(Finding.code == "PH-LATE", Stay.registered_by == "clerk")
+                )
+            )
+            reported = set(s.scalars(select(Stay.reported_at).where(Stay.registered_by == "clerk")))
+        engine.dispose()
+        assert len(late) == 2 and reported == {day_later.now()}, url
+        notices = [r[5] for r in _ledger(url, _venue(url)) if r[1] == "stays"]
+        assert len(notices) == 2 and all("PH-LATE" in str(n) for n in notices), notices
+    guests(sf, CTX, hotel, 1, start=60)  # reported within the alert delay: not late
+    push(sf, db_url, CTX.at(NOW + timedelta(minutes=10)))
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        assert s.scalar(select(sa.func.count()).where(Finding.code == "PH-LATE")) == 2
+    engine.dispose()
+
+
+def test_a_full_batch_does_not_split_a_check_in(desk, db_url, fast_calls):
+    """A batch cut through a check-in (its person and document in, its stay out) sends the
+    person and document with the stay in the next batch: every check-in goes the batched way,
+    none item by item."""
+    _station(db_url)
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    with sf.begin() as s:  # what was queued before the guests: the city, the hotel
+        before = s.scalar(select(sa.func.count()).select_from(OutboxItem))
+    guests(sf, CTX, hotel, 3, start=70)
+    with sf.begin() as s:
+        kinds = [i.table_name for i in s.scalars(select(OutboxItem).order_by(OutboxItem.seq))]
+    first_person = kinds.index("persons", before)
+    with sf.begin() as s:  # the limit ends the batch just after a person and its document
+        cut = next_batch(s, first_person + 2, LATER.now())
+    assert [i["table"] for i in cut][-1] not in ("persons", "documents")
+    assert len(cut) == first_person
+    report = push(sf, db_url, LATER)
+    assert report.rejected == 0 and fast_calls and all(fast_calls)
