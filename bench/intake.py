@@ -14,6 +14,15 @@ ledger row per item) with COPY, one transaction per batch of the same size, for
 time), p50/p99 batch latency, statements per check-in at the station (a cursor hook on the
 station engine), the RSS of the processes running ``apply_batch`` at start and end, and the
 ratio A/B. A desk that fails is reported with its error; every wait is bounded.
+
+The service's memory (``--via http``): its process tree's RSS idle before any request, then
+sampled every 2 s through the window: at the start (each desk has pushed one warm-up check-in,
+so the lazily loaded name dictionaries are in), after ``--warmup`` seconds, at the end, the
+maximum, and the least-squares slope from the warm-up on. "Flat" means that slope is at most
+``FLAT_MB_PER_MIN`` (1 MB/min); under 20 s of samples after the warm-up it is "too short to
+judge". Measured (issue #16): the growth in the first minutes is glibc's heap keeping freed
+request buffers (malloc's free bytes rise, its bytes in use and the Python objects stay
+level), and it levels off after about two minutes; run ``--seconds 300`` to see it.
 """
 
 from __future__ import annotations
@@ -58,6 +67,8 @@ from bench.intake_common import (  # noqa: E402
     postmaster_pid,
     ready,
     rss_mb,
+    rss_trend,
+    rss_verdict,
     start_service,
     stop_service,
     tree_rss_mb,
@@ -350,11 +361,14 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
 
 class Watch:
     """The server side of a window: CPU of the service's and PostgreSQL's process trees,
-    the service's resident memory sampled every ``every`` seconds, and PostgreSQL's
-    statement and transaction counts (pg_stat_statements when loaded, pg_stat_database)."""
+    the service's resident memory sampled every ``every`` seconds (its trend after
+    ``warmup`` seconds: ``rss_trend``), and PostgreSQL's statement and transaction counts
+    (pg_stat_statements when loaded, pg_stat_database)."""
 
-    def __init__(self, url: str, service: Service | None, every: float = 2.0) -> None:
-        self.url, self.service, self.every = url, service, every
+    def __init__(
+        self, url: str, service: Service | None, every: float = 2.0, warmup: float = 0.0
+    ) -> None:
+        self.url, self.service, self.every, self.warmup = url, service, every, warmup
         self.pg = postmaster_pid(url)
         self.rss: list[tuple[float, float]] = []
         self.last = 0.0
@@ -444,10 +458,7 @@ class Watch:
         }
         if "statements" in counts and "statements" in self.counts0:
             out["statements"] = counts["statements"] - self.counts0["statements"]
-        if self.rss:
-            values = [r for _, r in self.rss]
-            out.update(rss_start_mb=values[0], rss_end_mb=values[-1], rss_max_mb=max(values),
-                       rss_samples=len(values))
+        out.update(rss_trend([(t - self.t0, mb) for t, mb in self.rss], self.warmup))
         return out
 
 
@@ -482,6 +493,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--salt", type=int, default=0, help="vary the ID numbers between runs")
     parser.add_argument("--startup", type=float, default=None,
                         help="seconds the desks get to start and fill their outbox")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds of the window after which the service counts as warm: "
+                        "its memory's slope is judged from then on (default: a third of "
+                        "--seconds)")
     parser.add_argument("--json", help="write the figures to this file as well")
     parser.add_argument("--quick", action="store_true", help="2 desks, 3 s: for the tests")
     args = parser.parse_args(argv)
@@ -490,6 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.raw_seconds = args.raw_seconds if args.raw_seconds is not None else 1.0
     if args.raw_seconds is None:
         args.raw_seconds = max(1.0, args.seconds / 3)
+    if args.warmup is None:
+        args.warmup = args.seconds / 3
     # enough that the desks need not check guests in while the clock runs (that is desk work)
     if args.rate:  # what the clerks check in while the clock runs, one commit each
         args.prefill = math.ceil(args.rate * args.seconds / args.desks) + 1
@@ -562,8 +579,9 @@ def run_all(args: argparse.Namespace, url: str) -> dict[str, Any]:
             tokens = desk_tokens(url, hotels)
             service = start_service(url, Path(tmp) / "serve.log", workers=args.workers,
                                     args=_serve_args(args))
+            env["serve_idle_rss_mb"] = tree_rss_mb(service.process.pid)  # before any request
         try:
-            watch = Watch(url, service)
+            watch = Watch(url, service, warmup=args.warmup)
             started = [False]
 
             def sample() -> None:
@@ -662,10 +680,12 @@ def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
         f"statements, {a.get('pg_commits_per_checkin', 0):.3f} commits",
     ]
     if env["via"] == "http":
-        lines.append(
-            f"    server RSS (laiqu serve and its workers): start {s.get('rss_start_mb', 0):.0f}"
-            f" MB, end {s.get('rss_end_mb', 0):.0f} MB, max {s.get('rss_max_mb', 0):.0f} MB "
-            f"({s.get('rss_samples', 0)} samples); serve exit code {env.get('serve_exit')}")
+        lines += [
+            f"    server RSS (laiqu serve and its workers): idle before any request "
+            f"{env.get('serve_idle_rss_mb', float('nan')):.0f} MB; in the window "
+            f"{rss_verdict(s)}",
+            f"    serve exit code {env.get('serve_exit')}",
+        ]
     else:
         lines += [
             f"    statements per check-in at the station: "

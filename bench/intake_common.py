@@ -274,3 +274,68 @@ def postmaster_pid(db_url: str) -> int | None:
     finally:
         engine.dispose()
     return int(fields[1]) if fields else None
+
+
+# ------------------------------------------------------------------- the service's memory trend
+
+FLAT_MB_PER_MIN = 1.0  # "flat": after the warm-up, resident memory grows slower than this
+MIN_TREND_SPAN = 20.0  # seconds of samples after the warm-up needed to judge a slope
+
+
+def rss_trend(samples: Sequence[tuple[float, float]], warmup: float) -> dict[str, Any]:
+    """The service's resident memory over a window, judged honestly.
+
+    ``samples``: (seconds since the window opened, MB), in time order. ``warmup``: seconds
+    after which the process is taken as warm (lazily loaded tables, SQLAlchemy's and
+    pydantic's caches, the allocator's arenas filled). Returns MB figures ``rss_start_mb``,
+    ``rss_warm_mb`` (first sample at or after ``warmup``), ``rss_end_mb``, ``rss_max_mb``,
+    ``rss_slope_mb_per_min`` (least squares over the samples from ``warmup`` on, NaN with
+    fewer than 3 of them), ``rss_flat`` (True: slope ≤ ``FLAT_MB_PER_MIN``; False: above;
+    None: fewer than ``MIN_TREND_SPAN`` seconds after the warm-up, too short to tell),
+    ``rss_warmup_s`` and the samples themselves (``rss_series``). Nothing is dropped: the
+    start and the warm-up growth are reported beside the slope.
+    """
+    if not samples:
+        return {}
+    values = [mb for _, mb in samples]
+    after = [(t, mb) for t, mb in samples if t >= warmup]
+    slope = float("nan")
+    if len(after) >= 3:
+        mt = sum(t for t, _ in after) / len(after)
+        mm = sum(mb for _, mb in after) / len(after)
+        var = sum((t - mt) ** 2 for t, _ in after)
+        if var > 0:
+            slope = 60 * sum((t - mt) * (mb - mm) for t, mb in after) / var
+    span = after[-1][0] - after[0][0] if after else 0.0
+    flat = None if span < MIN_TREND_SPAN or slope != slope else slope <= FLAT_MB_PER_MIN
+    return {
+        "rss_start_mb": values[0],
+        "rss_warm_mb": after[0][1] if after else float("nan"),
+        "rss_end_mb": values[-1],
+        "rss_max_mb": max(values),
+        "rss_samples": len(values),
+        "rss_warmup_s": warmup,
+        "rss_trend_s": span,
+        "rss_slope_mb_per_min": slope,
+        "rss_flat": flat,
+        "rss_series": [[round(t, 1), round(mb, 1)] for t, mb in samples],
+    }
+
+
+def rss_verdict(trend: dict[str, Any]) -> str:
+    """One line on ``rss_trend``'s figures: start, after warm-up, end, max, slope, verdict."""
+    if not trend:
+        return "no samples"
+    flat = trend["rss_flat"]
+    verdict = {
+        True: "flat",
+        False: "NOT flat",
+        None: f"too short to judge (needs {MIN_TREND_SPAN:g} s after the warm-up)",
+    }[flat]
+    return (
+        f"start {trend['rss_start_mb']:.0f} MB, after {trend['rss_warmup_s']:g} s of warm-up "
+        f"{trend['rss_warm_mb']:.0f} MB, end {trend['rss_end_mb']:.0f} MB, max "
+        f"{trend['rss_max_mb']:.0f} MB ({trend['rss_samples']} samples); after the warm-up "
+        f"{trend['rss_slope_mb_per_min']:+.2f} MB/min over {trend['rss_trend_s']:.0f} s: "
+        f"{verdict} (flat: at most {FLAT_MB_PER_MIN:g} MB/min after the warm-up)"
+    )

@@ -28,11 +28,12 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from anyio import to_thread
 from argon2 import PasswordHasher
@@ -50,6 +51,8 @@ from service.errors import Throttled, Unauthorized
 # Declared for the OpenAPI document only (clients see both schemes); parsing is ours.
 basic_scheme = HTTPBasic(auto_error=False, description="登录名和服务密码（laiqu user password）")
 bearer_scheme = HTTPBearer(auto_error=False, description="设备令牌（laiqu user token）")
+
+_V = TypeVar("_V")
 
 
 def clock() -> datetime | None:
@@ -97,6 +100,7 @@ class SignInGuard:
     window: float = WINDOW
     concurrent: int = CONCURRENT
     tarpit: float = TARPIT
+    max_keys: int = MAX_KEYS  # keys each of ``failures`` and ``noted`` holds at most
     failures: dict[str, deque[float]] = field(default_factory=dict)
     noted: dict[str, float] = field(default_factory=dict)  # key -> when its block was audited
     slots: asyncio.Semaphore = field(init=False)
@@ -128,20 +132,35 @@ class SignInGuard:
         now = time.monotonic()
         if self.noted.get(key, -math.inf) > now - self.window:
             return False
+        _make_room(self.noted, self.max_keys, lambda at: at <= now - self.window)
+        self.noted.pop(key, None)  # re-inserted last: the dict stays in order of age
         self.noted[key] = now
         return True
 
     def failed(self, keys: tuple[str, ...]) -> None:
         now = time.monotonic()
-        if len(self.failures) >= MAX_KEYS:
-            for key in [k for k, t in self.failures.items() if not t or t[-1] <= now - self.window]:
-                del self.failures[key]
-            while len(self.failures) >= MAX_KEYS:
-                del self.failures[next(iter(self.failures))]
+
+        def stale(times: deque[float]) -> bool:
+            return not times or times[-1] <= now - self.window
+
         for key in keys:
             times = self._recent(key, now)
             times.append(now)
+            if key not in self.failures:  # room for each new key: at most max_keys held
+                _make_room(self.failures, self.max_keys, stale)
             self.failures[key] = times
+
+
+def _make_room(memory: dict[str, _V], most: int, stale: Callable[[_V], bool]) -> None:
+    """Keep ``memory`` under ``most`` keys before one is added: when full, forget the
+    ``stale`` entries, then the oldest (first inserted) until there is room. A client that
+    rotates logins or addresses cannot grow the service's memory without bound."""
+    if len(memory) < most:
+        return
+    for key in [k for k, v in memory.items() if stale(v)]:
+        del memory[key]
+    while memory and len(memory) >= most:
+        del memory[next(iter(memory))]
 
 
 def _fail(sessions: sessionmaker[Session], scheme: str, login: str | None) -> None:

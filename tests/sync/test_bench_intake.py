@@ -60,6 +60,9 @@ def test_a_quick_intake_run_reports_every_figure(
         keys += ["server_cpu_ms_per_checkin"]
         server = a["server"]
         assert server["rss_start_mb"] > 0 and server["rss_end_mb"] > 0, server
+        assert server["rss_warm_mb"] > 0 and figures["env"]["serve_idle_rss_mb"] > 0
+        assert "rss_flat" in server and len(server["rss_series"]) == server["rss_samples"]
+        assert "server RSS" in run.stdout and "after the warm-up" in run.stdout
         assert figures["env"]["via"] == "http"
     for key in keys:
         assert a[key] > 0, key
