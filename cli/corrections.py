@@ -14,7 +14,7 @@ import click
 
 from cli.app import App
 from cli.output import emit, json_option
-from cli.params import HOTEL_HELP
+from cli.params import HOTEL_HELP, HOUSE_HELP
 from registry.identity.ids import mask
 from registry.movements import residences, stays
 
@@ -125,7 +125,7 @@ def checkin_move(app: App, venue: str, number: str, room: str, as_json: bool) ->
 
 
 @click.command("cancel")
-@click.option("--house", required=True, metavar="H", help="房屋编号或门牌编码。")
+@click.option("--house", required=True, metavar="H", help=HOUSE_HELP)
 @click.option("--id", "number", required=True, metavar="IDNO", help="迁入人的证件号码。")
 @click.option("--reason", required=True, help=REASON_HELP)
 @json_option

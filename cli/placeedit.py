@@ -146,7 +146,8 @@ def _remove_command(kind: str, use_case: Any, ref_help: str) -> click.Command:
 @json_option
 @click.pass_obj
 def employer_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
-    """修改单位 E（编号、信用代码或名称）的名称、申报人数、行业或地址，并重新比对。"""
+    """修改单位 E（编号或其前 8 位以上、信用代码或名称）的名称、申报人数、行业或地址，
+    并重新比对。"""
     with app.sessions.begin() as session:
         changed = employers.update_employer(session, app.ctx, ref, **changes)
         e = changed.record
@@ -167,8 +168,8 @@ def employer_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
 
 
 VENUE_REF = "名称、名称@辖区或编号前 8 位；"
-HOUSE_REF = "编号或门牌编码；"
-EMPLOYER_REF = "编号、信用代码或名称；"
+HOUSE_REF = "编号（列表中的 8 位编号或完整编号）或门牌编码；"
+EMPLOYER_REF = "编号（列表中的 8 位编号或完整编号）、信用代码或名称；"
 
 
 def register(

@@ -214,8 +214,8 @@ def house_add(app: App, address: str, code: str, as_json: bool, **details: Any) 
 @json_option
 @click.pass_obj
 def house_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
-    """更新房屋 H（编号或门牌编码）的备案号、保证书、核定人数、房东、地址、门牌、用途或
-    房间数，并重新比对。"""
+    """更新房屋 H（编号或其前 8 位以上，或门牌编码）的备案号、保证书、核定人数、房东、地址、
+    门牌、用途或房间数，并重新比对。"""
     with app.sessions.begin() as session:
         changed = houses.update_house(session, app.ctx, ref, **changes)
         data = house_data(changed.record, changes.get("landlord"))

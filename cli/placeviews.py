@@ -32,8 +32,6 @@ RELATIONS = {
     "dormitory": "宿舍",
     "owner": "房主",
 }
-HOUSE_REF = "房屋：编号（列表中的 8 位编号或完整编号）或门牌编码。"
-EMPLOYER_REF = "单位：编号（列表中的 8 位编号或完整编号）、统一社会信用代码或名称。"
 
 
 def who(p: Person | None) -> str:

@@ -43,6 +43,22 @@ PHRASES: list[tuple[str, str]] = [
             "^(.+) matches (\\d+)(?: and more)? persons: (.+); choose one",
             "{0} 对应 {1} 个人员：{2}；请用方括号中的编号指定其中一人",
         ),
+        *[
+            (
+                rf"^(\S+) is the start of (\d+) {kind} ids: (.+); give more",
+                f"{{0}} 是 {{1}} 个{word}编号的开头：{{2}}；请从中选一个，给出方括号中更长的编号",
+            )
+            for kind, word in [("venue", "场所"), ("house", "房屋"), ("employer", "单位")]
+        ],
+        (
+            r"^a (venue|house|employer) is needed: its id",
+            "请给出编号（列表中的 8 位编号或完整编号）或名称",
+        ),
+        (
+            r"^employer '(.+)' is an id reference that names no employer",
+            "没有编号以“{0}”开头的单位：请核对编号（employer list），或给出单位名称、"
+            "统一社会信用代码；编号不会被当作新单位的名称",
+        ),
         (
             "^(\\S+) is the start of (\\d+) finding ids: (.+); give more",
             "{0} 是 {1} 个问题编号的开头：{2}；请多给几位编号",

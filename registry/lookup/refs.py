@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,11 +31,12 @@ from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.identity.ids import compact, mask
 from registry.lookup import search
 from registry.people import find
+from registry.places.common import MAX_CANDIDATES, distinct_prefixes, id_range
+from registry.places.common import SHORT as SHORT
+from registry.places.common import short as short
 from registry.privacy import access, audit
 
-SHORT = 8  # characters of an id a list prints
 MIN_DIGITS = 4  # last digits of a number
-MAX_CANDIDATES = 10  # listed when a reference is ambiguous
 
 _FULL_NUMBER = re.compile(r"\d{15}|\d{17}[\dX]|[A-Z]{3}\d{12}")
 _HEX = re.compile(r"[0-9a-f]{8,32}")
@@ -44,31 +44,11 @@ _DIGITS = re.compile(r"\d{3,17}[\dX]")
 _MASKED = re.compile(r"(\d{6})\*{4,12}(\d{3}[\dX])")
 
 
-def short(value: uuid.UUID) -> str:
-    """The reference a list prints for a record id: its first 8 hexadecimal characters."""
-    return value.hex[:SHORT]
-
-
-def distinct_prefixes(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """For each id the shortest prefix (8 characters or more) that tells it from the others."""
-    length = SHORT
-    while length < 32 and len({i.hex[:length] for i in ids}) < len(set(ids)):
-        length += 4
-    return {i: i.hex[:length] for i in ids}
-
-
 def _as_uuid(text: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text)
     except ValueError:
         return None
-
-
-def _id_range(column: object, prefix: str) -> list[object]:
-    """``column`` starts with the hexadecimal ``prefix``: a range on the primary key's index."""
-    low = uuid.UUID(prefix.ljust(32, "0"))
-    high = uuid.UUID(prefix.ljust(32, "f"))
-    return [column >= low, column <= high]  # type: ignore[operator]
 
 
 def resolve_person(session: Session, ctx: Context, ref: str) -> Person:
@@ -117,7 +97,7 @@ def _candidates(session: Session, ctx: Context, text: str, number: str) -> list[
     found: dict[uuid.UUID, Person] = {}
     hexa = text.replace("-", "").lower()
     if _HEX.fullmatch(hexa):
-        query = select(Person).where(*_id_range(Person.id, hexa), *scoped).limit(limit)
+        query = select(Person).where(*id_range(Person.id, hexa), *scoped).limit(limit)
         found.update((x.id, x) for x in session.scalars(query))
     plain = number.isascii() and number.isalnum()
     if plain and 5 <= len(number) <= 30:  # the whole number of a passport or a permit
@@ -167,7 +147,7 @@ def resolve_finding(session: Session, ctx: Context, ref: str) -> Finding | None:
     if not _HEX.fullmatch(hexa):
         return None
     scoped = access.places_clause(ctx.principal, Finding.jurisdiction_code)
-    query = select(Finding).where(*_id_range(Finding.id, hexa), scoped).limit(MAX_CANDIDATES + 1)
+    query = select(Finding).where(*id_range(Finding.id, hexa), scoped).limit(MAX_CANDIDATES + 1)
     found = list(session.scalars(query))
     if not found:
         return None
