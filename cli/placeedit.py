@@ -16,6 +16,7 @@ from cli.output import emit, finding_data, findings_text, joined, json_option
 from cli.params import parse_rooms
 from registry.identity.codes import INDUSTRY_SECTIONS
 from registry.places import employers, jurisdictions, merging, venues
+from registry.places.common import short
 
 MOVED_NAMES = {
     "rooms": "房间",
@@ -59,7 +60,7 @@ def venue_update(
     add_rooms: str | None,
     as_json: bool,
 ) -> None:
-    """修改场所 V（名称、名称@辖区或编号）的名称、地址，或增加房间。"""
+    """修改场所 V（名称、名称@辖区、编号或其前 8 位以上）的名称、地址，或增加房间。"""
     with app.sessions.begin() as session:
         found = venues.update_venue(
             session,
@@ -72,6 +73,7 @@ def venue_update(
         rooms = venues.venue_rooms(session, found.id)
         data = {
             "id": found.id,
+            "ref": short(found.id),
             "name": found.name,
             "kind": found.kind,
             "jurisdiction": found.jurisdiction_code,

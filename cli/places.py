@@ -9,11 +9,13 @@ import click
 from cli import placeedit, placeviews
 from cli.app import App
 from cli.output import VENUE_KINDS as KIND_NAMES
-from cli.output import emit, finding_data, findings_text, joined, json_option, table
+from cli.output import emit, finding_data, findings_text, joined, json_option, record, table
 from cli.params import parse_rooms
 from registry.db.models import Employer, House, Jurisdiction, Venue
 from registry.identity.ids import mask
+from registry.lookup import places as placelookup
 from registry.places import employers, houses, jurisdictions, venues
+from registry.places.common import short
 
 LEVEL_NAMES = {
     "city": "市",
@@ -130,7 +132,7 @@ def venue_add(
 @json_option
 @click.pass_obj
 def venue_list(app: App, code: str | None, as_json: bool) -> None:
-    """列出场所。"""
+    """列出场所；每行的编号可用于 venue show|update|merge|remove 和 --venue。"""
     with app.sessions.begin() as session:
         rows = [venue_data(v, rooms) for v, rooms in venues.list_venues(session, code)]
     emit(
@@ -140,7 +142,7 @@ def venue_list(app: App, code: str | None, as_json: bool) -> None:
             ["编号", "名称", "类型", "辖区", "房间数"],
             [
                 [
-                    r["id"],
+                    r["ref"],
                     r["name"],
                     KIND_NAMES.get(r["kind"], r["kind"]),
                     r["jurisdiction"],
@@ -152,9 +154,40 @@ def venue_list(app: App, code: str | None, as_json: bool) -> None:
     )
 
 
+@venue.command("show")
+@click.argument("ref", metavar="V")
+@json_option
+@click.pass_obj
+def venue_show(app: App, ref: str, as_json: bool) -> None:
+    """查看一个场所：类型、辖区、地址、房间，租房中介托管的房屋数。
+
+    V：场所名称（重名时写 名称@辖区代码）或编号（列表中的 8 位编号或完整编号）。
+    """
+    with app.sessions.begin() as session:
+        file = placelookup.venue_file(session, app.ctx, ref)
+        data = {**venue_data(file.venue, file.rooms), "entrusted_houses": file.entrusted}
+    v = file.venue
+    emit(
+        as_json,
+        data,
+        lambda: record(
+            [
+                ("编号", data["ref"]),
+                ("名称", v.name),
+                ("类型", KIND_NAMES.get(v.kind, v.kind)),
+                ("辖区", v.jurisdiction_code),
+                ("地址", v.address),
+                ("房间", "、".join(file.rooms) or "无"),
+                ("托管房屋", file.entrusted if v.kind == "intermediary" else None),
+            ]
+        ),
+    )
+
+
 def venue_data(found: Venue, rooms: list[str]) -> dict[str, Any]:
     return {
         "id": found.id,
+        "ref": short(found.id),
         "name": found.name,
         "kind": found.kind,
         "jurisdiction": found.jurisdiction_code,

@@ -24,7 +24,7 @@ from registry.db.models import Employer, Employment, Finding, House, Person, Res
 from registry.lookup.search import Hit
 from registry.matching import checks
 from registry.matching.codes import CODES
-from registry.places import employers, houses
+from registry.places import employers, houses, venues
 from registry.privacy import access, audit
 
 LIST_LIMIT = 1000
@@ -241,6 +241,33 @@ def _open_findings(
             if f.subject_id in records:
                 found[f.id] = f
     return sorted(found.values(), key=lambda f: f.found_at)
+
+
+# --- venues ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VenueFile:
+    """A venue as ``venue show`` prints it: its rooms and the houses entrusted to it."""
+
+    venue: Venue
+    rooms: list[str]
+    entrusted: int  # houses entrusted to it (an intermediary)
+
+
+def venue_file(session: Session, ctx: Context, ref: str) -> VenueFile:
+    """The venue ``ref`` names (a name, ``NAME@JURISDICTION``, its id or an id prefix of 8 or
+    more characters, ``places.venues.venue_by_ref``) with its rooms; audited as a read.
+
+    Raises ``NotFound``, ``Ambiguous`` and ``OutOfScope`` (a venue outside the scope)."""
+    ctx = access.acting(session, ctx)
+    venue = venues.resolve_venue(session, ref)
+    rooms = sorted(venues.venue_rooms(session, venue.id))
+    entrusted = session.scalar(
+        select(func.count()).where(ManagedHouse.venue_id == venue.id)
+    )
+    audit.note(session, ctx, "read", "venue.viewed", venue=venue.id)
+    return VenueFile(venue, rooms, int(entrusted or 0))
 
 
 # --- search ----------------------------------------------------------------------------------
