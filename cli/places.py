@@ -41,7 +41,12 @@ def jurisdiction() -> None:
     type=click.Choice(jurisdictions.LEVELS),
     help="级别：city 市、district 区县、station 派出所、community 社区/村、grid 网格。",
 )
-@click.option("--parent", metavar="CODE", help="上级辖区代码（市级以外必填）。")
+@click.option(
+    "--parent",
+    metavar="CODE",
+    help="上级辖区代码（市级以外必填）：区县在市下，派出所在区县下（不设区的市在市下），"
+    "社区在派出所下，网格在社区或派出所下。",
+)
 @json_option
 @click.pass_obj
 def jurisdiction_add(
@@ -105,7 +110,13 @@ def venue() -> None:
     type=click.Choice(venues.VENUE_KINDS),
     help="类型：hotel 旅馆、intermediary 中介、station 服务站、employer 单位场所。",
 )
-@click.option("--jurisdiction", "code", required=True, metavar="CODE", help="所属辖区代码。")
+@click.option(
+    "--jurisdiction",
+    "code",
+    required=True,
+    metavar="CODE",
+    help="所属派出所、社区或网格的代码（不能是市或区县）。",
+)
 @click.option("--rooms", metavar="LIST", help="旅馆房间号，逗号分隔，可用范围，如 101-110,201。")
 @click.option("--address", help="地址。")
 @json_option
@@ -204,7 +215,11 @@ def house() -> None:
 @house.command("add")
 @click.option("--address", required=True, help="标准地址。")
 @click.option(
-    "--jurisdiction", "code", required=True, metavar="CODE", help="所属辖区（网格）代码。"
+    "--jurisdiction",
+    "code",
+    required=True,
+    metavar="CODE",
+    help="所属派出所、社区或网格的代码（不能是市或区县）。",
 )
 @click.option("--landlord", metavar="IDNO", help="房东证件号码（须已登记）。")
 @click.option("--capacity", type=int, help="核定居住人数。")

@@ -611,6 +611,24 @@ PHRASES: list[tuple[str, str]] = [
             "I 信息传输软件和信息技术服务业、O 居民服务修理和其他服务业等，见 --help）",
         ),
         (
+            r"^a station cannot sit directly under city (\S+): it has districts \(e\.g\. (\S+)\)",
+            "市 {0} 设有区县（如 {1}）：派出所应设在所属区县之下；只有不设区的市"
+            "（如东莞、中山）才在市下直接设派出所",
+        ),
+        (
+            r"^a district cannot sit under city (\S+): its stations sit directly under it "
+            r"\(e\.g\. (\S+)\)",
+            "市 {0} 的派出所直接设在市下（如 {1}），是不设区的市，不能再设区县",
+        ),
+        *[
+            (
+                rf"^a {kind} belongs to a station, community or grid, not to the (\w+) (\S+)",
+                f"{word}应登记在派出所、社区或网格下，不能直接登记在{{0}}级辖区 {{1}}："
+                "请改用所在的派出所、社区或网格的代码",
+            )
+            for kind, word in [("house", "房屋"), ("venue", "场所")]
+        ],
+        (
             r"^a (\w+) cannot sit under a (\w+)",
             "{0}级辖区不能直接设在{1}级之下：层级为 市 > 区县 > 派出所 > 社区 > 网格"
             "（不设区的市可在市下设派出所，网格可直接设在派出所下）",

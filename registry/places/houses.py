@@ -23,7 +23,7 @@ from registry.places.common import (
     place_scope,
     same_text_key,
 )
-from registry.places.jurisdictions import get_jurisdiction
+from registry.places.jurisdictions import check_place_level
 from registry.places.venues import venue_by_ref
 from registry.privacy import access, journal
 
@@ -63,7 +63,7 @@ def add_house(
         raise InvalidInput(f"house use must be one of {', '.join(HOUSE_USES)}")
     check_count("capacity", capacity)
     check_count("rooms", rooms)
-    get_jurisdiction(session, jurisdiction)
+    check_place_level(session, jurisdiction, "house")
     ctx = access.require(session, ctx, "house.add", jurisdiction=place_scope(ctx, jurisdiction))
     refuse_same_address(session, address, jurisdiction)
     if door_plate is not None and door_plate.strip():

@@ -21,7 +21,7 @@ from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.text import fields, line
 from registry.matching import checks
 from registry.places.common import MAX_CANDIDATES, by_ref, same_text_key, short
-from registry.places.jurisdictions import get_jurisdiction
+from registry.places.jurisdictions import check_place_level
 from registry.privacy import access, journal
 
 VENUE_KINDS = ("hotel", "intermediary", "station", "employer")
@@ -47,7 +47,10 @@ def add_venue(
         raise InvalidInput(f"venue kind must be one of {', '.join(VENUE_KINDS)}")
     if not name.strip():
         raise InvalidInput("a venue needs a name")
-    get_jurisdiction(session, jurisdiction)
+    numbers = room_numbers(rooms)
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("a room number is listed twice")
+    check_place_level(session, jurisdiction, "venue")
     access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
     refuse_same_name(session, name, jurisdiction)
     refcache.writing(session)
@@ -61,9 +64,6 @@ def add_venue(
     )
     session.add(venue)
     session.flush()  # rooms refer to the venue; no ORM relationship orders the inserts
-    numbers = room_numbers(rooms)
-    if len(set(numbers)) != len(numbers):
-        raise InvalidInput("a room number is listed twice")
     session.add_all(Room(id=uuid.uuid4(), venue_id=venue.id, number=n) for n in numbers)
     journal.record(
         session,
