@@ -211,7 +211,10 @@ def _tiers(text: str) -> tuple[str, list[Tier]]:
                 tiers.append(("name_fragment", "name_fragment", name, False))
         if len(needle) >= 3:
             tiers.append(("hukou_address", "hukou_address", needle, False))
-            tiers.append(("address", "address", needle, False))
+            # "address_wide": the needle has ASCII letters or digits, which the stored address
+            # may hold in full width (``address_patterns``).
+            wide = any(c.isascii() and c.isalnum() for c in folding.fold(needle) or "")
+            tiers.append(("address", "address_wide" if wide else "address", needle, False))
         return "chinese", tiers
     return "unknown", []
 
@@ -244,16 +247,16 @@ def _statement(pg: bool, template: str, ordered: bool) -> Statement:
     p = _PERSONS.c
     name_key = literal_column(names.key_sql("persons.name", "postgresql" if pg else "sqlite"),
                               String)
-    if template == "address":
+    if template in ("address", "address_wide"):
         # The anchor (``_V``) finds the candidates through the trigram index; the folded
         # address (``_F``) decides: ``address_patterns``.
         h = _HOUSES.c
         query = select(h.id, h.address, h.jurisdiction_code)
         if pg:
-            query = query.where(
-                or_(h.address.ilike(_V), h.address.ilike(_W)),
-                folding.sql(h.address, "postgresql").like(_F),
-            )
+            anchor = h.address.ilike(_V)
+            if template == "address_wide":
+                anchor = or_(anchor, h.address.ilike(_W))
+            query = query.where(anchor, folding.sql(h.address, "postgresql").like(_F))
         else:
             fts = HOUSES_FTS
             query = query.join(fts, fts.c.house_id == h.id).where(
@@ -296,10 +299,12 @@ def _params(pg: bool, template: str, value: str, limit: int) -> dict[str, Any]:
         return {"v": value[::-1] + "%" if pg else "%" + value, "n": limit}
     if template in ("id_key", "number", "phone", "name"):
         return {"v": value, "n": limit}
-    if template == "address":
+    if template in ("address", "address_wide"):
         anchor, wide, fts, folded = address_patterns(value)
-        if pg:
+        if pg and template == "address_wide":
             return {"v": anchor, "w": wide, "f": folded, "n": limit}
+        if pg:
+            return {"v": anchor, "f": folded, "n": limit}
         return {"v": fts, "f": folded, "n": limit}
     return {"v": "%" + value + "%", "n": limit}
 
