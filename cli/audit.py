@@ -11,6 +11,8 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, table
+from cli.params import PERSON, PERSON_HELP
+from registry.lookup import persons
 from registry.privacy import audit, auditing
 
 KIND_NAMES = {
@@ -33,13 +35,16 @@ audit_group.name = "audit"
 
 
 @audit_group.command("who-viewed")
-@click.option("--id", "number", required=True, metavar="IDNO", help="人员的证件号码。")
+@click.option("--id", "number", required=True, type=PERSON, help=f"人员。{PERSON_HELP}")
 @json_option
 @click.pass_obj
 def who_viewed(app: App, number: str, as_json: bool) -> None:
-    """列出查看、检索、导出或登记过此人的全部记录（谁、何时、从哪台终端、为何）。"""
+    """列出查看、检索、导出或登记过此人的全部记录（谁、何时、从哪台终端、为何）。
+
+    已清除的人员仍可用完整证件号码查询。
+    """
     with app.sessions.begin() as session:
-        masked, rows = auditing.who_viewed_number(session, app.ctx, number)
+        masked, rows = persons.who_viewed(session, app.ctx, number)
     data = {
         "id_number": masked,
         "count": len(rows),

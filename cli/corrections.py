@@ -14,7 +14,7 @@ import click
 
 from cli.app import App
 from cli.output import emit, json_option
-from cli.params import HOTEL_HELP
+from cli.params import HOTEL_HELP, HOUSE_HELP, PERSON, PERSON_HELP, person_of
 from registry.identity.ids import mask
 from registry.movements import residences, stays
 
@@ -66,7 +66,7 @@ REASON_HELP = "作废原因（必填，最多 200 字），记入日志和审计
 
 @click.command("cancel")
 @click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
-@click.option("--id", "number", required=True, metavar="IDNO", help="旅客的证件号码。")
+@click.option("--id", "number", required=True, type=PERSON, help=f"旅客。{PERSON_HELP}")
 @click.option("--reason", required=True, help=REASON_HELP)
 @json_option
 @click.pass_obj
@@ -76,7 +76,8 @@ def checkin_cancel(app: App, venue: str, number: str, reason: str, as_json: bool
     作废后该住宿不再计入在住、问题、报表和查询；已上报派出所的，作废也会上报。
     """
     with app.sessions.begin() as session:
-        done = stays.cancel_check_in(session, app.ctx, venue, number, reason=reason)
+        who = person_of(session, app.ctx, number)
+        done = stays.cancel_check_in(session, app.ctx, venue, str(who.id), reason=reason)
         data = {
             "stay_id": done.stay.id,
             "venue": {"id": done.venue.id, "name": done.venue.name},
@@ -99,14 +100,15 @@ def checkin_cancel(app: App, venue: str, number: str, reason: str, as_json: bool
 
 @click.command("move")
 @click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
-@click.option("--id", "number", required=True, metavar="IDNO", help="旅客的证件号码。")
+@click.option("--id", "number", required=True, type=PERSON, help=f"旅客。{PERSON_HELP}")
 @click.option("--room", required=True, metavar="R", help="换到的房间号。")
 @json_option
 @click.pass_obj
 def checkin_move(app: App, venue: str, number: str, room: str, as_json: bool) -> None:
     """在住旅客换房（同一旅馆内）；原房间记入日志。"""
     with app.sessions.begin() as session:
-        done = stays.move_room(session, app.ctx, venue, number, room)
+        who = person_of(session, app.ctx, number)
+        done = stays.move_room(session, app.ctx, venue, str(who.id), room)
         data = {
             "stay_id": done.stay.id,
             "venue": {"id": done.venue.id, "name": done.venue.name},
@@ -125,8 +127,8 @@ def checkin_move(app: App, venue: str, number: str, room: str, as_json: bool) ->
 
 
 @click.command("cancel")
-@click.option("--house", required=True, metavar="H", help="房屋编号或门牌编码。")
-@click.option("--id", "number", required=True, metavar="IDNO", help="迁入人的证件号码。")
+@click.option("--house", required=True, metavar="H", help=HOUSE_HELP)
+@click.option("--id", "number", required=True, type=PERSON, help=f"迁入人。{PERSON_HELP}")
 @click.option("--reason", required=True, help=REASON_HELP)
 @json_option
 @click.pass_obj
@@ -136,7 +138,8 @@ def movein_cancel(app: App, house: str, number: str, reason: str, as_json: bool)
     作废后该居住登记不再计入居住人数、逾期、问题、报表和查询；已上报的，作废也会上报。
     """
     with app.sessions.begin() as session:
-        done = residences.cancel_move_in(session, app.ctx, house, number, reason=reason)
+        who = person_of(session, app.ctx, number)
+        done = residences.cancel_move_in(session, app.ctx, house, str(who.id), reason=reason)
         data = {
             "residence_id": done.residence.id,
             "house": {"id": done.house.id, "address": done.house.address},

@@ -12,6 +12,8 @@ from cli.corrections import WithActions
 from cli.output import CAPTURES, emit, finding_data, findings_text, joined, json_option, person_data
 from cli.params import (
     DAY,
+    EMPLOYER_HELP,
+    HOUSE_HELP,
     PERSON,
     PERSON_HELP,
     identity_from,
@@ -33,7 +35,7 @@ REPORTER_NAMES = {"landlord": "房东", "intermediary": "中介", "employer": "�
 
 
 @click.command("movein", cls=WithActions, actions="MOVEIN_ACTIONS")
-@click.option("--house", required=True, metavar="H", help="房屋编号或门牌编码。")
+@click.option("--house", required=True, metavar="H", help=HOUSE_HELP)
 @identity_options
 @click.option("--on", "day", type=DAY, help="迁入日期 YYYY-MM-DD（默认今天）。")
 @click.option(
@@ -104,7 +106,7 @@ def movein(
 
 
 @click.command("moveout")
-@click.option("--house", required=True, metavar="H", help="房屋编号或门牌编码。")
+@click.option("--house", required=True, metavar="H", help=HOUSE_HELP)
 @click.option("--id", "number", required=True, type=PERSON, help=f"迁出人。{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="迁出日期 YYYY-MM-DD（默认今天）。")
 @click.option("--reason", help="迁出原因。")
@@ -144,7 +146,7 @@ def job() -> None:
 
 
 @job.command("start")
-@click.option("--employer", required=True, metavar="E", help="单位编号、统一社会信用代码或名称。")
+@click.option("--employer", required=True, metavar="E", help=EMPLOYER_HELP)
 @click.option("--id", "number", required=True, metavar="IDNO", help="从业人员证件号码。")
 @click.option("--name", help="姓名（此人尚未登记时必填）。")
 @click.option("--on", "day", type=DAY, help="上岗日期 YYYY-MM-DD（默认今天）。")
@@ -185,7 +187,7 @@ def job_start(
 
 
 @job.command("end")
-@click.option("--employer", required=True, metavar="E", help="单位编号、统一社会信用代码或名称。")
+@click.option("--employer", required=True, metavar="E", help=EMPLOYER_HELP)
 @click.option("--id", "number", required=True, type=PERSON, help=f"从业人员。{PERSON_HELP}")
 @click.option("--on", "day", type=DAY, help="离职日期 YYYY-MM-DD（默认今天）。")
 @click.option("--reason", help="离职原因。")

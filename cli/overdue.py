@@ -8,7 +8,7 @@ import click
 
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, table
-from cli.params import DAY, PERSON, PERSON_HELP, person_of
+from cli.params import DAY, HOUSE_HELP, PERSON, PERSON_HELP, person_of
 from cli.rules import chinese
 from registry.identity.ids import mask
 from registry.lookup.refs import short
@@ -68,7 +68,7 @@ def overdue_list(app: App, code: str | None, as_json: bool) -> None:
 
 @overdue.command("cancel")
 @click.option("--id", "ref", required=True, type=PERSON, help=f"居住人。{PERSON_HELP}")
-@click.option("--house", metavar="H", help="房屋编号或门牌编码（此人有多处居住登记时必填）。")
+@click.option("--house", metavar="H", help=HOUSE_HELP + "此人有多处居住登记时必填。")
 @click.option("--reason", required=True, help="注销原因（如：已搬离，房东确认）。")
 @click.option("--on", "day", type=DAY, help="实际离开日期（默认今天）。")
 @json_option
@@ -101,7 +101,7 @@ def cancel(
 
 @overdue.command("extend")
 @click.option("--id", "ref", required=True, type=PERSON, help=f"居住人。{PERSON_HELP}")
-@click.option("--house", metavar="H", help="房屋编号或门牌编码（此人有多处居住登记时必填）。")
+@click.option("--house", metavar="H", help=HOUSE_HELP + "此人有多处居住登记时必填。")
 @click.option("--until", type=DAY, required=True, help="新的计划居住期限 YYYY-MM-DD。")
 @click.option("--reason", help="延期原因（如：续租）。")
 @json_option

@@ -253,6 +253,11 @@ def swipe(reader: CardReader, timeout: float, prompt: str = "请刷身份证…"
     return card
 
 
+HOUSE_HELP = "房屋：编号（列表中的 8 位编号或完整编号，前 8 位以上即可）或门牌编码。"
+EMPLOYER_HELP = (
+    "单位：编号（列表中的 8 位编号或完整编号，前 8 位以上即可）、统一社会信用代码或名称。"
+)
+VENUE_HELP = "场所：名称（重名时写 名称@辖区代码）或编号（列表中的 8 位编号或完整编号）。"
 HOTEL_HELP = "旅馆名称（重名时写 名称@辖区代码），或旅馆编号（前 8 位即可）。"
 
 

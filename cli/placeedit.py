@@ -16,6 +16,7 @@ from cli.output import emit, finding_data, findings_text, joined, json_option
 from cli.params import parse_rooms
 from registry.identity.codes import INDUSTRY_SECTIONS
 from registry.places import employers, jurisdictions, merging, venues
+from registry.places.common import short
 
 MOVED_NAMES = {
     "rooms": "房间",
@@ -59,7 +60,7 @@ def venue_update(
     add_rooms: str | None,
     as_json: bool,
 ) -> None:
-    """修改场所 V（名称、名称@辖区或编号）的名称、地址，或增加房间。"""
+    """修改场所 V（名称、名称@辖区、编号或其前 8 位以上）的名称、地址，或增加房间。"""
     with app.sessions.begin() as session:
         found = venues.update_venue(
             session,
@@ -72,6 +73,7 @@ def venue_update(
         rooms = venues.venue_rooms(session, found.id)
         data = {
             "id": found.id,
+            "ref": short(found.id),
             "name": found.name,
             "kind": found.kind,
             "jurisdiction": found.jurisdiction_code,
@@ -146,7 +148,8 @@ def _remove_command(kind: str, use_case: Any, ref_help: str) -> click.Command:
 @json_option
 @click.pass_obj
 def employer_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
-    """修改单位 E（编号、信用代码或名称）的名称、申报人数、行业或地址，并重新比对。"""
+    """修改单位 E（编号或其前 8 位以上、信用代码或名称）的名称、申报人数、行业或地址，
+    并重新比对。"""
     with app.sessions.begin() as session:
         changed = employers.update_employer(session, app.ctx, ref, **changes)
         e = changed.record
@@ -167,8 +170,8 @@ def employer_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
 
 
 VENUE_REF = "名称、名称@辖区或编号前 8 位；"
-HOUSE_REF = "编号或门牌编码；"
-EMPLOYER_REF = "编号、信用代码或名称；"
+HOUSE_REF = "编号（列表中的 8 位编号或完整编号）或门牌编码；"
+EMPLOYER_REF = "编号（列表中的 8 位编号或完整编号）、信用代码或名称；"
 
 
 def register(

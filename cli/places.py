@@ -9,11 +9,13 @@ import click
 from cli import placeedit, placeviews
 from cli.app import App
 from cli.output import VENUE_KINDS as KIND_NAMES
-from cli.output import emit, finding_data, findings_text, joined, json_option, table
+from cli.output import emit, finding_data, findings_text, joined, json_option, record, table
 from cli.params import parse_rooms
 from registry.db.models import Employer, House, Jurisdiction, Venue
 from registry.identity.ids import mask
+from registry.lookup import places as placelookup
 from registry.places import employers, houses, jurisdictions, venues
+from registry.places.common import short
 
 LEVEL_NAMES = {
     "city": "市",
@@ -39,7 +41,12 @@ def jurisdiction() -> None:
     type=click.Choice(jurisdictions.LEVELS),
     help="级别：city 市、district 区县、station 派出所、community 社区/村、grid 网格。",
 )
-@click.option("--parent", metavar="CODE", help="上级辖区代码（市级以外必填）。")
+@click.option(
+    "--parent",
+    metavar="CODE",
+    help="上级辖区代码（市级以外必填）：区县在市下，派出所在区县下（不设区的市在市下），"
+    "社区在派出所下，网格在社区或派出所下。",
+)
 @json_option
 @click.pass_obj
 def jurisdiction_add(
@@ -103,7 +110,13 @@ def venue() -> None:
     type=click.Choice(venues.VENUE_KINDS),
     help="类型：hotel 旅馆、intermediary 中介、station 服务站、employer 单位场所。",
 )
-@click.option("--jurisdiction", "code", required=True, metavar="CODE", help="所属辖区代码。")
+@click.option(
+    "--jurisdiction",
+    "code",
+    required=True,
+    metavar="CODE",
+    help="所属派出所、社区或网格的代码（不能是市或区县）。",
+)
 @click.option("--rooms", metavar="LIST", help="旅馆房间号，逗号分隔，可用范围，如 101-110,201。")
 @click.option("--address", help="地址。")
 @json_option
@@ -130,7 +143,7 @@ def venue_add(
 @json_option
 @click.pass_obj
 def venue_list(app: App, code: str | None, as_json: bool) -> None:
-    """列出场所。"""
+    """列出场所；每行的编号可用于 venue show|update|merge|remove 和 --venue。"""
     with app.sessions.begin() as session:
         rows = [venue_data(v, rooms) for v, rooms in venues.list_venues(session, code)]
     emit(
@@ -140,7 +153,7 @@ def venue_list(app: App, code: str | None, as_json: bool) -> None:
             ["编号", "名称", "类型", "辖区", "房间数"],
             [
                 [
-                    r["id"],
+                    r["ref"],
                     r["name"],
                     KIND_NAMES.get(r["kind"], r["kind"]),
                     r["jurisdiction"],
@@ -152,9 +165,40 @@ def venue_list(app: App, code: str | None, as_json: bool) -> None:
     )
 
 
+@venue.command("show")
+@click.argument("ref", metavar="V")
+@json_option
+@click.pass_obj
+def venue_show(app: App, ref: str, as_json: bool) -> None:
+    """查看一个场所：类型、辖区、地址、房间，租房中介托管的房屋数。
+
+    V：场所名称（重名时写 名称@辖区代码）或编号（列表中的 8 位编号或完整编号）。
+    """
+    with app.sessions.begin() as session:
+        file = placelookup.venue_file(session, app.ctx, ref)
+        data = {**venue_data(file.venue, file.rooms), "entrusted_houses": file.entrusted}
+    v = file.venue
+    emit(
+        as_json,
+        data,
+        lambda: record(
+            [
+                ("编号", data["ref"]),
+                ("名称", v.name),
+                ("类型", KIND_NAMES.get(v.kind, v.kind)),
+                ("辖区", v.jurisdiction_code),
+                ("地址", v.address),
+                ("房间", "、".join(file.rooms) or "无"),
+                ("托管房屋", file.entrusted if v.kind == "intermediary" else None),
+            ]
+        ),
+    )
+
+
 def venue_data(found: Venue, rooms: list[str]) -> dict[str, Any]:
     return {
         "id": found.id,
+        "ref": short(found.id),
         "name": found.name,
         "kind": found.kind,
         "jurisdiction": found.jurisdiction_code,
@@ -171,7 +215,11 @@ def house() -> None:
 @house.command("add")
 @click.option("--address", required=True, help="标准地址。")
 @click.option(
-    "--jurisdiction", "code", required=True, metavar="CODE", help="所属辖区（网格）代码。"
+    "--jurisdiction",
+    "code",
+    required=True,
+    metavar="CODE",
+    help="所属派出所、社区或网格的代码（不能是市或区县）。",
 )
 @click.option("--landlord", metavar="IDNO", help="房东证件号码（须已登记）。")
 @click.option("--capacity", type=int, help="核定居住人数。")
@@ -214,8 +262,8 @@ def house_add(app: App, address: str, code: str, as_json: bool, **details: Any) 
 @json_option
 @click.pass_obj
 def house_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
-    """更新房屋 H（编号或门牌编码）的备案号、保证书、核定人数、房东、地址、门牌、用途或
-    房间数，并重新比对。"""
+    """更新房屋 H（编号或其前 8 位以上，或门牌编码）的备案号、保证书、核定人数、房东、地址、
+    门牌、用途或房间数，并重新比对。"""
     with app.sessions.begin() as session:
         changed = houses.update_house(session, app.ctx, ref, **changes)
         data = house_data(changed.record, changes.get("landlord"))

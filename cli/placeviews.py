@@ -20,6 +20,7 @@ from cli.output import (
     table,
 )
 from registry.db.models import Employer, House, Person
+from registry.identity.codes import INDUSTRY_SECTIONS
 from registry.identity.ids import mask
 from registry.lookup import places
 from registry.lookup.refs import short
@@ -32,8 +33,6 @@ RELATIONS = {
     "dormitory": "宿舍",
     "owner": "房主",
 }
-HOUSE_REF = "房屋：编号（列表中的 8 位编号或完整编号）或门牌编码。"
-EMPLOYER_REF = "单位：编号（列表中的 8 位编号或完整编号）、统一社会信用代码或名称。"
 
 
 def who(p: Person | None) -> str:
@@ -236,7 +235,7 @@ def employer_show(app: App, ref: str, as_json: bool) -> None:
                 ("名称", e.name),
                 ("统一社会信用代码", e.uscc),
                 ("辖区", e.jurisdiction_code),
-                ("行业", e.industry),
+                ("行业", industry_text(e.industry)),
                 ("地址", e.address),
                 ("申报人数", e.headcount),
                 ("已登记", e.registered),
@@ -280,9 +279,19 @@ def employer_data(e: Employer) -> dict[str, Any]:
         "jurisdiction": e.jurisdiction_code,
         "headcount": e.headcount,
         "industry": e.industry,
+        "industry_name": INDUSTRY_SECTIONS.get(e.industry) if e.industry else None,
         "address": e.address,
         "registered": e.registered,
     }
+
+
+def industry_text(code: str | None) -> str | None:
+    """An industry section as a person reads it: ``H 住宿和餐饮业`` (GB/T 4754-2017 section
+    letter and name); a code outside the table (an old row) as it is."""
+    if not code:
+        return None
+    name = INDUSTRY_SECTIONS.get(code)
+    return f"{code} {name}" if name else code
 
 
 def job_data(j: places.Job) -> dict[str, Any]:

@@ -10,8 +10,12 @@ import click
 from cli.app import App
 from cli.errors import Refusal
 from cli.output import emit, json_option, table
+from cli.params import VENUE_HELP
 from registry.accounts import credentials, users
 from registry.db.access_models import RegistryUser
+from registry.db.models import Venue
+from registry.places import venues
+from registry.places.common import short
 from registry.privacy import access
 
 ROLE_NAMES = {
@@ -37,7 +41,7 @@ def user() -> None:
     help="角色：admin、coordinator、desk、intermediary、analyst。",
 )
 @click.option("--jurisdiction", metavar="CODE", help="协管员、分析员的辖区（含下级）。")
-@click.option("--venue", metavar="V", help="旅馆前台、中介所属的场所（编号或名称）。")
+@click.option("--venue", metavar="V", help="旅馆前台、中介所属的" + VENUE_HELP)
 @click.option("--name", help="姓名或说明。")
 @click.option(
     "--create-login",
@@ -71,14 +75,15 @@ def user_add(
             )
             if not created:
                 raise Refusal("--create-login 只适用于 PostgreSQL；SQLite 的身份是本机账户。")
-    data = _data(added) | {"login_created": created}
+        place = venues.venue_by_ref(session, str(added.venue_id)) if added.venue_id else None
+        data = _data(added, place) | {"login_created": created}
     emit(
         as_json,
         data,
         lambda: (
             f"已登记用户 {added.login}：{ROLE_NAMES[added.role]}"
             + (f"，辖区 {added.jurisdiction_code}" if added.jurisdiction_code else "")
-            + (f"，场所 {added.venue_id}" if added.venue_id else "")
+            + (f"，场所 {data['venue_name']} [{data['venue_ref']}]" if added.venue_id else "")
             + ("；已创建数据库登录名" if created else "")
         ),
     )
@@ -90,7 +95,7 @@ def user_add(
 def user_list(app: App, as_json: bool) -> None:
     """列出全部用户。"""
     with app.sessions.begin() as session:
-        listed = [_data(u) for u in users.list_users(session, app.ctx)]
+        listed = [_data(u, v) for u, v in users.list_users(session, app.ctx)]
     emit(
         as_json,
         listed,
@@ -101,7 +106,7 @@ def user_list(app: App, as_json: bool) -> None:
                     u["login"],
                     ROLE_NAMES[u["role"]],
                     u["jurisdiction"],
-                    u["venue"],
+                    f"{u['venue_name']} [{u['venue_ref']}]" if u["venue"] else "",
                     "在用" if u["active"] else "已停用",
                     u["name"],
                 ]
@@ -178,13 +183,17 @@ def user_revoke_token(app: App, login: str, device: str) -> None:
     click.echo(f"已吊销用户 {login} 设备“{device.strip()}”的 {count} 个令牌。")
 
 
-def _data(u: RegistryUser) -> dict[str, object]:
+def _data(u: RegistryUser, venue: Venue | None = None) -> dict[str, object]:
+    """A user as ``--json`` gives it; ``venue_ref`` is the reference ``venue show|update`` and
+    ``--venue`` take (the first 8 characters of the venue's id), with the venue's name."""
     return {
         "id": u.id,
         "login": u.login,
         "role": u.role,
         "jurisdiction": u.jurisdiction_code,
         "venue": u.venue_id,
+        "venue_ref": short(u.venue_id) if u.venue_id else None,
+        "venue_name": venue.name if venue else None,
         "name": u.name,
         "active": u.active,
     }

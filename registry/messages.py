@@ -43,6 +43,22 @@ PHRASES: list[tuple[str, str]] = [
             "^(.+) matches (\\d+)(?: and more)? persons: (.+); choose one",
             "{0} 对应 {1} 个人员：{2}；请用方括号中的编号指定其中一人",
         ),
+        *[
+            (
+                rf"^(\S+) is the start of (\d+) {kind} ids: (.+); give more",
+                f"{{0}} 是 {{1}} 个{word}编号的开头：{{2}}；请从中选一个，给出方括号中更长的编号",
+            )
+            for kind, word in [("venue", "场所"), ("house", "房屋"), ("employer", "单位")]
+        ],
+        (
+            r"^a (venue|house|employer) is needed: its id",
+            "请给出编号（列表中的 8 位编号或完整编号）或名称",
+        ),
+        (
+            r"^employer '(.+)' is an id reference that names no employer",
+            "没有编号以“{0}”开头的单位：请核对编号（employer list），或给出单位名称、"
+            "统一社会信用代码；编号不会被当作新单位的名称",
+        ),
         (
             "^(\\S+) is the start of (\\d+) finding ids: (.+); give more",
             "{0} 是 {1} 个问题编号的开头：{2}；请多给几位编号",
@@ -594,6 +610,24 @@ PHRASES: list[tuple[str, str]] = [
             "E 建筑业、F 批发和零售业、G 交通运输仓储和邮政业、H 住宿和餐饮业、"
             "I 信息传输软件和信息技术服务业、O 居民服务修理和其他服务业等，见 --help）",
         ),
+        (
+            r"^a station cannot sit directly under city (\S+): it has districts \(e\.g\. (\S+)\)",
+            "市 {0} 设有区县（如 {1}）：派出所应设在所属区县之下；只有不设区的市"
+            "（如东莞、中山）才在市下直接设派出所",
+        ),
+        (
+            r"^a district cannot sit under city (\S+): its stations sit directly under it "
+            r"\(e\.g\. (\S+)\)",
+            "市 {0} 的派出所直接设在市下（如 {1}），是不设区的市，不能再设区县",
+        ),
+        *[
+            (
+                rf"^a {kind} belongs to a station, community or grid, not to the (\w+) (\S+)",
+                f"{word}应登记在派出所、社区或网格下，不能直接登记在{{0}}级辖区 {{1}}："
+                "请改用所在的派出所、社区或网格的代码",
+            )
+            for kind, word in [("house", "房屋"), ("venue", "场所")]
+        ],
         (
             r"^a (\w+) cannot sit under a (\w+)",
             "{0}级辖区不能直接设在{1}级之下：层级为 市 > 区县 > 派出所 > 社区 > 网格"

@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.access_models import RegistryUser
-from registry.db.models import (
-    Jurisdiction,
-)
+from registry.db.models import Jurisdiction, Venue
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.text import fields
 from registry.privacy import journal
@@ -93,9 +91,17 @@ def _switch(session: Session, ctx: Context, login: str, *, active: bool) -> Regi
     return user
 
 
-def list_users(session: Session, ctx: Context) -> list[RegistryUser]:
+def list_users(session: Session, ctx: Context) -> list[tuple[RegistryUser, Venue | None]]:
+    """Every user by login, each with the venue a desk or intermediary user is bound to (None
+    for the others), so a list can print the venue's name and reference. Admins only
+    (``OutOfScope`` otherwise)."""
     require(session, ctx, "user.admin")
-    return list(session.scalars(select(RegistryUser).order_by(RegistryUser.login)))
+    query = (
+        select(RegistryUser, Venue)
+        .outerjoin(Venue, Venue.id == RegistryUser.venue_id)
+        .order_by(RegistryUser.login)
+    )
+    return [(user, venue) for user, venue in session.execute(query)]
 
 
 # The database group a login of each role joins (migration 0009); desks and intermediaries

@@ -13,6 +13,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from registry.db import folding
+
 ENV_URL = "LAIQU_DATABASE_URL"
 BUSY_WAIT = 120.0  # seconds a SQLite writer waits its turn in all before giving up
 log = logging.getLogger(__name__)
@@ -42,6 +44,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # The address fold of a search (registry.db.folding); PostgreSQL computes it in SQL.
+    dbapi_connection.create_function(
+        folding.SQLITE_FUNCTION, 1, folding.fold, deterministic=True
+    )
 
 
 def _sqlite_begin(conn: Any) -> None:

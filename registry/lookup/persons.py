@@ -18,9 +18,12 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.models import Document, Finding, Person, Venue
+from registry.errors import NotFound
 from registry.identity.ids import mask
-from registry.lookup import places, records, search
+from registry.lookup import places, records, refs, search
 from registry.lookup.records import Interval
+from registry.privacy import access, auditing
+from registry.privacy.audit import Viewed
 
 
 @dataclass(frozen=True)
@@ -122,3 +125,21 @@ def search_all(
         for h in houses
     ]
     return Found([(p, how) for p, how in matched if p.id in keep], houses, venues)
+
+
+def who_viewed(session: Session, ctx: Context, ref: str) -> tuple[str, list[Viewed]]:
+    """``audit who-viewed``: every audited act that touched the person ``ref`` names (any form
+    ``refs.resolve_person`` takes: full number, id or id prefix, last digits, masked number),
+    for an admin; returns the masked number and the entries, and is audited itself.
+
+    A full number nobody holds any more (purged, or never registered) is still looked up by
+    its keyed hash (``privacy.auditing.who_viewed_number``). Raises ``OutOfScope`` (not an
+    admin), ``InvalidInput``, ``NotFound`` and ``Ambiguous`` as ``resolve_person`` does."""
+    ctx = access.require(session, ctx, "audit.read")
+    try:
+        person = refs.resolve_person(session, ctx, ref)
+    except NotFound:
+        if not refs.is_full_number(ref):
+            raise
+        return auditing.who_viewed_number(session, ctx, ref)
+    return auditing.who_viewed_person(session, ctx, person)

@@ -14,41 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from registry.context import Context, Principal
+from registry.context import Context
 from registry.db.access_models import ManagedHouse
 from registry.db.models import Employer, Employment, Finding, House, Person, Residence, Venue
 from registry.lookup.search import Hit
 from registry.matching import checks
 from registry.matching.codes import CODES
-from registry.places import employers, houses
+from registry.places import employers, houses, venues
 from registry.privacy import access, audit
 
 LIST_LIMIT = 1000
-
-
-def houses_clause(p: Principal) -> ColumnElement[bool]:
-    """Houses the principal may see: its subtree's, or an intermediary's entrusted ones."""
-    if p.unrestricted:
-        return true()
-    if p.role == "intermediary":
-        entrusted = select(ManagedHouse.house_id).where(ManagedHouse.venue_id == p.venue_id)
-        return House.id.in_(entrusted)
-    if p.role in access.PLACE_ROLES:
-        return access.places_clause(p, House.jurisdiction_code)
-    return false()
-
-
-def employers_clause(p: Principal) -> ColumnElement[bool]:
-    """Employers the principal may see: those of its subtree (coordinators, analysts)."""
-    if p.unrestricted:
-        return true()
-    if p.role in access.PLACE_ROLES:
-        return access.places_clause(p, Employer.jurisdiction_code)
-    return false()
 
 
 def _current(model: type[Residence] | type[Employment], ctx: Context) -> ColumnElement[bool]:
@@ -105,7 +84,7 @@ def list_houses(
     query = (
         select(House, func.coalesce(tenants.c.n, 0))
         .outerjoin(tenants, tenants.c.house_id == House.id)
-        .where(houses_clause(ctx.principal))
+        .where(access.houses_clause(ctx.principal))
         .order_by(House.jurisdiction_code, House.address)
         .limit(limit)
     )
@@ -123,7 +102,7 @@ def house_file(session: Session, ctx: Context, ref: str) -> HouseFile:
 
     Raises ``NotFound``, ``Ambiguous`` and ``OutOfScope`` (a house outside the scope)."""
     ctx = access.acting(session, ctx)
-    house = houses.resolve_house(session, _full_id(session, House, ref))
+    house = houses.resolve_house(session, ref)
     ctx = access.require(session, ctx, "person.read", house=house)
     rows = session.execute(
         select(Residence, Person)
@@ -198,7 +177,7 @@ def list_employers(
     query = (
         select(Employer, func.coalesce(staff.c.n, 0))
         .outerjoin(staff, staff.c.employer_id == Employer.id)
-        .where(employers_clause(ctx.principal))
+        .where(access.employers_clause(ctx.principal))
         .order_by(Employer.jurisdiction_code, Employer.name)
         .limit(limit)
     )
@@ -216,7 +195,7 @@ def employer_file(session: Session, ctx: Context, ref: str) -> EmployerFile:
 
     Raises ``NotFound``, ``Ambiguous`` and ``OutOfScope``."""
     ctx = access.acting(session, ctx)
-    employer = employers.resolve_employer(session, _full_id(session, Employer, ref))
+    employer = employers.resolve_employer(session, ref)
     ctx = access.require(session, ctx, "person.read")
     rows = session.execute(
         select(Employment, Person)
@@ -264,17 +243,31 @@ def _open_findings(
     return sorted(found.values(), key=lambda f: f.found_at)
 
 
-def _full_id(session: Session, model: type[House] | type[Employer], ref: str) -> str:
-    """``ref`` as the resolvers take it: an id prefix of 8 or more characters (as lists print
-    it) becomes the full id when exactly one record has it; anything else is left as it is."""
-    text = ref.strip()
-    hexa = text.replace("-", "").lower()
-    if not (8 <= len(hexa) < 32) or any(ch not in "0123456789abcdef" for ch in hexa):
-        return ref
-    low, high = uuid.UUID(hexa.ljust(32, "0")), uuid.UUID(hexa.ljust(32, "f"))
-    query = select(model.id).where(model.id >= low, model.id <= high).limit(2)
-    found = list(session.scalars(query))
-    return str(found[0]) if len(found) == 1 else ref
+# --- venues ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VenueFile:
+    """A venue as ``venue show`` prints it: its rooms and the houses entrusted to it."""
+
+    venue: Venue
+    rooms: list[str]
+    entrusted: int  # houses entrusted to it (an intermediary)
+
+
+def venue_file(session: Session, ctx: Context, ref: str) -> VenueFile:
+    """The venue ``ref`` names (a name, ``NAME@JURISDICTION``, its id or an id prefix of 8 or
+    more characters, ``places.venues.venue_by_ref``) with its rooms; audited as a read.
+
+    Raises ``NotFound``, ``Ambiguous`` and ``OutOfScope`` (a venue outside the scope)."""
+    ctx = access.acting(session, ctx)
+    venue = venues.resolve_venue(session, ref)
+    rooms = sorted(venues.venue_rooms(session, venue.id))
+    entrusted = session.scalar(
+        select(func.count()).where(ManagedHouse.venue_id == venue.id)
+    )
+    audit.note(session, ctx, "read", "venue.viewed", venue=venue.id)
+    return VenueFile(venue, rooms, int(entrusted or 0))
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -301,7 +294,9 @@ def found_places(
     if house_ids:
         visible = {
             h.id: h
-            for h in session.scalars(select(House).where(House.id.in_(house_ids), houses_clause(p)))
+            for h in session.scalars(
+                select(House).where(House.id.in_(house_ids), access.houses_clause(p))
+            )
         }
         rows = (
             session.execute(
@@ -333,17 +328,9 @@ def found_places(
         venues = list(
             session.scalars(
                 select(Venue)
-                .where(condition, _venues_clause(p))
+                .where(condition, access.venues_clause(p))
                 .order_by(Venue.jurisdiction_code, Venue.name)
                 .limit(limit)
             )
         )
     return found, venues
-
-
-def _venues_clause(p: Principal) -> ColumnElement[bool]:
-    if p.unrestricted:
-        return true()
-    if p.role in access.VENUE_ROLES:
-        return Venue.id == p.venue_id
-    return access.places_clause(p, Venue.jurisdiction_code)

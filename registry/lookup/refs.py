@@ -7,7 +7,8 @@ Every list prints a short reference on each row (the first 8 characters of the r
 - the person's id (the UUID of ``--json``), or an unambiguous prefix of it (8 or more
   characters, hyphens optional);
 - the last digits of the number (4 or more, a final ``X`` allowed), or the masked number a
-  list shows (``110105********0111``), unique among the persons the caller may see.
+  list shows (``110105********0111``; ``USA123*****9012`` for a 2017 foreign permanent-resident
+  number, ``*****5678`` for a passport), unique among the persons the caller may see.
 
 Only persons in the caller's scope are candidates (``access.persons_clause``), so a scoped
 user learns nothing about records outside it. Several candidates are refused with
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,29 +32,20 @@ from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.identity.ids import compact, mask
 from registry.lookup import search
 from registry.people import find
+from registry.places.common import MAX_CANDIDATES, distinct_prefixes, id_range
+from registry.places.common import SHORT as SHORT
+from registry.places.common import short as short
 from registry.privacy import access, audit
 
-SHORT = 8  # characters of an id a list prints
 MIN_DIGITS = 4  # last digits of a number
-MAX_CANDIDATES = 10  # listed when a reference is ambiguous
 
 _FULL_NUMBER = re.compile(r"\d{15}|\d{17}[\dX]|[A-Z]{3}\d{12}")
 _HEX = re.compile(r"[0-9a-f]{8,32}")
 _DIGITS = re.compile(r"\d{3,17}[\dX]")
-_MASKED = re.compile(r"(\d{6})\*{4,12}(\d{3}[\dX])")
-
-
-def short(value: uuid.UUID) -> str:
-    """The reference a list prints for a record id: its first 8 hexadecimal characters."""
-    return value.hex[:SHORT]
-
-
-def distinct_prefixes(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """For each id the shortest prefix (8 characters or more) that tells it from the others."""
-    length = SHORT
-    while length < 32 and len({i.hex[:length] for i in ids}) < len(set(ids)):
-        length += 4
-    return {i: i.hex[:length] for i in ids}
+# A masked number as ``identity.ids.mask`` prints it: the first 6 characters (numbers of 15 or
+# more: a resident, HMT or 2023 foreign number, or a 2017 foreign one such as USA123*****9012)
+# or none (a passport: *****5678), stars, the last 4.
+_MASKED = re.compile(r"([0-9A-Z]{6})?\*{1,26}([0-9A-Z]{4})")
 
 
 def _as_uuid(text: str) -> uuid.UUID | None:
@@ -62,13 +53,6 @@ def _as_uuid(text: str) -> uuid.UUID | None:
         return uuid.UUID(text)
     except ValueError:
         return None
-
-
-def _id_range(column: object, prefix: str) -> list[object]:
-    """``column`` starts with the hexadecimal ``prefix``: a range on the primary key's index."""
-    low = uuid.UUID(prefix.ljust(32, "0"))
-    high = uuid.UUID(prefix.ljust(32, "f"))
-    return [column >= low, column <= high]  # type: ignore[operator]
 
 
 def resolve_person(session: Session, ctx: Context, ref: str) -> Person:
@@ -105,6 +89,12 @@ def resolve_person(session: Session, ctx: Context, ref: str) -> Person:
     return found[0]
 
 
+def is_full_number(ref: str) -> bool:
+    """Whether ``ref`` has the shape of a whole resident, HMT or foreign permanent-resident
+    number (a number that may have audit entries although nobody holds it any more)."""
+    return bool(_FULL_NUMBER.fullmatch(compact(ref or "")))
+
+
 def _shown(text: str) -> str:
     """A reference as a message may repeat it: digits masked like a number."""
     return re.sub(r"\d{6,}[\dXx]?", lambda m: mask(m.group(0)), text)[:40]
@@ -117,7 +107,7 @@ def _candidates(session: Session, ctx: Context, text: str, number: str) -> list[
     found: dict[uuid.UUID, Person] = {}
     hexa = text.replace("-", "").lower()
     if _HEX.fullmatch(hexa):
-        query = select(Person).where(*_id_range(Person.id, hexa), *scoped).limit(limit)
+        query = select(Person).where(*id_range(Person.id, hexa), *scoped).limit(limit)
         found.update((x.id, x) for x in session.scalars(query))
     plain = number.isascii() and number.isalnum()
     if plain and 5 <= len(number) <= 30:  # the whole number of a passport or a permit
@@ -128,7 +118,8 @@ def _candidates(session: Session, ctx: Context, text: str, number: str) -> list[
         tail = masked.group(2) if masked else number
         query = search.number_suffix(session, tail)(select(Person)).where(*scoped)
         if masked:
-            query = query.where(Person.number.startswith(masked.group(1), autoescape=True))
+            if masked.group(1):
+                query = query.where(Person.number.startswith(masked.group(1), autoescape=True))
             query = query.where(Person.number.like("_" * len(number)))
         found.update((x.id, x) for x in session.scalars(query.limit(limit)))
     elif not (_HEX.fullmatch(hexa) or plain):
@@ -167,7 +158,7 @@ def resolve_finding(session: Session, ctx: Context, ref: str) -> Finding | None:
     if not _HEX.fullmatch(hexa):
         return None
     scoped = access.places_clause(ctx.principal, Finding.jurisdiction_code)
-    query = select(Finding).where(*_id_range(Finding.id, hexa), scoped).limit(MAX_CANDIDATES + 1)
+    query = select(Finding).where(*id_range(Finding.id, hexa), scoped).limit(MAX_CANDIDATES + 1)
     found = list(session.scalars(query))
     if not found:
         return None

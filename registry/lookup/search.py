@@ -35,11 +35,13 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
+    or_,
     select,
 )
 from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.orm import Session
 
+from registry.db import folding
 from registry.db.models import House, Person
 from registry.errors import InvalidInput, InvalidNumber
 from registry.identity import names
@@ -209,7 +211,10 @@ def _tiers(text: str) -> tuple[str, list[Tier]]:
                 tiers.append(("name_fragment", "name_fragment", name, False))
         if len(needle) >= 3:
             tiers.append(("hukou_address", "hukou_address", needle, False))
-            tiers.append(("address", "address", needle, False))
+            # "address_wide": the needle has ASCII letters or digits, which the stored address
+            # may hold in full width (``address_patterns``).
+            wide = any(c.isascii() and c.isalnum() for c in folding.fold(needle) or "")
+            tiers.append(("address", "address_wide" if wide else "address", needle, False))
         return "chinese", tiers
     return "unknown", []
 
@@ -223,6 +228,8 @@ _V = bindparam("v", type_=String)
 _LO = bindparam("lo", type_=String)
 _HI = bindparam("hi", type_=String)
 _N = bindparam("n", type_=Integer)
+_F = bindparam("f", type_=String)
+_W = bindparam("w", type_=String)
 Statement = Select[tuple[object, ...]]
 _STATEMENTS: dict[tuple[bool, str, bool], Statement] = {}
 
@@ -240,14 +247,21 @@ def _statement(pg: bool, template: str, ordered: bool) -> Statement:
     p = _PERSONS.c
     name_key = literal_column(names.key_sql("persons.name", "postgresql" if pg else "sqlite"),
                               String)
-    if template == "address":
+    if template in ("address", "address_wide"):
+        # The anchor (``_V``) finds the candidates through the trigram index; the folded
+        # address (``_F``) decides: ``address_patterns``.
         h = _HOUSES.c
         query = select(h.id, h.address, h.jurisdiction_code)
         if pg:
-            query = query.where(h.address.like(_V))
+            anchor = h.address.ilike(_V)
+            if template == "address_wide":
+                anchor = or_(anchor, h.address.ilike(_W))
+            query = query.where(anchor, folding.sql(h.address, "postgresql").like(_F))
         else:
             fts = HOUSES_FTS
-            query = query.join(fts, fts.c.house_id == h.id).where(fts.c.address.like(_V))
+            query = query.join(fts, fts.c.house_id == h.id).where(
+                fts.c.address.like(_V), folding.sql(fts.c.address, "sqlite").like(_F)
+            )
     else:
         query = select(p.id, p.name, p.number)
         equal = {"id_key": p.id_key, "number": p.number, "phone": p.phone, "name": name_key}
@@ -285,7 +299,55 @@ def _params(pg: bool, template: str, value: str, limit: int) -> dict[str, Any]:
         return {"v": value[::-1] + "%" if pg else "%" + value, "n": limit}
     if template in ("id_key", "number", "phone", "name"):
         return {"v": value, "n": limit}
+    if template in ("address", "address_wide"):
+        anchor, wide, fts, folded = address_patterns(value)
+        if pg and template == "address_wide":
+            return {"v": anchor, "w": wide, "f": folded, "n": limit}
+        if pg:
+            return {"v": anchor, "f": folded, "n": limit}
+        return {"v": fts, "f": folded, "n": limit}
     return {"v": "%" + value + "%", "n": limit}
+
+
+_HALF_TO_FULL = str.maketrans(
+    "".join(chr(c) for c in range(0x21, 0x7F)), "".join(chr(c) for c in range(0xFF01, 0xFF5F))
+)
+
+
+def address_patterns(needle: str) -> tuple[str, str, str, str]:
+    """The LIKE patterns of an address search for ``needle`` (wildcards and white space
+    already dropped, ``_clean``), as ``(anchor, wide_anchor, fts_anchor, folded)``.
+
+    The folded needle (``registry.db.folding``: full-width forms to ASCII, 號 to 号, no white
+    space, lower case) is what the folded address must contain: it decides. The anchors only
+    find the candidates through the trigram index, on the address as stored (typed with or
+    without spaces, in half- or full-width forms): the needle's runs of Chinese characters
+    and of ASCII letters and digits, in order, each may stand apart (``%湖南路%12%`` for
+    ``湖南路12号``; 号 and punctuation, which have variants, are left out); ``wide_anchor``
+    has the ASCII runs in full width (``%湖南路%１２%``; PostgreSQL takes either, each through
+    the index). SQLite's FTS5 table cannot take an OR through its index: ``fts_anchor`` is
+    made of the Chinese runs alone when one has 3 or more characters (a trigram), else it is
+    ``anchor``. A needle with no run at all is its own anchor."""
+    folded = folding.fold(needle) or ""
+    runs: list[tuple[bool, str]] = []  # (ASCII letters and digits?, run)
+    for char in folded:
+        ascii_alnum = char.isascii() and char.isalnum()
+        if char == "号" or (char.isascii() and not ascii_alnum):
+            runs.append((False, ""))  # a break: 号/號 and punctuation have variants
+            continue
+        if runs and runs[-1][1] and runs[-1][0] == ascii_alnum:
+            runs[-1] = (ascii_alnum, runs[-1][1] + char)
+        else:
+            runs.append((ascii_alnum, char))
+    runs = [(a, r) for a, r in runs if r]
+    if not runs:
+        like = "%" + needle + "%"
+        return like, like, like, "%" + folded + "%"
+    anchor = "%" + "%".join(r for _, r in runs) + "%"
+    wide = "%" + "%".join(r.translate(_HALF_TO_FULL) if a else r for a, r in runs) + "%"
+    chinese = [r for a, r in runs if not a]
+    fts = "%" + "%".join(chinese) + "%" if max(map(len, chinese), default=0) >= 3 else anchor
+    return anchor, wide, fts, "%" + folded + "%"
 
 
 def _is_pg(session: Session) -> bool:
@@ -323,7 +385,7 @@ def _driver_sql(
         fixed = {
             name: bind.effective_value
             for name, bind in compiled.binds.items()
-            if name not in ("v", "lo", "hi", "n")
+            if name not in ("v", "lo", "hi", "n", "f", "w")
         }
         found = _SQL[key] = (str(compiled), order, fixed)
     return found

@@ -16,6 +16,7 @@ from registry.identity.ids import mask, validate_uscc
 from registry.matching import checks
 from registry.people.find import find_person, person_by_number
 from registry.people.registration import TypedIdentity, register
+from registry.places.common import id_prefix
 from registry.places.employers import resolve_employer
 from registry.places.jurisdictions import city_code, get_jurisdiction
 from registry.privacy import access, journal
@@ -32,18 +33,25 @@ class Job:
 def _unregistered_employer(
     session: Session, ctx: Context, ref: str, jurisdiction: str | None
 ) -> Employer:
-    """An employer only known from this report: recorded, flagged PJ-UNKNOWN-EMPLOYER."""
+    """An employer only known from this report: recorded, flagged PJ-UNKNOWN-EMPLOYER.
+
+    ``NotFound`` without a jurisdiction, and for a reference shaped as a record id (8 or more
+    hexadecimal characters that are no credit code): an id names a record, never a new one."""
+    text = ref.strip()
+    try:
+        uscc: str | None = validate_uscc(text)
+    except InvalidInput:
+        uscc = None
+    if uscc is None and id_prefix(text) is not None:
+        # A reference a list printed (an id or its first 8+ characters), not an employer's
+        # name: never make an unregistered employer called "3f2a9c1e".
+        raise NotFound(f"employer {text!r} is an id reference that names no employer")
     if not jurisdiction:
         raise NotFound(
             f"employer {ref!r} is not registered; register it first, or give the jurisdiction "
             "to record the job at an unregistered employer"
         )
     get_jurisdiction(session, jurisdiction)
-    text = ref.strip()
-    try:
-        uscc: str | None = validate_uscc(text)
-    except InvalidInput:
-        uscc = None
     employer = Employer(
         id=uuid.uuid4(),
         name=text,

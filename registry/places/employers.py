@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.models import Employer
-from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
+from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.ids import validate_uscc
 from registry.identity.text import fields
 from registry.matching import checks
-from registry.places.common import Changed, by_ref_id, check_count, check_industry
+from registry.places.common import Changed, by_ref, check_count, check_industry
 from registry.places.jurisdictions import get_jurisdiction
 from registry.privacy import access, journal
 
@@ -116,23 +116,27 @@ def update_employer(
 
 
 def resolve_employer(session: Session, ref: str) -> Employer:
-    """An employer by id, credit code or exact name."""
+    """An employer by id, id prefix (8 or more characters), credit code or exact name
+    (``employer_by_ref``), refused (``OutOfScope``, audited) outside the bound user's scope."""
     return access.guard(session, access.check_employer, employer_by_ref(session, ref))
 
 
 def employer_by_ref(session: Session, ref: str) -> Employer:
-    found = by_ref_id(session, Employer, ref)
-    if isinstance(found, Employer):
-        return found
-    text = ref.strip()
-    by_code = session.scalar(select(Employer).where(Employer.uscc == text.upper()))
-    if by_code is not None:
-        return by_code
-    matches: Sequence[Employer] = session.scalars(
-        select(Employer).where(Employer.name == text)
-    ).all()
-    if len(matches) > 1:
-        raise Ambiguous(f"{len(matches)} employers are named {ref!r}; use the credit code")
-    if not matches:
-        raise NotFound(f"employer {ref!r} is not registered")
-    return matches[0]
+    """An employer by its id, credit code, exact name or an id prefix of 8 or more characters
+    (as lists print it), through the places' one resolver (``common.by_ref``); no scope
+    check. Raises ``NotFound`` and ``Ambiguous`` (a shared name, or a prefix of several)."""
+
+    def by_code_or_name(text: str) -> Employer | None:
+        by_code = session.scalar(select(Employer).where(Employer.uscc == text.upper()))
+        if by_code is not None:
+            return by_code
+        matches: Sequence[Employer] = session.scalars(
+            select(Employer).where(Employer.name == text).limit(2)
+        ).all()
+        if len(matches) > 1:
+            raise Ambiguous(f"{len(matches)} employers are named {text!r}; use the credit code")
+        return matches[0] if matches else None
+
+    return by_ref(
+        session, Employer, ref, kind="employer", label=lambda e: e.name, natural=by_code_or_name
+    )

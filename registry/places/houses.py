@@ -12,18 +12,18 @@ from registry.context import Context
 from registry.db.access_models import ManagedHouse
 from registry.db.cache import per_transaction
 from registry.db.models import House
-from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
+from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.text import fields
 from registry.matching import checks
 from registry.people.find import person_by_number
 from registry.places.common import (
     Changed,
-    by_ref_id,
+    by_ref,
     check_count,
     place_scope,
     same_text_key,
 )
-from registry.places.jurisdictions import get_jurisdiction
+from registry.places.jurisdictions import check_place_level
 from registry.places.venues import venue_by_ref
 from registry.privacy import access, journal
 
@@ -63,7 +63,7 @@ def add_house(
         raise InvalidInput(f"house use must be one of {', '.join(HOUSE_USES)}")
     check_count("capacity", capacity)
     check_count("rooms", rooms)
-    get_jurisdiction(session, jurisdiction)
+    check_place_level(session, jurisdiction, "house")
     ctx = access.require(session, ctx, "house.add", jurisdiction=place_scope(ctx, jurisdiction))
     refuse_same_address(session, address, jurisdiction)
     if door_plate is not None and door_plate.strip():
@@ -231,20 +231,24 @@ def update_house(
 
 
 def resolve_house(session: Session, ref: str) -> House:
-    """A house by its id or its door-plate code."""
+    """A house by its id, an id prefix of 8 or more characters or its door-plate code
+    (``house_by_ref``), refused (``OutOfScope``, audited) outside the bound user's scope."""
     return access.guard(session, access.check_house, house_by_ref(session, ref))
 
 
 def house_by_ref(session: Session, ref: str) -> House:
-    found = by_ref_id(session, House, ref)
-    if isinstance(found, House):
-        return found
-    matches = session.scalars(select(House).where(House.door_plate == ref.strip())).all()
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise Ambiguous(f"{len(matches)} houses carry door plate {ref!r}; use the house's id")
-    raise NotFound(f"house {ref!r} is not registered")
+    """A house by its id, its door-plate code or an id prefix of 8 or more characters (as
+    lists print it), through the places' one resolver (``common.by_ref``); no scope check.
+    Raises ``NotFound`` and ``Ambiguous`` (two houses carry the plate, or several ids start
+    with the prefix: they are listed)."""
+
+    def by_plate(text: str) -> House | None:
+        matches = session.scalars(select(House).where(House.door_plate == text).limit(2)).all()
+        if len(matches) > 1:
+            raise Ambiguous(f"{len(matches)} houses carry door plate {text!r}; use the house's id")
+        return matches[0] if matches else None
+
+    return by_ref(session, House, ref, kind="house", label=lambda h: h.address, natural=by_plate)
 
 
 def entrust(session: Session, ctx: Context, house_ref: str, venue_ref: str) -> ManagedHouse:

@@ -40,6 +40,9 @@ PARENT_LEVELS: dict[str, tuple[str, ...]] = {
     "community": ("station",),
     "grid": ("community", "station"),
 }
+# Where a house or a venue is registered: a police station or below (the station files them,
+# design.md: a house has its community and grid); a city or a district is an area, not a place.
+PLACE_LEVELS = ("station", "community", "grid")
 CODE_SHAPES = {
     "city": "4 or 6 digits",
     "district": "6 digits",
@@ -79,6 +82,8 @@ def add_jurisdiction(
         up = get_jurisdiction(session, parent)
         if up.level not in PARENT_LEVELS.get(level, ()):
             raise InvalidInput(f"a {level} cannot sit under a {up.level}")
+        if up.level == "city":
+            _check_city_children(session, up, level)
         path = f"{up.path}{code}/"
     elif level != "city":
         raise InvalidInput(f"a {level} needs a parent jurisdiction")
@@ -95,6 +100,42 @@ def add_jurisdiction(
         name=name,
         level=level,
     )
+    return node
+
+
+def _check_city_children(session: Session, city: Jurisdiction, level: str) -> None:
+    """A city either has districts (设区的市: stations sit under a district) or has none
+    (不设区的地级市 such as 东莞、中山: stations sit directly under it); never both.
+    ``InvalidInput`` for a station under a city with districts, and for a district under a
+    city whose stations sit directly under it."""
+    other = "district" if level == "station" else "station"
+    found = session.scalar(
+        select(Jurisdiction.code)
+        .where(Jurisdiction.parent_code == city.code, Jurisdiction.level == other)
+        .limit(1)
+    )
+    if found is None:
+        return
+    if level == "station":
+        raise InvalidInput(
+            f"a station cannot sit directly under city {city.code}: it has districts "
+            f"(e.g. {found}); put the station under its district"
+        )
+    raise InvalidInput(
+        f"a district cannot sit under city {city.code}: its stations sit directly under it "
+        f"(e.g. {found}), so it has no districts"
+    )
+
+
+def check_place_level(session: Session, code: str, kind: str) -> Jurisdiction:
+    """The jurisdiction ``code`` a house or venue (``kind``) is registered in; it must be a
+    police station, community or grid (``PLACE_LEVELS``). ``NotFound`` for an unknown code,
+    ``InvalidInput`` for a city or a district."""
+    node = get_jurisdiction(session, code)
+    if node.level not in PLACE_LEVELS:
+        raise InvalidInput(
+            f"a {kind} belongs to a station, community or grid, not to the {node.level} {code}"
+        )
     return node
 
 

@@ -7,22 +7,21 @@ where a reference becomes a record, so they are where a scoped user is refused
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from registry.context import Context
 from registry.db import refcache
 from registry.db.models import Room, Venue
 from registry.db.refcache import reference
-from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
+from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.text import fields, line
 from registry.matching import checks
-from registry.places.common import by_ref_id, same_text_key
-from registry.places.jurisdictions import get_jurisdiction
+from registry.places.common import MAX_CANDIDATES, by_ref, same_text_key, short
+from registry.places.jurisdictions import check_place_level
 from registry.privacy import access, journal
 
 VENUE_KINDS = ("hotel", "intermediary", "station", "employer")
@@ -48,7 +47,10 @@ def add_venue(
         raise InvalidInput(f"venue kind must be one of {', '.join(VENUE_KINDS)}")
     if not name.strip():
         raise InvalidInput("a venue needs a name")
-    get_jurisdiction(session, jurisdiction)
+    numbers = room_numbers(rooms)
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("a room number is listed twice")
+    check_place_level(session, jurisdiction, "venue")
     access.require(session, ctx, "place.write", jurisdiction=jurisdiction)
     refuse_same_name(session, name, jurisdiction)
     refcache.writing(session)
@@ -62,9 +64,6 @@ def add_venue(
     )
     session.add(venue)
     session.flush()  # rooms refer to the venue; no ORM relationship orders the inserts
-    numbers = room_numbers(rooms)
-    if len(set(numbers)) != len(numbers):
-        raise InvalidInput("a room number is listed twice")
     session.add_all(Room(id=uuid.uuid4(), venue_id=venue.id, number=n) for n in numbers)
     journal.record(
         session,
@@ -161,37 +160,34 @@ def resolve_venue(session: Session, ref: str) -> Venue:
 
 
 def venue_by_ref(session: Session, ref: str) -> Venue:
-    """A venue by its id, the first 8 or more characters of its id, its exact name, or
-    ``NAME@JURISDICTION`` when several venues share a name (no scope check: see
-    ``resolve_venue``). Raises ``NotFound`` and ``Ambiguous`` (naming the candidates)."""
-    ref = ref.strip()
-    try:
-        found = _venue_by_id(session, uuid.UUID(ref))
-    except ValueError:
-        found = None
-    if found is not None:
-        return found
-    name, _, code = ref.partition("@")
-    query = select(Venue).where(Venue.name == name.strip())
-    if code:
-        query = query.where(Venue.jurisdiction_code == code.strip())
-    matches = list(session.scalars(query))
-    if not matches and _SHORT_ID.fullmatch(ref):
-        short = ref.lower().replace("-", "")
-        prefixed = select(Venue).where(cast(Venue.id, String).like(short[:8] + "%"))
-        matches = [v for v in session.scalars(prefixed) if v.id.hex.startswith(short)]
-    if not matches:
-        raise NotFound(f"venue {ref!r} is not registered")
-    if len(matches) > 1:
-        named = ", ".join(f"{v.name}@{v.jurisdiction_code} ({v.id.hex[:8]})" for v in matches)
-        raise Ambiguous(
-            f"{len(matches)} venues are named {name.strip()!r}: {named}; "
-            "name one as NAME@JURISDICTION or by the first 8 characters of its id"
-        )
-    return matches[0]
+    """A venue by its id, its exact name, ``NAME@JURISDICTION`` when several venues share a
+    name, or the first 8 or more characters of its id (as lists print it), through the
+    places' one resolver (``common.by_ref``); no scope check (see ``resolve_venue``). Raises
+    ``NotFound`` and ``Ambiguous`` (naming the candidates)."""
 
+    def by_name(text: str) -> Venue | None:
+        name, _, code = text.partition("@")
+        query = select(Venue).where(Venue.name == name.strip())
+        if code:
+            query = query.where(Venue.jurisdiction_code == code.strip())
+        matches = list(session.scalars(query.limit(MAX_CANDIDATES + 1)))
+        if len(matches) > 1:
+            named = ", ".join(f"{v.name}@{v.jurisdiction_code} ({short(v.id)})" for v in matches)
+            raise Ambiguous(
+                f"{len(matches)} venues are named {name.strip()!r}: {named}; "
+                "name one as NAME@JURISDICTION or by the first 8 characters of its id"
+            )
+        return matches[0] if matches else None
 
-_SHORT_ID = re.compile(r"[0-9a-fA-F][0-9a-fA-F-]{7,35}")
+    return by_ref(
+        session,
+        Venue,
+        ref,
+        kind="venue",
+        label=lambda v: f"{v.name}@{v.jurisdiction_code}",
+        natural=by_name,
+        get=lambda venue_id: _venue_by_id(session, venue_id),
+    )
 
 
 def _venue_by_id(session: Session, venue_id: uuid.UUID) -> Venue | None:
@@ -208,8 +204,8 @@ def _venue_by_id(session: Session, venue_id: uuid.UUID) -> Venue | None:
     cache: dict[uuid.UUID, dict[str, object]] = reference(session, _VENUES)
     values = cache.get(venue_id)
     if values is None:
-        found = by_ref_id(session, Venue, str(venue_id))
-        if isinstance(found, Venue):
+        found = session.get(Venue, venue_id)
+        if found is not None:
             cache[venue_id] = {key: getattr(found, key) for key in _VENUE_COLUMNS}
             return found
         return None

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, or_, select, text, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from registry.context import Context, Principal
@@ -268,6 +268,47 @@ def places_clause(p: Principal, column: Any) -> ColumnElement[bool]:
     if p.role in PLACE_ROLES:
         return column.in_(subtree(p))
     return column.in_(select(Venue.jurisdiction_code).where(Venue.id == p.venue_id))
+
+
+def houses_clause(p: Principal) -> ColumnElement[bool]:
+    """Houses the principal may see: its subtree's, or an intermediary's entrusted ones."""
+    if p.unrestricted:
+        return true()
+    if p.role == "intermediary":
+        entrusted = select(ManagedHouse.house_id).where(ManagedHouse.venue_id == p.venue_id)
+        return House.id.in_(entrusted)
+    if p.role in PLACE_ROLES:
+        return places_clause(p, House.jurisdiction_code)
+    return false()
+
+
+def employers_clause(p: Principal) -> ColumnElement[bool]:
+    """Employers the principal may see: those of its subtree (coordinators, analysts)."""
+    if p.unrestricted:
+        return true()
+    if p.role in PLACE_ROLES:
+        return places_clause(p, Employer.jurisdiction_code)
+    return false()
+
+
+def venues_clause(p: Principal) -> ColumnElement[bool]:
+    """Venues the principal may see: its own (desk, intermediary) or its subtree's."""
+    if p.unrestricted:
+        return true()
+    if p.role in VENUE_ROLES:
+        return Venue.id == p.venue_id
+    return places_clause(p, Venue.jurisdiction_code)
+
+
+def visible_clause(session: Session, model: type) -> ColumnElement[bool] | None:
+    """The rows of ``model`` (``House``, ``Employer`` or ``Venue``) the user the session is
+    bound to may see, for a resolver's candidates; None for an unbound or unrestricted
+    session (everything)."""
+    ctx: Context | None = session.info.get(KEY)
+    if ctx is None or ctx.principal.unrestricted:
+        return None
+    clauses = {House: houses_clause, Employer: employers_clause, Venue: venues_clause}
+    return clauses[model](ctx.principal)
 
 
 def persons_clause(session: Session, p: Principal, column: Any) -> ColumnElement[bool]:

@@ -43,6 +43,20 @@ def who_viewed_number(session: Session, ctx: Context, number: str) -> tuple[str,
     return idn.masked, rows
 
 
+def who_viewed_person(session: Session, ctx: Context, person: Person) -> tuple[str, list[Viewed]]:
+    """``who_viewed`` of a registered person (admin), by id and by the keyed hash of the
+    number; returns the masked number and the entries; the query itself is audited."""
+    from registry.identity.ids import mask
+    from registry.privacy import access
+
+    ctx = access.require(session, ctx, "audit.read")
+    chain(session.connection())  # the entries still staged count too
+    rows = who_viewed(session, person.id, person.id_key)
+    masked = mask(person.number)
+    note(session, ctx, "read", "audit.who_viewed", persons=(person.id,), number=masked)
+    return masked, rows
+
+
 def verify_as(session: Session, ctx: Context) -> Verdict:
     """``verify`` for a user (admin), audited."""
     from registry.privacy import access

@@ -40,12 +40,13 @@ def test_references_between_processes(tmp_path: Path) -> None:
     laiqu("init")
     laiqu("jurisdiction", "add", "310100", "上海市", "--level", "city")
     laiqu("jurisdiction", "add", "310104", "徐汇区", "--level", "district", "--parent", "310100")
-    laiqu(
-        "venue", "add", "华师宾馆", "--kind", "hotel", "--jurisdiction", "310104", "--rooms", "1-3"
-    )
+    # Houses and venues belong to a station or below (a district is an area, not a place).
+    station = "31010401"
+    laiqu("jurisdiction", "add", station, "天平派出所", "--level", "station", "--parent", "310104")
+    laiqu("venue", "add", "华师宾馆", "--kind", "hotel", "--jurisdiction", station, "--rooms", "1")
     house = json.loads(
         laiqu(
-            "house", "add", "--address", "华师路 9 号", "--jurisdiction", "310104", "--json"
+            "house", "add", "--address", "华师路 9 号", "--jurisdiction", station, "--json"
         ).stdout
     )
     laiqu("movein", "--house", house["id"], "--id", A, "--name", "张三", "--on", "2026-06-01")

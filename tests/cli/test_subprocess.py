@@ -59,6 +59,18 @@ def test_desk_day_in_real_processes(env: dict[str, str]) -> None:
         "310100",
         env=env,
     )
+    # A venue belongs to a station or below (issue 19): not to the district itself.
+    laiqu(
+        "jurisdiction",
+        "add",
+        "31010401",
+        "天平路派出所",
+        "--level",
+        "station",
+        "--parent",
+        "310104",
+        env=env,
+    )
     laiqu(
         "venue",
         "add",
@@ -66,7 +78,7 @@ def test_desk_day_in_real_processes(env: dict[str, str]) -> None:
         "--kind",
         "hotel",
         "--jurisdiction",
-        "310104",
+        "31010401",
         "--rooms",
         "101-102",
         env=env,

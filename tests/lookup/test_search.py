@@ -109,6 +109,30 @@ def test_house_address(world: World) -> None:
     assert any(h.kind == "house" and fragment in h.label for h in _search(world, fragment, 50))
 
 
+@pytest.mark.parametrize(
+    "needle",
+    [
+        "龙珠七路888号",
+        "龙珠七路 888 号",
+        "龙珠七路８８８號",
+        "龙珠七路888号翡翠花园 9栋",
+        "888号翡翠花园",
+    ],
+)
+def test_house_address_across_spaces_widths_and_hao(world: World, needle: str) -> None:
+    """The stored address is written together; the needle with spaces, full-width digits or
+    號 finds it (and the reverse: tests/cli/test_references.py)."""
+    houses = [h for h in _search(world, needle) if h.kind == "house"]
+    assert [h.id for h in houses] == [world.house_id], needle
+
+
+def test_house_address_folding_keeps_other_numbers_out(world: World) -> None:
+    """The anchor ``%龙珠七路%88%`` also holds 888号; the folded address decides."""
+    for needle in ("龙珠七路889号", "龙珠七路88号", "龙珠七路 8 号"):
+        ids = [h.id for h in _search(world, needle, 50) if h.kind == "house"]
+        assert world.house_id not in ids, needle
+
+
 def test_limit_and_ranking(world: World) -> None:
     hits = _search(world, "王", 7)
     assert len(hits) == 7

@@ -163,7 +163,9 @@ def test_another_city_stays_out(own_town: sessionmaker[Session], ctx: Context) -
     day = date(2026, 5, 6)
     with own_town.begin() as s:
         jurisdictions.add_jurisdiction(s, at(ctx, day), "4401", "广州市", "city")
-        house = houses.add_house(s, at(ctx, day), "天河路1号", "4401")
+        # A house belongs to a station (here directly under a city without districts).
+        jurisdictions.add_jurisdiction(s, at(ctx, day), "44010001", "天河派出所", "station", "4401")
+        house = houses.add_house(s, at(ctx, day), "天河路1号", "44010001")
         move_in(s, at(ctx, day), str(house.id), person("110105", "19900101", "991", "甲"), on=day)
     r = report(own_town, ctx)
     assert (r.totals.floating, r.totals.arrivals, r.totals.rental_houses) == (5, 3, 4)

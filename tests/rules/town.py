@@ -16,6 +16,7 @@ from registry.places import employers, houses, jurisdictions, venues
 CITY, DISTRICT, STATION, GRID = "4403", "440304", "440304001", "44030400101"
 OTHER_STATION = "440304002"
 OTHER_CITY = "4401"
+OTHER_CITY_STATION = "44010601"
 
 
 def rid(seq: str = "001", region: str = "110105", born: str = "19900101") -> str:
@@ -49,12 +50,17 @@ def build(sf: sessionmaker[Session], ctx: Context) -> Town:
         jurisdictions.add_jurisdiction(s, ctx, OTHER_STATION, "华富派出所", "station", DISTRICT)
         jurisdictions.add_jurisdiction(s, ctx, GRID, "百花社区", "community", STATION)
         jurisdictions.add_jurisdiction(s, ctx, OTHER_CITY, "广州市", "city")
+        # A house belongs to a station or below, never to a city directly.
+        jurisdictions.add_jurisdiction(s, ctx, "440106", "天河区", "district", OTHER_CITY)
+        jurisdictions.add_jurisdiction(
+            s, ctx, OTHER_CITY_STATION, "天河派出所", "station", "440106"
+        )
         hotel = venues.add_venue(s, ctx, "百花旅馆", "hotel", GRID, rooms=["101", "102"])
         house = houses.add_house(s, ctx, "百花二路3号101", GRID, capacity=6)
         filed = houses.add_house(
             s, ctx, "华富路8号2楼", OTHER_STATION, filing="ZL-2026-0008", pledge=True
         )
-        elsewhere = houses.add_house(s, ctx, "天河路1号", OTHER_CITY, filing="GZ-1")
+        elsewhere = houses.add_house(s, ctx, "天河路1号", OTHER_CITY_STATION, filing="GZ-1")
         body = "91440300MA5F00001"
         code = body + uscc.calc_check_digit(body)
         emp = employers.add_employer(s, ctx, "百花电子厂", code, STATION)
