@@ -29,7 +29,7 @@ from cli.params import DAY, PERSON, identity_from, identity_options, person_of, 
 from registry.db.models import Document, Person, Venue
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import DocType, mask
-from registry.lookup import persons, places, records
+from registry.lookup import persons, placesearch, records
 from registry.lookup.refs import short
 from registry.messages import phrase
 from registry.places.jurisdictions import city_code
@@ -283,7 +283,7 @@ def who(p: Person) -> str:
     return f"{p.name} {mask(p.number)} [{short(p.id)}]"
 
 
-def house_hit_data(hit: places.HouseHit) -> dict[str, Any]:
+def house_hit_data(hit: placesearch.HouseHit) -> dict[str, Any]:
     return {
         "id": hit.house.id,
         "address": hit.house.address,

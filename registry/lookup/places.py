@@ -1,10 +1,11 @@
 """What a user reads about places: lists of houses and employers, one house with its tenants
-(now and past), one employer with its employees, and the places a search text names.
+(now and past), one employer with its employees.
 
 Every function is scope-checked (``registry.privacy.access``) and audited as a read, with the
 persons shown as the entry's subjects. Houses are seen by coordinators (their subtree),
 intermediaries (the houses entrusted to them) and admins; employers by coordinators and
-admins; a list without persons (counts only) also by analysts of the subtree.
+admins; a list without persons (counts only) also by analysts of the subtree. What a search
+finds among places (and the visibility clause of houses) is ``registry.lookup.placesearch``.
 """
 
 from __future__ import annotations
@@ -14,32 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from registry.context import Context, Principal
 from registry.db.access_models import ManagedHouse
 from registry.db.models import Employer, Employment, Finding, House, Person, Residence, Venue
-from registry.lookup.search import Hit
-from registry.matching import checks
+from registry.db.tree import subtree
+from registry.lookup.placesearch import Tenancy, current, houses_clause
 from registry.matching.codes import CODES
 from registry.places import employers, houses
 from registry.privacy import access, audit
 
 LIST_LIMIT = 1000
-
-
-def houses_clause(p: Principal) -> ColumnElement[bool]:
-    """Houses the principal may see: its subtree's, or an intermediary's entrusted ones."""
-    if p.unrestricted:
-        return true()
-    if p.role == "intermediary":
-        entrusted = select(ManagedHouse.house_id).where(ManagedHouse.venue_id == p.venue_id)
-        return House.id.in_(entrusted)
-    if p.role in access.PLACE_ROLES:
-        return access.places_clause(p, House.jurisdiction_code)
-    return false()
 
 
 def employers_clause(p: Principal) -> ColumnElement[bool]:
@@ -51,11 +40,6 @@ def employers_clause(p: Principal) -> ColumnElement[bool]:
     return false()
 
 
-def _current(model: type[Residence] | type[Employment], ctx: Context) -> ColumnElement[bool]:
-    today = ctx.today()
-    return (model.valid_from <= today) & or_(model.valid_to.is_(None), model.valid_to > today)
-
-
 # --- houses ----------------------------------------------------------------------------------
 
 
@@ -65,12 +49,6 @@ class HouseRow:
 
     house: House
     tenants: int
-
-
-@dataclass(frozen=True)
-class Tenancy:
-    residence: Residence
-    person: Person
 
 
 @dataclass(frozen=True)
@@ -98,7 +76,7 @@ def list_houses(
         access.check_jurisdiction(session, ctx, jurisdiction)
     tenants = (
         select(Residence.house_id, func.count().label("n"))
-        .where(_current(Residence, ctx))
+        .where(current(Residence, ctx))
         .group_by(Residence.house_id)
         .subquery()
     )
@@ -109,7 +87,7 @@ def list_houses(
         .order_by(House.jurisdiction_code, House.address)
         .limit(limit)
     )
-    codes = checks.subtree(session, jurisdiction)
+    codes = subtree(session, jurisdiction)
     if codes is not None:
         query = query.where(House.jurisdiction_code.in_(codes))
     rows = [HouseRow(h, n) for h, n in session.execute(query)]
@@ -191,7 +169,7 @@ def list_employers(
         access.check_jurisdiction(session, ctx, jurisdiction)
     staff = (
         select(Employment.employer_id, func.count().label("n"))
-        .where(_current(Employment, ctx))
+        .where(current(Employment, ctx))
         .group_by(Employment.employer_id)
         .subquery()
     )
@@ -202,7 +180,7 @@ def list_employers(
         .order_by(Employer.jurisdiction_code, Employer.name)
         .limit(limit)
     )
-    codes = checks.subtree(session, jurisdiction)
+    codes = subtree(session, jurisdiction)
     if codes is not None:
         query = query.where(Employer.jurisdiction_code.in_(codes))
     rows = [EmployerRow(e, n) for e, n in session.execute(query)]
@@ -275,75 +253,3 @@ def _full_id(session: Session, model: type[House] | type[Employer], ref: str) ->
     query = select(model.id).where(model.id >= low, model.id <= high).limit(2)
     found = list(session.scalars(query))
     return str(found[0]) if len(found) == 1 else ref
-
-
-# --- search ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HouseHit:
-    """A house a search found, with who lives there today."""
-
-    house: House
-    match: str
-    tenants: list[Tenancy]
-
-
-def found_places(
-    session: Session, ctx: Context, hits: list[Hit], text: str, limit: int
-) -> tuple[list[HouseHit], list[Venue]]:
-    """The houses among search ``hits`` that the caller may see, each with its tenants today,
-    and the venues whose name or address holds ``text`` (3 or more characters, or an exact
-    name). The caller audits the persons (``registry.lookup.persons.search_all``)."""
-    p = access.acting(session, ctx).principal
-    house_ids = [h.id for h in hits if h.kind == "house"]
-    found: list[HouseHit] = []
-    if house_ids:
-        visible = {
-            h.id: h
-            for h in session.scalars(select(House).where(House.id.in_(house_ids), houses_clause(p)))
-        }
-        rows = (
-            session.execute(
-                select(Residence, Person)
-                .join(Person, Person.id == Residence.person_id)
-                .where(Residence.house_id.in_(list(visible)), _current(Residence, ctx))
-                .order_by(Residence.valid_from, Person.name)
-            ).all()
-            if visible
-            else []
-        )
-        by_house: dict[uuid.UUID, list[Tenancy]] = {}
-        for r, person in rows:
-            by_house.setdefault(r.house_id, []).append(Tenancy(r, person))
-        found = [
-            HouseHit(visible[h.id], h.match, by_house.get(h.id, []))
-            for h in hits
-            if h.kind == "house" and h.id in visible
-        ]
-    needle = "".join(text.split())
-    venues: list[Venue] = []
-    if needle and (p.unrestricted or p.role != "analyst"):
-        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        condition = (
-            or_(Venue.name.like(pattern, escape="\\"), Venue.address.like(pattern, escape="\\"))
-            if len(needle) >= 3
-            else Venue.name == needle
-        )
-        venues = list(
-            session.scalars(
-                select(Venue)
-                .where(condition, _venues_clause(p))
-                .order_by(Venue.jurisdiction_code, Venue.name)
-                .limit(limit)
-            )
-        )
-    return found, venues
-
-
-def _venues_clause(p: Principal) -> ColumnElement[bool]:
-    if p.unrestricted:
-        return true()
-    if p.role in access.VENUE_ROLES:
-        return Venue.id == p.venue_id
-    return access.places_clause(p, Venue.jurisdiction_code)

@@ -18,9 +18,9 @@ from registry.context import Context
 from registry.db import refcache
 from registry.db.models import Room, Venue
 from registry.db.refcache import reference
+from registry.db.tree import subtree
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.identity.text import fields, line
-from registry.matching import checks
 from registry.places.common import by_ref_id, same_text_key
 from registry.places.jurisdictions import get_jurisdiction
 from registry.privacy import access, journal
@@ -232,7 +232,7 @@ def list_venues(session: Session, under: str | None = None) -> list[tuple[Venue,
     """Venues by jurisdiction and name, each with its room numbers; only the subtree of
     ``under`` when given (``NotFound`` when it is not registered)."""
     query = select(Venue).order_by(Venue.jurisdiction_code, Venue.name)
-    codes = checks.subtree(session, under)
+    codes = subtree(session, under)
     if codes is not None:
         query = query.where(Venue.jurisdiction_code.in_(codes))
     return [(v, venue_rooms(session, v.id)) for v in session.scalars(query)]
