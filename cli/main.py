@@ -11,6 +11,7 @@ through ``CliRunner`` it keeps its traceback for the tests.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -139,13 +140,38 @@ def cli(click_ctx: click.Context, url: str | None) -> None:
     from cli.app import App, make_context
     from registry.db import engine as db_engine
 
+    started()
     app = App(db_engine.resolve_url(url), make_context())
     click_ctx.obj = app
     click_ctx.call_on_close(app.close)
 
 
+_STARTING = False  # main() runs the start-up without the cyclic garbage collector
+
+
+def started() -> None:
+    """The command's modules are imported: the collector runs again, without the objects of
+    the start-up (``gc.freeze``) when ``main`` held it off.
+
+    Importing a command creates some 100,000 objects that live as long as the process
+    (modules, functions, classes, SQLAlchemy's tables and mappers); each 700 of them start a
+    collection that finds nothing to free: about 140 collections, some 30 ms of every
+    command's start-up (issue 19). Only the console script does this: a process that runs the
+    group more than once (the tests' ``CliRunner``) keeps its collector as it is.
+    """
+    global _STARTING
+    if _STARTING:
+        _STARTING = False
+        gc.freeze()
+        gc.enable()
+
+
 def main() -> None:
     """Entry point of the ``laiqu`` console script: no traceback reaches the user."""
+    global _STARTING
+    if gc.isenabled():
+        _STARTING = True
+        gc.disable()  # until started(): the start-up's objects are not garbage
     try:
         cli(prog_name="laiqu", standalone_mode=True)
     except Exception as exc:  # a bug: click's standalone mode let it through

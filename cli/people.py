@@ -29,10 +29,9 @@ from cli.params import DAY, PERSON, identity_from, identity_options, person_of, 
 from registry.db.models import Document, Person, Venue
 from registry.identity.codes import ethnicity_name, gender_name
 from registry.identity.ids import DocType, mask
-from registry.lookup import persons, places, records
+from registry.lookup import persons, placesearch, records
 from registry.lookup.refs import short
 from registry.messages import phrase
-from registry.places.jurisdictions import city_code
 
 KINDS = {"stay": "住宿", "residence": "居住", "employment": "就业"}
 
@@ -51,11 +50,12 @@ def person() -> None:
 @click.pass_obj
 def person_add(app: App, code: str | None, as_json: bool, **options: Any) -> None:
     """登记一个人：用 --reader 刷卡，或用 --id 和 --name 手工录入。"""
+    from registry.people import registration
+    from registry.places.jurisdictions import city_code
+
     identity = identity_from(pop_identity(options))
     with app.sessions.begin() as session:
         city = city_code(session, code) if code else None
-        from registry.people import registration
-
         reg = registration.register_person(session, app.ctx, identity, city=city)
         data = {
             "person": person_data(reg.person),
@@ -283,7 +283,7 @@ def who(p: Person) -> str:
     return f"{p.name} {mask(p.number)} [{short(p.id)}]"
 
 
-def house_hit_data(hit: places.HouseHit) -> dict[str, Any]:
+def house_hit_data(hit: placesearch.HouseHit) -> dict[str, Any]:
     return {
         "id": hit.house.id,
         "address": hit.house.address,

@@ -7,8 +7,6 @@ truncated tail is noticed too. Subjects are person ids plus a keyed hash of the 
 never a number in clear.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 

@@ -2,9 +2,12 @@
 
 Identifiers are UUIDs, never sequences shared across shards (Citus-ready); instants are
 stored in UTC and come back timezone-aware on both engines.
-"""
 
-from __future__ import annotations
+The model modules (``*_models.py``, ``models.py``, this one and ``voiding``) do without
+``from __future__ import annotations``: their ``Mapped[...]`` annotations are then objects when
+the class is built, not strings SQLAlchemy has to parse and evaluate again (some 15 % of what
+mapping the tables costs at every start-up of the command line, issue 19).
+"""
 
 import uuid
 from datetime import UTC, datetime

@@ -7,8 +7,6 @@ request finds its token with one indexed probe. Revoking a token keeps the row (
 Small reference tables: no jurisdiction code, never distributed.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import Index, String

@@ -9,8 +9,6 @@ reverse-index table of a sharded database. Triggers (migration 0014) keep it in 
 engine's integrity error, exactly as a unique index on the owner table did.
 """
 
-from __future__ import annotations
-
 import uuid
 
 from sqlalchemy import String, Uuid

@@ -11,8 +11,6 @@ employment are [valid_from, valid_to) in days. History is never overwritten: end
 sets its upper bound, and every change is also an append-only ``Event``.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import date, datetime
 from typing import Any

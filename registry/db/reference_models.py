@@ -5,8 +5,6 @@ of migration 0011, whatever wrote the row). A process caches reference data
 (``registry.db.refcache``) and keeps it while the version it read is the current one.
 """
 
-from __future__ import annotations
-
 from sqlalchemy import BigInteger, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 

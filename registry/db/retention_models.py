@@ -5,8 +5,6 @@ The retention periods themselves are rules (``registry.matching.rules``:
 what rules cannot say lives here.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 

@@ -6,8 +6,6 @@ are person-centric and carry the jurisdiction code (Citus-ready); the person is 
 where it crosses co-location groups.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import date, datetime
 

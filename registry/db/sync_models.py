@@ -5,8 +5,6 @@ whatever inserted the row (ORM or Core). ``seq`` is local to one desk and only o
 queue; the item's ``id`` is the stable identity the station's ledger remembers.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import date, datetime
 

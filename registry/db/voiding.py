@@ -10,8 +10,6 @@ asks for them: a statement with ``execution_options(include_voided=True)``, or a
 Statements of raw SQL text are not filtered.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime

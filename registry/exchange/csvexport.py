@@ -147,7 +147,7 @@ def export_rows(
 
 
 def _codes(session: Session, jurisdiction: str) -> Any:
-    from registry.matching.checks import subtree
+    from registry.db.tree import subtree
 
     return subtree(session, jurisdiction)
 

@@ -19,9 +19,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from stdnum import numdb
-from stdnum.cn import uscc
-
 from registry.context import DEFAULT_ZONE
 from registry.errors import InvalidInput, InvalidNumber
 
@@ -230,8 +227,12 @@ def region_ever_valid(code: str) -> bool:
     """Whether ``code`` was a county-level code of GB/T 2260 in any year (1980 on).
 
     Source: python-stdnum's ``cn/loc`` table (every edition, with the years each code was
-    in force). Cached per code: the table search is the slowest part of a parse.
+    in force). Cached per code: the table search is the slowest part of a parse. python-stdnum
+    is imported here, not with the module: it imports ``pydoc`` (a command that parses no
+    number, such as ``person search 张``, does not pay for it).
     """
+    from stdnum import numdb
+
     try:
         results = numdb.get("cn/loc").info(code)
     except KeyError:  # pragma: no cover - stdnum raises KeyError on some partial codes
@@ -333,6 +334,8 @@ def validate_uscc(raw: str) -> str:
     ``stdnum.cn.uscc`` requires the first 8 characters to be digits, which rejects codes of
     registration authorities such as ``Y`` (other) or ``N`` (agriculture).
     """
+    from stdnum.cn import uscc  # imported on use: see region_ever_valid
+
     code = uscc.compact(raw or "")
     if len(code) != 18:
         raise InvalidNumber("a unified social credit code has 18 characters")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context, Principal
 from registry.db.models import Person, Stay, Venue
-from registry.matching import checks
+from registry.db.tree import subtree
 from registry.places import venues
 from registry.privacy import access, audit
 
@@ -66,7 +66,7 @@ def guests(
         where: ColumnElement[bool] = Stay.venue_id == place.id
     else:
         ctx = access.require(session, ctx, "person.read", jurisdiction=jurisdiction)
-        codes = checks.subtree(session, jurisdiction)
+        codes = subtree(session, jurisdiction)
         where = Stay.jurisdiction_code.in_(codes) if codes is not None else true()
         if not p.unrestricted:
             where = and_(where, _scope(p))

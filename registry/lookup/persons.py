@@ -20,7 +20,7 @@ from registry.context import Context
 from registry.db.models import Document, Finding, Person, Venue
 from registry.errors import NotFound
 from registry.identity.ids import mask
-from registry.lookup import places, records, refs, search
+from registry.lookup import placesearch, records, refs, search
 from registry.lookup.records import Interval
 from registry.privacy import access, auditing
 from registry.privacy.audit import Viewed
@@ -91,7 +91,7 @@ class Found:
     tenants today, and venues."""
 
     persons: list[tuple[Person, str]]
-    houses: list[places.HouseHit]
+    houses: list[placesearch.HouseHit]
     venues: list[Venue]
 
 
@@ -108,7 +108,7 @@ def search_all(
     rows = session.scalars(select(Person).where(Person.id.in_(wanted))) if wanted else []
     by_id = {p.id: p for p in rows}
     matched = [(by_id[h.id], h.match) for h in hits if h.kind == "person" and h.id in by_id]
-    houses, venues = places.found_places(session, ctx, hits, text, limit)
+    houses, venues = placesearch.found_places(session, ctx, hits, text, limit)
     tenants = [t.person for h in houses for t in h.tenants]
     shown = records.screen(
         session,
@@ -121,7 +121,7 @@ def search_all(
     )
     keep = {p.id for p in shown}
     houses = [
-        places.HouseHit(h.house, h.match, [t for t in h.tenants if t.person.id in keep])
+        placesearch.HouseHit(h.house, h.match, [t for t in h.tenants if t.person.id in keep])
         for h in houses
     ]
     return Found([(p, how) for p, how in matched if p.id in keep], houses, venues)

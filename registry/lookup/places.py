@@ -1,10 +1,11 @@
 """What a user reads about places: lists of houses and employers, one house with its tenants
-(now and past), one employer with its employees, and the places a search text names.
+(now and past), one employer with its employees.
 
 Every function is scope-checked (``registry.privacy.access``) and audited as a read, with the
 persons shown as the entry's subjects. Houses are seen by coordinators (their subtree),
 intermediaries (the houses entrusted to them) and admins; employers by coordinators and
-admins; a list without persons (counts only) also by analysts of the subtree.
+admins; a list without persons (counts only) also by analysts of the subtree. What a search
+finds among places is ``registry.lookup.placesearch``.
 """
 
 from __future__ import annotations
@@ -14,25 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.access_models import ManagedHouse
 from registry.db.models import Employer, Employment, Finding, House, Person, Residence, Venue
-from registry.lookup.search import Hit
-from registry.matching import checks
+from registry.db.tree import subtree
+from registry.lookup.placesearch import Tenancy, current
 from registry.matching.codes import CODES
 from registry.places import employers, houses, venues
 from registry.privacy import access, audit
 
 LIST_LIMIT = 1000
-
-
-def _current(model: type[Residence] | type[Employment], ctx: Context) -> ColumnElement[bool]:
-    today = ctx.today()
-    return (model.valid_from <= today) & or_(model.valid_to.is_(None), model.valid_to > today)
 
 
 # --- houses ----------------------------------------------------------------------------------
@@ -44,12 +40,6 @@ class HouseRow:
 
     house: House
     tenants: int
-
-
-@dataclass(frozen=True)
-class Tenancy:
-    residence: Residence
-    person: Person
 
 
 @dataclass(frozen=True)
@@ -77,7 +67,7 @@ def list_houses(
         access.check_jurisdiction(session, ctx, jurisdiction)
     tenants = (
         select(Residence.house_id, func.count().label("n"))
-        .where(_current(Residence, ctx))
+        .where(current(Residence, ctx))
         .group_by(Residence.house_id)
         .subquery()
     )
@@ -88,7 +78,7 @@ def list_houses(
         .order_by(House.jurisdiction_code, House.address)
         .limit(limit)
     )
-    codes = checks.subtree(session, jurisdiction)
+    codes = subtree(session, jurisdiction)
     if codes is not None:
         query = query.where(House.jurisdiction_code.in_(codes))
     rows = [HouseRow(h, n) for h, n in session.execute(query)]
@@ -170,7 +160,7 @@ def list_employers(
         access.check_jurisdiction(session, ctx, jurisdiction)
     staff = (
         select(Employment.employer_id, func.count().label("n"))
-        .where(_current(Employment, ctx))
+        .where(current(Employment, ctx))
         .group_by(Employment.employer_id)
         .subquery()
     )
@@ -181,7 +171,7 @@ def list_employers(
         .order_by(Employer.jurisdiction_code, Employer.name)
         .limit(limit)
     )
-    codes = checks.subtree(session, jurisdiction)
+    codes = subtree(session, jurisdiction)
     if codes is not None:
         query = query.where(Employer.jurisdiction_code.in_(codes))
     rows = [EmployerRow(e, n) for e, n in session.execute(query)]
@@ -268,69 +258,3 @@ def venue_file(session: Session, ctx: Context, ref: str) -> VenueFile:
     )
     audit.note(session, ctx, "read", "venue.viewed", venue=venue.id)
     return VenueFile(venue, rooms, int(entrusted or 0))
-
-
-# --- search ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HouseHit:
-    """A house a search found, with who lives there today."""
-
-    house: House
-    match: str
-    tenants: list[Tenancy]
-
-
-def found_places(
-    session: Session, ctx: Context, hits: list[Hit], text: str, limit: int
-) -> tuple[list[HouseHit], list[Venue]]:
-    """The houses among search ``hits`` that the caller may see, each with its tenants today,
-    and the venues whose name or address holds ``text`` (3 or more characters, or an exact
-    name). The caller audits the persons (``registry.lookup.persons.search_all``)."""
-    p = access.acting(session, ctx).principal
-    house_ids = [h.id for h in hits if h.kind == "house"]
-    found: list[HouseHit] = []
-    if house_ids:
-        visible = {
-            h.id: h
-            for h in session.scalars(
-                select(House).where(House.id.in_(house_ids), access.houses_clause(p))
-            )
-        }
-        rows = (
-            session.execute(
-                select(Residence, Person)
-                .join(Person, Person.id == Residence.person_id)
-                .where(Residence.house_id.in_(list(visible)), _current(Residence, ctx))
-                .order_by(Residence.valid_from, Person.name)
-            ).all()
-            if visible
-            else []
-        )
-        by_house: dict[uuid.UUID, list[Tenancy]] = {}
-        for r, person in rows:
-            by_house.setdefault(r.house_id, []).append(Tenancy(r, person))
-        found = [
-            HouseHit(visible[h.id], h.match, by_house.get(h.id, []))
-            for h in hits
-            if h.kind == "house" and h.id in visible
-        ]
-    needle = "".join(text.split())
-    venues: list[Venue] = []
-    if needle and (p.unrestricted or p.role != "analyst"):
-        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        condition = (
-            or_(Venue.name.like(pattern, escape="\\"), Venue.address.like(pattern, escape="\\"))
-            if len(needle) >= 3
-            else Venue.name == needle
-        )
-        venues = list(
-            session.scalars(
-                select(Venue)
-                .where(condition, access.venues_clause(p))
-                .order_by(Venue.jurisdiction_code, Venue.name)
-                .limit(limit)
-            )
-        )
-    return found, venues

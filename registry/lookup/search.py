@@ -115,13 +115,6 @@ def by_id_number(bind: Session | Connection, number: str) -> Row[Any] | None:
 
 # -------------------------------------------------------------------------- patterns
 
-# Every CJK block: radicals and strokes, 〇 and 々, Extension A, the unified ideographs, the
-# compatibility ideographs, and planes 2 and 3 (Extensions B to H and the compatibility
-# supplement), so a name such as 𠮷 (U+20BB7) is searched as Chinese.
-_CJK = re.compile(
-    "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u31c0-\u31ef\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003ffff]"
-)
 _ID_CHARS = re.compile(r"^\d+[Xx]?$")
 _LATIN = re.compile(r"^[A-Za-z]+$")
 _LIKE_SPECIAL = re.compile(r"[%_\\*?\[\]]")
@@ -201,7 +194,7 @@ def _tiers(text: str) -> tuple[str, list[Tier]]:
         if len(latin) <= 4:
             tiers.append(("initials_prefix", "name_initials", f"|{latin}", False))
         return "latin", tiers
-    if _CJK.search(needle):
+    if names.has_cjk(needle):
         tiers = []
         name = names.key(needle)
         if len(name) <= MAX_NAME and not re.search(r"\d", name):

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
@@ -25,11 +25,11 @@ from registry.db.models import (
     Employment,
     Finding,
     House,
-    Jurisdiction,
     Person,
     Residence,
     Stay,
 )
+from registry.db.tree import subtree
 from registry.errors import NotFound, Refused
 from registry.matching import person_rules, place_rules
 from registry.matching.codes import CODES, FACT_CODES, Candidate
@@ -46,6 +46,7 @@ __all__ = [
     "check",
     "open_findings",
     "refresh",
+    "subtree",
 ]
 
 CHUNK = 2000
@@ -206,16 +207,6 @@ def _reconcile(
         insert_now(session, finding)
         opened.append(finding)
     return opened
-
-
-def subtree(session: Session, jurisdiction: str | None) -> Select[tuple[str]] | None:
-    """Codes of a jurisdiction and everything under it (None: the whole registry)."""
-    if jurisdiction is None:
-        return None
-    node = session.get(Jurisdiction, jurisdiction)
-    if node is None:
-        raise NotFound(f"jurisdiction {jurisdiction} is not registered")
-    return select(Jurisdiction.code).where(Jurisdiction.path.startswith(node.path, autoescape=True))
 
 
 def batch_scope(session: Session, jurisdiction: str | None) -> Scope:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from registry.context import Context
 from registry.db.models import Finding, House, Person, Residence
+from registry.db.tree import subtree
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.identity.ids import mask
 from registry.matching import checks, rules
@@ -55,7 +56,7 @@ def overdue_residences(
         )
         .order_by(Residence.planned_end, Person.name)
     )
-    codes = checks.subtree(session, jurisdiction)
+    codes = subtree(session, jurisdiction)
     if codes is not None:
         query = query.where(Residence.jurisdiction_code.in_(codes))
     return [

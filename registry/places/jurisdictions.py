@@ -13,9 +13,9 @@ from registry.db import refcache
 from registry.db.cache import per_transaction
 from registry.db.models import Jurisdiction
 from registry.db.refcache import reference
+from registry.db.tree import subtree
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.text import fields
-from registry.matching import checks
 from registry.places.common import same_text_key
 from registry.privacy import access, journal
 
@@ -214,7 +214,7 @@ def list_jurisdictions(session: Session, under: str | None = None) -> list[Juris
     """The jurisdiction tree in path order, or the subtree of ``under`` (``NotFound`` when
     it is not registered)."""
     query = select(Jurisdiction).order_by(Jurisdiction.path)
-    codes = checks.subtree(session, under)
+    codes = subtree(session, under)
     if codes is not None:
         query = query.where(Jurisdiction.code.in_(codes))
     return list(session.scalars(query))

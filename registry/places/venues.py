@@ -17,9 +17,9 @@ from registry.context import Context
 from registry.db import refcache
 from registry.db.models import Room, Venue
 from registry.db.refcache import reference
+from registry.db.tree import subtree
 from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.text import fields, line
-from registry.matching import checks
 from registry.places.common import MAX_CANDIDATES, by_ref, same_text_key, short
 from registry.places.jurisdictions import check_place_level
 from registry.privacy import access, journal
@@ -228,7 +228,7 @@ def list_venues(session: Session, under: str | None = None) -> list[tuple[Venue,
     """Venues by jurisdiction and name, each with its room numbers; only the subtree of
     ``under`` when given (``NotFound`` when it is not registered)."""
     query = select(Venue).order_by(Venue.jurisdiction_code, Venue.name)
-    codes = checks.subtree(session, under)
+    codes = subtree(session, under)
     if codes is not None:
         query = query.where(Venue.jurisdiction_code.in_(codes))
     return [(v, venue_rooms(session, v.id)) for v in session.scalars(query)]
