@@ -9,8 +9,7 @@ import click
 
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option, person_data
-from cli.params import DAY, GENDER_CHOICES, PERSON, person_of
-from registry.identity.codes import ETHNICITIES
+from cli.params import DAY, ETHNICITY, GENDER_CHOICES, PERSON, person_of
 from registry.identity.ids import mask
 
 FIELD_NAMES = {
@@ -28,10 +27,7 @@ FIELD_NAMES = {
 @click.option("--gender", type=click.Choice(list(GENDER_CHOICES)), help="性别：男/女（或 1/2）。")
 @click.option("--birth", "birth_date", type=DAY, help="出生日期 YYYY-MM-DD。")
 @click.option(
-    "--ethnicity",
-    type=click.Choice(list(ETHNICITIES)),
-    metavar="CODE",
-    help="民族代码（GB/T 3304，如 01 汉族）。",
+    "--ethnicity", type=ETHNICITY, help="民族：代码（GB/T 3304，如 01）或名称（如 汉族）。"
 )
 @click.option("--phone", help="联系电话。")
 @click.option(

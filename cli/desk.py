@@ -109,7 +109,7 @@ def checkin(
                 prompt = "请刷身份证…" if i == 0 else f"请刷第 {i + 1} 位旅客的证件…"
                 party.append(swipe(reader, ident["timeout"], prompt))
     else:
-        party.append(typed_identity(ident))
+        party.append(typed_identity(ident, registered_name=True))
     with app.sessions.begin() as session:
         party += [_co_guest(session, spec) for spec in co_guests]
         done = stays.check_in(session, app.ctx, venue, room, party, expected_checkout=expected)

@@ -20,7 +20,7 @@ from registry.errors import (
     Refused,
     RegistryError,
 )
-from registry.messages import phrase
+from registry.messages import phrase, sentence
 from registry.privacy.access import OutOfScope
 
 CORE_MODULES = ("registry", "drivers")
@@ -111,10 +111,7 @@ def translate(exc: BaseException) -> Refusal | None:
             ((lead, hint) for cls, lead, hint in LEADS if isinstance(exc, cls)),
             ("操作未完成", "未做任何更改"),
         )
-        detail = phrase(str(exc)).rstrip("。")
-        # the core's wording may give the advice already ("请改用房屋编号"): not twice
-        advice = "" if hint[:3] in detail else f"{hint}。"
-        return Refusal(f"{lead}：{detail}。{advice}")
+        return Refusal(sentence(lead, phrase(str(exc)), hint))
     if _sqlite_busy(exc):
         return Refusal(BUSY)
     if _bad_url(exc):

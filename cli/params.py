@@ -15,7 +15,7 @@ from cli.errors import Refusal
 from cli.output import cell, note
 from registry.identity import dates
 from registry.identity.cards import CardRead, CardReader
-from registry.identity.codes import ETHNICITIES
+from registry.identity.codes import ethnicity_code
 from registry.identity.ids import DocType
 
 if TYPE_CHECKING:
@@ -36,13 +36,37 @@ class DayType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
+        text = str(value).strip()
         try:
-            return date.fromisoformat(str(value).strip())
+            return date.fromisoformat(text)
         except ValueError:
-            self.fail(f"{value!r} 不是 YYYY-MM-DD 格式的日期", param, ctx)
+            pass
+        shaped = [len(p) for p in text.split("-")] == [4, 2, 2]
+        if shaped and text.replace("-", "").isdigit():
+            self.fail(f"{text} 这一天不存在（月份 1–12，日期不超过当月天数）", param, ctx)
+        self.fail(f"{value!r} 不是 YYYY-MM-DD 格式的日期", param, ctx)
 
 
 DAY = DayType()
+
+
+class EthnicityType(click.ParamType):
+    """An ethnicity of GB/T 3304: its code (``01``), name (``汉``) or name with 族."""
+
+    name = "CODE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        code = ethnicity_code(str(value))
+        if code is None:
+            self.fail(
+                f"不认识的民族 {value!r}：请给出 GB/T 3304 代码（如 01）或名称（如 汉族）",
+                param,
+                ctx,
+            )
+        return code
+
+
+ETHNICITY = EthnicityType()
 
 
 class ValidToType(click.ParamType):
@@ -131,7 +155,7 @@ def identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
             metavar="IDNO",
             help="证件号码（无读卡器时手工录入，会记为“未经读卡核验”）。",
         ),
-        click.option("--name", help="姓名（与 --id 一起手工录入）。"),
+        click.option("--name", help="姓名（与 --id 一起手工录入；已登记的人可省略）。"),
         click.option(
             "--doc-type",
             type=click.Choice([t.value for t in DocType]),
@@ -142,10 +166,7 @@ def identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--birth", "birth_date", type=DAY, help="出生日期 YYYY-MM-DD。"),
         click.option(
-            "--ethnicity",
-            type=click.Choice(list(ETHNICITIES)),
-            metavar="CODE",
-            help="民族代码（GB/T 3304，如 01 汉族）。",
+            "--ethnicity", type=ETHNICITY, help="民族：代码（GB/T 3304，如 01）或名称（如 汉族）。"
         ),
         click.option("--phone", help="联系电话。"),
         click.option("--nationality", metavar="ISO3", help="国籍三字母代码（护照、外国人证件）。"),

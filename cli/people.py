@@ -183,7 +183,7 @@ def person_history(app: App, ref: str, day: date | None, as_json: bool) -> None:
                         KINDS[i.kind],
                         i.place,
                         i.start,
-                        i.end or "至今",
+                        i.end or ("已作废" if i.voided_at else "至今"),
                         _detail(i.kind, i.detail)
                         + (f"（已作废：{i.void_reason}）" if i.voided_at else ""),
                         i.jurisdiction,

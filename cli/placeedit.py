@@ -14,9 +14,9 @@ import click
 from cli.app import App
 from cli.output import emit, finding_data, findings_text, joined, json_option
 from cli.params import parse_rooms
+from registry.db.idrefs import short
 from registry.identity.codes import INDUSTRY_SECTIONS
 from registry.places import employers, jurisdictions, merging, venues
-from registry.places.common import short
 
 MOVED_NAMES = {
     "rooms": "房间",
@@ -133,8 +133,9 @@ def _remove_command(kind: str, use_case: Any, ref_help: str) -> click.Command:
     def remove(app: App, ref: str, as_json: bool) -> None:
         with app.sessions.begin() as session:
             gone = use_case(session, app.ctx, ref)
-            data = {"kind": kind, "id": gone.id, "removed": True}
-        emit(as_json, data, lambda: f"已删除{word}：{ref}（{data['id'].hex[:8]}）")
+            label = gone.address if kind == "house" else gone.name
+            data = {"kind": kind, "id": gone.id, "name": label, "removed": True}
+        emit(as_json, data, lambda: f"已删除{word}：{label}（{data['id'].hex[:8]}）")
 
     return remove
 

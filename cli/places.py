@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -10,12 +10,17 @@ from cli import placeedit, placeviews
 from cli.app import App
 from cli.output import VENUE_KINDS as KIND_NAMES
 from cli.output import emit, finding_data, findings_text, joined, json_option, record, table
-from cli.params import parse_rooms
+from cli.params import PERSON, PERSON_HELP, parse_rooms, person_of
+from registry.db.idrefs import short
 from registry.db.models import Employer, House, Jurisdiction, Venue
 from registry.identity.ids import mask
 from registry.lookup import places as placelookup
 from registry.places import employers, houses, jurisdictions, venues
-from registry.places.common import short
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+LANDLORD_HELP = "房东（须已登记）：" + PERSON_HELP.removeprefix("人员：")
 
 LEVEL_NAMES = {
     "city": "市",
@@ -221,7 +226,7 @@ def house() -> None:
     metavar="CODE",
     help="所属派出所、社区或网格的代码（不能是市或区县）。",
 )
-@click.option("--landlord", metavar="IDNO", help="房东证件号码（须已登记）。")
+@click.option("--landlord", type=PERSON, help=LANDLORD_HELP)
 @click.option("--capacity", type=int, help="核定居住人数。")
 @click.option("--filing", metavar="NO", help="租赁备案号。")
 @click.option("--pledge", is_flag=True, help="已签治安责任保证书。")
@@ -239,15 +244,16 @@ def house() -> None:
 def house_add(app: App, address: str, code: str, as_json: bool, **details: Any) -> None:
     """登记一处房屋；打印的编号（或门牌编码）可在 --house 中使用。"""
     with app.sessions.begin() as session:
+        landlord = _landlord(session, app, details)
         found = houses.add_house(session, app.ctx, address, code, **details)
         session.flush()
-        data = house_data(found, details.get("landlord"))
+        data = house_data(found, landlord)
     emit(as_json, data, lambda: f"已登记房屋：{data['address']}，编号 {data['id']}")
 
 
 @house.command("update")
 @click.argument("ref", metavar="H")
-@click.option("--landlord", metavar="IDNO", help="房东证件号码（须已登记）。")
+@click.option("--landlord", type=PERSON, help=LANDLORD_HELP)
 @click.option("--capacity", type=int, help="核定居住人数。")
 @click.option("--filing", metavar="NO", help="租赁备案号（空字符串表示撤销）。")
 @click.option("--pledge/--no-pledge", default=None, help="是否已签治安责任保证书。")
@@ -265,8 +271,9 @@ def house_update(app: App, ref: str, as_json: bool, **changes: Any) -> None:
     """更新房屋 H（编号或其前 8 位以上，或门牌编码）的备案号、保证书、核定人数、房东、地址、
     门牌、用途或房间数，并重新比对。"""
     with app.sessions.begin() as session:
+        landlord = _landlord(session, app, changes)
         changed = houses.update_house(session, app.ctx, ref, **changes)
-        data = house_data(changed.record, changes.get("landlord"))
+        data = house_data(changed.record, landlord)
         data["findings"] = [finding_data(f) for f in changed.findings]
     emit(
         as_json,
@@ -286,6 +293,20 @@ def house_entrust(app: App, ref: str, venue: str, as_json: bool) -> None:
         row = houses.entrust(session, app.ctx, ref, venue)
         data = {"house": row.house_id, "venue": row.venue_id, "since": row.since}
     emit(as_json, data, lambda: f"已托管：房屋 {ref} → 中介 {venue}")
+
+
+def _landlord(session: Session, app: App, options: dict[str, Any]) -> str | None:
+    """The ``--landlord`` reference resolved: a full number goes to the core as it is, any
+    other reference (an id, its prefix, last digits) through ``person_of`` and on as the
+    person's id; the landlord's number is returned for the output, which masks it."""
+    from registry.lookup.refs import is_full_number
+
+    ref = options.get("landlord")
+    if not ref or is_full_number(ref):
+        return ref
+    person = person_of(session, app.ctx, ref)
+    options["landlord"] = str(person.id)
+    return person.number
 
 
 def house_data(found: House, landlord: str | None = None) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from cli.output import emit, json_option, table
 from cli.params import VENUE_HELP
 from registry.accounts import credentials, users
 from registry.db.access_models import RegistryUser
+from registry.db.idrefs import short
 from registry.db.models import Venue
 from registry.places import venues
-from registry.places.common import short
 from registry.privacy import access
 
 ROLE_NAMES = {

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from drivers.errors import ReaderError
 from registry.errors import Ambiguous, InvalidInput, InvalidNumber, NotFound, Refused, RegistryError
-from registry.messages import phrase
+from registry.messages import phrase, sentence
 from registry.privacy.access import OutOfScope
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,7 @@ def refusal(exc: BaseException) -> DeskRefusal | None:
             ("操作未完成", "未做任何更改"),
         )
         status = 403 if isinstance(exc, OutOfScope) else 404 if isinstance(exc, NotFound) else 400
-        said = chinese(phrase(str(exc))).rstrip("。")
-        return DeskRefusal(f"{lead}：{said}。{hint}。", status)
+        return DeskRefusal(sentence(lead, chinese(phrase(str(exc))), hint), status)
     if is_busy(exc):
         return DeskRefusal(BUSY, 503)
     return None

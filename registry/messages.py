@@ -50,6 +50,18 @@ PHRASES: list[tuple[str, str]] = [
             )
             for kind, word in [("venue", "场所"), ("house", "房屋"), ("employer", "单位")]
         ],
+        *[
+            (
+                rf"^(\S+) names (\d+) {kind}s, by name and by the start of an id: (.+); give",
+                f"{{0}} 对应 {{1}} 个{word}（既是名称或门牌，又是编号的开头）：{{2}}；"
+                "请给出方括号中的编号",
+            )
+            for kind, word in [("venue", "场所"), ("house", "房屋"), ("employer", "单位")]
+        ],
+        (
+            r"^the record was voided on (\S+): (.*)",
+            "该登记已于 {0} 作废（{1}）：不能再退房、迁出、换房或作废",
+        ),
         (
             r"^a (venue|house|employer) is needed: its id",
             "请给出编号（列表中的 8 位编号或完整编号）或名称",
@@ -260,8 +272,12 @@ PHRASES: list[tuple[str, str]] = [
             "房屋“{0}”尚未登记",
         ),
         (
-            r"^employer '(.+)' is not registered(.*)",
+            r"^employer '(.+)' is not registered; register it first",
             "单位“{0}”尚未登记；请先登记单位，或用 --jurisdiction 记录未登记单位的就业",
+        ),
+        (
+            r"^employer '(.+)' is not registered",
+            "单位“{0}”尚未登记：请核对名称、统一社会信用代码或编号（laiqu employer list）",
         ),
         (
             r"^an employer with credit code (\S+) is already registered",
@@ -773,3 +789,13 @@ def phrase(message: str) -> str:
         if found:
             return template.format(*(_word(g) for g in found.groups()))
     return message
+
+
+def sentence(lead: str, detail: str, hint: str) -> str:
+    """A refusal as a user reads it: ``"{lead}：{detail}。{hint}。"``, without the hint when
+    the detail already says what to do (it holds "请…", or the hint itself): one piece of
+    advice, not two. ``detail`` is already in Chinese (``phrase``)."""
+    detail = detail.rstrip("。")
+    advised = hint.startswith("请") and "请" in detail
+    advice = "" if advised or hint[:3] in detail else f"{hint}。"
+    return f"{lead}：{detail}。{advice}"

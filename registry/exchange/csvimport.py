@@ -22,7 +22,7 @@ from registry.exchange.csvfiles import (
     parse_valid_to,
 )
 from registry.identity import dates
-from registry.identity.codes import ETHNICITIES
+from registry.identity.codes import ethnicity_code
 from registry.messages import phrase
 from registry.people import registration
 from registry.places import employers, houses
@@ -33,18 +33,12 @@ from registry.progress import STEP, Progress
 GENDERS = {"男": "1", "女": "2", "1": "1", "2": "2", "0": "0", "9": "9", "": None}
 
 
-ETHNICITY_CODES = {
-    **{v: k for k, v in ETHNICITIES.items()},
-    **{v + "族": k for k, v in ETHNICITIES.items()},
-    **{k: k for k in ETHNICITIES},
-}
-
-
 def import_person(session: Session, ctx: Context, v: dict[str, str], city: str | None) -> None:
     if v.get("gender", "") not in GENDERS:
         raise CsvError(f"性别应为 男/女，不是 {v['gender']!r}")
     eth = v.get("ethnicity", "")
-    if eth and eth not in ETHNICITY_CODES:
+    code = ethnicity_code(eth) if eth else None
+    if eth and code is None:
         raise CsvError(f"不认识的民族 {eth!r}")
     valid_to = parse_valid_to(v, "valid_to")
     identity = registration.TypedIdentity(
@@ -53,7 +47,7 @@ def import_person(session: Session, ctx: Context, v: dict[str, str], city: str |
         doc_type=v.get("doc_type") or None,
         gender=GENDERS[v.get("gender", "")],
         birth_date=parse_day(v, "birth_date"),
-        ethnicity=ETHNICITY_CODES.get(eth) if eth else None,
+        ethnicity=code,
         nationality=v.get("nationality") or None,
         english_name=v.get("english_name") or None,
         phone=v.get("phone") or None,

@@ -76,11 +76,22 @@ def gender_name(code: str | None) -> str:
     return GENDERS.get(code, code)
 
 
+def ethnicity_code(text: str) -> str | None:
+    """The GB/T 3304 code ``text`` names: the code (``01``), the name (``汉``) or the name
+    with 族 (``汉族``); None when it names none."""
+    text = text.strip()
+    if text in ETHNICITIES:
+        return text
+    return _BY_NAME.get(text.removesuffix("族")) or _BY_NAME.get(text)
+
+
 def ethnicity_name(code: str | None) -> str:
     """Chinese name of an ethnicity code (without 族); unknown codes are shown as they are."""
     if code is None:
         return ""
     return ETHNICITIES.get(code, code)
+
+_BY_NAME = {name: code for code, name in ETHNICITIES.items()}
 
 # GB/T 4754-2017 国民经济行业分类: the 20 sections (门类) A–T.
 INDUSTRY_SECTIONS: dict[str, str] = {

@@ -65,6 +65,7 @@ LABELS = {
     "industry": "行业",
     "post": "岗位",
     "reason": "原因",
+    "note": "处理说明",
     "device": "设备名称",
     "search": "搜索内容",
 }

@@ -27,14 +27,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db.idrefs import MAX_CANDIDATES, distinct_prefixes, id_range
+from registry.db.idrefs import SHORT as SHORT
+from registry.db.idrefs import short as short
 from registry.db.models import Finding, Person
 from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.identity.ids import compact, mask
 from registry.lookup import search
 from registry.people import find
-from registry.places.common import MAX_CANDIDATES, distinct_prefixes, id_range
-from registry.places.common import SHORT as SHORT
-from registry.places.common import short as short
 from registry.privacy import access, audit
 
 MIN_DIGITS = 4  # last digits of a number

@@ -31,6 +31,7 @@ from registry.db.models import (
 )
 from registry.db.tree import subtree
 from registry.errors import NotFound, Refused
+from registry.identity.text import line, width
 from registry.matching import person_rules, place_rules
 from registry.matching.codes import CODES, FACT_CODES, Candidate
 from registry.privacy import access
@@ -183,8 +184,11 @@ def _reconcile(
         if finding.resolved_at is not None:
             continue
         if key in holding:
-            if holding[key].detail != finding.detail:  # e.g. a headcount that moved
-                finding.detail = holding[key].detail
+            now_holds = holding[key]
+            if now_holds.detail != finding.detail:  # e.g. a headcount that moved
+                finding.detail = now_holds.detail
+            if now_holds.jurisdiction != finding.jurisdiction_code:  # its place was merged
+                finding.jurisdiction_code = now_holds.jurisdiction
         elif finding.code not in FACT_CODES:
             finding.resolved_at, finding.resolution = now, "情况已消除"
     opened = []
@@ -279,7 +283,8 @@ def acknowledge(session: Session, ctx: Context, finding_id: uuid.UUID, note: str
     Other findings are states: they resolve by themselves when what they say no longer holds
     (a corrected person, a filed house, a chip read), and one closed by hand would be found
     again by the next check, so they are refused. Raises ``NotFound``, ``OutOfScope`` and
-    ``Refused`` (resolved already, not a fact, no note)."""
+    ``Refused`` (resolved already, not a fact, no note) and ``InvalidInput`` (a note with
+    control characters or longer than 200 characters, ``registry.identity.text.line``)."""
     from registry.privacy import journal
 
     finding = session.get(Finding, finding_id)
@@ -293,7 +298,8 @@ def acknowledge(session: Session, ctx: Context, finding_id: uuid.UUID, note: str
         raise Refused(f"finding {finding.code} resolves by itself once corrected: {how}")
     if not note.strip():
         raise Refused("say how the finding was handled")
-    finding.resolved_at, finding.resolution = ctx.now(), note.strip()[:200]
+    resolution = line(note.strip(), "note", width(Finding.resolution))
+    finding.resolved_at, finding.resolution = ctx.now(), resolution
     journal.record(
         session,
         ctx,

@@ -10,13 +10,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db.idrefs import id_prefix
 from registry.db.models import Employer, Employment, Finding, Person
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.ids import mask, validate_uscc
 from registry.matching import checks
 from registry.people.find import find_person, person_by_number
 from registry.people.registration import TypedIdentity, register
-from registry.places.common import id_prefix
 from registry.places.employers import resolve_employer
 from registry.places.jurisdictions import city_code, get_jurisdiction
 from registry.privacy import access, journal

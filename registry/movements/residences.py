@@ -134,14 +134,14 @@ def move_out(
     person = find_person(session, number)
     day = on or ctx.today()
     _not_future(ctx, day, "move-out")
-    residence = session.scalar(
-        select(Residence).where(
-            Residence.person_id == person.id,
-            Residence.house_id == house.id,
-            Residence.valid_to.is_(None),
-        )
+    query = select(Residence).where(
+        Residence.person_id == person.id,
+        Residence.house_id == house.id,
+        Residence.valid_to.is_(None),
     )
+    residence = session.scalar(query)
     if residence is None:
+        voids.voided_instead(session, query)
         raise NotFound(f"{mask(person.number)} does not live in this house")
     if day < residence.valid_from:
         raise InvalidInput(f"the move-out day is before the move-in day {residence.valid_from}")
@@ -212,11 +212,12 @@ def cancel_move_in(
     house = house_by_ref(session, house_ref)
     ctx = access.require(session, ctx, "residence.write", house=house)
     person = find_person(session, number)
-    residence = session.scalar(
+    closed = Residence.valid_to.is_not(None) | Residence.voided_at.is_not(None)
+    residence = voids.latest_unvoided(
+        session,
         select(Residence)
         .where(Residence.person_id == person.id, Residence.house_id == house.id)
-        .order_by(Residence.valid_to.is_not(None), Residence.valid_from.desc())
-        .limit(1)
+        .order_by(closed, Residence.valid_from.desc()),
     )
     if residence is None:
         raise NotFound(f"{mask(person.number)} does not live in this house")

@@ -292,15 +292,19 @@ def check_out(
         raise InvalidInput("a check-out cannot be in the future")
     query = select(Stay).where(Stay.venue_id == venue.id, Stay.checked_out_at.is_(None))
     if room is not None:
-        stays = list(session.scalars(query.where(Stay.room == room.strip())))
+        query = query.where(Stay.room == room.strip())
+        stays = list(session.scalars(query))
         if not stays:
+            voids.voided_instead(session, query)
             raise NotFound(f"nobody is checked in at {venue.name}, room {room}")
     else:
         from registry.people.find import find_person
 
         person = find_person(session, number or "")
-        stays = list(session.scalars(query.where(Stay.person_id == person.id)))
+        query = query.where(Stay.person_id == person.id)
+        stays = list(session.scalars(query))
         if not stays:
+            voids.voided_instead(session, query)
             raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
     guests = {s.person_id: session.get_one(Person, s.person_id) for s in stays}
     entries = []
@@ -336,11 +340,11 @@ class Cancelled:
 
 
 def _stay_of(session: Session, venue: Venue, person: Person) -> Stay:
-    """The guest's open stay at the venue, else their latest one there."""
+    """The guest's open stay at the venue, else their latest one there; ``Refused`` when that
+    one is voided already (``voids.latest_unvoided``)."""
     query = select(Stay).where(Stay.person_id == person.id, Stay.venue_id == venue.id)
-    stay = session.scalar(
-        query.order_by(Stay.checked_out_at.is_not(None), Stay.checked_in_at.desc()).limit(1)
-    )
+    closed = Stay.checked_out_at.is_not(None) | Stay.voided_at.is_not(None)
+    stay = voids.latest_unvoided(session, query.order_by(closed, Stay.checked_in_at.desc()))
     if stay is None:
         raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
     return stay
@@ -408,14 +412,14 @@ def move_room(session: Session, ctx: Context, venue_ref: str, number: str, room:
     from registry.people.find import find_person
 
     person = find_person(session, number)
-    stay = session.scalar(
-        select(Stay).where(
-            Stay.person_id == person.id,
-            Stay.venue_id == venue.id,
-            Stay.checked_out_at.is_(None),
-        )
+    query = select(Stay).where(
+        Stay.person_id == person.id,
+        Stay.venue_id == venue.id,
+        Stay.checked_out_at.is_(None),
     )
+    stay = session.scalar(query)
     if stay is None:
+        voids.voided_instead(session, query)
         raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
     if stay.room == new_room:
         raise InvalidInput(f"the guest is in room {new_room} already")

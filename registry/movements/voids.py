@@ -8,13 +8,18 @@ journalled (and so audited) by the use case that calls it. Nothing is deleted (�
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TypeVar
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db import voiding
 from registry.db.models import Finding, Residence, Stay
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, Refused
 from registry.identity.text import line
+
+R = TypeVar("R", Stay, Residence)
 
 REASON_MAX = 200  # characters, the width of ``void_reason``
 
@@ -47,3 +52,29 @@ def void(session: Session, ctx: Context, record: Stay | Residence, reason: str) 
         finding.resolution = f"登记已作废：{reason}"[:200]
         n += 1
     return n
+
+
+def refuse_voided(record: Stay | Residence | None) -> None:
+    """``Refused`` when ``record`` is a voided one: "the record was voided on DAY: REASON"
+    (a second cancel, a check-out or move-out of a cancelled record says so, instead of
+    "not checked in" or acting on an older record)."""
+    if record is not None and record.voided_at is not None:
+        day = record.voided_at.date().isoformat()
+        raise Refused(f"the record was voided on {day}: {record.void_reason}")
+
+
+def voided_instead(session: Session, query: Select[tuple[R]]) -> None:
+    """After ``query`` (an open stay or residence a command looked for) found nothing: refuse
+    with ``refuse_voided`` when it names a voided record; return when it names none either."""
+    with voiding.included(session):
+        refuse_voided(session.scalar(query.limit(1)))
+
+
+def latest_unvoided(session: Session, query: Select[tuple[R]]) -> R | None:
+    """The first row of ``query`` (ordered: the record to cancel first) among voided ones too;
+    ``Refused`` (``refuse_voided``) when that record is voided already, so a second cancel
+    never reaches back to an older, valid record."""
+    with voiding.included(session):
+        row = session.scalar(query.limit(1))
+    refuse_voided(row)
+    return row

@@ -3,17 +3,17 @@ reference (``by_ref``: a full id, an id prefix as lists print it, or a natural k
 
 from __future__ import annotations
 
-import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db.idrefs import MAX_CANDIDATES, distinct_prefixes, id_prefix, id_range
 from registry.db.models import Finding
 from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.identity.codes import INDUSTRY_SECTIONS
@@ -22,10 +22,6 @@ from registry.privacy import access
 T = TypeVar("T")
 R = TypeVar("R")
 
-SHORT = 8  # characters of an id a list prints (the shortest prefix a reference may be)
-MAX_CANDIDATES = 10  # listed when a reference is ambiguous
-_HEX = re.compile(r"[0-9a-f]{8,32}")
-
 
 @dataclass
 class Changed(Generic[T]):
@@ -33,34 +29,6 @@ class Changed(Generic[T]):
 
     record: T
     findings: list[Finding]
-
-
-def short(value: uuid.UUID) -> str:
-    """The reference a list prints for a record id: its first 8 hexadecimal characters."""
-    return value.hex[:SHORT]
-
-
-def distinct_prefixes(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """For each id the shortest prefix (8 characters or more) that tells it from the others."""
-    length = SHORT
-    while length < 32 and len({i.hex[:length] for i in ids}) < len(set(ids)):
-        length += 4
-    return {i: i.hex[:length] for i in ids}
-
-
-def id_prefix(text: str) -> str | None:
-    """``text`` as an id prefix (8 to 32 hexadecimal characters once hyphens are dropped, lower
-    case), or None when it is none: what a list row or ``--json`` gives a user to type."""
-    hexa = text.strip().replace("-", "").lower()
-    return hexa if _HEX.fullmatch(hexa) else None
-
-
-def id_range(column: Any, prefix: str) -> list[ColumnElement[bool]]:
-    """``column`` (a UUID key) starts with the hexadecimal ``prefix``: a range on its index,
-    the same on both engines (no cast, no LIKE)."""
-    low = uuid.UUID(prefix.ljust(32, "0"))
-    high = uuid.UUID(prefix.ljust(32, "f"))
-    return [column >= low, column <= high]
 
 
 def by_ref(
@@ -77,7 +45,8 @@ def by_ref(
 
     1. the full id (32 hexadecimal characters, hyphens optional): ``get`` or ``session.get``;
     2. the record's natural key (``natural``: a venue's name, a door plate, a credit code or
-       name; it raises its own ``Ambiguous`` when several records share it);
+       name; it raises its own ``Ambiguous`` when several records share it); when the text
+       also reads as the start of another record's id, ``Ambiguous`` listing both;
     3. an id prefix of 8 or more characters (``id_prefix``), as lists print it, among the
        records the bound user may see (``access.visible_clause``: a prefix never tells a
        scoped user about a record outside the scope); several: ``Ambiguous`` listing each
@@ -97,27 +66,38 @@ def by_ref(
         if found is not None:
             return found
         raise NotFound(f"{kind} {text!r} is not registered")
-    if natural is not None:
-        named = natural(text)
+    named = natural(text) if natural is not None else None
+    if hexa is None:
         if named is not None:
             return named
-    if hexa is not None:
-        column: Any = model.id  # type: ignore[attr-defined]
-        query = select(model).where(*id_range(column, hexa))
-        visible = access.visible_clause(session, model)
-        if visible is not None:
-            query = query.where(visible)
-        found_all = list(session.scalars(query.limit(MAX_CANDIDATES + 1)))
-        if len(found_all) == 1:
-            return found_all[0]
-        if found_all:
-            shown = found_all[:MAX_CANDIDATES]
-            prefixes = distinct_prefixes([r.id for r in shown])  # type: ignore[attr-defined]
-            listed = ", ".join(f"{label(r)} [{prefixes[r.id]}]" for r in shown)  # type: ignore[attr-defined]
-            raise Ambiguous(
-                f"{text} is the start of {len(found_all)} {kind} ids: {listed}; "
-                "give more characters"
-            )
+        raise NotFound(f"{kind} {text!r} is not registered")
+    column: Any = model.id  # type: ignore[attr-defined]
+    query = select(model).where(*id_range(column, hexa))
+    visible = access.visible_clause(session, model)
+    if visible is not None:
+        query = query.where(visible)
+    found_all = list(session.scalars(query.limit(MAX_CANDIDATES + 1)))
+    if named is not None and named not in found_all:
+        if not found_all:
+            return named
+        # A name or door plate that reads like the start of another record's id: neither
+        # wins (a house whose door plate is another's id prefix must not take its tenants).
+        shown = [named, *found_all[: MAX_CANDIDATES - 1]]
+        prefixes = distinct_prefixes([r.id for r in shown], at_least=len(hexa) + 4)  # type: ignore[attr-defined]
+        listed = ", ".join(f"{label(r)} [{prefixes[r.id]}]" for r in shown)  # type: ignore[attr-defined]
+        raise Ambiguous(
+            f"{text} names {len(found_all) + 1} {kind}s, by name and by the start of an id: "
+            f"{listed}; give the id in brackets"
+        )
+    if len(found_all) == 1:
+        return found_all[0]
+    if found_all:
+        shown = found_all[:MAX_CANDIDATES]
+        prefixes = distinct_prefixes([r.id for r in shown])  # type: ignore[attr-defined]
+        listed = ", ".join(f"{label(r)} [{prefixes[r.id]}]" for r in shown)  # type: ignore[attr-defined]
+        raise Ambiguous(
+            f"{text} is the start of {len(found_all)} {kind} ids: {listed}; give more characters"
+        )
     raise NotFound(f"{kind} {text!r} is not registered")
 
 

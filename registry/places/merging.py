@@ -84,8 +84,9 @@ def _entrusted(session: Session, column: object, old: uuid.UUID, new: uuid.UUID)
 def merge_venues(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -> Merged:
     """Merge venue ``gone_ref`` into ``keep_ref`` (same kind): its stays, rooms (the
     survivor's numbers win), entrusted houses, users, upload ledger and heartbeats move to the
-    survivor, and the duplicate is removed. ``InvalidInput`` (the same venue, other kinds),
-    ``NotFound``/``Ambiguous``, ``OutOfScope`` (both jurisdictions are checked)."""
+    survivor, and the duplicate is removed; across jurisdictions the findings about the moved
+    stays and their guests move to the survivor's. ``InvalidInput`` (the same venue, other
+    kinds), ``NotFound``/``Ambiguous``, ``OutOfScope`` (both jurisdictions are checked)."""
     keep, gone = venue_by_ref(session, keep_ref), venue_by_ref(session, gone_ref)
     _pair("venue", keep, gone)
     ctx = access.require(session, ctx, "place.write", jurisdiction=keep.jurisdiction_code)
@@ -98,7 +99,7 @@ def merge_venues(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     session.execute(delete(Room).where(Room.venue_id == gone.id, Room.number.in_(numbers or {""})))
     done.moved["rooms"] = _moved(session, Room, Room.venue_id, gone.id, keep.id)
     done.moved["stays"] = _moved(session, Stay, Stay.venue_id, gone.id, keep.id)
-    _moved_rows_code(session, Stay.venue_id, keep.id, keep.jurisdiction_code)
+    _moved_rows_code(session, Stay.venue_id, keep.id, keep.jurisdiction_code, "stay")
     done.moved["entrusted"] = _entrusted(session, ManagedHouse.venue_id, gone.id, keep.id)
     done.moved["users"] = _moved(session, RegistryUser, RegistryUser.venue_id, gone.id, keep.id)
     days = set(session.scalars(select(Heartbeat.day).where(Heartbeat.venue_id == keep.id)))
@@ -112,6 +113,10 @@ def merge_venues(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     session.flush()
     session.execute(delete(Venue).where(Venue.id == gone.id))
     session.expunge(gone)
+    if keep.jurisdiction_code != gone.jurisdiction_code:  # the guests' findings follow them
+        here = select(Stay.person_id).where(Stay.venue_id == keep.id)
+        persons = set(session.scalars(here.where(Stay.checked_out_at.is_(None))))
+        done.findings = checks.refresh(session, ctx, checks.Scope(persons=persons))
     return done
 
 
@@ -164,6 +169,9 @@ def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
         keep.id,
         jurisdiction_code=keep.jurisdiction_code,
     )
+    _findings_follow(
+        session, Residence.house_id, keep.id, keep.jurisdiction_code, "residence", "departure"
+    )
     done.moved["entrusted"] = _entrusted(session, ManagedHouse.house_id, gone.id, keep.id)
     _journal_merge(session, ctx, done, keep.jurisdiction_code, gone.jurisdiction_code, gone.address)
     session.flush()
@@ -173,8 +181,11 @@ def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     return done
 
 
-def _moved_rows_code(session: Session, column: Any, place_id: uuid.UUID, code: str) -> None:
-    """Rows moved to another place take its jurisdiction (every large table carries one)."""
+def _moved_rows_code(
+    session: Session, column: Any, place_id: uuid.UUID, code: str, subject_kind: str
+) -> None:
+    """Rows moved to another place take its jurisdiction (every large table carries one), and
+    so do the findings about them (``_findings_follow``)."""
     model = column.class_
     session.execute(
         update(model)
@@ -182,6 +193,27 @@ def _moved_rows_code(session: Session, column: Any, place_id: uuid.UUID, code: s
         .values(jurisdiction_code=code)
         .execution_options(synchronize_session=False)
     )
+    _findings_follow(session, column, place_id, code, subject_kind)
+
+
+def _findings_follow(
+    session: Session, column: Any, place_id: uuid.UUID, code: str, *subject_kinds: str
+) -> None:
+    """Findings about the records now at ``place_id`` (a PH-LATE on a stay, open or closed)
+    belong to its jurisdiction: a merge across jurisdictions leaves none with the old
+    station, whose coordinator could no longer see the record."""
+    with voiding.included(session):
+        rows = select(column.class_.id).where(column == place_id)
+        session.execute(
+            update(Finding)
+            .where(
+                Finding.subject_kind.in_(subject_kinds),
+                Finding.subject_id.in_(rows),
+                Finding.jurisdiction_code != code,
+            )
+            .values(jurisdiction_code=code)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def remove_house(session: Session, ctx: Context, ref: str) -> House:
@@ -216,7 +248,7 @@ def merge_employers(session: Session, ctx: Context, keep_ref: str, gone_ref: str
     done.moved["employments"] = _moved(
         session, Employment, Employment.employer_id, gone.id, keep.id
     )
-    _moved_rows_code(session, Employment.employer_id, keep.id, keep.jurisdiction_code)
+    _moved_rows_code(session, Employment.employer_id, keep.id, keep.jurisdiction_code, "employment")
     _journal_merge(session, ctx, done, keep.jurisdiction_code, gone.jurisdiction_code, gone.name)
     session.flush()
     session.execute(delete(Employer).where(Employer.id == gone.id))

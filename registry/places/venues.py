@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from registry.context import Context
 from registry.db import refcache
+from registry.db.idrefs import MAX_CANDIDATES, short
 from registry.db.models import Room, Venue
 from registry.db.refcache import reference
 from registry.db.tree import subtree
 from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.text import fields, line
-from registry.places.common import MAX_CANDIDATES, by_ref, same_text_key, short
+from registry.places.common import by_ref, same_text_key
 from registry.places.jurisdictions import check_place_level
 from registry.privacy import access, journal
 
@@ -120,6 +121,7 @@ def update_venue(
     ctx = access.require(session, ctx, "place.write", jurisdiction=venue.jurisdiction_code)
     fields(venue_name=(name, Venue.name), address=(address, Venue.address))
     changes: dict[str, object] = {}
+    known_as = venue.name  # a refusal names the venue as it is, not as it was to become
     if name is not None and " ".join(name.split()) != venue.name:
         new = " ".join(name.split())
         if not new:
@@ -135,7 +137,7 @@ def update_venue(
         known = set(venue_rooms(session, venue.id))
         twice = sorted(set(numbers) & known) or sorted({n for n in numbers if numbers.count(n) > 1})
         if twice:
-            raise InvalidInput(f"room {twice[0]} is a room of {venue.name} already")
+            raise InvalidInput(f"room {twice[0]} is a room of {known_as} already")
         session.add_all(Room(id=uuid.uuid4(), venue_id=venue.id, number=n) for n in numbers)
         changes["rooms_added"] = len(numbers)
     if not changes:

@@ -24,6 +24,20 @@ EXAMPLES = {
     "a 1 cannot be merged": "a venue cannot be merged into itself",
     "read from the card: ": "read from the card: the name may not hold control characters (U+202E)",
     "the 1 1 is referred to": "the house 华师路1号 is referred to by 2 residences; merge it",
+    # the place resolver and level check, worded for each kind (venue, house, employer)
+    "1 'x' is not registered": "house 'x' is not registered",
+    "a 1 is needed: its id": "a house is needed: its id (8 or more characters) or its name",
+    "1 names 1 1s, by name": (
+        "abcd1234 names 2 houses, by name and by the start of an id: 华师路3号 [1bca5bbe], "
+        "华师路2号 [abcd1234f7ae]; give the id in brackets"
+    ),
+    "1 is the start of 1 1 ids": (
+        "abcd1234 is the start of 2 house ids: 华师路3号 [abcd12341bca], 华师路2号 [abcd1234f7ae]; "
+        "give more characters"
+    ),
+    "a 1 belongs to a station": (
+        "a house belongs to a station, community or grid, not to the district 310104"
+    ),
 }
 
 

@@ -1,0 +1,120 @@
+"""What a new user's break-test of the coordinators' command line found (issue 19, third
+round), each as the user met it: a door plate that reads like another house's id, a finding
+note with a terminal escape, a merge across stations, a voided record acted on again, a date
+that does not exist, an ethnicity by name, a registered guest without ``--name``.
+
+On both engines (``db_url``) through CliRunner.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from laiqu_helpers import A, B, Laiqu, build_city
+from test_references import refused
+
+from registry.db.engine import make_engine
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+def test_a_door_plate_that_reads_like_an_id_never_takes_another_house(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)
+    prefix = city["house"].replace("-", "")[:8]
+    other = run.json(
+        "house", "add", "--address", "天平路 90 号", "--jurisdiction", "310104010101",
+        "--door-plate", prefix,
+    )  # fmt: skip
+    line = refused(
+        run("movein", "--house", prefix, "--id", A, "--name", "张三", ok=False),
+        "对应 2 个房屋",
+        "天平路 90 号",
+        "天平路 88 弄",
+    )
+    assert line.count("请") == 1  # one piece of advice, not two
+    assert _rows(db_url, "SELECT count(*) FROM residences") == [(0,)]
+    # the longer references the refusal lists name each house
+    longer = line.split("天平路 90 号 [")[1].split("]")[0]
+    done = run.json("movein", "--house", longer, "--id", A, "--name", "张三")
+    assert done["house"]["id"] == other["id"]
+
+
+def test_a_finding_note_is_one_clean_line(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)  # today is 2026-06-15
+    run(
+        "movein", "--house", city["house"], "--id", A, "--name", "张三", "--on", "2026-05-01",
+    )  # fmt: skip
+    late = [
+        f for f in run.json("check", "--jurisdiction", "310100")["findings"]
+        if f["code"] == "PH-LATE"
+    ]  # fmt: skip
+    ref = late[0]["id"][:8]
+    refused(run("finding", "ack", ref, "--note", "\x1b[31m已处理", ok=False), "控制字符")
+    refused(run("finding", "ack", ref, "--note", "长" * 201, ok=False), "200")
+    assert _rows(db_url, "SELECT count(*) FROM findings WHERE resolved_at IS NOT NULL") == [(0,)]
+    run("finding", "ack", ref, "--note", "已约谈房东")
+
+
+def test_a_merge_across_stations_takes_the_findings_along(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)
+    station = ("31010402", "湖南路派出所", "--level", "station", "--parent", "310104")
+    run("jurisdiction", "add", *station)
+    there = run.json("venue", "add", "湖南宾馆", "--kind", "hotel", "--jurisdiction", "31010402",
+                     "--rooms", "301")  # fmt: skip
+    run("checkin", "--venue", there["id"], "--room", "301", "--id", B, "--name", "李四")
+    guests = "SELECT DISTINCT jurisdiction_code FROM findings WHERE person_id IS NOT NULL"
+    assert _rows(db_url, guests) == [("31010402",)]  # PC-MANUAL: typed in
+    run("venue", "merge", city["hotel"], there["id"][:8])
+    assert _rows(db_url, guests) == [("31010401",)]
+    assert _rows(db_url, "SELECT DISTINCT jurisdiction_code FROM stays") == [("31010401",)]
+
+
+def test_a_voided_record_says_so_and_is_never_voided_twice(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)
+    hotel = city["hotel"]
+    run("checkin", "--venue", hotel, "--room", "101", "--id", A, "--name", "张三")
+    run("checkout", "--venue", hotel, "--id", A)
+    run("checkin", "--venue", hotel, "--room", "102", "--id", A)  # registered: no --name
+    run("checkin", "cancel", "--venue", hotel, "--id", A, "--reason", "录错房间")
+    for args in (
+        ("checkin", "cancel", "--venue", hotel, "--id", A, "--reason", "再来一次"),
+        ("checkout", "--venue", hotel, "--id", A),
+        ("checkin", "move", "--venue", hotel, "--id", A, "--room", "103"),
+    ):
+        refused(run(*args, ok=False), "已于", "作废（录错房间）")
+    # the earlier, valid stay is untouched: one voided stay, one checked out
+    assert _rows(db_url, "SELECT count(*) FROM stays WHERE voided_at IS NOT NULL") == [(1,)]
+    history = run.json("person", "history", A)["history"]
+    assert len(history) == 2
+    text = run("person", "history", A).stdout
+    assert "已作废" in text and "至今" not in text
+
+
+def test_days_ethnicities_and_landlords_as_people_write_them(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)
+    run("person", "add", "--id", A, "--name", "张三", "--ethnicity", "汉")
+    for option, value, said in (
+        ("--birth", "1991-02-30", "这一天不存在"),
+        ("--birth", "1991/02/03", "不是 YYYY-MM-DD 格式"),
+        ("--ethnicity", "火星族", "不认识的民族"),
+    ):
+        out = run("person", "correct", A, option, value, ok=False)
+        assert out.exit_code == 2 and said in out.stderr, out.stderr  # a usage error
+    assert run.json("person", "correct", A, "--ethnicity", "蒙古族")["person"]["ethnicity"] == "02"
+    updated = run.json("house", "update", city["house"][:8], "--landlord", A[-6:])
+    assert updated["landlord"] == A[:6] + "********" + A[-4:]
+    gone = run("house", "remove", run.json(
+        "house", "add", "--address", "天平路 94 号", "--jurisdiction", "310104010101")["id"],
+    ).stdout  # fmt: skip
+    assert "天平路 94 号" in gone
