@@ -20,6 +20,14 @@ from registry.places import employers, houses, jurisdictions, venues
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+# Where a venue or house is registered: a station, community or grid (never a city or district).
+PLACE_JURISDICTION = click.option(
+    "--jurisdiction",
+    "code",
+    required=True,
+    metavar="CODE",
+    help="所属派出所、社区或网格的代码（不能是市或区县）。",
+)
 LANDLORD_HELP = "房东（须已登记）：" + PERSON_HELP.removeprefix("人员：")
 
 LEVEL_NAMES = {
@@ -115,13 +123,7 @@ def venue() -> None:
     type=click.Choice(venues.VENUE_KINDS),
     help="类型：hotel 旅馆、intermediary 中介、station 服务站、employer 单位场所。",
 )
-@click.option(
-    "--jurisdiction",
-    "code",
-    required=True,
-    metavar="CODE",
-    help="所属派出所、社区或网格的代码（不能是市或区县）。",
-)
+@PLACE_JURISDICTION
 @click.option("--rooms", metavar="LIST", help="旅馆房间号，逗号分隔，可用范围，如 101-110,201。")
 @click.option("--address", help="地址。")
 @json_option
@@ -219,13 +221,7 @@ def house() -> None:
 
 @house.command("add")
 @click.option("--address", required=True, help="标准地址。")
-@click.option(
-    "--jurisdiction",
-    "code",
-    required=True,
-    metavar="CODE",
-    help="所属派出所、社区或网格的代码（不能是市或区县）。",
-)
+@PLACE_JURISDICTION
 @click.option("--landlord", type=PERSON, help=LANDLORD_HELP)
 @click.option("--capacity", type=int, help="核定居住人数。")
 @click.option("--filing", metavar="NO", help="租赁备案号。")

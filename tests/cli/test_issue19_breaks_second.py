@@ -1,7 +1,8 @@
-"""What a new user's break-test of the coordinators' command line found (issue 19, third
-round), each as the user met it: a door plate that reads like another house's id, a finding
-note with a terminal escape, a merge across stations, a voided record acted on again, a date
-that does not exist, an ethnicity by name, a registered guest without ``--name``.
+"""What a second new user's break test of issue 19 found (the first: ``test_issue19_breaks``),
+each as the user met it: a door plate that reads like another house's id, a finding note with
+a terminal escape, a merge across stations, a voided record acted on again, a date that does
+not exist, an ethnicity by name, a landlord by last digits, a registered guest without
+``--name``.
 
 On both engines (``db_url``) through CliRunner.
 """
