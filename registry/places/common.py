@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
-from registry.db.idrefs import MAX_CANDIDATES, distinct_prefixes, id_prefix, id_range
+from registry.db.idrefs import MAX_CANDIDATES, SHORT, distinct_prefixes, id_prefix, id_range
 from registry.db.models import Finding
 from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.identity.codes import INDUSTRY_SECTIONS
@@ -82,9 +82,7 @@ def by_ref(
             return named
         # A name or door plate that reads like the start of another record's id: neither
         # wins (a house whose door plate is another's id prefix must not take its tenants).
-        shown = [named, *found_all[: MAX_CANDIDATES - 1]]
-        prefixes = distinct_prefixes([r.id for r in shown], at_least=len(hexa) + 4)  # type: ignore[attr-defined]
-        listed = ", ".join(f"{label(r)} [{prefixes[r.id]}]" for r in shown)  # type: ignore[attr-defined]
+        listed = _listed([named, *found_all[: MAX_CANDIDATES - 1]], label, len(hexa) + 4)
         raise Ambiguous(
             f"{text} names {len(found_all) + 1} {kind}s, by name and by the start of an id: "
             f"{listed}; give the id in brackets"
@@ -92,13 +90,18 @@ def by_ref(
     if len(found_all) == 1:
         return found_all[0]
     if found_all:
-        shown = found_all[:MAX_CANDIDATES]
-        prefixes = distinct_prefixes([r.id for r in shown])  # type: ignore[attr-defined]
-        listed = ", ".join(f"{label(r)} [{prefixes[r.id]}]" for r in shown)  # type: ignore[attr-defined]
+        listed = _listed(found_all[:MAX_CANDIDATES], label)
         raise Ambiguous(
             f"{text} is the start of {len(found_all)} {kind} ids: {listed}; give more characters"
         )
     raise NotFound(f"{kind} {text!r} is not registered")
+
+
+def _listed(records: list[Any], label: Callable[[Any], str], at_least: int = SHORT) -> str:
+    """Candidates as an ``Ambiguous`` message lists them: ``label [prefix]``, each prefix one
+    that tells it from the others (``at_least`` characters or more)."""
+    prefixes = distinct_prefixes([r.id for r in records], at_least)
+    return ", ".join(f"{label(r)} [{prefixes[r.id]}]" for r in records)
 
 
 def place_scope(ctx: Context | None, jurisdiction: str) -> str | None:
