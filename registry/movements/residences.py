@@ -134,14 +134,12 @@ def move_out(
     person = find_person(session, number)
     day = on or ctx.today()
     _not_future(ctx, day, "move-out")
-    query = select(Residence).where(
-        Residence.person_id == person.id,
-        Residence.house_id == house.id,
-        Residence.valid_to.is_(None),
+    here = select(Residence).where(
+        Residence.person_id == person.id, Residence.house_id == house.id
     )
-    residence = session.scalar(query)
-    if residence is None:
-        voids.voided_instead(session, query)
+    residence = session.scalar(here.where(Residence.valid_to.is_(None)))
+    if residence is None:  # the latest one cancelled: say so
+        voids.latest_unvoided(session, here.order_by(Residence.valid_from.desc()))
         raise NotFound(f"{mask(person.number)} does not live in this house")
     if day < residence.valid_from:
         raise InvalidInput(f"the move-out day is before the move-in day {residence.valid_from}")

@@ -292,19 +292,16 @@ def check_out(
         raise InvalidInput("a check-out cannot be in the future")
     query = select(Stay).where(Stay.venue_id == venue.id, Stay.checked_out_at.is_(None))
     if room is not None:
-        query = query.where(Stay.room == room.strip())
-        stays = list(session.scalars(query))
+        stays = list(session.scalars(query.where(Stay.room == room.strip())))
         if not stays:
-            voids.voided_instead(session, query)
             raise NotFound(f"nobody is checked in at {venue.name}, room {room}")
     else:
         from registry.people.find import find_person
 
         person = find_person(session, number or "")
-        query = query.where(Stay.person_id == person.id)
-        stays = list(session.scalars(query))
+        stays = list(session.scalars(query.where(Stay.person_id == person.id)))
         if not stays:
-            voids.voided_instead(session, query)
+            _latest_not_voided(session, venue, person)
             raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
     guests = {s.person_id: session.get_one(Person, s.person_id) for s in stays}
     entries = []
@@ -337,6 +334,13 @@ class Cancelled:
     person: Person
     resolved: int  # findings about the stay that were resolved with it
     findings: list[Finding]  # opened by re-checking the guest (none, as a rule)
+
+
+def _latest_not_voided(session: Session, venue: Venue, person: Person) -> None:
+    """``Refused`` when the guest's latest stay at the venue is a voided one (a check-out or
+    room change of a cancelled check-in says so, not "not checked in")."""
+    query = select(Stay).where(Stay.person_id == person.id, Stay.venue_id == venue.id)
+    voids.latest_unvoided(session, query.order_by(Stay.checked_in_at.desc()))
 
 
 def _stay_of(session: Session, venue: Venue, person: Person) -> Stay:
@@ -412,14 +416,15 @@ def move_room(session: Session, ctx: Context, venue_ref: str, number: str, room:
     from registry.people.find import find_person
 
     person = find_person(session, number)
-    query = select(Stay).where(
-        Stay.person_id == person.id,
-        Stay.venue_id == venue.id,
-        Stay.checked_out_at.is_(None),
+    stay = session.scalar(
+        select(Stay).where(
+            Stay.person_id == person.id,
+            Stay.venue_id == venue.id,
+            Stay.checked_out_at.is_(None),
+        )
     )
-    stay = session.scalar(query)
     if stay is None:
-        voids.voided_instead(session, query)
+        _latest_not_voided(session, venue, person)
         raise NotFound(f"{mask(person.number)} is not checked in at {venue.name}")
     if stay.room == new_room:
         raise InvalidInput(f"the guest is in room {new_room} already")

@@ -63,17 +63,11 @@ def refuse_voided(record: Stay | Residence | None) -> None:
         raise Refused(f"the record was voided on {day}: {record.void_reason}")
 
 
-def voided_instead(session: Session, query: Select[tuple[R]]) -> None:
-    """After ``query`` (an open stay or residence a command looked for) found nothing: refuse
-    with ``refuse_voided`` when it names a voided record; return when it names none either."""
-    with voiding.included(session):
-        refuse_voided(session.scalar(query.limit(1)))
-
-
 def latest_unvoided(session: Session, query: Select[tuple[R]]) -> R | None:
-    """The first row of ``query`` (ordered: the record to cancel first) among voided ones too;
-    ``Refused`` (``refuse_voided``) when that record is voided already, so a second cancel
-    never reaches back to an older, valid record."""
+    """The first row of ``query`` (ordered: the record to act on first, or the latest) among
+    voided ones too; ``Refused`` (``refuse_voided``) when that record is voided already, so a
+    second cancel never reaches back to an older, valid record, and a check-out or move-out
+    that finds no open record says why when the latest one was cancelled."""
     with voiding.included(session):
         row = session.scalar(query.limit(1))
     refuse_voided(row)

@@ -83,9 +83,17 @@ def test_a_voided_record_says_so_and_is_never_voided_twice(db_url: str) -> None:
     run = Laiqu(db_url)
     city = build_city(run)
     hotel = city["hotel"]
+
+    def at(hour: int) -> None:  # the clerk's clock moves on between the steps
+        run.runner.env["LAIQU_NOW"] = f"2026-06-15T{hour:02d}:00:00+08:00"
+
+    at(10)
     run("checkin", "--venue", hotel, "--room", "101", "--id", A, "--name", "张三")
+    at(11)
     run("checkout", "--venue", hotel, "--id", A)
+    at(12)
     run("checkin", "--venue", hotel, "--room", "102", "--id", A)  # registered: no --name
+    at(13)
     run("checkin", "cancel", "--venue", hotel, "--id", A, "--reason", "录错房间")
     for args in (
         ("checkin", "cancel", "--venue", hotel, "--id", A, "--reason", "再来一次"),
@@ -99,6 +107,13 @@ def test_a_voided_record_says_so_and_is_never_voided_twice(db_url: str) -> None:
     assert len(history) == 2
     text = run("person", "history", A).stdout
     assert "已作废" in text and "至今" not in text
+    # once a later stay is closed, the voided one before it is no answer any more
+    at(14)
+    run("checkin", "--venue", hotel, "--room", "103", "--id", A)
+    at(15)
+    run("checkout", "--venue", hotel, "--id", A)
+    out = run("checkout", "--venue", hotel, "--id", A, ok=False)
+    assert out.exit_code == 1 and "作废" not in out.stderr, out.stderr
 
 
 def test_days_ethnicities_and_landlords_as_people_write_them(db_url: str) -> None:
