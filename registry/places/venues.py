@@ -228,8 +228,13 @@ def venue_rooms(session: Session, venue_id: uuid.UUID) -> list[str]:
 
 def list_venues(session: Session, under: str | None = None) -> list[tuple[Venue, list[str]]]:
     """Venues by jurisdiction and name, each with its room numbers; only the subtree of
-    ``under`` when given (``NotFound`` when it is not registered)."""
+    ``under`` when given (``NotFound`` when it is not registered), and only those the user
+    the session is bound to may see (``access.visible_clause``: a desk its own venue, a
+    coordinator its subtree's)."""
     query = select(Venue).order_by(Venue.jurisdiction_code, Venue.name)
+    visible = access.visible_clause(session, Venue)
+    if visible is not None:
+        query = query.where(visible)
     codes = subtree(session, under)
     if codes is not None:
         query = query.where(Venue.jurisdiction_code.in_(codes))

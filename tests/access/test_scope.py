@@ -45,6 +45,9 @@ def test_desk_sees_only_its_own_venue_and_guests(sf, ctx):
         assert venues.resolve_venue(s, city.hotel).name == "百花旅馆"
         assert [p.name for _, p in records.guests_now(s, desk, city.hotel)] == ["张三"]
         assert find.find_person(s, a).name == "张三"
+    with sf.begin() as s:
+        access.bind(s, desk)
+        assert [v.name for v, _ in venues.list_venues(s)] == ["百花旅馆"]  # its own only
     with pytest.raises(OutOfScope), sf.begin() as s:
         access.bind(s, desk)
         venues.resolve_venue(s, city.hotel2)
@@ -94,6 +97,10 @@ def test_coordinator_is_held_to_its_subtree(sf, ctx):
             access.bind(s, coord)
             attempt(s)
     assert len(refusals(sf)) == 4
+    with sf.begin() as s:
+        access.bind(s, coord)
+        listed = {v.jurisdiction_code for v, _ in venues.list_venues(s)}
+        assert listed and OTHER_STATION not in listed  # a list shows the subtree's venues only
     with sf.begin() as s:
         found = records.screen(
             s,
