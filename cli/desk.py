@@ -30,7 +30,10 @@ from cli.params import (
     DAY,
     HOTEL_HELP,
     INSTANT,
+    PERSON,
+    PERSON_HELP,
     identity_options,
+    number_or_ref,
     pop_identity,
     reader_at,
     swipe,
@@ -155,7 +158,9 @@ def named(guests: Iterable[Registration]) -> dict[uuid.UUID, str]:
 @click.command("checkout")
 @click.option("--venue", required=True, metavar="V", help=HOTEL_HELP)
 @click.option("--room", metavar="R", help="按房间退房（同住旅客一起）。")
-@click.option("--id", "number", metavar="IDNO", help="按证件号码为一位旅客退房。")
+@click.option(
+    "--id", "number", type=PERSON, help="按人为一位旅客退房：" + PERSON_HELP.removeprefix("人员：")
+)
 @click.option("--at", "at", type=INSTANT, help="退房时间（ISO 8601，默认现在）。")
 @json_option
 @click.pass_obj
@@ -166,7 +171,8 @@ def checkout(
     if (room is None) == (number is None):
         raise click.UsageError("请给出 --room 房间号 或 --id 证件号码 之一。")
     with app.sessions.begin() as session:
-        done = stays.check_out(session, app.ctx, venue, room=room, number=number, at=at)
+        guest = number_or_ref(session, app.ctx, number)
+        done = stays.check_out(session, app.ctx, venue, room=room, number=guest, at=at)
         data, text = checkout_result(session, done)
     emit(as_json, data, lambda: text)
 

@@ -18,6 +18,7 @@ from cli.params import (
     PERSON_HELP,
     identity_from,
     identity_options,
+    number_or_ref,
     person_of,
     pop_identity,
 )
@@ -147,7 +148,13 @@ def job() -> None:
 
 @job.command("start")
 @click.option("--employer", required=True, metavar="E", help=EMPLOYER_HELP)
-@click.option("--id", "number", required=True, metavar="IDNO", help="从业人员证件号码。")
+@click.option(
+    "--id",
+    "number",
+    required=True,
+    type=PERSON,
+    help="从业人员：" + PERSON_HELP.removeprefix("人员：") + "未登记的人给完整证件号码和 --name。",
+)
 @click.option("--name", help="姓名（此人尚未登记时必填）。")
 @click.option("--on", "day", type=DAY, help="上岗日期 YYYY-MM-DD（默认今天）。")
 @click.option("--post", help="岗位。")
@@ -171,8 +178,9 @@ def job_start(
 ) -> None:
     """登记一人在某单位上岗。"""
     with app.sessions.begin() as session:
+        who = number_or_ref(session, app.ctx, number) or number
         done = employment.start_job(
-            session, app.ctx, employer, number, name=name, on=day, post=post, jurisdiction=code
+            session, app.ctx, employer, who, name=name, on=day, post=post, jurisdiction=code
         )
         data = job_data(done)
     emit(

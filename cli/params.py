@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -36,7 +37,7 @@ class DayType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        text = str(value).strip()
+        text = unicodedata.normalize("NFKC", str(value)).strip()  # full-width digits too
         try:
             return date.fromisoformat(text)
         except ValueError:
@@ -318,3 +319,14 @@ def person_of(session: Session, ctx: Context, ref: str) -> Person:
     from registry.lookup.refs import resolve_person
 
     return resolve_person(session, ctx, ref)
+
+
+def number_or_ref(session: Session, ctx: Context, ref: str | None) -> str | None:
+    """What a use case that also registers takes for the person ``ref`` names: a full document
+    number as typed (it may be a newcomer's), any other reference (an id, its prefix, last
+    digits, a masked number) resolved by ``person_of`` to ``str(person.id)``."""
+    from registry.lookup.refs import is_full_number
+
+    if not ref or is_full_number(ref):
+        return ref
+    return str(person_of(session, ctx, ref).id)

@@ -88,16 +88,20 @@ def _merge_command(kind: str, use_case: Any, ref_help: str) -> click.Command:
 
     @click.command(
         "merge",
-        help=f"把重复的{word} DUPLICATE 并入 KEEP：{ref_help}"
-        f"所有引用改指 KEEP，重复的{word}删除，日志和审计日志留痕。",
+        help=f"先写要保留的{word} KEEP，再写重复的{word} DUPLICATE：把 DUPLICATE 并入 KEEP。"
+        f"{ref_help}所有引用改指 KEEP，重复的{word}删除，日志和审计日志留痕。"
+        f"两者不在同一辖区时须加 --across，登记随 KEEP 转到其辖区。",
     )
     @click.argument("keep", metavar="KEEP")
     @click.argument("duplicate", metavar="DUPLICATE")
+    @click.option(
+        "--across", is_flag=True, help="确认合并不同辖区的记录（登记随 KEEP 转到其辖区）。"
+    )
     @json_option
     @click.pass_obj
-    def merge(app: App, keep: str, duplicate: str, as_json: bool) -> None:
+    def merge(app: App, keep: str, duplicate: str, across: bool, as_json: bool) -> None:
         with app.sessions.begin() as session:
-            done = use_case(session, app.ctx, keep, duplicate)
+            done = use_case(session, app.ctx, keep, duplicate, across=across)
             data = {
                 "kind": kind,
                 "kept": {"id": done.survivor_id, "name": done.survivor_name},

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from cli.errors import Refusal, os_reason
 from cli.output import emit, json_option
 from cli.progress import bar
 from registry.errors import InvalidInput, NotFound
@@ -61,13 +62,18 @@ def monthly(month: str, jurisdiction: str, out: Path, as_json: bool) -> None:
     if not out.parent.exists():
         raise click.ClickException(f"目录 {out.parent} 不存在：请先创建该目录或换一个输出路径。")
     # Write next to the target and rename, so a failure never leaves half a PDF behind.
-    handle, temp = tempfile.mkstemp(prefix=".laiqu-report-", suffix=".pdf", dir=out.parent)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=".laiqu-report-", suffix=".pdf", dir=out.parent)
+    except OSError as exc:
+        raise Refusal(f"无法写入 {out}：{os_reason(exc)}。请换一个输出路径。") from None
     try:
         with os.fdopen(handle, "wb") as stream, bar("绘制月报 PDF", as_json=as_json) as drawn:
             warnings = render(content, stream, log=False)
             if drawn is not None:
                 drawn(1, 1)
         os.replace(temp, out)
+    except OSError as exc:
+        raise Refusal(f"无法写入 {out}：{os_reason(exc)}。请换一个输出路径。") from None
     except FontError as exc:
         raise click.ClickException(
             f"报表字体不可用（{exc}）：请把 LAIQU_PDF_FONT 设为一个中文 TrueType 字体文件，"

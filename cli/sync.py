@@ -291,7 +291,7 @@ def _status_text(s: outbox.Summary, now: datetime, due: list[Any], problems: lis
     head = "；".join(f"{STATES[k]} {v}" for k, v in s.counts.items())
     lines = [f"上报队列：{head}。", f"最早一条待上报已等待：{age_text(s.oldest_age(now))}。"]
     if s.last_error:
-        lines.append(f"最近一次上报失败：{s.last_error}")
+        lines.append(f"最近一次上报失败：{phrase(s.last_error)}")
     warn = [f"  {d.room} 房 {d.masked}：上报时限 {cell(d.deadline)}" for d in due]
     issues = [
         f"  {TABLES.get(p.table_name, p.table_name)}：{STATES[p.state]}"

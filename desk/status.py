@@ -19,6 +19,7 @@ from registry.context import Context
 from registry.db.models import Person, Stay
 from registry.db.sync_models import OutboxItem
 from registry.matching import rules
+from registry.messages import phrase
 from registry.sync import outbox
 
 WARN_BEFORE = timedelta(minutes=10)
@@ -62,7 +63,7 @@ def upload_state(session: Session, ctx: Context, venue_id: str) -> dict[str, Any
         "waiting": s.waiting,
         "rejected": s.counts.get("rejected", 0),
         "oldest_minutes": int(age.total_seconds() // 60) if age is not None else None,
-        "last_error": s.last_error,
+        "last_error": phrase(s.last_error) if s.last_error else None,
         "last_success": _local(last_ok, ctx),
         "today": {"stays": len(rows), "due": total, "reached": reached, "on_time": on_time,
                   "rate": round(100 * on_time / total) if total else None},

@@ -63,6 +63,18 @@ PHRASES: list[tuple[str, str]] = [
             "该登记已于 {0} 作废（{1}）：不能再退房、迁出、换房或作废",
         ),
         (
+            r"^venue not registered at the station",
+            "本场所尚未在派出所（接收端）登记：请派出所先登记本场所，再重新上报",
+        ),
+        *[
+            (
+                rf"^the {kind}s are in different jurisdictions \((\S+) kept, (\S+) merged\)",
+                f"两个{word}不在同一辖区（保留的在 {{0}}，被合并的在 {{1}}）：合并后登记将转到 "
+                f"{{0}}；确认无误请加 --across（注意先写保留的，再写重复的）",
+            )
+            for kind, word in [("venue", "场所"), ("house", "房屋"), ("employer", "单位")]
+        ],
+        (
             r"^a (venue|house|employer) is needed: its id",
             "请给出编号（列表中的 8 位编号或完整编号）或名称",
         ),
@@ -609,6 +621,11 @@ PHRASES: list[tuple[str, str]] = [
             r"^venue (.+) is registered in (\S+) already \((\w+)\)",
             "辖区 {1} 已有同名场所“{0}”（编号 {2}）："
             "请修改或合并该场所（venue update / venue merge）",
+        ),
+        (
+            r"^employer (.+) is registered in (\S+) already \((\w+)\)",
+            "辖区 {1} 已有同名单位“{0}”（编号 {2}）："
+            "请修改或合并该单位（employer update / employer merge）",
         ),
         (
             r"^a house at this address is registered in (\S+) already \((\w+)\)",

@@ -47,8 +47,8 @@ def found_places(
     session: Session, ctx: Context, hits: list[Hit], text: str, limit: int
 ) -> tuple[list[HouseHit], list[Venue]]:
     """The houses among search ``hits`` that the caller may see, each with its tenants today,
-    and the venues whose name or address holds ``text`` (3 or more characters, or an exact
-    name), at most ``limit``. The caller audits the persons
+    and the venues whose name or address holds ``text`` (3 or more characters; shorter: whose
+    name starts with it), at most ``limit``. The caller audits the persons
     (``registry.lookup.persons.search_all``)."""
     p = access.acting(session, ctx).principal
     house_ids = [h.id for h in hits if h.kind == "house"]
@@ -85,7 +85,7 @@ def found_places(
         condition = (
             or_(Venue.name.like(pattern, escape="\\"), Venue.address.like(pattern, escape="\\"))
             if len(needle) >= 3
-            else Venue.name == needle
+            else Venue.name.like(pattern.removeprefix("%"), escape="\\")  # a name's start
         )
         venues = list(
             session.scalars(

@@ -59,18 +59,19 @@ def by_ref(
     text = (ref or "").strip()
     if not text:
         raise InvalidInput(f"a {kind} is needed: its id (8 or more characters) or its name")
+    shown = text if len(text) <= 40 else text[:40] + "…"  # a message repeats at most 40
     hexa = id_prefix(text)
     if hexa is not None and len(hexa) == 32:
         whole = uuid.UUID(hexa)
         found = get(whole) if get is not None else session.get(model, whole)
         if found is not None:
             return found
-        raise NotFound(f"{kind} {text!r} is not registered")
+        raise NotFound(f"{kind} {shown!r} is not registered")
     named = natural(text) if natural is not None else None
     if hexa is None:
         if named is not None:
             return named
-        raise NotFound(f"{kind} {text!r} is not registered")
+        raise NotFound(f"{kind} {shown!r} is not registered")
     column: Any = model.id  # type: ignore[attr-defined]
     query = select(model).where(*id_range(column, hexa))
     visible = access.visible_clause(session, model)
@@ -94,7 +95,7 @@ def by_ref(
         raise Ambiguous(
             f"{text} is the start of {len(found_all)} {kind} ids: {listed}; give more characters"
         )
-    raise NotFound(f"{kind} {text!r} is not registered")
+    raise NotFound(f"{kind} {shown!r} is not registered")
 
 
 def _listed(records: list[Any], label: Callable[[Any], str], at_least: int = SHORT) -> str:
@@ -116,9 +117,10 @@ def check_count(what: str, value: int | None) -> None:
 
 def same_text_key(text: str) -> str:
     """The form two names or addresses are compared in: NFKC (full-width letters, digits and
-    spaces become half-width), no whitespace at all, case folded. ``"华师路 １号"`` and
-    ``"华师路1号"`` are the same address."""
-    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    spaces become half-width), the traditional 號 as 号 (as address search folds it,
+    ``registry.db.folding``), no whitespace at all, case folded. ``"华师路 １２號"`` and
+    ``"华师路12号"`` are the same address."""
+    return "".join(unicodedata.normalize("NFKC", text).replace("號", "号").split()).casefold()
 
 
 def check_industry(code: str | None) -> str | None:

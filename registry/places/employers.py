@@ -14,7 +14,7 @@ from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.ids import validate_uscc
 from registry.identity.text import fields
 from registry.matching import checks
-from registry.places.common import Changed, by_ref, check_count, check_industry
+from registry.places.common import Changed, by_ref, check_count, check_industry, same_text_key
 from registry.places.jurisdictions import get_jurisdiction
 from registry.privacy import access, journal
 
@@ -50,6 +50,7 @@ def add_employer(
         )
     if existing is not None and existing.registered:
         raise Refused(f"an employer with credit code {code} is already registered")
+    refuse_same_name(session, name, jurisdiction, other_than=existing.id if existing else None)
     employer = existing or Employer(id=uuid.uuid4(), created_at=ctx.now())
     employer.name, employer.uscc, employer.jurisdiction_code = name.strip(), code, jurisdiction
     employer.headcount, employer.industry, employer.address = headcount, industry, address
@@ -68,6 +69,25 @@ def add_employer(
     session.flush()
     found = checks.refresh(session, ctx, checks.Scope(employers={employer.id}))
     return Changed(employer, found)
+
+
+def refuse_same_name(
+    session: Session, name: str, jurisdiction: str, other_than: uuid.UUID | None = None
+) -> None:
+    """``Refused`` when another registered employer of the jurisdiction has the name (compared
+    as ``same_text_key``): a name identifies one employer where it is registered (企业名称在
+    登记机关辖区内不得相同, 《企业名称登记管理规定》), and ``employer update NAME`` must
+    name one."""
+    key = same_text_key(name)
+    query = select(Employer).where(
+        Employer.jurisdiction_code == jurisdiction, Employer.registered.is_(True)
+    )
+    for other in session.scalars(query):
+        if other.id != other_than and same_text_key(other.name) == key:
+            raise Refused(
+                f"employer {other.name} is registered in {jurisdiction} already "
+                f"({other.id.hex[:8]}); update or merge it instead"
+            )
 
 
 def update_employer(
@@ -93,6 +113,7 @@ def update_employer(
     if name is not None and " ".join(name.split()) != employer.name:
         if not name.strip():
             raise InvalidInput("an employer needs a name")
+        refuse_same_name(session, name, employer.jurisdiction_code, other_than=employer.id)
         changes["name_before"], employer.name = employer.name, " ".join(name.split())
         changes["name"] = employer.name
     if industry is not None:

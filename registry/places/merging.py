@@ -69,6 +69,17 @@ def _pair(kind: str, keep: object, gone: object) -> None:
         raise InvalidInput(f"a {kind} cannot be merged into itself")
 
 
+def _across(kind: str, keep: Any, gone: Any, across: bool) -> None:
+    """``Refused`` for two records of different jurisdictions unless ``across`` says the user
+    means it: a merge cannot be undone, and the duplicate's stays or residences move to the
+    survivor's station (checked after the scope, so a user outside it is refused as such)."""
+    if keep.jurisdiction_code != gone.jurisdiction_code and not across:
+        raise Refused(
+            f"the {kind}s are in different jurisdictions ({keep.jurisdiction_code} kept, "
+            f"{gone.jurisdiction_code} merged): give across to merge them"
+        )
+
+
 def _entrusted(session: Session, column: object, old: uuid.UUID, new: uuid.UUID) -> int:
     """Move entrustments (``managed_houses``) from ``old`` to ``new``, dropping duplicates."""
     other = ManagedHouse.venue_id if column is ManagedHouse.house_id else ManagedHouse.house_id
@@ -81,7 +92,9 @@ def _entrusted(session: Session, column: object, old: uuid.UUID, new: uuid.UUID)
     return _moved(session, ManagedHouse, column, old, new)
 
 
-def merge_venues(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -> Merged:
+def merge_venues(
+    session: Session, ctx: Context, keep_ref: str, gone_ref: str, *, across: bool = False
+) -> Merged:
     """Merge venue ``gone_ref`` into ``keep_ref`` (same kind): its stays, rooms (the
     survivor's numbers win), entrusted houses, users, upload ledger and heartbeats move to the
     survivor, and the duplicate is removed; across jurisdictions the findings about the moved
@@ -91,10 +104,12 @@ def merge_venues(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     _pair("venue", keep, gone)
     ctx = access.require(session, ctx, "place.write", jurisdiction=keep.jurisdiction_code)
     ctx = access.require(session, ctx, "place.write", jurisdiction=gone.jurisdiction_code)
+    _across("venue", keep, gone, across)
     if keep.kind != gone.kind:
         raise InvalidInput(f"{gone.name} is a {gone.kind} and {keep.name} a {keep.kind}")
     refcache.writing(session)
     done = Merged("venue", keep.id, keep.name, gone.id)
+    keep.address = keep.address or gone.address  # what the duplicate knew is not lost
     numbers = set(session.scalars(select(Room.number).where(Room.venue_id == keep.id)))
     session.execute(delete(Room).where(Room.venue_id == gone.id, Room.number.in_(numbers or {""})))
     done.moved["rooms"] = _moved(session, Room, Room.venue_id, gone.id, keep.id)
@@ -150,7 +165,9 @@ def remove_venue(session: Session, ctx: Context, ref: str) -> Venue:
     return venue
 
 
-def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -> Merged:
+def merge_houses(
+    session: Session, ctx: Context, keep_ref: str, gone_ref: str, *, across: bool = False
+) -> Merged:
     """Merge house ``gone_ref`` into ``keep_ref``: residences (voided ones included) and
     entrustments move to the survivor, the duplicate's findings are re-checked away and the
     survivor's re-checked (two households in one house may overcrowd it), the duplicate is
@@ -159,6 +176,7 @@ def merge_houses(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -
     _pair("house", keep, gone)
     ctx = access.require(session, ctx, "place.write", jurisdiction=keep.jurisdiction_code)
     ctx = access.require(session, ctx, "place.write", jurisdiction=gone.jurisdiction_code)
+    _across("house", keep, gone, across)
     done = Merged("house", keep.id, keep.address, gone.id)
     # One statement: a residence's (jurisdiction, house) is a key of the house's (migration 0014).
     done.moved["residences"] = _moved(
@@ -235,7 +253,9 @@ def remove_house(session: Session, ctx: Context, ref: str) -> House:
     return house
 
 
-def merge_employers(session: Session, ctx: Context, keep_ref: str, gone_ref: str) -> Merged:
+def merge_employers(
+    session: Session, ctx: Context, keep_ref: str, gone_ref: str, *, across: bool = False
+) -> Merged:
     """Merge employer ``gone_ref`` into ``keep_ref``: employments move to the survivor, the
     findings of both are re-checked, the duplicate is removed (an unregistered employer that
     employment reports named is merged into the registered one this way). ``InvalidInput``
@@ -244,7 +264,10 @@ def merge_employers(session: Session, ctx: Context, keep_ref: str, gone_ref: str
     _pair("employer", keep, gone)
     ctx = access.require(session, ctx, "place.write", jurisdiction=keep.jurisdiction_code)
     ctx = access.require(session, ctx, "place.write", jurisdiction=gone.jurisdiction_code)
+    _across("employer", keep, gone, across)
     done = Merged("employer", keep.id, keep.name, gone.id)
+    keep.address = keep.address or gone.address
+    keep.industry = keep.industry or gone.industry
     done.moved["employments"] = _moved(
         session, Employment, Employment.employer_id, gone.id, keep.id
     )

@@ -1,4 +1,5 @@
-"""What a second new user's break test of issue 19 found (the first: ``test_issue19_breaks``),
+"""What the second and third new users' break tests of issue 19 found (the first:
+``test_issue19_breaks``),
 each as the user met it: a door plate that reads like another house's id, a finding note with
 a terminal escape, a merge across stations, a voided record acted on again, a date that does
 not exist, an ethnicity by name, a landlord by last digits, a registered guest without
@@ -70,12 +71,16 @@ def test_a_merge_across_stations_takes_the_findings_along(db_url: str) -> None:
     station = ("31010402", "湖南路派出所", "--level", "station", "--parent", "310104")
     run("jurisdiction", "add", *station)
     there = run.json("venue", "add", "湖南宾馆", "--kind", "hotel", "--jurisdiction", "31010402",
-                     "--rooms", "301")  # fmt: skip
+                     "--rooms", "301", "--address", "湖南路 1 号")  # fmt: skip
     run("checkin", "--venue", there["id"], "--room", "301", "--id", B, "--name", "李四")
     guests = "SELECT DISTINCT jurisdiction_code FROM findings WHERE person_id IS NOT NULL"
     assert _rows(db_url, guests) == [("31010402",)]  # PC-MANUAL: typed in
-    run("venue", "merge", city["hotel"], there["id"][:8])
+    refused(run("venue", "merge", city["hotel"], there["id"][:8], ok=False), "--across")
+    assert _rows(db_url, guests) == [("31010402",)]  # nothing moved
+    run("venue", "merge", city["hotel"], there["id"][:8], "--across")
     assert _rows(db_url, guests) == [("31010401",)]
+    kept = run.json("venue", "show", city["hotel"][:8])
+    assert kept["address"] == "湖南路 1 号"  # the duplicate's address fills the survivor's blank
     assert _rows(db_url, "SELECT DISTINCT jurisdiction_code FROM stays") == [("31010401",)]
 
 
@@ -134,3 +139,58 @@ def test_days_ethnicities_and_landlords_as_people_write_them(db_url: str) -> Non
         "house", "add", "--address", "天平路 94 号", "--jurisdiction", "310104010101")["id"],
     ).stdout  # fmt: skip
     assert "天平路 94 号" in gone
+
+
+# --- the third break test (try19c) ------------------------------------------------------------
+
+
+def test_the_same_house_or_employer_written_another_way_is_refused(db_url: str) -> None:
+    run = Laiqu(db_url)
+    build_city(run)  # 天平路 88 弄 3 号 201 室 in grid 310104010101; employer 迅达快递
+    refused(
+        run("house", "add", "--address", "天平路８８弄３號２０１室", "--jurisdiction",
+            "310104010101", ok=False),
+        "同一地址",
+    )  # fmt: skip
+    refused(
+        run("employer", "add", "迅达 快递", "--uscc", "91310104MA1FL0002U",
+            "--jurisdiction", "310104010101", ok=False),
+        "同名单位",
+    )  # fmt: skip
+    assert _rows(db_url, "SELECT count(*) FROM houses") == [(1,)]
+    assert _rows(db_url, "SELECT count(*) FROM employers") == [(1,)]
+
+
+def test_checkout_and_job_start_take_the_references_lists_print(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)
+    run("checkin", "--venue", city["hotel"], "--room", "101", "--id", A, "--name", "张三")
+    guest = run.json("guests", "--venue", city["hotel"])
+    ref = A[-4:]
+    out = run.json("checkout", "--venue", city["hotel"], "--id", ref)
+    assert len(out["stays"]) == 1, guest
+    started = run.json("job", "start", "--employer", city["employer"][:8], "--id", ref)
+    assert started["person"]["name"] == "张三"
+    # a newcomer still comes with a full number and a name
+    run("job", "start", "--employer", city["employer"][:8], "--id", B, "--name", "李四")
+
+
+def test_dates_in_full_width_digits_and_a_report_that_cannot_be_written(db_url: str) -> None:
+    run = Laiqu(db_url)
+    city = build_city(run)
+    done = run.json("movein", "--house", city["house"], "--id", A, "--name", "张三",
+                    "--on", "２０２６-０６-０１")  # fmt: skip
+    assert done["on"] == "2026-06-01"
+    refused(
+        run("report", "monthly", "--month", "2026-05", "--jurisdiction", "310100",
+            "--out", "/proc/laiqu-report.pdf", ok=False),
+        "无法写入 /proc/laiqu-report.pdf",
+    )  # fmt: skip
+
+
+def test_two_characters_find_a_venue_by_the_start_of_its_name(db_url: str) -> None:
+    run = Laiqu(db_url)
+    build_city(run)  # 天平宾馆
+    found = run.json("person", "search", "天平")["venues"]
+    assert [v["name"] for v in found] == ["天平宾馆"]
+    assert run.json("person", "search", "宾馆")["venues"] == []  # not inside, under 3 characters

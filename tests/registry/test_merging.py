@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from registry.db.models import Event, Finding, Residence, Stay, Venue
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, Refused
 from registry.movements import residences, stays
 from registry.places import merging, venues
 from tests.registry.city import GRID, build, rid, typed
@@ -20,11 +20,16 @@ def test_merged_rows_take_the_survivors_jurisdiction(sf, ctx):
     with sf.begin() as s:
         stays.check_in(s, ctx, city.hotel2, "1", [typed(rid(seq="031"), "张三")])
         residences.move_in(s, ctx, city.house2, typed(rid(seq="032"), "李四"))
+    # the duplicates are of another station: merged only when the user says so
+    with pytest.raises(Refused, match="different jurisdictions"), sf.begin() as s:
+        merging.merge_venues(s, ctx, city.hotel, city.hotel2)
+    with pytest.raises(Refused, match="different jurisdictions"), sf.begin() as s:
+        merging.merge_houses(s, ctx, city.house, city.house2)
     with sf.begin() as s:
         venues.update_venue(s, ctx, city.hotel, add_rooms=["1"])
-        done = merging.merge_venues(s, ctx, city.hotel, city.hotel2)
+        done = merging.merge_venues(s, ctx, city.hotel, city.hotel2, across=True)
         assert done.moved["stays"] == 1
-        merged = merging.merge_houses(s, ctx, city.house, city.house2)
+        merged = merging.merge_houses(s, ctx, city.house, city.house2, across=True)
         assert merged.moved["residences"] == 1
     with sf() as s:
         assert [st.jurisdiction_code for st in s.scalars(select(Stay))] == [GRID]

@@ -35,6 +35,9 @@ EXAMPLES = {
         "abcd1234 is the start of 2 house ids: 华师路3号 [abcd12341bca], 华师路2号 [abcd1234f7ae]; "
         "give more characters"
     ),
+    "the 1s are in different jurisdictions": (
+        "the venues are in different jurisdictions (31010401 kept, 31010402 merged): give across"
+    ),
     "a 1 belongs to a station": (
         "a house belongs to a station, community or grid, not to the district 310104"
     ),
