@@ -91,7 +91,7 @@ class GuestIn(Strict):
     ethnicity: Text | None = Field(None, max_length=2)
     nationality: Text | None = Field(None, max_length=3)
     english_name: Text | None = Field(None, max_length=100)
-    phone: Text | None = Field(None, max_length=20)
+    phone: Text | None = Field(None, max_length=text.width(Person.phone))  # as the CLI: 32
     hukou_address: Text | None = Field(None, max_length=200)
     valid_to: date | None = None
 

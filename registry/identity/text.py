@@ -66,6 +66,7 @@ LABELS = {
     "post": "岗位",
     "reason": "原因",
     "note": "处理说明",
+    "remark": "备注",
     "device": "设备名称",
     "search": "搜索内容",
 }
@@ -105,10 +106,29 @@ def width(column: Any) -> int | None:
     return getattr(column.type, "length", None)
 
 
+def remark(value: str | None, field: str = "reason", limit: int = 200) -> str | None:
+    """A free-text reason or note as it is stored: runs of blanks and line breaks folded to
+    one space, None when nothing is left, else checked by ``line`` against ``limit``
+    characters (never cut short: a longer text is refused, so nothing written is lost).
+
+    Raises ``InvalidInput`` as ``line`` does."""
+    text = " ".join((value or "").split())
+    return line(text, field, limit) if text else None
+
+
 # A telephone number as people write it: a mobile (``13812345678``, ``+86 138 1234 5678``) or a
 # fixed line with its area code and extension (``021-6431 2345 转 808``, ``(021)64312345#8``);
 # digits with the separators of GB/T 8566-style writing, 5 to 20 digits in all.
 _PHONE = re.compile(r"^\+?[0-9 ()（）\-]+((转|#|ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
+
+
+def phone_form(value: str | None) -> str | None:
+    """A telephone number as it is stored: full-width digits, signs and blanks typed with a
+    Chinese input method (``１３８－１２３４``, ``（０２１）``) read as their ASCII forms
+    (Unicode NFKC); an ASCII value is returned as it is. Nothing is checked here (``phone``)."""
+    if value is None or value.isascii():
+        return value
+    return unicodedata.normalize("NFKC", value)
 
 
 def phone(value: str | None) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.context import Context
+from registry.db.idrefs import id_prefix, id_range
 from registry.db.models import Document, Finding, Person, Venue
 from registry.errors import NotFound
 from registry.identity.ids import mask
@@ -101,6 +102,9 @@ def search_all(
     """``search_persons``, plus the houses of the same search (an address fragment) that the
     user may see, each with who lives there today, and the venues whose name or address holds
     the text; one audit entry (``person.searched``) with every person shown as its subject.
+    When no person matches and the text reads as an id prefix (8 or more hexadecimal
+    characters, the reference a list row prints), the persons whose id starts with it
+    (match ``id_ref``).
 
     Raises ``OutOfScope`` for a role that may not read persons (analyst), audited."""
     hits = search.search(session, text, limit)
@@ -108,6 +112,10 @@ def search_all(
     rows = session.scalars(select(Person).where(Person.id.in_(wanted))) if wanted else []
     by_id = {p.id: p for p in rows}
     matched = [(by_id[h.id], h.match) for h in hits if h.kind == "person" and h.id in by_id]
+    if not matched and (prefix := id_prefix(text)) is not None:
+        # The reference a list row prints (8+ characters of the person's id): the record.
+        same = select(Person).where(*id_range(Person.id, prefix)).limit(limit)
+        matched = [(p, "id_ref") for p in session.scalars(same)]
     houses, venues = placesearch.found_places(session, ctx, hits, text, limit)
     tenants = [t.person for h in houses for t in h.tenants]
     shown = records.screen(

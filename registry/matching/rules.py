@@ -27,6 +27,7 @@ from registry.db.models import Jurisdiction, Person, Residence
 from registry.db.refcache import reference
 from registry.db.rules_models import RuleRow
 from registry.errors import InvalidInput, NotFound
+from registry.identity.text import remark
 from registry.privacy import access, journal
 
 FOREIGN = ("foreign", "hmt")
@@ -200,7 +201,7 @@ def set_rule(
         effective_from=day,
         set_by=ctx.actor,
         set_at=now,
-        note=(note or "").strip()[:200] or None,
+        note=remark(note, "remark"),
     )
     session.add(row)
     refcache.writing(session)

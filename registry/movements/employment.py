@@ -14,6 +14,7 @@ from registry.db.idrefs import id_prefix
 from registry.db.models import Employer, Employment, Finding, Person
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.ids import mask, validate_uscc
+from registry.identity.text import remark
 from registry.matching import checks
 from registry.people.find import find_person, person_by_number
 from registry.people.registration import TypedIdentity, register
@@ -158,7 +159,7 @@ def end_job(
     if day < job.valid_from:
         raise InvalidInput(f"the end day is before the start day {job.valid_from}")
     job.valid_to = day
-    job.end_reason = (reason or "").strip()[:200] or None
+    job.end_reason = remark(reason)
     journal.record(
         session,
         ctx,

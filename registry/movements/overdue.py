@@ -20,6 +20,7 @@ from registry.db.models import Finding, House, Person, Residence
 from registry.db.tree import subtree
 from registry.errors import Ambiguous, InvalidInput, NotFound, Refused
 from registry.identity.ids import mask
+from registry.identity.text import remark
 from registry.matching import checks, rules
 from registry.movements.residences import withdraw_exempt_late
 from registry.people.find import find_person
@@ -103,7 +104,8 @@ def cancel(
     ctx = access.require(session, ctx, "residence.write")
     residence = open_residence(session, number, house)
     today = ctx.today()
-    if not reason or not reason.strip():
+    reason = remark(reason)
+    if reason is None:
         raise InvalidInput("a cancellation needs a reason")
     if residence.planned_end is None or residence.planned_end >= today:
         raise Refused(
@@ -116,7 +118,7 @@ def cancel(
     if day < residence.valid_from:
         raise InvalidInput(f"the departure day is before the move-in day {residence.valid_from}")
     residence.valid_to = day
-    residence.end_reason = reason.strip()[:200]
+    residence.end_reason = reason
     residence.departure_deadline = rules.departure_deadline(
         rules.effective(session, residence.jurisdiction_code, day), day
     )
@@ -173,7 +175,7 @@ def extend(
         jurisdiction=residence.jurisdiction_code,
         planned_end_before=before,
         planned_end=until,
-        reason=(reason or "").strip()[:200] or None,
+        reason=remark(reason),
     )
     _settle(session, ctx, residence, f"协管员延期至 {until}")
     session.flush()

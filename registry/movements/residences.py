@@ -13,7 +13,7 @@ from registry.context import Context
 from registry.db.models import Finding, House, Person, Residence
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.ids import mask
-from registry.identity.text import line
+from registry.identity.text import remark
 from registry.matching import checks, rules
 from registry.movements import voids
 from registry.people.find import find_person
@@ -144,7 +144,7 @@ def move_out(
     if day < residence.valid_from:
         raise InvalidInput(f"the move-out day is before the move-in day {residence.valid_from}")
     residence.valid_to = day
-    residence.end_reason = line((reason or "").strip()[:200] or None, "reason")
+    residence.end_reason = remark(reason)
     residence.departure_reported_at = ctx.now()
     residence.departure_deadline = rules.departure_deadline(
         rules.effective(session, house.jurisdiction_code, day), day

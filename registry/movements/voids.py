@@ -17,7 +17,7 @@ from registry.context import Context
 from registry.db import voiding
 from registry.db.models import Finding, Residence, Stay
 from registry.errors import InvalidInput, Refused
-from registry.identity.text import line
+from registry.identity.text import remark
 
 R = TypeVar("R", Stay, Residence)
 
@@ -27,12 +27,9 @@ REASON_MAX = 200  # characters, the width of ``void_reason``
 def reason_of(reason: str | None) -> str:
     """The operator's reason, trimmed; ``InvalidInput`` when empty, over 200 characters or
     holding a control or bidirectional character (``registry.identity.text``)."""
-    text = " ".join((reason or "").split())
-    if not text:
+    text = remark(reason, "reason", REASON_MAX)
+    if text is None:
         raise InvalidInput("a cancellation needs a reason")
-    if len(text) > REASON_MAX:
-        raise InvalidInput(f"the reason is longer than {REASON_MAX} characters")
-    line(text, "reason")  # no control or bidirectional characters
     return text
 
 

@@ -49,6 +49,9 @@ class TypedIdentity:
     valid_to: date | None = None
     long_term: bool = False  # 长期: valid with no end, as a card read says with valid_to None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phone", text.phone_form(self.phone))
+
 
 Identity = CardRead | TypedIdentity
 # Persons are never voided: the voided-rows criteria (``db.voiding``) have nothing to add.
@@ -386,6 +389,7 @@ def correct_person(
         raise InvalidInput(f"gender code must be one of {', '.join(GENDERS)}")
     if ethnicity is not None and ethnicity not in ETHNICITIES:
         raise InvalidInput(f"ethnicity code {ethnicity!r} is not in GB/T 3304")
+    phone = text.phone_form(phone)
     changed = {
         k: v
         for k, v in dict(

@@ -15,6 +15,7 @@ from registry.db.models import (
 from registry.db.retention_models import Hold
 from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.ids import mask
+from registry.identity.text import remark
 from registry.privacy import journal
 from registry.retention.periods import ANONYMOUS
 from registry.retention.plan import held_query
@@ -22,8 +23,8 @@ from registry.retention.plan import held_query
 
 def hold(session: Session, ctx: Context, person_id: uuid.UUID, reason: str) -> Hold:
     """Keep every record of a person out of purges until released (法律保全)."""
-    reason = (reason or "").strip()
-    if not reason:
+    reason = remark(reason)
+    if reason is None:
         raise InvalidInput("a legal hold needs a reason")
     person = session.get(Person, person_id)
     if person is None or person.doc_type == ANONYMOUS:
@@ -31,7 +32,7 @@ def hold(session: Session, ctx: Context, person_id: uuid.UUID, reason: str) -> H
     row = Hold(
         id=uuid.uuid4(),
         person_id=person_id,
-        reason=reason[:200],
+        reason=reason,
         set_by=ctx.actor,
         set_at=ctx.now(),
     )

@@ -79,3 +79,32 @@ def test_jobs(laiqu: Laiqu, city) -> None:
     assert "PJ-UNKNOWN-EMPLOYER" in {f["code"] for f in side["findings"]}
     ended = laiqu("job", "end", "--employer", city["employer"], "--id", A, "--reason", "辞职")
     assert "已离职：张三" in ended.stdout
+
+
+def test_reasons_and_notes_are_refused_whole_never_cut(laiqu: Laiqu, city, counts) -> None:
+    """A reason or note longer than its column, or holding a control or bidirectional
+    character, is refused with what to change; nothing is cut short and nothing changes."""
+    long = "合同提前解除" * 34  # 204 characters
+    laiqu(
+        "movein", "--house", city["house"], "--id", A, "--name", "张三",
+        "--on", "2026-01-05", "--until", "2026-03-01",
+    )  # fmt: skip
+    laiqu("job", "start", "--employer", city["employer"], "--id", A, "--post", "快递员")
+    before = counts()
+    for args in (
+        ("overdue", "cancel", "--id", A, "--reason", long),
+        ("overdue", "extend", "--id", A, "--until", "2026-12-31", "--reason", long),
+        ("moveout", "--house", city["house"], "--id", A, "--reason", "退租\u202e"),
+        ("job", "end", "--employer", city["employer"], "--id", A, "--reason", long),
+        ("rule", "set", "movein_days", "5", "--jurisdiction", "310104", "--note", long),
+    ):
+        refused = laiqu(*args, ok=False)
+        assert refused.exit_code == 1, args
+        assert refused.stderr.startswith("错误：") and "Traceback" not in refused.stderr
+        assert "超过 200 个字" in refused.stderr or "U+202E" in refused.stderr, refused.stderr
+    assert counts() == before
+    assert len(laiqu.json("overdue", "list")["residences"]) == 1
+    # Blanks and line breaks fold to one space; the whole reason is kept.
+    reason = "合同\n提前  解除" + "。" * 190
+    done = laiqu.json("overdue", "cancel", "--id", A, "--reason", reason)
+    assert done["reason"] == "合同 提前 解除" + "。" * 190

@@ -144,3 +144,15 @@ def test_person_history_and_finding_show_name_codes_in_words(
     finding = check["findings"][0]
     shown = laiqu("finding", "show", finding["id"]).stdout
     assert "严重程度" in shown and not any(w in shown for w in ("low", "medium", "high")), shown
+
+
+def test_a_phone_typed_full_width_is_stored_as_ascii(laiqu: Laiqu, city: dict[str, str]) -> None:
+    """A Chinese input method types full-width digits and signs; they are the same number."""
+    from laiqu_helpers import A, B
+
+    laiqu("person", "add", "--id", A, "--name", "张三", "--phone", "１３８－１２３４　５６７８")
+    laiqu("person", "add", "--id", B, "--name", "李四")
+    laiqu("person", "correct", B, "--phone", "（０２１）６４３１２３４５ 转 ８０８")
+    for number, phone in ((A, "138-1234 5678"), (B, "(021)64312345 转 808")):
+        shown = laiqu.json("person", "show", number, "--reveal", "--reason", "核对")
+        assert shown["phone"] == phone, shown

@@ -233,3 +233,16 @@ def test_a_coordinator_resolves_within_its_scope(sqlite_url: str) -> None:
     assert away.exit_code == 1 and "超出权限" in away.stderr
     assert [v["name"] for v in run.json("person", "search", "天平宾")["venues"]] == ["天平宾馆"]
     assert run.json("person", "search", "天河宾")["venues"] == []
+
+
+def test_search_by_the_reference_a_list_prints(db_url: str) -> None:
+    run = Laiqu(db_url)
+    build_city(run)
+    run("movein", "--house", "TP-88-3-201", "--id", A, "--name", "张三", "--on", "2026-06-10")
+    pid = run.json("person", "show", A)["id"]
+    found = run.json("person", "search", pid[:8])["persons"]
+    assert [(p["id"], p["match"]) for p in found] == [(pid, "id_ref")]
+    assert found[0]["id_number"] != A
+    assert pid[:8] in run("person", "search", pid[:8].upper()).stdout
+    other = "0" * 8 if not pid.startswith("0" * 8) else "f" * 8
+    assert run.json("person", "search", other)["persons"] == []

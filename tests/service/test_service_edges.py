@@ -364,3 +364,20 @@ def test_serve_refuses_an_audit_key_that_does_not_seal_the_chain(server, tmp_pat
     )
     assert done.returncode != 0 and "审计密钥文件与审计日志不符" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_phone_is_as_long_at_the_service_as_on_the_command_line(server) -> None:
+    """The service takes what ``Person.phone`` holds (32 characters) like the CLI: a mobile
+    with country code and extension is taken, a longer text is a 422 naming the field."""
+    with server.client() as desk:
+        guest = {"id_number": rid(22), "name": "钱七", "phone": "+86 138 1234 5678 转 8080"}
+        taken = desk.post(
+            "/api/v1/checkins", json={"venue": HOTEL, "room": "107", "guests": [guest]}
+        )
+        assert taken.status_code in (200, 201), taken.text
+        assert "8080" in taken.text and "1234 5678" not in taken.text
+        too_long = {**guest, "id_number": rid(23), "phone": "1" * 33}
+        refused = desk.post(
+            "/api/v1/checkins", json={"venue": HOTEL, "room": "108", "guests": [too_long]}
+        )
+        assert refused.status_code == 422 and refused.json()["field"] == "guests.0.phone"
