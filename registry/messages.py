@@ -207,6 +207,11 @@ PHRASES: list[tuple[str, str]] = [
         ),
         (r"^the audit key file (\S+) cannot be read", "审计密钥文件 {0} 无法读取"),
         (
+            r"^the audit key file (\S+) does not fit this database's audit log",
+            "审计密钥文件 {0} 与本库的审计日志不符（不是写下这些记录的那把密钥）：未做任何更改。"
+            "请用 LAIQU_AUDIT_KEY_FILE 指明本库自己的密钥文件，或在未设置该变量的终端里运行",
+        ),
+        (
             r"^the audit key file (\S+) is open to others",
             "审计密钥文件 {0} 其他用户也能读取或改写：请运行 chmod 600 {0}",
         ),
@@ -381,6 +386,11 @@ PHRASES: list[tuple[str, str]] = [
         (
             r"^nothing to change",
             "没有要修改的内容：请给出房东、核定人数、备案号、保证书、地址、门牌、用途或房间数",
+        ),
+        (
+            r"^the (stay|residence|employment|event|heartbeat)'s (\w+) is in the future",
+            "上报的{0}中{1}晚于派出所收到它的时间（超过 5 分钟）：请核对前台电脑的日期、时间和"
+            "时区后重新登记",
         ),
         (
             r"^the (move-in|move-out|start|end) day (\S+) is in the future",
@@ -759,6 +769,19 @@ WORDS = {
     "capacity": "核定人数",
     "headcount": "从业人数",
     "rooms": "房间数",
+    # an uploaded record and its instants (registry.sync.vouch)
+    "stay": "住宿登记",
+    "residence": "居住登记",
+    "employment": "从业登记",
+    "event": "事件记录",
+    "heartbeat": "心跳记录",
+    "checked_in_at": "入住时间",
+    "checked_out_at": "退房时间",
+    "reported_at": "上报时间",
+    "occurred_at": "发生时间",
+    "created_at": "建立时间",
+    "valid_from": "起始日期",
+    "valid_to": "终止日期",
 }
 # "4 stays, 2 residences" (what still refers to a record) → "住宿登记 4 条、居住登记 2 条".
 COUNTED = {

@@ -314,7 +314,7 @@ def append(conn: Connection, notes: list[Note], known: dict[uuid.UUID, str] | No
     if not notes:
         return 0
     seq, prev = conn.execute(_LOCK_HEAD).one()
-    chain_key = auditkey.chain_key(conn)
+    chain_key = writing_key(conn)
     entries, subjects = [], []
     for n, subj in zip(notes, _subjects(conn, notes, known), strict=True):
         seq += 1
@@ -370,7 +370,7 @@ def stage(
     """
     if not notes:
         return 0
-    chain_key = auditkey.chain_key(conn)
+    chain_key = writing_key(conn)
     if conn.dialect.name == "postgresql":
         ids = _new_ids(conn, len(notes))
     else:  # the writer holds the write lock: nobody else takes an id meanwhile
@@ -507,7 +507,7 @@ def _chain(conn: Connection, wait: bool) -> tuple[int, int] | None:
         return None
     seq, prev = head
     start, bad = seq, 0
-    key = auditkey.chain_key(conn)
+    key = writing_key(conn)
     after = 0
     more = True
     while more:
@@ -942,22 +942,59 @@ def _verify_pending(conn: Connection, chained: Verdict) -> Verdict:
 
 
 def key_fits(conn: Connection) -> bool:
-    """Whether the key file in use seals the chain's last entry: a writer started with
-    another key would append entries no ``verify`` could ever pass. True for an empty chain.
-    One entry read; raises what ``auditkey.chain_key`` raises (no key file, bad mode)."""
-    pending = AuditEntry.pending_id if _staging(conn) else literal(None, BigInteger)
-    last = conn.execute(
-        select(*_ENTRY_COLUMNS, pending.label("pending_id"))
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    ).first()
+    """Whether the key file in use is the key the audit log was written with: a writer
+    started with another key would append entries no ``verify`` could ever pass.
+
+    The chain's last entry decides; when it does not verify, its first entry (the key was
+    right and the tail was altered: ``verify``'s finding, not a wrong key); with no entry
+    chained yet, the oldest staged entry's MAC. True for an empty log. Two or three rows
+    read; raises what ``auditkey.chain_key`` raises (no key file, bad mode)."""
+    key = auditkey.chain_key(conn)
+    staging = _staging(conn)
+    pending = AuditEntry.pending_id if staging else literal(None, BigInteger)
+    rows = select(*_ENTRY_COLUMNS, pending.label("pending_id")).limit(1)
+    last = conn.execute(rows.order_by(AuditEntry.seq.desc())).first()
     if last is None:
-        return True
-    subjects = [
+        if not staging:
+            return True
+        oldest = conn.execute(
+            select(AuditPending).where(_UNCHAINED).order_by(AuditPending.id).limit(1)
+        ).first()
+        return oldest is None or _pending_ok(oldest, key)
+    first = conn.execute(rows.order_by(AuditEntry.seq)).one()
+    return any(
+        _again(r, r.prev_hash, _subjects_of(conn, r.seq), key) == r.hash for r in (last, first)
+    )
+
+
+def _subjects_of(conn: Connection, seq: int) -> list[tuple[str, str | None]]:
+    return [
         (str(s.person_id), s.id_hash)
-        for s in conn.execute(select(AuditSubject).where(AuditSubject.seq == last.seq))
+        for s in conn.execute(select(AuditSubject).where(AuditSubject.seq == seq))
     ]
-    return _again(last, last.prev_hash, subjects, auditkey.chain_key(conn)) == last.hash
+
+
+_FITS = "laiqu.audit.key_fits"  # DB-API connection info: the key was checked against the log
+
+
+def writing_key(conn: Connection) -> bytes:
+    """The key to seal new entries with (``auditkey.chain_key``), checked once per DB-API
+    connection against the log already written (``key_fits``).
+
+    Raises ``AuditKeyError`` "the audit key file PATH does not fit this database's audit
+    log" before anything is written: entries sealed with another key (a shell where
+    ``LAIQU_AUDIT_KEY_FILE`` names another database's key) would make every later
+    ``audit verify`` fail."""
+    key = auditkey.chain_key(conn)
+    info = conn.connection.info
+    if not info.get(_FITS):
+        if not key_fits(conn):
+            path = auditkey.key_path(conn.engine.url)
+            raise auditkey.AuditKeyError(
+                f"the audit key file {path} does not fit this database's audit log"
+            )
+        info[_FITS] = True
+    return key
 
 
 def rechain(conn: Connection, key: bytes | None, *, pending: bool = True) -> None:

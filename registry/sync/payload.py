@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Date, LargeBinary, Uuid, select
@@ -75,6 +75,8 @@ def from_dict(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
                 value = uuid.UUID(value)
             elif isinstance(column.type, UTCDateTime):
                 value = datetime.fromisoformat(value)
+                if value.tzinfo is None:  # as the desk stores instants (UTC)
+                    value = value.replace(tzinfo=UTC)
             elif isinstance(column.type, Date):
                 value = date.fromisoformat(value)
             elif isinstance(column.type, LargeBinary):

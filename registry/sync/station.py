@@ -119,7 +119,10 @@ def _apply(
     session: Session, venue: Venue, desk_venue: str, item: Item, received_at: datetime
 ) -> Row:
     """One new item through its use case, in a savepoint; its ledger row (added)."""
-    handler = HANDLERS.get((item["table"], "update" if item["op"] == "update" else "insert"))
+    # A heartbeat's op is its day (outbox.heartbeat); any other op is insert or update, and
+    # an unknown one is refused by name, never taken for an insert.
+    op = "insert" if item["table"] == outbox.HEARTBEAT else item["op"]
+    handler = HANDLERS.get((item["table"], op))
     station_id: uuid.UUID | None = None
     found: list[Finding] = []
     reason = None

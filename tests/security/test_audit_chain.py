@@ -203,3 +203,46 @@ def test_migration_0009_rekeys_an_old_unkeyed_chain(tmp_path, ctx, monkeypatch, 
             assert verdict.ok and verdict.entries == 5
             assert not audit.verify(conn, legacy=True).ok
     engine.dispose()
+
+
+def test_a_key_file_of_another_database_is_refused_before_anything_is_written(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A shell where LAIQU_AUDIT_KEY_FILE names another database's key (the station's, a
+    desk's): a write and even ``audit verify`` are refused with what to do, nothing is
+    written, and the log still verifies with its own key afterwards."""
+    run = Laiqu(db_url)
+    build_city(run)
+    other = tmp_path / "other.key"
+    auditkey.create_key(other)
+    run.runner.env[auditkey.ENV_KEY_FILE] = str(other)
+    for args in (
+        ("jurisdiction", "add", "310105", "长宁区", "--level", "district", "--parent", "310100"),
+        ("person", "add", "--id", A, "--name", "张三"),
+        ("audit", "verify"),
+    ):
+        refused = run(*args, ok=False)
+        assert refused.exit_code == 1, (args, refused.output)
+        assert "与本库的审计日志不符" in refused.stderr and str(other) in refused.stderr
+        assert "Traceback" not in refused.output
+    del run.runner.env[auditkey.ENV_KEY_FILE]
+    assert "完好" in run("audit", "verify").stdout
+    assert "长宁区" not in run("jurisdiction", "list").stdout
+    assert run("person", "show", A, ok=False).exit_code == 1
+
+
+def test_a_tampered_last_entry_is_still_verify_s_finding_not_a_wrong_key(tmp_path: Path) -> None:
+    """The key fits the chain's first entry: writes go on and ``verify`` names the entry."""
+    db = tmp_path / "x.sqlite"
+    run = Laiqu(f"sqlite:///{db}")
+    run("init")
+    build_city(run)
+    raw = sqlite3.connect(db)
+    raw.execute("DROP TRIGGER audit_log_no_update")
+    last = raw.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+    raw.execute("UPDATE audit_log SET actor = 'someone' WHERE seq = ?", (last,))
+    raw.commit()
+    raw.close()
+    failed = run("audit", "verify", ok=False)
+    assert failed.exit_code == 1 and f"第 {last} 条" in failed.stderr, failed.stderr
+    assert "篡改" in failed.stderr and "与本库的审计日志不符" not in failed.stderr

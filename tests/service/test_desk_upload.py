@@ -5,6 +5,7 @@ pushing straight into the station's database is an admin's tool only."""
 from __future__ import annotations
 
 import json
+import uuid
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -153,7 +154,7 @@ def test_cli_push_and_frontdesk_transport(server, desk, desk_url):
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert data["waiting"] == 0 and data["rejected"] == 0 and data["sent"] > 0
+    assert data["waiting"] == 0 and data["rejected"] == 0 and data["sent"] > 0, done.stdout
     # the frontdesk's background thread with the same transport
     guests(sf, CTX, hotel, 2, start=50)
     station = HttpStation(server.url, token=server.token)
@@ -241,3 +242,40 @@ def test_a_push_by_hand_sends_at_once_after_a_refusal(server, desk):
     finally:
         right.close()
     assert report.sent > 0 and report.rejected == 0 and _states(desk) == {"accepted"}
+
+
+def test_an_instant_without_offset_is_utc_and_an_unknown_op_is_refused(server, desk):
+    """An item whose instant has no UTC offset is read as UTC (as a desk stores instants),
+    never a 500; an item whose op is neither insert nor update is rejected by name, like an
+    unknown table; a check-in dated ahead is rejected as dated ahead."""
+    sf = session_factory(desk)
+    hotel = build(sf, CTX)
+    guests(sf, CTX, hotel, 3, start=40)
+    with sf.begin() as s:
+        venue = payload.venue_identity(desk_venue(s))
+        items = next_batch(s, 200, NOW + timedelta(minutes=5))
+    stays = [i for i in items if i["table"] == "stays"]
+    naive, odd, ahead = stays[0], stays[1], stays[2]
+    at = datetime.fromisoformat(naive["data"]["stay"]["checked_in_at"])
+    naive["data"]["stay"]["checked_in_at"] = at.astimezone(UTC).replace(tzinfo=None).isoformat()
+    odd["op"] = "frobnicate"
+    ahead["data"]["stay"]["checked_in_at"] = "2030-01-01T00:00:00+00:00"
+    gone = next(i for i in items if i["table"] == "persons")
+    deleted = {**gone, "id": str(uuid.uuid4()), "op": "delete"}
+    with httpx.Client(base_url=server.url, auth=("clerk", PASSWORD), timeout=30) as client:
+        answer = client.post(
+            "/api/v1/sync/batches", json={"venue": venue, "items": [*items, deleted]}
+        )
+    assert answer.status_code == 200, answer.text
+    results = {r["id"]: r for r in answer.json()["results"]}
+    assert results[naive["id"]]["state"] == "accepted", results[naive["id"]]
+    for item in (odd, deleted):
+        assert results[item["id"]]["state"] == "rejected"
+        assert "不认识的上报条目类型" in results[item["id"]]["reason"], results[item["id"]]
+    assert results[ahead["id"]]["state"] == "rejected"
+    assert "入住时间晚于派出所收到它的时间" in results[ahead["id"]]["reason"]
+    st = make_engine(server.db_url)
+    with Session(st) as s:
+        kept = s.scalar(select(func.count()).where(Stay.checked_in_at == at.astimezone(UTC)))
+    st.dispose()
+    assert kept == 1
