@@ -5,9 +5,9 @@ pushing straight into the station's database is an admin's tool only."""
 from __future__ import annotations
 
 import json
-import uuid
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
