@@ -69,7 +69,7 @@ def open_station(
         return url
     from service.client import HttpStation
 
-    token = token_file.read_text(encoding="utf-8").strip() if token_file else None
+    token = _token(token_file) if token_file else None
     password = os.environ.get(PASSWORD_ENV)
     if not token and not (user and password):
         raise Refusal(
@@ -79,6 +79,21 @@ def open_station(
     return HttpStation(
         url, user=user, password=password, token=token, ca_file=str(ca_file) if ca_file else None
     )
+
+
+def _token(path: Path) -> str:
+    """The device token in ``path`` (``laiqu user token --out``); refused when the file
+    cannot be read or holds no token."""
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "不是文本文件"
+        raise Refusal(f"无法读取设备令牌文件 {path}：{reason}。请检查 --token-file。") from exc
+    if not token:
+        raise Refusal(
+            f"设备令牌文件 {path} 是空的：请放入管理员签发的设备令牌（laiqu user token）。"
+        )
+    return token
 
 
 def _require_station_database(url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ TABLES = {
     "documents": "证件",
     "stays": "住宿",
     "residences": "居住",
+    "employments": "从业",
     "events": "日志",
     "heartbeat": "心跳",
 }
@@ -121,7 +123,8 @@ def push_command(
     if left.waiting and report.errors:
         raise Refusal(
             f"无法连接派出所（{report.errors[-1]}）：还有 {left.waiting} 条待上报，"
-            "已保存在本机，稍后会自动重试。"
+            "已保存在本机。请检查网络后再运行 laiqu sync push（可加 --retry-for 秒数，"
+            "在这段时间内自动重试）。"
         )
 
 
@@ -137,6 +140,7 @@ def _push_data(report: PushReport, left: outbox.Summary) -> dict[str, Any]:
         "waiting": left.waiting,
         "errors": report.errors,
         "notices": report.notices,
+        "rejections": [{"table": t, "reason": r} for t, r in report.rejections],
     }
 
 
@@ -149,6 +153,14 @@ def _push_text(report: PushReport, left: outbox.Summary) -> str:
         f"重复 {report.duplicates}），用时 {report.seconds:.1f} 秒{speed}。",
         f"尚待上报 {left.waiting} 条。",
     ]
+    if report.rejections:
+        lines.append("被拒收的记录（仍保存在本机；详见 laiqu sync status）：")
+        grouped = Counter(
+            (TABLES.get(t, t), phrase(r) or "未说明原因") for t, r in report.rejections
+        )
+        lines += [f"  {t} {n} 条：{r}" for (t, r), n in grouped.most_common(10)]
+        if len(grouped) > 10:
+            lines.append(f"  另有 {len(grouped) - 10} 种原因未列出。")
     lines += [f"派出所比对提示：{n}" for n in report.notices[:20]]
     return "\n".join(lines)
 

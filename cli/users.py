@@ -15,16 +15,11 @@ from registry.accounts import credentials, users
 from registry.db.access_models import RegistryUser
 from registry.db.idrefs import short
 from registry.db.models import Venue
+from registry.messages import WORDS
 from registry.places import venues
 from registry.privacy import access
 
-ROLE_NAMES = {
-    "admin": "管理员",
-    "coordinator": "协管员",
-    "desk": "旅馆前台",
-    "intermediary": "中介",
-    "analyst": "分析员",
-}
+ROLE_NAMES = {role: WORDS[role] for role in access.ROLES}  # intermediary: 租房中介
 
 
 @click.group("user")

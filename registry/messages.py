@@ -333,7 +333,8 @@ PHRASES: list[tuple[str, str]] = [
         ),
         (
             r"^(\S+) is not a resident ID, residence-permit or foreign",
-            "{0} 不是身份证、居住证或外国人永久居留证号码；护照请用 --doc-type passport",
+            "{0} 不是身份证、居住证或外国人永久居留证号码；护照请注明证件类型 passport"
+            "（命令行用 --doc-type passport）",
         ),
         (
             r"^room '(.*)' is not a room of (.+)",
@@ -769,6 +770,26 @@ WORDS = {
     "capacity": "核定人数",
     "headcount": "从业人数",
     "rooms": "房间数",
+    # roles and the actions they may take (registry.privacy.access)
+    "admin": "管理员",
+    "coordinator": "协管员",
+    "desk": "旅馆前台",
+    "analyst": "分析员",
+    "employment.write": "从业登记",
+    "stay.write": "住宿登记",
+    "residence.write": "居住登记",
+    "person.read": "查询人员",
+    "person.write": "登记或更正人员",
+    "person.reveal": "查看完整证件号码",
+    "house.add": "登记房屋",
+    "house.write": "修改房屋",
+    "place.write": "登记或修改场所、辖区",
+    "permit.write": "办理居住证",
+    "permits.read": "查询居住证",
+    "findings.read": "查看比对提示",
+    "findings.write": "处理比对提示",
+    "report": "出报表",
+    "export": "导出数据",
     # an uploaded record and its instants (registry.sync.vouch)
     "stay": "住宿登记",
     "residence": "居住登记",

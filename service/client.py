@@ -137,6 +137,8 @@ def _why(exc: httpx.TransportError) -> str:
             return "连接被拒绝（服务未启动或地址、端口不对）"
         if "name" in text.lower() and ("resolve" in text.lower() or "known" in text.lower()):
             return "找不到该主机名，请检查地址"
+        if "wrong version number" in text.lower() or "record layer" in text.lower():
+            return "对方不是 HTTPS 服务（地址的 https:// 与服务不符，或端口不对），请检查 --to"
         if "certificate" in text.lower() or "ssl" in text.lower():
             return "证书验证失败，请检查 --ca-file 或服务证书"
         return "连接失败，请检查地址和网络"

@@ -84,6 +84,8 @@ def log_config(level: str = "info") -> dict[str, Any]:
                 "level": level.upper(),
                 "propagate": False,
             },
+            # The core's warnings (an audit entry left to the next chainer …), timestamped.
+            "registry": {"handlers": ["default"], "level": level.upper(), "propagate": False},
             # The PDFs' warnings (a character no font could draw: reports.fonts.setter).
             "reports": {"handlers": ["default"], "level": "WARNING", "propagate": False},
         },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import warnings
 from pathlib import Path
 
@@ -30,7 +32,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     Raises ``Refused`` before any migration runs when PostgreSQL cannot index Chinese text
     (``require_trigrams``, called by ``migrations/env.py``), also when already at head.
+
+    A new SQLite file is created readable by its owner only (0600, as the audit key and the
+    exports): a desk's database holds full ID numbers (PIPL Art. 51); SQLite gives its
+    ``-wal`` and ``-shm`` files the same mode.
     """
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     command.upgrade(alembic_config(engine), revision)
 
 

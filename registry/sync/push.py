@@ -95,6 +95,7 @@ class PushReport:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    rejections: list[tuple[str, str]] = field(default_factory=list)  # (table, the reason)
 
 
 def desk_venue(session: Session, ref: str | None = None) -> Venue:
@@ -210,9 +211,12 @@ def push_once(
         outbox.settle(session, results, datetime.now(UTC))
     report.batches += 1
     report.sent += len(items)
+    tables = {str(i["id"]): str(i["table"]) for i in items}
     for r in results:
         report.accepted += r["state"] == "accepted"
         report.rejected += r["state"] == "rejected"
+        if r["state"] == "rejected":
+            report.rejections.append((tables.get(str(r["id"]), ""), str(r.get("reason") or "")))
         report.duplicates += bool(r.get("duplicate"))
         if r.get("notice"):
             report.notices.append(str(r["notice"]))
@@ -261,7 +265,8 @@ def push(
     (the caller's, left open). ``now``: a push asked for by hand first forgets the back-off
     (``outbox.retry_now``), so what waits is sent at once; a failure on the way sets a new
     back-off. ``retry_for`` (seconds) is counted from the last batch that got through, so a
-    long push that stalls near its end still gets the full window. ``progress(sent, total)``
+    long push that stalls near its end still gets the full window; when the back-off would
+    end after the window, the last try is made at the window's end. ``progress(sent, total)``
     (items) after each batch, ``total`` the items open at the start. Raises
     ``StationRefused`` and ``UnknownVenue`` at once.
     """
@@ -288,8 +293,14 @@ def push(
             except StationUnreachable as exc:
                 report.errors.append(str(exc))
             wait = _next_due(desk)
-            if wait is None or time.monotonic() - through + wait > retry_for:
+            left = retry_for - (time.monotonic() - through)
+            if wait is None or left <= 0:
                 break
+            if wait > left:  # the back-off ends after the window: one last try at its end
+                sleep(left)
+                with desk.begin() as session:
+                    outbox.retry_now(session)
+                continue
             sleep(max(0.05, wait))
     finally:
         if transport is not station:

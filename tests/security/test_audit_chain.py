@@ -140,6 +140,9 @@ def test_the_command_line_names_the_entry(tmp_path: Path) -> None:
     assert key.exists() and key.stat().st_mode & 0o777 == 0o600
     build_city(run)
     run("person", "add", "--id", A, "--name", "张三")
+    # The database holds full ID numbers: owner-only like the key (its WAL files take the
+    # same mode from SQLite).
+    assert db.stat().st_mode & 0o777 == 0o600
     for _ in range(3):
         run("person", "show", A)
     out = tmp_path / "cp.json"

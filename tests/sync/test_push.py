@@ -318,3 +318,25 @@ def test_a_check_out_never_overtakes_its_check_in(desk, db_url, sf, tmp_path):
     with Session(station) as s:
         assert s.scalar(select(Stay.checked_out_at)) is not None
     station.dispose()
+
+
+def test_retry_for_shorter_than_the_back_off_still_tries_at_its_end(desk, db_url, sf):
+    """A station down for a while leaves a long back-off (up to 300 s); ``--retry-for 2``
+    then tries again at the end of its 2 s instead of giving up at once."""
+    build(sf, CTX)
+    hotel = build(session_factory(desk), CTX)
+    guests(session_factory(desk), CTX, hotel, 1)
+    with session_factory(desk).begin() as s:
+        s.execute(sa.update(OutboxItem).values(attempts=12))  # back-off 300 s after a failure
+    gone = "sqlite:////nonexistent/x.sqlite"
+    waits: list[float] = []
+    started = time.monotonic()
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    report = push(session_factory(desk), gone, CTX, retry_for=2.0, sleep=sleep, now=True)
+    assert len(report.errors) == 2 and report.sent == 0
+    assert len(waits) == 1 and 1.5 < waits[0] <= 2.0
+    assert 1.5 < time.monotonic() - started < 10
