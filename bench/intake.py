@@ -184,6 +184,7 @@ def _desk_run(job: DeskJob, out: Any, go: Any, halt: Any) -> dict[str, Any]:
     if not go.wait(timeout=job.startup + GRACE):
         raise TimeoutError("the other desks were not ready in time")
     rss_start, statements[0] = rss_mb(), 0
+    stays_before = _accepted_stays(dsf)
     report, latencies, waits, desk_s = PushReport(), [], [], 0.0
     busy: list[str] = []  # answers that asked the desk to come back later (429/503/409)
     applied: list[tuple[float, float]] = []  # apply_batch inside each push: wall, CPU seconds
@@ -255,18 +256,11 @@ def _desk_run(job: DeskJob, out: Any, go: Any, halt: Any) -> dict[str, Any]:
             time.sleep(min(0.25, max(0.01, _next_due(dsf) or 0.01)))
     end = time.perf_counter()
     cpu = time.process_time() - cpu_start
-    with dsf() as s:
-        stays = s.scalar(
-            select(sa.func.count()).where(
-                OutboxItem.table_name == "stays",
-                OutboxItem.state == "accepted",
-                OutboxItem.done_at.is_not(None),
-            )
-        )
+    stays = _accepted_stays(dsf)
     result = {
         "start": wall_start,
         "seconds": end - start,
-        "checkins": int(stays or 0) - 1,  # the warm-up batch carried one stay
+        "checkins": stays - stays_before,  # not the warm-up's (if its batch carried it)
         "made": made[0] - paced,
         "rejected": report.rejected,
         "items": report.sent,
@@ -285,6 +279,18 @@ def _desk_run(job: DeskJob, out: Any, go: Any, halt: Any) -> dict[str, Any]:
     desk.dispose()
     transport.close()
     return result
+
+
+def _accepted_stays(dsf: sessionmaker[Session]) -> int:
+    """Check-ins of this desk the station has accepted so far."""
+    with dsf() as s:
+        return int(s.scalar(
+            select(sa.func.count()).where(
+                OutboxItem.table_name == "stays",
+                OutboxItem.state == "accepted",
+                OutboxItem.done_at.is_not(None),
+            )
+        ) or 0)
 
 
 def _next_due(dsf: sessionmaker[Session]) -> float | None:
@@ -320,9 +326,11 @@ def run_intake(
     early = ready(procs, out, time.time() + args.startup, started=started, alarm=alarm)
     if alarm is not None and alarm():
         halt.set()  # no window: the desks report what they have and end
+        say("no window: the desks are told to stop")
+    else:
+        say(f"the window opens: {len(procs) - len(early)} desk(s) ready after "
+            f"{time.time() - started:.1f} s, {args.seconds:g} s")
     go.set()  # every desk filled its outbox (or the startup time is over): the clock starts
-    say(f"the window opens: {len(procs) - len(early)} desk(s) ready after "
-        f"{time.time() - started:.1f} s, {args.seconds:g} s")
     return collect(procs, out, time.time() + args.seconds + GRACE, early, watch,
                    started=started, alarm=alarm, halt=halt)
 

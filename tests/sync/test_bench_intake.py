@@ -104,7 +104,7 @@ def test_a_process_killed_mid_run_is_reported_at_once_and_fails_the_run(
     of the service: the run stops within seconds although its window is a minute."""
     name, url = _fresh_pg(pg_server, pg_template)
     out, err, figures = tmp_path / "out.txt", tmp_path / "err.txt", tmp_path / "intake.json"
-    seconds = 8 if victim == "desk" else 60
+    seconds = 5 if victim == "desk" else 60
     try:
         with out.open("w") as stdout, err.open("w") as stderr:
             bench = subprocess.Popen(
