@@ -120,9 +120,12 @@ def run_side(root: Path, url: str, args: argparse.Namespace, env: dict[str, str]
         for _ in range(args.writers)
     ]
     results, failed = [], 0
-    for w in writers:
+    for i, w in enumerate(writers):
         out, _ = w.communicate(timeout=args.seconds + 120)
-        if w.returncode != 0:
+        if w.returncode != 0:  # said at once, counted, and the exit code is 1
+            how = (f"killed by signal {-w.returncode}" if w.returncode < 0
+                   else f"exited with code {w.returncode}")
+            print(f"writer {i} ({root.name}) died: {how}", file=sys.stderr, flush=True)
             failed += 1
             continue
         results.append(json.loads(out.strip().splitlines()[-1]))
@@ -214,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
-    return 0
+    failed = sum(r["failed_writers"] for done in runs.values() for r in done)
+    return 1 if failed else 0  # a writer that failed or died: the figures are short of it
 
 
 if __name__ == "__main__":

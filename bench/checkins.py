@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import queue
 import random
 import time
 import uuid
@@ -26,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import Measure, abba, fresh_numbers, raw_connection, timed
+from bench.intake_common import POLL, Deaths, drain
 from registry.context import Context
 from registry.db.engine import make_engine, session_factory
 from registry.db.models import Venue
@@ -148,18 +148,19 @@ def measure_checkins(engine: Engine, sf: sessionmaker[Session], rounds: int, per
     return m
 
 
-def _desk(side: str, url: str, hotel: Hotel, numbers: list[str], batch: int, barrier: Any,
-          out: Any) -> None:
+def _desk(desk: int, side: str, url: str, hotel: Hotel, numbers: list[str], batch: int,
+          barrier: Any, out: Any) -> None:
     """One desk process: warm up, wait for the others, check its guests in, report the span.
 
     A failure (SQLite's 'database is locked' when a writer waits past the busy timeout, a lost
     connection) is reported to the parent with its error and breaks the barrier, so the other
     desks stop waiting for this one."""
     try:
-        out.put(("ok", _desk_run(side, url, hotel, numbers, batch, barrier)))
+        out.put(("ok", desk, _desk_run(side, url, hotel, numbers, batch, barrier)))
     except BaseException as exc:  # every failure goes back to the parent, none hangs it
         barrier.abort()
-        out.put(("error", f"desk {hotel.id[:8]}: {type(exc).__name__}: {str(exc)[:200]}"))
+        out.put(("error", desk,
+                 f"desk {hotel.id[:8]}: {type(exc).__name__}: {str(exc)[:200]}"))
 
 
 def _desk_run(side: str, url: str, hotel: Hotel, numbers: list[str], batch: int,
@@ -196,24 +197,34 @@ WAIT = 600.0  # seconds all desks together may take, at most
 def _city_rate(side: str, url: str, desks: list[Hotel], numbers: list[list[str]],
                batch: int) -> tuple[float, list[str]]:
     """Check-ins per second across the desks that finished, and the errors of those that
-    did not (each wait bounded: a dead desk is noticed, a stuck one terminated)."""
+    did not (each wait bounded: a desk process that dies is noticed within half a second,
+    said on stderr and the barrier broken, so the others stop waiting for it; a stuck one is
+    terminated)."""
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(len(desks)), ctx.Queue()
-    procs = [ctx.Process(target=_desk, args=(side, url, h, nums, batch, barrier, out),
+    procs = [ctx.Process(target=_desk, args=(i, side, url, h, nums, batch, barrier, out),
                          daemon=True)
-             for h, nums in zip(desks, numbers, strict=True)]
+             for i, (h, nums) in enumerate(zip(desks, numbers, strict=True))]
+    started = time.time()
     for p in procs:
         p.start()
-    spans, errors = [], []
+    done: dict[int, tuple[float, float, int]] = {}
+    failed: dict[int, str] = {}
+
+    def take(message: tuple[str, int, Any]) -> None:
+        kind, desk, data = message
+        (done if kind == "ok" else failed)[desk] = data
+
+    deaths = Deaths(procs, started, f"{side.upper()} desk")
     deadline = time.monotonic() + WAIT
-    while len(spans) + len(errors) < len(procs) and time.monotonic() < deadline:
-        try:
-            kind, data = out.get(timeout=1.0)
-        except queue.Empty:
-            if all(not p.is_alive() for p in procs):
-                break  # nothing more can come
-            continue
-        (spans if kind == "ok" else errors).append(data)
+    while len(done) + len(failed) < len(procs) and time.monotonic() < deadline:
+        for message in drain(out, POLL):
+            take(message)
+        before = len(failed)
+        deaths.check(out, lambda i: i in done or i in failed, take, failed)
+        if len(failed) > before:
+            barrier.abort()  # the others would wait at the barrier for a desk that is gone
+    spans, errors = list(done.values()), list(failed.values())
     for p in procs:
         p.join(timeout=10)
         if p.is_alive():

@@ -13,7 +13,11 @@ ledger row per item) with COPY, one transaction per batch of the same size, for
 ``--raw-seconds``. Reported: check-ins per second accepted at the station (all desks, wall
 time), p50/p99 batch latency, statements per check-in at the station (a cursor hook on the
 station engine), the RSS of the processes running ``apply_batch`` at start and end, and the
-ratio A/B. A desk that fails is reported with its error; every wait is bounded.
+ratio A/B. A desk that fails is reported with its error; every wait is bounded: a desk process
+that dies (a signal, an exit code) is noticed within a second, said on stderr at once ("desk 0
+died: killed by signal 9 (SIGKILL) after 15.2 s") and counted failed while the others go on;
+if the service dies the desks are stopped and the run ends. The exit code is 1 when a desk
+failed or the service died (the figures are printed all the same), else 0.
 
 The service's memory (``--via http``): its process tree's RSS idle before any request, then
 sampled every 2 s through the window: at the start (each desk has pushed one warm-up check-in,
@@ -65,10 +69,12 @@ from bench.intake_common import (  # noqa: E402
     hotel_name,
     number,
     postmaster_pid,
+    process_alarm,
     ready,
     rss_mb,
     rss_trend,
     rss_verdict,
+    say,
     start_service,
     stop_service,
     tree_rss_mb,
@@ -118,11 +124,11 @@ class DeskJob:
     rate: float | None = None  # paced: this desk's check-ins per second
 
 
-def _desk(job: DeskJob, out: Any, go: Any) -> None:
+def _desk(job: DeskJob, out: Any, go: Any, halt: Any) -> None:
     """One desk process: fill the outbox, say it is ready, push from ``go`` until the window
-    closes, report."""
+    closes (or ``halt`` is set: the run was stopped), report."""
     try:
-        out.put(("ok", job.desk, _desk_run(job, out, go)))
+        out.put(("ok", job.desk, _desk_run(job, out, go, halt)))
     except BaseException as exc:
         out.put(("error", job.desk, f"{type(exc).__name__}: {str(exc)[:300]}"))
 
@@ -143,7 +149,7 @@ def _transport(job: DeskJob, statements: list[int]) -> Any:
     return push_module.DatabaseTransport(engine=station)
 
 
-def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
+def _desk_run(job: DeskJob, out: Any, go: Any, halt: Any) -> dict[str, Any]:
     desk = make_engine(job.desk_url)
     statements = [0]
     dsf, transport = session_factory(desk), _transport(job, statements)
@@ -170,12 +176,15 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
     # while the clock runs (a desk is another machine: its own check-in work does not belong
     # on the station's cores); full speed: a filled outbox.
     for _ in range(0, job.prefill, job.per_commit):
+        if halt.is_set():  # the run was stopped (the service died): no window will follow
+            break
         check_in(job.per_commit)
     queued = made[0] - 1
     out.put(("ready", job.desk, None))
     if not go.wait(timeout=job.startup + GRACE):
         raise TimeoutError("the other desks were not ready in time")
     rss_start, statements[0] = rss_mb(), 0
+    stays_before = _accepted_stays(dsf)
     report, latencies, waits, desk_s = PushReport(), [], [], 0.0
     busy: list[str] = []  # answers that asked the desk to come back later (429/503/409)
     applied: list[tuple[float, float]] = []  # apply_batch inside each push: wall, CPU seconds
@@ -212,7 +221,7 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
 
     if job.rate:  # push what the clerk has committed so far, as the background push does
         pushed = 0  # check-ins sent (five items each, one commit each: never split)
-        while time.perf_counter() < stop:
+        while time.perf_counter() < stop and not halt.is_set():
             due = released(time.perf_counter()) - pushed
             if due <= 0:
                 time.sleep(min(0.05, max(0.0, start + (pushed + 1) / job.rate
@@ -232,8 +241,8 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
                 for k in range(pushed, pushed + sent // ITEMS_PER_CHECKIN):
                     waits.append((done - (start + (k + 1) / job.rate)) * 1000)
                 pushed += sent // ITEMS_PER_CHECKIN
-        made[0] = paced + released(stop)
-    while not job.rate and time.perf_counter() < stop:
+        made[0] = paced + released(min(stop, time.perf_counter()))
+    while not job.rate and time.perf_counter() < stop and not halt.is_set():
         with dsf() as s:
             waiting = s.scalar(
                 select(sa.func.count()).where(OutboxItem.state.in_(("pending", "sent")))
@@ -247,18 +256,11 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
             time.sleep(min(0.25, max(0.01, _next_due(dsf) or 0.01)))
     end = time.perf_counter()
     cpu = time.process_time() - cpu_start
-    with dsf() as s:
-        stays = s.scalar(
-            select(sa.func.count()).where(
-                OutboxItem.table_name == "stays",
-                OutboxItem.state == "accepted",
-                OutboxItem.done_at.is_not(None),
-            )
-        )
+    stays = _accepted_stays(dsf)
     result = {
         "start": wall_start,
         "seconds": end - start,
-        "checkins": int(stays or 0) - 1,  # the warm-up batch carried one stay
+        "checkins": stays - stays_before,  # not the warm-up's (if its batch carried it)
         "made": made[0] - paced,
         "rejected": report.rejected,
         "items": report.sent,
@@ -279,6 +281,18 @@ def _desk_run(job: DeskJob, out: Any, go: Any) -> dict[str, Any]:
     return result
 
 
+def _accepted_stays(dsf: sessionmaker[Session]) -> int:
+    """Check-ins of this desk the station has accepted so far."""
+    with dsf() as s:
+        return int(s.scalar(
+            select(sa.func.count()).where(
+                OutboxItem.table_name == "stays",
+                OutboxItem.state == "accepted",
+                OutboxItem.done_at.is_not(None),
+            )
+        ) or 0)
+
+
 def _next_due(dsf: sessionmaker[Session]) -> float | None:
     return push_module._next_due(dsf)
 
@@ -291,10 +305,11 @@ def run_intake(
     tokens: Sequence[str] = (),
     watch: Callable[[], None] | None = None,
 ) -> dict:
-    """The desks' window; ``watch`` is called about every second while it runs (server
-    samples)."""
+    """The desks' window; ``watch`` is called about once a second while it runs (server
+    samples). A desk that dies is reported at once and the others go on; if the service
+    dies the desks are stopped and the run ends (``aborted``: why)."""
     ctx = mp.get_context("spawn")
-    out, go = ctx.Queue(), ctx.Event()
+    out, go, halt = ctx.Queue(), ctx.Event(), ctx.Event()
     rate = args.rate / len(desk_urls) if args.rate else None
     jobs = [
         DeskJob(i, url, station_url, args.startup, args.seconds, args.prefill, args.per_commit,
@@ -302,12 +317,22 @@ def run_intake(
                 tokens[i] if service else None, rate)
         for i, url in enumerate(desk_urls)
     ]
-    procs = [ctx.Process(target=_desk, args=(job, out, go), daemon=True) for job in jobs]
+    procs = [ctx.Process(target=_desk, args=(job, out, go, halt), daemon=True)
+             for job in jobs]
+    started = time.time()
     for p in procs:
         p.start()
-    early = ready(procs, out, time.time() + args.startup)
+    alarm = process_alarm(service.process, "the service", started) if service else None
+    early = ready(procs, out, time.time() + args.startup, started=started, alarm=alarm)
+    if alarm is not None and alarm():
+        halt.set()  # no window: the desks report what they have and end
+        say("no window: the desks are told to stop")
+    else:
+        say(f"the window opens: {len(procs) - len(early)} desk(s) ready after "
+            f"{time.time() - started:.1f} s, {args.seconds:g} s")
     go.set()  # every desk filled its outbox (or the startup time is over): the clock starts
-    return collect(procs, out, time.time() + args.seconds + GRACE, early, watch)
+    return collect(procs, out, time.time() + args.seconds + GRACE, early, watch,
+                   started=started, alarm=alarm, halt=halt)
 
 
 # ------------------------------------------------------------------------------------ report
@@ -337,6 +362,7 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
         "p99_ms": _pct(lat, 0.99),
         "failed": len(run["errors"]),
         "errors": {str(k): v for k, v in run["errors"].items()},
+        "aborted": run.get("aborted"),  # why the run was stopped early (the service died)
     }
     if desks and "statements" in next(iter(desks)):
         waits = [x for d in desks for x in d["waits"]]
@@ -427,7 +453,9 @@ class Watch:
 
     def sample(self, force: bool = False) -> None:
         now = time.perf_counter()
-        if self.service and (force or now - self.last >= self.every):
+        if self.service and self.service.process.poll() is not None:
+            pass  # the service died (reported by the run): no memory left to sample
+        elif self.service and (force or now - self.last >= self.every):
             self.last = now
             self.rss.append((now, tree_rss_mb(self.service.process.pid)))
         try:
@@ -449,7 +477,7 @@ class Watch:
             "pg_cpu_s": (cpu_seconds(self.pg) - self.pg_cpu0) if self.pg else float("nan"),
             "server_cpu_s": (
                 cpu_seconds(self.service.process.pid) - self.srv_cpu0
-                if self.service else float("nan")
+                if self.service and self.service.process.poll() is None else float("nan")
             ),
             "commits": counts["commits"] - self.counts0["commits"],
             "inserted": counts["inserted"] - self.counts0["inserted"],
@@ -530,7 +558,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render(args, figures))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
-    return 0
+    a, b = figures["intake"], figures["raw"]
+    return 1 if a["failed"] or b["failed"] or a.get("aborted") else 0  # a script can tell
 
 
 def _serve_args(args: argparse.Namespace) -> list[str]:
@@ -598,14 +627,18 @@ def run_all(args: argparse.Namespace, url: str) -> dict[str, Any]:
                 env["serve_exit"] = code
                 env["serve_log"] = service.log_tail(600)
     a.update(_shares(a))
-    if args.raw_seconds > 0:
+    # The run stops cleanly, without the baseline, once the service died or no desk is left.
+    skip = ("the run was stopped: " + a["aborted"] if a["aborted"]
+            else "no desk finished" if a["failed"] >= args.desks else None)
+    if args.raw_seconds > 0 and skip is None:
         watch = Watch(url, None)
         watch.begin()
         b = summarize(run_raw(args, url, hotels))
         b["server"] = watch.end()
     else:
         b = {"rate": float("nan"), "checkins": 0, "wall_s": 0.0, "p50_ms": float("nan"),
-             "p99_ms": float("nan"), "failed": 0, "errors": {}, "server": {}}
+             "p99_ms": float("nan"), "failed": 0, "errors": {}, "server": {},
+             "skipped": skip if args.raw_seconds > 0 else "--raw-seconds 0"}
     ratio = a["rate"] / b["rate"] if b["rate"] else float("nan")
     return {"env": env, "intake": a, "raw": b, "ratio": ratio, "rate": args.rate,
             "desks": args.desks, "seconds": args.seconds, "batch": args.batch}
@@ -709,6 +742,10 @@ def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
         f"  ratio A/B (check-ins/s): {f['ratio']:.3f}",
         f"  failed desks: A {a['failed']}, B {b['failed']}",
     ]
+    if b.get("skipped"):
+        lines.insert(-2, f"    B not run: {b['skipped']}")
+    if a.get("aborted"):
+        lines.append(f"  RUN STOPPED: {a['aborted']}")
     if a.get("busy_example"):
         lines.append(f"    a busy answer: {a['busy_example']}")
     for side, x in (("A", a), ("B", b)):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import queue
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ RAW_REGION = "430304"  # the raw baseline's guests: never the same numbers as th
 GUEST = "测试客"
 GRACE = 60.0  # seconds a desk may overrun its window (a batch, the final count) before it is
 # given up on
+HALT_WAIT = 15.0  # seconds the desks get to report once told to stop (the service died)
 
 
 def number(desk: int, i: int, salt: int = 0, region: str = "430302") -> str:
@@ -52,21 +54,96 @@ def rss_mb() -> float:
         return float("nan")
 
 
-def ready(procs: list[Any], out: Any, deadline: float) -> dict[int, str]:
-    """Wait (bounded) until every desk is ready; the errors of desks that failed before."""
+POLL = 0.5  # seconds between looks at the desk processes (and the service) while waiting
+
+
+def exit_text(code: int | None) -> str:
+    """How a process ended, from its exit code (negative: the signal that killed it)."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            name = f" ({signal.Signals(-code).name})"
+        except ValueError:
+            name = ""
+        return f"killed by signal {-code}{name}"
+    return f"exited with code {code}"
+
+
+def say(line: str) -> None:
+    """A line on stderr at once (a desk or the service died): the figures come at the end."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def drain(out: Any, wait: float) -> list[tuple[str, int, Any]]:
+    """What the desks said: waits up to ``wait`` seconds for the first message, then takes
+    whatever else is already there."""
+    got = []
+    try:
+        got.append(out.get(timeout=max(0.01, wait)))
+        while True:
+            got.append(out.get_nowait())
+    except queue.Empty:
+        pass
+    return got
+
+
+class Deaths:
+    """The desk processes that died without a report, noticed within ``POLL`` seconds and
+    reported on stderr at once ("desk 0 died: killed by signal 9 (SIGKILL) after 15.2 s")."""
+
+    def __init__(self, procs: list[Any], started: float, label: str = "desk",
+                 echo: Callable[[str], None] = say) -> None:
+        self.procs, self.started, self.label, self.echo = procs, started, label, echo
+
+    def check(self, out: Any, accounted: Callable[[int], bool],
+              take: Callable[[tuple[str, int, Any]], None], errors: dict[int, str]) -> None:
+        """Record in ``errors`` every desk not ``accounted`` for whose process has ended. What
+        a desk said before it ended (its report, its error) is read first and stands."""
+        dead = [i for i, p in enumerate(self.procs) if not accounted(i) and not p.is_alive()]
+        if not dead:
+            return
+        for message in drain(out, 0.2):  # a report sent just before the exit
+            take(message)
+        for i in dead:
+            if not accounted(i):
+                after = time.time() - self.started
+                text = exit_text(self.procs[i].exitcode)
+                if self.procs[i].exitcode == 0:
+                    text = "exited without a report (code 0)"
+                errors[i] = f"the process died: {text} after {after:.1f} s"
+                self.echo(f"{self.label} {i} died: {text} after {after:.1f} s")
+
+
+def ready(
+    procs: list[Any],
+    out: Any,
+    deadline: float,
+    *,
+    started: float | None = None,
+    alarm: Callable[[], str | None] | None = None,
+    label: str = "desk",
+) -> dict[int, str]:
+    """Wait (bounded) until every desk is ready; the errors of desks that failed or died
+    before. Stops at once when ``alarm`` gives a reason (the service died)."""
     ready: set[int] = set()
     errors: dict[int, str] = {}
-    while len(ready) + len(errors) < len(procs) and time.time() < deadline:
-        try:
-            kind, desk, data = out.get(timeout=1.0)
-        except queue.Empty:
-            if all(not p.is_alive() for p in procs):
-                break
-            continue
+    deaths = Deaths(procs, time.time() if started is None else started, label)
+
+    def take(message: tuple[str, int, Any]) -> None:
+        kind, desk, data = message
         if kind == "ready":
             ready.add(desk)
-        else:
+        elif kind == "error":
             errors[desk] = str(data)
+            say(f"{label} {desk} failed: {data}")
+
+    while len(ready) + len(errors) < len(procs) and time.time() < deadline:
+        for message in drain(out, min(POLL, deadline - time.time())):
+            take(message)
+        if alarm is not None and alarm():
+            break
+        deaths.check(out, lambda i: i in ready or i in errors, take, errors)
     return errors
 
 
@@ -76,26 +153,50 @@ def collect(
     deadline: float,
     failed: dict[int, str] | None = None,
     watch: Callable[[], None] | None = None,
+    *,
+    started: float | None = None,
+    alarm: Callable[[], str | None] | None = None,
+    halt: Any = None,
+    label: str = "desk",
 ) -> dict[str, Any]:
-    """Every desk's report or error; a desk that dies silently or overruns is counted failed.
-    ``watch`` is called about once a second meanwhile (samples of the server)."""
+    """Every desk's report or error; a desk that dies is noticed within ``POLL`` seconds,
+    reported on stderr and counted failed while the others go on; one that overruns is
+    terminated. ``watch`` is called about once a second meanwhile (samples of the
+    server). When ``alarm`` gives a reason (the service died) the desks are told to stop
+    (``halt`` is set), their reports are awaited for ``HALT_WAIT`` seconds at most and the
+    reason is returned as ``aborted``."""
     done: dict[int, Any] = {}
     errors: dict[int, str] = dict(failed or {})
-    while len(done) + len(errors) < len(procs):
+    deaths = Deaths(procs, time.time() if started is None else started, label)
+    aborted: str | None = None
+
+    def take(message: tuple[str, int, Any]) -> None:
+        kind, desk, data = message
+        if kind == "ok":
+            done[desk] = data
+        elif kind == "error":
+            errors[desk] = str(data)
+            say(f"{label} {desk} failed: {data}")
+        # "ready": a desk ready after the others had started
+
+    def accounted(i: int) -> bool:
+        return i in done or i in errors
+
+    watched = 0.0
+    while not all(accounted(i) for i in range(len(procs))):
         left = deadline - time.time()
         if left <= 0:
             break
-        if watch is not None:
+        if watch is not None and time.monotonic() - watched >= 1.0:
+            watched = time.monotonic()
             watch()
-        try:
-            kind, desk, data = out.get(timeout=min(left, 1.0))
-        except queue.Empty:
-            for i, p in enumerate(procs):
-                if i not in done and i not in errors and not p.is_alive() and p.exitcode:
-                    errors[i] = f"the process exited with code {p.exitcode}"
-            continue
-        if kind != "ready":  # a desk ready after the others had started
-            (done if kind == "ok" else errors)[desk] = data
+        for message in drain(out, min(left, POLL)):
+            take(message)
+        if aborted is None and alarm is not None and (aborted := alarm()):
+            if halt is not None:
+                halt.set()
+            deadline = min(deadline, time.time() + HALT_WAIT)
+        deaths.check(out, accounted, take, errors)
     # A desk that reported may still be exiting (slow on a loaded machine): its report stands.
     quit_by = time.time() + 15.0
     for i, p in enumerate(procs):
@@ -106,8 +207,24 @@ def collect(
             if i not in done:
                 errors.setdefault(i, "did not finish in time: terminated")
         elif i not in done:
-            errors.setdefault(i, f"no report (exit code {p.exitcode})")
-    return {"desks": done, "errors": errors}
+            errors.setdefault(i, f"no report ({exit_text(p.exitcode)})")
+    return {"desks": done, "errors": errors, "aborted": aborted}
+
+
+def process_alarm(process: subprocess.Popen[bytes], what: str, started: float,
+                  echo: Callable[[str], None] = say) -> Callable[[], str | None]:
+    """A check for ``ready``/``collect``: None while ``process`` runs; once it has ended,
+    "<what> died: killed by signal 9 (SIGKILL) after 12.3 s" (said on stderr once)."""
+    reason: list[str] = []
+
+    def check() -> str | None:
+        if not reason and process.poll() is not None:
+            reason.append(f"{what} died: {exit_text(process.returncode)} after "
+                          f"{time.time() - started:.1f} s")
+            echo(reason[0])
+        return reason[0] if reason else None
+
+    return check
 
 
 # ------------------------------------------------------------- the station service, as a process
@@ -324,7 +441,7 @@ def rss_trend(samples: Sequence[tuple[float, float]], warmup: float) -> dict[str
 
 def rss_verdict(trend: dict[str, Any]) -> str:
     """One line on ``rss_trend``'s figures: start, after warm-up, end, max, slope, verdict."""
-    if not trend:
+    if "rss_flat" not in trend:  # no samples (the service died before the window)
         return "no samples"
     flat = trend["rss_flat"]
     verdict = {

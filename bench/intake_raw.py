@@ -141,6 +141,8 @@ def run_raw(args: argparse.Namespace, station_url: str, hotels: list[str]) -> di
                           args.salt, out))
         for i in range(len(hotels))
     ]
+    started = time.time()
     for p in procs:
         p.start()
-    return collect(procs, out, start_at + args.raw_seconds + GRACE)
+    return collect(procs, out, start_at + args.raw_seconds + GRACE, started=started,
+                   label="raw desk")

@@ -1,10 +1,12 @@
 """The intake benchmark runs end to end (no figures judged: timings belong to bench runs), and a
-desk that dies is reported, not waited for."""
+desk or a service that dies is reported at once, not waited for, and the exit code says so."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -76,3 +78,73 @@ def test_a_desk_that_dies_is_reported_not_waited_for(desk_url: str) -> None:
     assert time.monotonic() - started < 60
     assert len(errors) == 2 and rate != rate  # NaN: no desk finished
     assert any("NotFound" in e for e in errors), errors
+
+
+def _children(pid: int, mark: bytes) -> list[int]:
+    """The processes ``pid`` started whose command line holds ``mark``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid and mark in cmdline:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("victim", ["desk", "service"])
+def test_a_process_killed_mid_run_is_reported_at_once_and_fails_the_run(
+    pg_server, pg_template, tmp_path: Path, victim: str
+) -> None:
+    """kill -9 of a desk: said on stderr within seconds, the other desk measures on, exit 1;
+    of the service: the run stops within seconds although its window is a minute."""
+    name, url = _fresh_pg(pg_server, pg_template)
+    out, err, figures = tmp_path / "out.txt", tmp_path / "err.txt", tmp_path / "intake.json"
+    seconds = 5 if victim == "desk" else 60
+    try:
+        with out.open("w") as stdout, err.open("w") as stderr:
+            bench = subprocess.Popen(
+                [sys.executable, "-m", "bench.intake", "--url", url, "--via", "http",
+                 "--desks", "2", "--seconds", str(seconds), "--prefill", "40",
+                 "--raw-seconds", "0", "--json", str(figures)],
+                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=stdout, stderr=stderr,
+            )
+            try:
+                mark = b"spawn_main" if victim == "desk" else b"serve"
+                deadline = time.monotonic() + 90
+                while "the window opens" not in err.read_text():
+                    assert time.monotonic() < deadline and bench.poll() is None, err.read_text()
+                    time.sleep(0.1)
+                time.sleep(2.0)  # into the window: the desks are pushing
+                target = _children(bench.pid, mark)[0]
+                os.kill(target, signal.SIGKILL)
+                killed = time.monotonic()
+                said = r"desk \d died" if victim == "desk" else "the service died"
+                while not re.search(said, err.read_text()):
+                    assert time.monotonic() - killed < 5, err.read_text()
+                    time.sleep(0.1)
+                rc = bench.wait(timeout=45)
+                took = time.monotonic() - killed
+            finally:
+                if bench.poll() is None:
+                    bench.kill()
+                    bench.wait()
+    finally:
+        _drop_pg(pg_server, name)
+    text, report = err.read_text(), out.read_text()
+    assert rc == 1, (text, report)
+    assert "killed by signal 9 (SIGKILL) after" in text, text
+    a = json.loads(figures.read_text())["intake"]
+    if victim == "desk":  # the other desk measured its window; the dead one is counted
+        assert took < seconds + 30, took
+        assert a["failed"] == 1 and "killed by signal 9" in next(iter(a["errors"].values()))
+        assert a["checkins"] > 0 and "failed desks: A 1" in report, report
+    else:  # stopped long before the minute was over, the reason in the report
+        assert took < 30, took
+        assert a["aborted"].startswith("the service died: killed by signal 9"), a
+        assert "RUN STOPPED: the service died" in report, report
