@@ -3,7 +3,7 @@
 Who may register them (``employment.write``, ``privacy.access``): coordinators in their
 subtree; a desk of a venue of kind ``employer`` for the employer the venue stands for (same
 name, same jurisdiction: ``access.stands_for``); an intermediary for the employers of its
-venue's jurisdiction. A hotel desk may not. The employer is checked before the person: who
+venue's jurisdiction and below. A hotel desk may not. The employer is checked before the person: who
 may register a job at an employer may name the person hired or leaving there.
 """
 
