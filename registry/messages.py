@@ -174,6 +174,16 @@ PHRASES: list[tuple[str, str]] = [
             "{0} 无权查看完整证件号码（已记入审计日志）",
         ),
         (
+            r"^out of scope \[kind\]: (\S+) (\S+) at a venue of kind (\S+) may not "
+            r"employment\.write",
+            "{1}（{0}）所在场所的类别是 {2}，不能登记就业（人岗）：只有用工单位（类别 employer）"
+            "的前台可以登记本单位的上岗和离职，中介和派出所也可以（已记入审计日志）",
+        ),
+        (
+            r"^out of scope \[kind\]: (\S+) (\S+) at a venue of kind (\S+) may not (\S+)",
+            "{1}（{0}）所在场所的类别是 {2}，无权执行 {3}（已记入审计日志）",
+        ),
+        (
             r"^out of scope \[role\]: (\S+) (\S+) may not (\S+)",
             "{1}（{0}）无权执行 {2}（已记入审计日志）",
         ),
@@ -618,6 +628,10 @@ PHRASES: list[tuple[str, str]] = [
         (r"^this is an upload file: import it at the station", "这是上报文件：请在派出所导入"),
         (r"^the receipt is for another venue", "这份回执属于另一个场所"),
         (r"^the file is not a sync file", "这不是来去的上报文件（不是 JSON）"),
+        (
+            r"^the (\S+) was never registered at the station: its registration was rejected",
+            "派出所拒收了这条记录的原始登记（见同一记录被拒收的原因），这次更新也无法上报",
+        ),
         (r"^the (\S+) was never registered at the station", "派出所没有这条记录的原始登记"),
         (
             r"^this database holds no venue or several",

@@ -165,3 +165,11 @@ def shown(value: str | None) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def same_text_key(text: str) -> str:
+    """The form two names or addresses are compared in: NFKC (full-width letters, digits and
+    spaces become half-width), the traditional 號 as 号 (as address search folds it,
+    ``registry.db.folding``), no whitespace at all, case folded. ``"华师路 １２號"`` and
+    ``"华师路12号"`` are the same address."""
+    return "".join(unicodedata.normalize("NFKC", text).replace("號", "号").split()).casefold()

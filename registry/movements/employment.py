@@ -1,4 +1,11 @@
-"""Employments: a person starts and ends work at an employer (人岗)."""
+"""Employments: a person starts and ends work at an employer (人岗).
+
+Who may register them (``employment.write``, ``privacy.access``): coordinators in their
+subtree; a desk of a venue of kind ``employer`` for the employer the venue stands for (same
+name, same jurisdiction: ``access.stands_for``); an intermediary for the employers of its
+venue's jurisdiction and below. A hotel desk may not. The employer is checked before the person: who
+may register a job at an employer may name the person hired or leaving there.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ from registry.errors import InvalidInput, NotFound, Refused
 from registry.identity.ids import mask, validate_uscc
 from registry.identity.text import remark
 from registry.matching import checks
-from registry.people.find import find_person, person_by_number
+from registry.people.find import person_by_number
 from registry.people.registration import TypedIdentity, register
 from registry.places.employers import resolve_employer
 from registry.places.jurisdictions import city_code, get_jurisdiction
@@ -53,6 +60,7 @@ def _unregistered_employer(
             "to record the job at an unregistered employer"
         )
     get_jurisdiction(session, jurisdiction)
+    ctx = access.acting(session, ctx)
     employer = Employer(
         id=uuid.uuid4(),
         name=text,
@@ -61,6 +69,8 @@ def _unregistered_employer(
         registered=False,
         created_at=ctx.now(),
     )
+    # a scoped user records only an employer it could register jobs at (OutOfScope, audited)
+    access.check_employer(session, ctx, employer)
     session.add(employer)
     journal.record(
         session, ctx, "employer.reported", "employer", employer.id, jurisdiction=jurisdiction
@@ -79,6 +89,12 @@ def start_job(
     post: str | None = None,
     jurisdiction: str | None = None,
 ) -> Job:
+    """Register that the person ``number`` (registered with ``name`` when new) started work at
+    ``employer_ref`` on ``on`` (today); an employer not registered is recorded from the
+    report when ``jurisdiction`` is given (PJ-UNKNOWN-EMPLOYER). A ``Job`` with the findings
+    re-checked. Raises ``OutOfScope`` (role, venue kind, employer: module docstring),
+    ``NotFound``, ``InvalidInput`` (a day ahead) and ``Refused`` (already working there).
+    Within 3 working days of hiring (domain-rules.md, 人岗)."""
     ctx = access.require(session, ctx, "employment.write")
     day = on or ctx.today()
     if day > ctx.today():
@@ -141,9 +157,13 @@ def end_job(
     on: date | None = None,
     reason: str | None = None,
 ) -> Job:
+    """Register that the person ``number`` left ``employer_ref`` on ``on`` (today): the open
+    employment ends. A ``Job`` with the findings re-checked. Raises ``OutOfScope``,
+    ``NotFound`` (no open job there), ``InvalidInput``. Within 3 working days of the
+    termination (domain-rules.md, 人岗: 走有核销)."""
     ctx = access.require(session, ctx, "employment.write")
     employer = resolve_employer(session, employer_ref)
-    person = find_person(session, number)
+    person = person_by_number(session, number)  # the employer's scope was checked
     day = on or ctx.today()
     if day > ctx.today():
         raise InvalidInput(f"the end day {day} is in the future")

@@ -17,6 +17,7 @@ from registry.db.idrefs import MAX_CANDIDATES, SHORT, distinct_prefixes, id_pref
 from registry.db.models import Finding
 from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.identity.codes import INDUSTRY_SECTIONS
+from registry.identity.text import same_text_key as same_text_key  # access compares too
 from registry.privacy import access
 
 T = TypeVar("T")
@@ -113,14 +114,6 @@ def place_scope(ctx: Context | None, jurisdiction: str) -> str | None:
 def check_count(what: str, value: int | None) -> None:
     if value is not None and (value < 0 or value > 100_000):
         raise InvalidInput(f"{what} must be a whole number between 0 and 100000")
-
-
-def same_text_key(text: str) -> str:
-    """The form two names or addresses are compared in: NFKC (full-width letters, digits and
-    spaces become half-width), the traditional 號 as 号 (as address search folds it,
-    ``registry.db.folding``), no whitespace at all, case folded. ``"华师路 １２號"`` and
-    ``"华师路12号"`` are the same address."""
-    return "".join(unicodedata.normalize("NFKC", text).replace("號", "号").split()).casefold()
 
 
 def check_industry(code: str | None) -> str | None:

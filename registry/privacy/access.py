@@ -9,8 +9,10 @@ Roles:
 - ``admin``: everything, and users and rules (the bootstrap account).
 - ``coordinator``: places in the own jurisdiction subtree and the persons linked to them (a
   stay, residence or employment there, at any time, or a registration journaled there).
-- ``desk``: the own venue: check in and out, its current guests.
-- ``intermediary``: the own venue, the houses it manages and the persons living there.
+- ``desk``: the own venue: check in and out, its current guests; at a venue of kind
+  ``employer``, the employments of the employer the venue stands for (``stands_for``).
+- ``intermediary``: the own venue, the houses it manages and the persons living there; the
+  employments at employers of the own venue's jurisdiction and below (``check_employer``).
 - ``analyst``: aggregates, reports and masked lists of the own subtree; no single person.
 
 Every refusal is audited (``audit.note``, kept even though the caller rolls back).
@@ -23,8 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, text, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, text, true
+from sqlalchemy.orm import Session, aliased
 
 from registry.context import Context, Principal
 from registry.db.access_models import ManagedHouse, RegistryUser
@@ -40,6 +42,7 @@ from registry.db.models import (
     Venue,
 )
 from registry.errors import NotFound, Refused
+from registry.identity.text import same_text_key
 from registry.privacy import audit as audit_log
 
 ROLES = ("admin", "coordinator", "desk", "intermediary", "analyst")
@@ -68,7 +71,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "export",
         }
     ),
-    "desk": frozenset({"person.read", "person.reveal", "stay.write", "person.write"}),
+    # employment.write: only at a venue of kind employer (EMPLOYMENT_KINDS, ``require``)
+    "desk": frozenset(
+        {"person.read", "person.reveal", "stay.write", "person.write", "employment.write"}
+    ),
     "intermediary": frozenset(
         {
             "house.add",
@@ -77,11 +83,15 @@ ALLOWED: dict[str, frozenset[str]] = {
             "person.reveal",
             "residence.write",
             "person.write",
+            "employment.write",
         }
     ),
     "analyst": frozenset({"findings.read", "permits.read", "report"}),
 }
 ADMIN_ONLY = frozenset({"user.admin", "rules.write", "audit.read", "retention.purge"})
+# The venue kinds whose desks register employments (人岗): the employer's own. A hotel or a
+# service station hires nobody through its desk; its staff are registered by a coordinator.
+EMPLOYMENT_KINDS = {"desk": frozenset({"employer"})}
 
 
 class OutOfScope(Refused):
@@ -162,6 +172,8 @@ def require(
         return ctx
     if action in ADMIN_ONLY or action not in ALLOWED.get(p.role, frozenset()):
         raise refuse(session, ctx, "role", f"may not {action}", wanted=action)
+    if action == "employment.write" and p.role in EMPLOYMENT_KINDS:
+        check_venue_kind(session, ctx, action, EMPLOYMENT_KINDS[p.role])
     if jurisdiction is not None:
         check_jurisdiction(session, ctx, jurisdiction)
     for each in (venue, *venues) if venue is not None else venues:
@@ -228,11 +240,66 @@ def check_house(session: Session, ctx: Context, house: House) -> None:
         raise refuse(session, ctx, "house", f"may not use house {house.id}", house=house.id)
 
 
+def check_venue_kind(session: Session, ctx: Context, action: str, kinds: frozenset[str]) -> None:
+    """Refuse (``OutOfScope`` ``[kind]``, audited) unless the acting user's venue is of one of
+    ``kinds``: a hotel desk may not register employments (``EMPLOYMENT_KINDS``)."""
+    venue = session.get(Venue, ctx.principal.venue_id) if ctx.principal.venue_id else None
+    kind = venue.kind if venue is not None else "none"
+    if kind not in kinds:
+        raise refuse(
+            session, ctx, "kind", f"at a venue of kind {kind} may not {action}", wanted=action
+        )
+
+
+def stands_for(venue: Venue, employer: Employer) -> bool:
+    """Whether ``venue`` (of kind ``employer``) is the site of ``employer``: the same name
+    (compared as ``same_text_key``) in the same jurisdiction.
+
+    The link needs no column: a registered employer's name is unique in its jurisdiction
+    (``places.employers.refuse_same_name``, 企业名称在登记机关辖区内不得相同,
+    《企业名称登记管理规定》), and the venue is registered under that name where the employer
+    is. A venue of another name (a branch site) stands for no employer: rename it to the
+    employer's registered name."""
+    return (
+        venue.kind == "employer"
+        and venue.jurisdiction_code == employer.jurisdiction_code
+        and same_text_key(venue.name) == same_text_key(employer.name)
+    )
+
+
+def _under(session: Session, code: str, top: str) -> bool:
+    """Whether jurisdiction ``code`` is ``top`` or lies under it."""
+    path, top_path = _path(session, code), _path(session, top)
+    return path is not None and top_path is not None and path.startswith(top_path)
+
+
 def check_employer(session: Session, ctx: Context, employer: Employer) -> None:
+    """Refuse (``OutOfScope`` ``[employer]``, audited) unless the acting user may see and
+    register employments at ``employer``:
+
+    - a coordinator: an employer of the own subtree;
+    - a desk: the employer its venue (of kind ``employer``) stands for (``stands_for``), and
+      only that one: the employer registers its own hires and terminations within 3 working
+      days (domain-rules.md, 人岗 matching: "employer; ... letting/job intermediary — 3
+      working days after hiring, and after termination");
+    - an intermediary: an employer of the own venue's jurisdiction or a jurisdiction under
+      it, where the same rule makes a job intermediary register the employment it
+      introduced (a letting intermediary is held to the houses entrusted to it instead, as
+      a tenancy names one house; a job introduction names no record the registry keeps
+      before it, so the venue's jurisdiction is its scope).
+    """
     p = ctx.principal
     if p.unrestricted:
         return
-    ok = p.role == "coordinator" and _within(p, _path(session, employer.jurisdiction_code))
+    if p.role in VENUE_ROLES:
+        venue = session.get(Venue, p.venue_id) if p.venue_id else None
+        ok = venue is not None and (
+            stands_for(venue, employer)
+            if p.role == "desk"
+            else _under(session, employer.jurisdiction_code, venue.jurisdiction_code)
+        )
+    else:
+        ok = p.role == "coordinator" and _within(p, _path(session, employer.jurisdiction_code))
     if not ok:
         raise refuse(
             session, ctx, "employer", f"may not use employer {employer.id}", employer=employer.id
@@ -283,11 +350,29 @@ def houses_clause(p: Principal) -> ColumnElement[bool]:
 
 
 def employers_clause(p: Principal) -> ColumnElement[bool]:
-    """Employers the principal may see: those of its subtree (coordinators, analysts)."""
+    """Employers the principal may see: those of its subtree (coordinators, analysts), of its
+    venue's jurisdiction and those under it (intermediaries), or the one of its employer
+    venue's name and jurisdiction (desks; ``check_employer`` compares the names folded, this
+    clause exactly)."""
     if p.unrestricted:
         return true()
     if p.role in PLACE_ROLES:
         return places_clause(p, Employer.jurisdiction_code)
+    if p.role == "intermediary":
+        own, under = aliased(Jurisdiction), aliased(Jurisdiction)
+        return exists().where(
+            Venue.id == p.venue_id,
+            own.code == Venue.jurisdiction_code,
+            under.code == Employer.jurisdiction_code,
+            func.substr(under.path, 1, func.length(own.path)) == own.path,
+        )
+    if p.role == "desk":
+        return exists().where(
+            Venue.id == p.venue_id,
+            Venue.kind == "employer",
+            Venue.jurisdiction_code == Employer.jurisdiction_code,
+            Venue.name == Employer.name,
+        )
     return false()
 
 

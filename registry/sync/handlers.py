@@ -173,7 +173,19 @@ def _mapped(session: Session, venue: Venue, item: Item, model: type[R], what: st
     with voiding.included(session):  # a void sent twice finds the voided record
         record = session.get(model, station_id) if station_id else None
     if record is None:
-        raise Refused(f"the {what} was never registered at the station")
+        rejected = session.scalar(
+            select(
+                exists().where(
+                    LedgerEntry.venue_id == venue.id,
+                    LedgerEntry.desk_id == uuid.UUID(item["record"]),
+                    LedgerEntry.result == "rejected",
+                )
+            )
+        )
+        # the registration itself was refused (e.g. a hotel desk's job start): say so, so the
+        # desk reads one cause, not a second one
+        cause = ": its registration was rejected" if rejected else ""
+        raise Refused(f"the {what} was never registered at the station{cause}")
     return record
 
 

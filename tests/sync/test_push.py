@@ -160,7 +160,8 @@ def test_station_findings_and_refusals_reach_the_desk(desk, db_url, sf):
         ]
     assert any("PC-TWO-PLACES" in n for n in notices)
     assert ("stays", "insert", "room '999' is not a room of 百花旅馆") in rejected
-    assert ("stays", "update", "the stay was never registered at the station") in rejected
+    cause = "the stay was never registered at the station: its registration was rejected"
+    assert ("stays", "update", cause) in rejected
     station = make_engine(db_url)
     with Session(station) as s:
         assert (
