@@ -212,6 +212,7 @@ def push_once(
     report.batches += 1
     report.sent += len(items)
     tables = {str(i["id"]): str(i["table"]) for i in items}
+    about = {str(i["id"]): _about(i) for i in items}
     for r in results:
         report.accepted += r["state"] == "accepted"
         report.rejected += r["state"] == "rejected"
@@ -219,8 +220,21 @@ def push_once(
             report.rejections.append((tables.get(str(r["id"]), ""), str(r.get("reason") or "")))
         report.duplicates += bool(r.get("duplicate"))
         if r.get("notice"):
-            report.notices.append(str(r["notice"]))
+            who = about.get(str(r["id"]))
+            report.notices.append(f"{who}：{r['notice']}" if who else str(r["notice"]))
     return len(items)
+
+
+def _about(item: dict[str, Any]) -> str | None:
+    """Whom an item is about, as the desk's clerk knows the guest: the room and name of a
+    stay (``"201 房 张三"``), the name of any other person's record; None for the rest."""
+    data = item.get("data") or {}
+    person = data.get("person") if isinstance(data.get("person"), dict) else None
+    name = (person or {}).get("name")
+    stay = data.get("stay") if isinstance(data.get("stay"), dict) else None
+    if stay and stay.get("room") and name:
+        return f"{stay['room']} 房 {name}"
+    return str(name) if name else None
 
 
 def _failed(desk: sessionmaker[Session], ids: list[uuid.UUID], exc: RegistryError) -> None:

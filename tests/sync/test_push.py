@@ -152,7 +152,10 @@ def test_station_findings_and_refusals_reach_the_desk(desk, db_url, sf):
         stays.check_in(s, CTX.at(NOW + timedelta(minutes=2)), hotel, "999", [card(8)])
     with session_factory(desk).begin() as s:
         stays.check_out(s, CTX.at(NOW + timedelta(minutes=3)), hotel, room="999")
-    push(session_factory(desk), db_url, CTX.at(NOW + timedelta(minutes=4)))
+    report = push(session_factory(desk), db_url, CTX.at(NOW + timedelta(minutes=4)))
+    # the push names whom each notice and refusal is about: the room and the guest
+    assert any(n.startswith("101 房 张三：") and "PC-TWO-PLACES" in n for n in report.notices)
+    assert ("stays", "room '999' is not a room of 百花旅馆") in report.rejections
     with session_factory(desk)() as s:
         notices = [i.notice for i in outbox.problems(s) if i.notice]
         rejected = [
