@@ -90,10 +90,15 @@ class App:
         return self.ctx.acting_as(principal)
 
     def ensure_audit_key(self) -> None:
-        """Create the audit chain's key file if missing (``laiqu init``) and say where it is."""
-        from registry.privacy import auditkey
+        """Create the audit chain's key file if missing (``laiqu init``) and say where it is.
 
-        path = auditkey.ensure_key(self.engine.url)
+        Only while the log is empty: a database whose log has entries keeps its key, and a
+        missing or foreign key file is refused (``audit.writing_key``), never replaced."""
+        from registry.privacy import audit, auditkey
+
+        with self.engine.connect() as conn:
+            audit.writing_key(conn)
+        path = auditkey.key_path(self.engine.url)
         if path is not None:
             click.echo(f"审计密钥文件：{path}（权限 600；请单独备份，勿与数据库放在同一备份中）")
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from cli.app import App
-from cli.errors import Refusal
+from cli.errors import Refusal, os_reason
 from cli.output import emit, json_option, table
 from cli.params import PERSON, PERSON_HELP
 from registry.lookup import persons
@@ -158,7 +158,10 @@ def checkpoint(app: App, out: Path, as_json: bool) -> None:
         raise Refusal(
             f"审计日志已被篡改，不能写检查点：{_problem(verdict, None)}。请立即保全数据库并报告。"
         )
-    out.write_text(json.dumps(signed, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    try:
+        out.write_text(json.dumps(signed, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise Refusal(f"无法写入 {out}：{os_reason(exc)}。请换一个输出路径。") from None
     emit(
         as_json,
         {"file": str(out), "entries": signed["entries"], "head": signed["head"]},

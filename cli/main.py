@@ -175,7 +175,7 @@ def main() -> None:
     try:
         cli(prog_name="laiqu", standalone_mode=True)
     except Exception as exc:  # a bug: click's standalone mode let it through
-        if os.environ.get(ENV_DEBUG):
+        if os.environ.get(ENV_DEBUG, "0") not in ("", "0"):
             raise
         click.echo(
             f"错误：程序内部错误（{type(exc).__name__}），操作可能没有完成。"

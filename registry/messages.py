@@ -217,6 +217,11 @@ PHRASES: list[tuple[str, str]] = [
         ),
         (r"^the audit key file (\S+) cannot be read", "审计密钥文件 {0} 无法读取"),
         (
+            r"^the audit log holds an entry past its head \(entry (\d+)\)",
+            "审计日志已被篡改：链头之后还有第 {0} 条记录（不是由本系统写入的）。未做任何更改。"
+            "请立即保全数据库并报告",
+        ),
+        (
             r"^the audit key file (\S+) does not fit this database's audit log",
             "审计密钥文件 {0} 与本库的审计日志不符（不是写下这些记录的那把密钥）：未做任何更改。"
             "请用 LAIQU_AUDIT_KEY_FILE 指明本库自己的密钥文件，或在未设置该变量的终端里运行",
@@ -397,6 +402,19 @@ PHRASES: list[tuple[str, str]] = [
         (
             r"^nothing to change",
             "没有要修改的内容：请给出房东、核定人数、备案号、保证书、地址、门牌、用途或房间数",
+        ),
+        (
+            r"^the (stay|residence|employment|event|heartbeat)'s (\w+) has no time zone",
+            "上报的{0}中{1}没有写明时区（UTC 偏移）：按北京时间会差 8 小时，已拒收。"
+            "请让前台程序以带时区的时间上报",
+        ),
+        (
+            r"^the event's detail holds a full ID number",
+            "上报的事件记录中含有完整的证件号码：事件记录只能以编号指代人员，已拒收",
+        ),
+        (
+            r"^the event's detail is longer than (\d+) characters",
+            "上报的事件记录内容超过 {0} 个字符，已拒收",
         ),
         (
             r"^the (stay|residence|employment|event|heartbeat)'s (\w+) is in the future",

@@ -47,7 +47,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 
@@ -576,10 +576,15 @@ def settle(engine: Engine, *, wait: bool = True, rounds: int = 4) -> int:
                     waiting = conn.execute(_WAITING).scalar_one()
                 if waiting <= done[1]:
                     return total
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, auditkey.AuditKeyError) as exc:
         if wait:
             raise
-        log.warning("审计日志暂未入链，将由下一次入链补上：%s", type(exc).__name__)
+        if isinstance(exc, auditkey.AuditKeyError):  # tampered: every later chaining stops too
+            from registry.messages import phrase
+
+            log.error("审计日志无法入链：%s；请运行 laiqu audit verify 并报告。", phrase(str(exc)))
+        else:
+            log.warning("审计日志暂未入链，将由下一次入链补上：%s", type(exc).__name__)
     return total
 
 
@@ -597,7 +602,13 @@ def _write(
     seq: int,
     head: str,
 ) -> int:
-    conn.execute(insert(AuditEntry), entries)
+    try:
+        conn.execute(insert(AuditEntry), entries)
+    except IntegrityError:
+        raise auditkey.AuditKeyError(
+            f"the audit log holds an entry past its head (entry {entries[0]['seq']}): "
+            "it was written outside the registry"
+        ) from None
     if subjects:
         conn.execute(insert(AuditSubject), subjects)
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=head))

@@ -92,15 +92,6 @@ def create_key(path: Path) -> bool:
     return True
 
 
-def ensure_key(url: URL) -> Path | None:
-    """Create the key of the database at ``url`` if missing (``laiqu init``); its path."""
-    path = key_path(url)
-    if path is not None:
-        create_key(path)
-        read_key(path)
-    return path
-
-
 def chain_key(conn: Connection) -> bytes:
     """The chain key of ``conn``'s database, read once per DB-API connection.
 

@@ -15,14 +15,20 @@ in place. Source of the rule: issue #15 (a desk wrote events as ``postgres`` and
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from registry.identity.ids import ric_check_digit
 
 SKEW = timedelta(minutes=5)  # desks' clocks drift; anything later is refused
 ACTING = {"stay": "registered_by", "residence": "registered_by", "employment": "registered_by"}
 INSTANTS = ("checked_in_at", "checked_out_at", "reported_at", "occurred_at", "created_at")
 DAYS = ("valid_from", "valid_to")
+DETAIL_MAX = 4000  # characters of an uploaded event's detail as JSON; a desk's own are < 1,000
+_RESIDENT = re.compile(r"(?<![0-9A-Za-z])([0-9]{17})([0-9Xx])(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,10 @@ def vouch(items: list[dict[str, Any]], uploader: Uploader, received_at: datetime
                 row["actor"] = uploader.login
                 row["terminal"] = uploader.terminal
                 row["jurisdiction_code"] = uploader.jurisdiction
+                if (why := _detail_problem(row.get("detail"))) is not None:
+                    refused[str(item.get("id"))] = why
+            if (naive := _naive(row)) is not None:
+                refused[str(item.get("id"))] = f"the {name}'s {naive} has no time zone"
             late = _future(row, latest, today)
             if late is not None:
                 refused[str(item.get("id"))] = f"the {name}'s {late} is in the future"
@@ -66,6 +76,35 @@ def _future(row: dict[str, Any], latest: datetime, today: date) -> str | None:
         value = row.get(key)
         if isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) > today:
             return key
+    return None
+
+
+def _detail_problem(detail: Any) -> str | None:
+    """Why an uploaded event's detail may not enter the station's journal (append-only,
+    kept for years): longer than ``DETAIL_MAX`` as JSON, or holding a full resident ID
+    number (a valid GB 11643 check character; the journal names persons by id, PIPL Art. 51).
+    None when it may."""
+    text = json.dumps(detail, ensure_ascii=False, default=str)
+    if len(text) > DETAIL_MAX:
+        return f"the event's detail is longer than {DETAIL_MAX} characters"
+    for found in _RESIDENT.finditer(text):
+        if ric_check_digit(found.group(1)) == found.group(2).upper():
+            return "the event's detail holds a full ID number"
+    return None
+
+
+def _naive(row: dict[str, Any]) -> str | None:
+    """The first instant of ``row`` written without a UTC offset: a desk sends its instants
+    with one, and a local time read as UTC would be 8 hours off (Beijing time)."""
+    for key in INSTANTS:
+        value = row.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            if datetime.fromisoformat(value).tzinfo is None:
+                return key
+        except ValueError:
+            continue
     return None
 
 

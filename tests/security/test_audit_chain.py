@@ -249,3 +249,54 @@ def test_a_tampered_last_entry_is_still_verify_s_finding_not_a_wrong_key(tmp_pat
     failed = run("audit", "verify", ok=False)
     assert failed.exit_code == 1 and f"第 {last} 条" in failed.stderr, failed.stderr
     assert "篡改" in failed.stderr and "与本库的审计日志不符" not in failed.stderr
+
+
+def test_init_of_a_copied_database_makes_no_new_key(tmp_path: Path) -> None:
+    """A database copied without its key file: ``init`` refuses instead of making a new key
+    that could never verify the log it holds."""
+    db = tmp_path / "x.sqlite"
+    run = Laiqu(f"sqlite:///{db}")
+    run("init")
+    build_city(run)
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(db.read_bytes())
+    again = Laiqu(f"sqlite:///{copy}")
+    refused = again("init", ok=False)
+    assert refused.exit_code == 1 and "不能换用新密钥" in refused.stderr, refused.output
+    assert not Path(f"{copy}.audit-key").exists() and "Traceback" not in refused.output
+
+
+def test_a_checkpoint_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    run = Laiqu(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    run("init")
+    refused = run("audit", "checkpoint", "--out", str(tmp_path / "nodir" / "cp.json"), ok=False)
+    assert refused.exit_code == 1 and "无法写入" in refused.stderr and "目录不存在" in refused.stderr
+
+
+def test_an_entry_written_past_the_head_is_tampering_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    """An owner who copies the last entry past the head (triggers dropped): the next write,
+    verify's own entry included, is refused as tampering; no internal error, no traceback."""
+    db = tmp_path / "x.sqlite"
+    run = Laiqu(f"sqlite:///{db}")
+    run("init")
+    build_city(run)
+    raw = sqlite3.connect(db)
+    for trigger in SQLITE_TRIGGERS:
+        raw.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    last = raw.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+    columns = [r[1] for r in raw.execute("PRAGMA table_info(audit_log)") if r[1] != "seq"]
+    names = ", ".join(columns)
+    raw.execute(
+        f"INSERT INTO audit_log (seq, {names}) SELECT seq + 1, {names} FROM audit_log "
+        "WHERE seq = ?",
+        (last,),
+    )
+    raw.commit()
+    raw.close()
+    for args in (("audit", "verify"), ("person", "add", "--id", A, "--name", "张三")):
+        refused = run(*args, ok=False)
+        assert refused.exit_code == 1, refused.output
+        assert "审计日志已被篡改" in refused.stderr and "程序内部错误" not in refused.stderr
+        assert "Traceback" not in refused.output

@@ -28,6 +28,7 @@ from registry.sync.push import StationRefused, desk_venue, next_batch, push
 from service.client import HttpStation
 
 CTX = Context("clerk", "desk-1", NOW)
+GUEST_NUMBER = "11010519491231002X"  # synthetic, valid check character
 
 
 class LoseFirstAnswer(httpx.BaseTransport):
@@ -244,10 +245,11 @@ def test_a_push_by_hand_sends_at_once_after_a_refusal(server, desk):
     assert report.sent > 0 and report.rejected == 0 and _states(desk) == {"accepted"}
 
 
-def test_an_instant_without_offset_is_utc_and_an_unknown_op_is_refused(server, desk):
-    """An item whose instant has no UTC offset is read as UTC (as a desk stores instants),
-    never a 500; an item whose op is neither insert nor update is rejected by name, like an
-    unknown table; a check-in dated ahead is rejected as dated ahead."""
+def test_an_instant_without_offset_an_unknown_op_and_a_number_in_an_event_are_refused(server, desk):
+    """An item whose instant has no UTC offset is rejected (Beijing time read as UTC would be
+    8 hours off), never a 500; an item whose op is neither insert nor update is rejected by
+    name, like an unknown table; a check-in dated ahead is rejected as dated ahead; an event
+    whose detail holds a full ID number never enters the station's journal."""
     sf = session_factory(desk)
     hotel = build(sf, CTX)
     guests(sf, CTX, hotel, 3, start=40)
@@ -260,6 +262,8 @@ def test_an_instant_without_offset_is_utc_and_an_unknown_op_is_refused(server, d
     naive["data"]["stay"]["checked_in_at"] = at.astimezone(UTC).replace(tzinfo=None).isoformat()
     odd["op"] = "frobnicate"
     ahead["data"]["stay"]["checked_in_at"] = "2030-01-01T00:00:00+00:00"
+    event = next(i for i in items if i["table"] == "events")
+    event["data"]["event"]["detail"] = {"number": GUEST_NUMBER}
     gone = next(i for i in items if i["table"] == "persons")
     deleted = {**gone, "id": str(uuid.uuid4()), "op": "delete"}
     with httpx.Client(base_url=server.url, auth=("clerk", PASSWORD), timeout=30) as client:
@@ -268,7 +272,11 @@ def test_an_instant_without_offset_is_utc_and_an_unknown_op_is_refused(server, d
         )
     assert answer.status_code == 200, answer.text
     results = {r["id"]: r for r in answer.json()["results"]}
-    assert results[naive["id"]]["state"] == "accepted", results[naive["id"]]
+    assert results[naive["id"]]["state"] == "rejected", results[naive["id"]]
+    assert "没有写明时区" in results[naive["id"]]["reason"]
+    assert results[event["id"]]["state"] == "rejected"
+    assert "完整的证件号码" in results[event["id"]]["reason"]
+    assert GUEST_NUMBER not in answer.text
     for item in (odd, deleted):
         assert results[item["id"]]["state"] == "rejected"
         assert "不认识的上报条目类型" in results[item["id"]]["reason"], results[item["id"]]
@@ -277,5 +285,6 @@ def test_an_instant_without_offset_is_utc_and_an_unknown_op_is_refused(server, d
     st = make_engine(server.db_url)
     with Session(st) as s:
         kept = s.scalar(select(func.count()).where(Stay.checked_in_at == at.astimezone(UTC)))
+        details = " ".join(str(d) for d in s.scalars(select(Event.detail)))
     st.dispose()
-    assert kept == 1
+    assert kept == 0 and GUEST_NUMBER not in details
