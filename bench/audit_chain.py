@@ -31,6 +31,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.intake_common import exit_text
+
 HERE = Path(__file__).resolve().parents[1]
 
 WRITER = r"""
@@ -123,9 +125,8 @@ def run_side(root: Path, url: str, args: argparse.Namespace, env: dict[str, str]
     for i, w in enumerate(writers):
         out, _ = w.communicate(timeout=args.seconds + 120)
         if w.returncode != 0:  # said at once, counted, and the exit code is 1
-            how = (f"killed by signal {-w.returncode}" if w.returncode < 0
-                   else f"exited with code {w.returncode}")
-            print(f"writer {i} ({root.name}) died: {how}", file=sys.stderr, flush=True)
+            print(f"writer {i} ({root.name}) died: {exit_text(w.returncode)}", file=sys.stderr,
+                  flush=True)
             failed += 1
             continue
         results.append(json.loads(out.strip().splitlines()[-1]))

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from cli.app import App
-from cli.errors import Refusal, os_reason
+from cli.errors import Refusal, unwritable
 from cli.output import emit, json_option, table
 from cli.params import PERSON, PERSON_HELP
 from registry.lookup import persons
@@ -161,7 +161,7 @@ def checkpoint(app: App, out: Path, as_json: bool) -> None:
     try:
         out.write_text(json.dumps(signed, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise Refusal(f"无法写入 {out}：{os_reason(exc)}。请换一个输出路径。") from None
+        raise unwritable(out, exc) from None
     emit(
         as_json,
         {"file": str(out), "entries": signed["entries"], "head": signed["head"]},

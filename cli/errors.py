@@ -56,6 +56,11 @@ class Refusal(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
+def unwritable(out: object, exc: OSError) -> Refusal:
+    """The refusal of an output file (``--out``) that could not be written, with why."""
+    return Refusal(f"无法写入 {out}：{os_reason(exc)}。请换一个输出路径。")
+
+
 LEADS: list[tuple[type[BaseException], str, str]] = [
     (InvalidNumber, "证件号码或代码无效", "请核对后重新输入"),
     (NotFound, "找不到", "请检查编号或名称，或先登记"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cli.errors import Refusal, os_reason
+from cli.errors import unwritable
 from cli.output import emit, json_option
 from cli.progress import bar
 from registry.errors import InvalidInput, NotFound
@@ -65,7 +65,7 @@ def monthly(month: str, jurisdiction: str, out: Path, as_json: bool) -> None:
     try:
         handle, temp = tempfile.mkstemp(prefix=".laiqu-report-", suffix=".pdf", dir=out.parent)
     except OSError as exc:
-        raise Refusal(f"无法写入 {out}：{os_reason(exc)}。请换一个输出路径。") from None
+        raise unwritable(out, exc) from None
     try:
         with os.fdopen(handle, "wb") as stream, bar("绘制月报 PDF", as_json=as_json) as drawn:
             warnings = render(content, stream, log=False)
@@ -73,7 +73,7 @@ def monthly(month: str, jurisdiction: str, out: Path, as_json: bool) -> None:
                 drawn(1, 1)
         os.replace(temp, out)
     except OSError as exc:
-        raise Refusal(f"无法写入 {out}：{os_reason(exc)}。请换一个输出路径。") from None
+        raise unwritable(out, exc) from None
     except FontError as exc:
         raise click.ClickException(
             f"报表字体不可用（{exc}）：请把 LAIQU_PDF_FONT 设为一个中文 TrueType 字体文件，"

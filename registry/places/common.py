@@ -17,7 +17,6 @@ from registry.db.idrefs import MAX_CANDIDATES, SHORT, distinct_prefixes, id_pref
 from registry.db.models import Finding
 from registry.errors import Ambiguous, InvalidInput, NotFound
 from registry.identity.codes import INDUSTRY_SECTIONS
-from registry.identity.text import same_text_key as same_text_key  # access compares too
 from registry.privacy import access
 
 T = TypeVar("T")

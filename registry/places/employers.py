@@ -12,9 +12,9 @@ from registry.context import Context
 from registry.db.models import Employer
 from registry.errors import Ambiguous, InvalidInput, Refused
 from registry.identity.ids import validate_uscc
-from registry.identity.text import fields
+from registry.identity.text import fields, same_text_key
 from registry.matching import checks
-from registry.places.common import Changed, by_ref, check_count, check_industry, same_text_key
+from registry.places.common import Changed, by_ref, check_count, check_industry
 from registry.places.jurisdictions import get_jurisdiction
 from registry.privacy import access, journal
 

@@ -13,7 +13,7 @@ from registry.db.access_models import ManagedHouse
 from registry.db.cache import per_transaction
 from registry.db.models import House
 from registry.errors import Ambiguous, InvalidInput, Refused
-from registry.identity.text import fields
+from registry.identity.text import fields, same_text_key
 from registry.matching import checks
 from registry.people.find import person_by_number
 from registry.places.common import (
@@ -21,7 +21,6 @@ from registry.places.common import (
     by_ref,
     check_count,
     place_scope,
-    same_text_key,
 )
 from registry.places.jurisdictions import check_place_level
 from registry.places.venues import venue_by_ref

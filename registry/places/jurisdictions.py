@@ -15,8 +15,7 @@ from registry.db.models import Jurisdiction
 from registry.db.refcache import reference
 from registry.db.tree import subtree
 from registry.errors import InvalidInput, NotFound, Refused
-from registry.identity.text import fields
-from registry.places.common import same_text_key
+from registry.identity.text import fields, same_text_key
 from registry.privacy import access, journal
 
 LEVELS = ("city", "district", "station", "community", "grid")

@@ -20,8 +20,8 @@ from registry.db.models import Room, Venue
 from registry.db.refcache import reference
 from registry.db.tree import subtree
 from registry.errors import Ambiguous, InvalidInput, Refused
-from registry.identity.text import fields, line
-from registry.places.common import by_ref, same_text_key
+from registry.identity.text import fields, line, same_text_key
+from registry.places.common import by_ref
 from registry.places.jurisdictions import check_place_level
 from registry.privacy import access, journal
 

@@ -59,24 +59,36 @@ def vouch(items: list[dict[str, Any]], uploader: Uploader, received_at: datetime
                 row["jurisdiction_code"] = uploader.jurisdiction
                 if (why := _detail_problem(row.get("detail"))) is not None:
                     refused[str(item.get("id"))] = why
-            if (naive := _naive(row)) is not None:
-                refused[str(item.get("id"))] = f"the {name}'s {naive} has no time zone"
-            late = _future(row, latest, today)
-            if late is not None:
-                refused[str(item.get("id"))] = f"the {name}'s {late} is in the future"
+            if (why := _when_problem(row, latest, today)) is not None:
+                refused[str(item.get("id"))] = f"the {name}'s {why}"
     return refused
 
 
-def _future(row: dict[str, Any], latest: datetime, today: date) -> str | None:
+def _when_problem(row: dict[str, Any], latest: datetime, today: date) -> str | None:
+    """What is wrong with the row's times, each instant parsed once: ``"KEY is in the
+    future"`` (an instant after ``latest``, a day after ``today``), else ``"KEY has no time
+    zone"`` (an instant without a UTC offset: a desk sends its instants with one, and Beijing
+    time read as UTC would be 8 hours off); None when nothing is. An unreadable instant is
+    left to the use case that reads it."""
+    naive = None
     for key in INSTANTS:
         value = row.get(key)
-        if isinstance(value, str) and _instant(value) > latest:
-            return key
+        if not isinstance(value, str):
+            continue
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        if at.tzinfo is None:
+            naive = naive or key
+            at = at.replace(tzinfo=UTC)
+        if at > latest:
+            return f"{key} is in the future"
     for key in DAYS:
         value = row.get(key)
         if isinstance(value, str) and len(value) == 10 and date.fromisoformat(value) > today:
-            return key
-    return None
+            return f"{key} is in the future"
+    return f"{naive} has no time zone" if naive else None
 
 
 def _detail_problem(detail: Any) -> str | None:
@@ -91,27 +103,3 @@ def _detail_problem(detail: Any) -> str | None:
         if ric_check_digit(found.group(1)) == found.group(2).upper():
             return "the event's detail holds a full ID number"
     return None
-
-
-def _naive(row: dict[str, Any]) -> str | None:
-    """The first instant of ``row`` written without a UTC offset: a desk sends its instants
-    with one, and a local time read as UTC would be 8 hours off (Beijing time)."""
-    for key in INSTANTS:
-        value = row.get(key)
-        if not isinstance(value, str):
-            continue
-        try:
-            if datetime.fromisoformat(value).tzinfo is None:
-                return key
-        except ValueError:
-            continue
-    return None
-
-
-def _instant(text: str) -> datetime:
-    """An ISO 8601 instant (naive: UTC, as the desk stores instants); unreadable: the past."""
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
